@@ -1,0 +1,45 @@
+"""`python -m bot` / `incident-bot`: run the bot, validate packs, or export an incident log."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="incident-bot", description="Slack incident bot.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    playbooks = sub.add_parser("playbooks", help="work with playbook packs")
+    pb_sub = playbooks.add_subparsers(dest="playbooks_command", required=True)
+    validate = pb_sub.add_parser("validate", help="validate a pack file")
+    validate.add_argument("path")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    if args.command == "playbooks":
+        from playbooks.cli import validate_command
+
+        return validate_command(args.path)
+    from bot.settings import settings_or_exit
+
+    settings = settings_or_exit()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.server import run
+    from playbooks.loader import PackError
+
+    try:
+        run(settings)
+    except PackError as error:
+        print(f"incident-bot: PLAYBOOK_PACK is invalid: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

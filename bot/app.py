@@ -1,0 +1,77 @@
+"""The Bolt app factory: an AsyncApp wired to the configured Slack API and our listeners."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: every call goes to SLACK_API_URL, with retries for 429s and 5xx."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def _authorizer(settings: Settings, client: AsyncWebClient) -> Any:
+    """Authorize with our one bot token; call auth.test once, and keep working if Slack is down."""
+    token = settings.slack_bot_token.get_secret_value()
+    identity: dict[str, str] = {}
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        if not identity:
+            try:
+                response = await client.auth_test()
+                identity.update(bot_user_id=response.get("user_id", ""),
+                                bot_id=response.get("bot_id", ""),
+                                team_id=response.get("team_id", ""))
+            except Exception as error:  # noqa: BLE001 - commands must still be recorded
+                log.warning("auth.test failed, continuing without the bot identity: %r", error)
+        return AuthorizeResult(
+            enterprise_id=None,
+            team_id=identity.get("team_id"),
+            bot_token=token,
+            bot_user_id=identity.get("bot_user_id"),
+            bot_id=identity.get("bot_id"),
+        )
+
+    return authorize
+
+
+def create_app(rt: Runtime) -> AsyncApp:
+    """Build the Bolt app; tokens and client are passed explicitly, never read from env."""
+    settings = rt.settings
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=rt.client,
+        authorize=_authorizer(settings, rt.client),
+        signing_secret=secret.get_secret_value() if secret else None,
+        # Socket Mode has no signature; in HTTP mode our server verifies before Bolt sees it.
+        request_verification_enabled=not settings.socket_mode,
+        process_before_response=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    handlers.register(app, rt)
+    return app

@@ -1,0 +1,86 @@
+"""The pinned incident card, the channel topic and the announcement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks.format import HEADER_LIMIT, channel, slack_date, user, user_text, users, utc
+from bot.blocks.view import IncidentView
+from bot.domain.text import clip, plain
+
+TOPIC_LIMIT = 250
+STATUS_EMOJI = {
+    "investigating": ":mag:",
+    "identified": ":dart:",
+    "monitoring": ":eyes:",
+    "resolved": ":white_check_mark:",
+}
+
+
+def topic_text(view: IncidentView) -> str:
+    """`SEV-1 · Investigating · Commander: @alice` (mentions render in topics)."""
+    return clip(f"{view.severity_name} · {view.status_label} · Commander: <@{view.commander}>",
+                TOPIC_LIMIT)
+
+
+def _fields(view: IncidentView) -> list[MarkdownTextObject]:
+    fields = [
+        f"*ID*\n{view.id}",
+        f"*Severity*\n{view.severity_name}",
+        f"*Status*\n{STATUS_EMOJI.get(view.status, '')} {view.status_label}",
+        f"*Commander*\n{user(view.commander)}",
+    ]
+    fields += [f"*{role.name}*\n{users(role.holders)}" for role in view.roles]
+    fields.append(f"*Started*\n{slack_date(view.declared_at)}")
+    if view.resolved_at:
+        fields.append(f"*Resolved*\n{slack_date(view.resolved_at)}")
+    # A section holds at most 10 fields.
+    return [MarkdownTextObject(text=clip(f, 2000)) for f in fields[:10]]
+
+
+def incident_card_blocks(view: IncidentView) -> list[dict[str, Any]]:
+    """The summary card pinned in the incident channel; edited in place on every change."""
+    blocks: list[Any] = [
+        HeaderBlock(text=clip(f"{view.severity_name}: {plain(view.title)}", HEADER_LIMIT)),
+        SectionBlock(fields=_fields(view)),
+    ]
+    if view.description:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=user_text(view.description))))
+    if view.summary:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=user_text(f"*Resolution*\n{view.summary}")))
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Declared by {user(view.declared_by)} · `/incident help` for commands"
+                )
+            ]
+        )
+    )
+    return [b.to_dict() for b in blocks]
+
+
+def incident_card_text(view: IncidentView) -> str:
+    """Notification fallback for the card."""
+    return clip(f"{view.id} · {view.severity_name} · {view.status_label}: {plain(view.title)}", 300)
+
+
+def announcement_blocks(view: IncidentView) -> list[dict[str, Any]]:
+    """The post in the announcement channel, kept current like the card."""
+    emoji = ":white_check_mark:" if view.status == "resolved" else ":rotating_light:"
+    lines = (
+        f"{emoji} *{view.severity_name} · {view.status_label}* · {view.id}\n"
+        f"*{user_text(view.title, 500)}*\n"
+        f"Channel: {channel(view.channel_id)} · Commander: {user(view.commander)} · "
+        f"Started {utc(view.declared_at)}"
+    )
+    return [SectionBlock(text=MarkdownTextObject(text=lines)).to_dict()]

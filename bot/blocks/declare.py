@@ -1,0 +1,110 @@
+"""The declare modal, and reading its submitted values back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.domain.text import clip
+
+TITLE_MAX = 150
+DESCRIPTION_MAX = 2900
+
+
+@dataclass(frozen=True)
+class SeverityChoice:
+    """A severity as offered in the select."""
+
+    id: str
+    name: str
+    description: str = ""
+
+
+def declare_modal_view(
+    severities: Sequence[SeverityChoice], *, declarer: str, private_metadata: str = ""
+) -> dict[str, Any]:
+    """The modal `/incident declare` opens when given no text."""
+    options = [
+        Option(
+            value=s.id,
+            text=s.name,
+            description=clip(s.description, 75) if s.description else None,
+        )
+        for s in severities[:100]
+    ]
+    blocks = [
+        InputBlock(
+            block_id=BlockId.TITLE,
+            label="Title",
+            hint="What is broken, in a few words, e.g. “Refunds executed twice”.",
+            element=PlainTextInputElement(action_id=ActionId.TITLE, max_length=TITLE_MAX),
+        ),
+        InputBlock(
+            block_id=BlockId.SEVERITY,
+            label="Severity",
+            element=StaticSelectElement(
+                action_id=ActionId.SEVERITY, placeholder="Choose a severity", options=options
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.DESCRIPTION,
+            label="Description",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ActionId.DESCRIPTION, multiline=True, max_length=DESCRIPTION_MAX
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.COMMANDER,
+            label="Incident commander",
+            hint="Defaults to you. There is always exactly one commander.",
+            element=UserSelectElement(action_id=ActionId.COMMANDER, initial_user=declarer),
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=CallbackId.DECLARE,
+        title="Declare an incident",
+        submit="Declare",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+@dataclass(frozen=True)
+class DeclareForm:
+    """The raw values a declare modal was submitted with."""
+
+    title: str
+    severity: str | None
+    description: str
+    commander: str | None
+
+
+def read_declare_form(state_values: dict[str, Any]) -> DeclareForm:
+    """Pull the declare modal's values out of `view.state.values`, tolerating missing keys."""
+
+    def action(block: BlockId, action_id: ActionId) -> dict[str, Any]:
+        value = state_values.get(block, {}).get(action_id, {})
+        return value if isinstance(value, dict) else {}
+
+    selected = action(BlockId.SEVERITY, ActionId.SEVERITY).get("selected_option") or {}
+    return DeclareForm(
+        title=str(action(BlockId.TITLE, ActionId.TITLE).get("value") or "").strip(),
+        severity=selected.get("value") if isinstance(selected, dict) else None,
+        description=str(action(BlockId.DESCRIPTION, ActionId.DESCRIPTION).get("value") or ""),
+        commander=action(BlockId.COMMANDER, ActionId.COMMANDER).get("selected_user"),
+    )

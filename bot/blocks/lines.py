@@ -1,0 +1,42 @@
+"""The short lines posted in an incident channel when something changes."""
+
+from __future__ import annotations
+
+from bot.blocks.format import user, user_text
+
+
+def commander_changed_line(*, actor: str, old: str, new: str) -> str:
+    """Command handed over."""
+    return f":crown: {user(actor)} handed command from {user(old)} to {user(new)}."
+
+
+def severity_changed_line(*, actor: str, old: str, new: str) -> str:
+    """Severity changed."""
+    return f":rotating_light: {user(actor)} changed severity {old} → *{new}*."
+
+
+def status_changed_line(*, actor: str, old: str, new: str) -> str:
+    """Status changed."""
+    return f":arrows_counterclockwise: {user(actor)} changed status {old} → *{new}*."
+
+
+def role_assigned_line(*, actor: str, role: str, assignee: str, previous: str | None) -> str:
+    """A role assigned or passed on."""
+    was = f" (was {user(previous)})" if previous else ""
+    return f":bust_in_silhouette: {user(actor)} made {user(assignee)} *{role}*{was}."
+
+
+def note_line(*, actor: str, text: str) -> str:
+    """A note added to the timeline."""
+    return f":memo: Note from {user(actor)}: {user_text(text, 2900)}"
+
+
+def resolved_line(*, actor: str, summary: str | None) -> str:
+    """Resolved, with the summary if given."""
+    tail = f"\n*Summary:* {user_text(summary, 2800)}" if summary else ""
+    return f":white_check_mark: {user(actor)} resolved the incident.{tail}"
+
+
+def reopened_line(*, actor: str) -> str:
+    """Reopened."""
+    return f":leftwards_arrow_with_hook: {user(actor)} reopened the incident."

@@ -1,0 +1,86 @@
+"""Messages: help, the incident list, the timeline, change lines and status updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.blocks.format import SECTION_LIMIT, channel, user, user_text, utc
+from bot.blocks.view import IncidentView
+
+HELP_TEXT = """*`/incident` commands*
+*Anywhere*
+• `declare` — open the declare form
+• `declare <severity> <title>` — declare at once, e.g. `declare {example} Refunds executed twice`
+• `list` — open incidents · `help` — this text
+*Inside an incident channel*
+• `commander @user` — hand over command (commander or admin)
+• `role <role> @user` — assign a role ({roles})
+• `severity <severity>` — {severities}
+• `status <investigating|identified|monitoring|resolved>`
+• `update <text>` — post a status update · `note <text>` — add a note to the timeline
+• `timeline` — the timeline so far · `resolve [summary]` · `reopen`"""
+
+
+def help_text(*, severities: Sequence[str], roles: Sequence[str]) -> str:
+    """The help text, listing this pack's severities and roles."""
+    return HELP_TEXT.format(
+        example=severities[0] if severities else "sev1",
+        severities=", ".join(f"`{s}`" for s in severities),
+        roles=", ".join(roles),
+    )
+
+
+def incident_list_text(views: Sequence[IncidentView]) -> str:
+    """The open incidents, one line each, with channel links."""
+    if not views:
+        return "No open incidents. :tada:"
+    lines = [
+        f"• *{v.id}* {v.severity_name} · {v.status_label} · {channel(v.channel_id)} · "
+        f"{user_text(v.title, 200)} · commander {user(v.commander)}"
+        for v in views
+    ]
+    return _fit(["*Open incidents*", *lines])
+
+
+def timeline_blocks(incident: str, lines: Sequence[tuple[datetime, str | None, str]]) -> list[dict[str, Any]]:
+    """The timeline as sections of `time · actor · details` lines, oldest first."""
+    rendered = [f"`{utc(at)}` {user(actor) if actor else 'bot'} · {user_text(text, 2900)}"
+                for at, actor, text in lines]
+    chunks: list[str] = []
+    current = f"*Timeline of {incident}*"
+    for line in rendered:
+        line = line[: SECTION_LIMIT - 10]
+        if len(current) + len(line) + 1 > SECTION_LIMIT:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}"
+    chunks.append(current)
+    if len(chunks) > 49:
+        omitted = len(chunks) - 48
+        chunks = [chunks[0], f"_… {omitted} earlier sections omitted; export the log for all._",
+                  *chunks[-47:]]
+    return [SectionBlock(text=MarkdownTextObject(text=c)).to_dict() for c in chunks]
+
+
+def update_blocks(*, author: str, text: str, view: IncidentView) -> list[dict[str, Any]]:
+    """A formatted status update as posted in the channel."""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=user_text(
+                    f":mega: *Status update* · {view.severity_name} · {view.status_label}\n{text}"
+                )
+            )
+        ).to_dict(),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Posted by {user(author)}")]).to_dict(),
+    ]
+
+
+def _fit(lines: list[str]) -> str:
+    text = "\n".join(lines)
+    return text if len(text) <= 39000 else text[:38999] + "…"

@@ -1,0 +1,39 @@
+"""The incident as the builders see it: already-resolved names, no storage types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RoleLine:
+    """A role and who holds it."""
+
+    role_id: str
+    name: str
+    holders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """Everything a card, topic or announcement shows."""
+
+    id: str
+    title: str
+    severity: str
+    severity_name: str
+    status: str
+    commander: str
+    declared_at: datetime
+    declared_by: str
+    description: str = ""
+    channel_id: str | None = None
+    roles: tuple[RoleLine, ...] = field(default_factory=tuple)
+    resolved_at: datetime | None = None
+    summary: str | None = None
+
+    @property
+    def status_label(self) -> str:
+        """`Investigating`, `Resolved`, …"""
+        return self.status.capitalize()

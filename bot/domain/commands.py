@@ -1,0 +1,87 @@
+"""Parsing `/incident` command text into subcommands and their arguments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.domain.errors import BadCommand
+
+GLOBAL_SUBCOMMANDS = ("declare", "list", "help")
+INCIDENT_SUBCOMMANDS = (
+    "commander",
+    "role",
+    "severity",
+    "status",
+    "update",
+    "note",
+    "timeline",
+    "resolve",
+    "reopen",
+)
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_OPTION = re.compile(r"(?:^|\s)--([a-z][a-z-]*)(?:[ =](\S+))?")
+
+
+@dataclass(frozen=True)
+class DeclareArgs:
+    """What `/incident declare <severity> <title…> [--playbook id]` asked for."""
+
+    severity: str
+    title: str
+    playbook: str | None = None
+
+
+def split_subcommand(text: str) -> tuple[str, str]:
+    """Split `verb rest…` into the lowercased verb and the untouched rest."""
+    parts = text.strip().split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0].lower(), parts[1].strip() if len(parts) > 1 else ""
+
+
+def parse_user(token: str) -> str:
+    """A Slack user mention (`<@U123|alice>`) as a user ID, or a clear error."""
+    match = _MENTION.match(token.strip())
+    if not match:
+        raise BadCommand(
+            f"`{token}` is not a user mention. Type `@` and pick the person from the list."
+        )
+    return match.group(1)
+
+
+def parse_declare(rest: str, find_severity: Callable[[str], str | None]) -> DeclareArgs:
+    """Parse the inline declaration; `find_severity` maps text to a severity ID or None."""
+    playbook: str | None = None
+    option = _OPTION.search(rest)
+    if option:
+        if option.group(1) != "playbook" or not option.group(2):
+            raise BadCommand("The only declare option is `--playbook <id>`.")
+        playbook = option.group(2)
+        rest = (rest[: option.start()] + rest[option.end() :]).strip()
+    words = rest.split(None, 1)
+    if not words:
+        raise BadCommand("Usage: `/incident declare <severity> <title>`, or just `/incident declare`.")
+    severity = find_severity(words[0])
+    if severity is None:
+        raise BadCommand(f"`{words[0]}` is not a severity. Usage: `/incident declare <severity> <title>`.")
+    title = words[1].strip() if len(words) > 1 else ""
+    if not title:
+        raise BadCommand("Give the incident a title: `/incident declare <severity> <title>`.")
+    return DeclareArgs(severity=severity, title=title, playbook=playbook)
+
+
+def parse_role_assignment(rest: str) -> tuple[str, str]:
+    """Parse `<role words…> @user` into the role text and the user ID."""
+    words = rest.split()
+    if len(words) < 2:
+        raise BadCommand("Usage: `/incident role <role> @user`.")
+    return " ".join(words[:-1]), parse_user(words[-1])
+
+
+def require_text(rest: str, usage: str) -> str:
+    """The rest of the command, or a usage error when it is empty."""
+    if not rest.strip():
+        raise BadCommand(f"Usage: `{usage}`.")
+    return rest.strip()

@@ -1,0 +1,55 @@
+"""Who may do what. Pure rules: the caller looks up the facts and passes them in."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from bot.domain.errors import NotAllowed
+
+COMMANDER_ONLY_ACTIONS = {
+    "hand_over": "hand over command",
+    "severity": "change the severity",
+    "resolve": "resolve the incident",
+    "reopen": "reopen the incident",
+}
+
+
+def is_in_command(actor: str, commander: str, admins: Collection[str]) -> bool:
+    """The commander and incident admins hold command authority."""
+    return actor == commander or actor in admins
+
+
+def require_command_authority(
+    action: str, *, actor: str, commander: str, admins: Collection[str]
+) -> None:
+    """Refuse a commander-only action, naming the commander and how to ask for a handover."""
+    if is_in_command(actor, commander, admins):
+        return
+    what = COMMANDER_ONLY_ACTIONS.get(action, action)
+    raise NotAllowed(
+        f"Only the incident commander (<@{commander}>) or an incident admin can {what}. "
+        f"Ask <@{commander}> to do it, or to hand over with `/incident commander <@{actor}>`."
+    )
+
+
+def require_role_authority(
+    role_name: str,
+    *,
+    actor: str,
+    assignee: str,
+    holder: str | None,
+    commander: str,
+    admins: Collection[str],
+) -> None:
+    """Commander and admins assign any role; anyone may take a free role or pass on their own."""
+    if is_in_command(actor, commander, admins):
+        return
+    if holder is None and assignee == actor:
+        return
+    if holder == actor:
+        return
+    who = f"<@{holder}> (who holds it), " if holder else ""
+    raise NotAllowed(
+        f"Only {who}the incident commander (<@{commander}>) or an incident admin can assign "
+        f"{role_name}. You can take a role nobody holds with `/incident role <role> <@{actor}>`."
+    )

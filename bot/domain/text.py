@@ -1,0 +1,71 @@
+"""Making user text safe to show in Slack: escaping, mentions and length limits."""
+
+from __future__ import annotations
+
+import re
+
+ELLIPSIS = "…"
+# Mentions a user can only produce by really mentioning someone (Slack encodes them), plus links.
+_KEEP = re.compile(
+    r"<@[UW][A-Z0-9]+(?:\|[^<>]*)?>"
+    r"|<#C[A-Z0-9]+(?:\|[^<>]*)?>"
+    r"|<!subteam\^[A-Z0-9]+(?:\|[^<>]*)?>"
+    r"|<https?://[^<>|\s]+(?:\|[^<>]*)?>"
+)
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+
+
+def escape(text: str) -> str:
+    """Escape `&`, `<` and `>` so text cannot form links or special mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of `&`, `<` and `>` in text it sent us."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def safe_mrkdwn(text: str) -> str:
+    """Escape user text but keep real user, channel, user-group mentions and links.
+
+    `<!channel>`, `<!here>` and `<!everyone>` are never kept: incident text must not page a
+    whole channel. Slack escapes `&`, `<`, `>` in slash-command text, so it is unescaped first.
+    """
+    text = unescape(text)
+    out: list[str] = []
+    last = 0
+    for match in _KEEP.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def plain(text: str) -> str:
+    """Text with every Slack markup bracket removed, e.g. for topics and channel names."""
+    text = _USER_MENTION.sub(lambda m: f"@{m.group(1)}", unescape(text))
+    return text.replace("<", "").replace(">", "")
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut text to `limit` characters, ending in an ellipsis if it was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    # Never leave half an escape sequence or a half mention behind.
+    amp, lt = cut.rfind("&"), cut.rfind("<")
+    if amp > cut.rfind(";"):
+        cut = cut[:amp]
+    if lt > cut.rfind(">"):
+        cut = cut[:lt]
+    return cut + ELLIPSIS
+
+
+def mentioned_users(text: str) -> list[str]:
+    """User IDs mentioned in Slack-encoded text, in order, without repeats."""
+    seen: list[str] = []
+    for user in _USER_MENTION.findall(text):
+        if user not in seen:
+            seen.append(user)
+    return seen

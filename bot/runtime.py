@@ -1,0 +1,45 @@
+"""What every service needs, built once at startup and passed explicitly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from playbooks.model import Pack
+from storage.db import Database
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Settings, database, Slack client, the active pack and a clock."""
+
+    settings: Settings
+    db: Database
+    client: AsyncWebClient
+    pack: Pack
+    clock: Callable[[], datetime] = utcnow
+    # Display refreshes of one incident run one at a time, so an older render never wins.
+    display_locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+    setup_locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, coro: object, *, name: str) -> None:
+        """Run a coroutine in the background and keep a reference until it ends."""
+        task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)

@@ -1,0 +1,136 @@
+"""The aiohttp server: `/slack/events` (HTTP mode), `/healthz`, and the lifecycle hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import create_app, make_client
+from bot.runtime import Runtime
+from bot.services.declare import finish_pending_setups
+from bot.settings import Settings
+from playbooks.loader import load_pack
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+RUNTIME = web.AppKey("runtime", Runtime)
+BOLT = web.AppKey("bolt", AsyncApp)
+SETUP_RETRY_SECONDS = 30.0
+MAX_BODY = 1024 * 1024
+
+
+def _bad_request(reason: str) -> web.Response:
+    return web.json_response({"ok": False, "error": reason}, status=400)
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """One Request URL for commands, interactivity and events: verify, parse, dispatch."""
+    rt, bolt = request.app[RUNTIME], request.app[BOLT]
+    secret = rt.settings.slack_signing_secret
+    raw = await request.read()
+    verifier = SignatureVerifier(secret.get_secret_value() if secret else "")
+    if secret is None or not verifier.is_valid(
+        raw,
+        request.headers.get("X-Slack-Request-Timestamp", ""),
+        request.headers.get("X-Slack-Signature", ""),
+    ):
+        return web.json_response({"error": "invalid request"}, status=401)
+    try:
+        body = raw.decode("utf-8")
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
+                                        headers=dict(request.headers))
+        if not isinstance(bolt_request.body, dict):
+            return _bad_request("body is not an object")
+    except (UnicodeDecodeError, ValueError) as error:
+        # Bolt's own adapter answers 500 on a malformed `payload=`; a bad body is a 4xx.
+        log.info("rejected malformed Slack request: %s", error)
+        return _bad_request("malformed body")
+    try:
+        bolt_response = await bolt.async_dispatch(bolt_request)
+    except Exception as error:  # noqa: BLE001 - odd payload shapes must not become a 5xx
+        log.warning("rejected Slack request Bolt could not dispatch: %r", error)
+        return _bad_request("unsupported payload")
+    if bolt_response.status >= 500:
+        log.error("Bolt answered %s; answering 200 so Slack does not retry", bolt_response.status)
+        return web.Response(status=200, text="")
+    return await to_aiohttp_response(bolt_response)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and readiness: is the database reachable?"""
+    rt = request.app[RUNTIME]
+    database = await rt.db.ping()
+    return web.json_response({
+        "ok": database,
+        "database": "ok" if database else "unreachable",
+        "mode": "socket" if rt.settings.socket_mode else "http",
+    })
+
+
+async def _resume_setups(rt: Runtime) -> None:
+    """Finish channel setups that a crash or a Slack outage left half done, now and later."""
+    while True:
+        with contextlib.suppress(Exception):
+            await finish_pending_setups(rt)
+        await asyncio.sleep(SETUP_RETRY_SECONDS)
+
+
+def create_web_app(rt: Runtime) -> web.Application:
+    """The aiohttp application with routes and lifecycle hooks."""
+    web_app = web.Application(client_max_size=MAX_BODY)
+    web_app[RUNTIME] = rt
+    web_app[BOLT] = create_app(rt)
+    web_app.router.add_get("/healthz", healthz)
+    if not rt.settings.socket_mode:
+        web_app.router.add_post("/slack/events", slack_events)
+    web_app.cleanup_ctx.append(_lifecycle)
+    return web_app
+
+
+async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
+    rt, bolt = web_app[RUNTIME], web_app[BOLT]
+    await rt.db.migrate()
+    socket: AsyncSocketModeHandler | None = None
+    if rt.settings.slack_app_token is not None:
+        socket = AsyncSocketModeHandler(bolt, rt.settings.slack_app_token.get_secret_value())
+        await socket.connect_async()
+        log.info("connected to Slack over Socket Mode")
+    rt.spawn(_resume_setups(rt), name="resume-setups")
+    yield
+    if socket is not None:
+        await socket.close_async()
+    tasks = list(rt.background)
+    for task in tasks:
+        if task.get_name() == "resume-setups":
+            task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await rt.db.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Runtime from settings: database, Slack client and the active playbook pack."""
+    return Runtime(
+        settings=settings,
+        db=Database(settings.database_url),
+        client=make_client(settings),
+        pack=load_pack(settings.playbook_pack),
+    )
+
+
+def run(settings: Settings) -> None:
+    """Serve until interrupted."""
+    rt = build_runtime(settings)
+    log.info("incident bot starting in %s mode on port %s",
+             "Socket" if settings.socket_mode else "HTTP", settings.port)
+    web.run_app(create_web_app(rt), port=settings.port, print=None, shutdown_timeout=8.0)
+
+

@@ -1,0 +1,49 @@
+"""Turning stored incidents into the views the builders render."""
+
+from __future__ import annotations
+
+from bot.blocks.view import IncidentView, RoleLine
+from bot.runtime import Runtime
+from storage import repo
+from storage.models import Incident
+from playbooks.model import Pack
+
+
+def severity_name(pack: Pack, severity: str) -> str:
+    """The display name of a severity ID, falling back to the ID itself."""
+    found = pack.severity(severity)
+    return found.name if found else severity
+
+
+def incident_view(incident: Incident, holders: dict[str, list[str]], pack: Pack) -> IncidentView:
+    """An IncidentView with severity and role names from the pack."""
+    roles = tuple(
+        RoleLine(role_id=role.id, name=role.name, holders=tuple(holders.get(role.id, ())))
+        for role in pack.roles
+        if role.id != "commander"
+    )
+    return IncidentView(
+        id=incident.id,
+        title=incident.title,
+        severity=incident.severity,
+        severity_name=severity_name(pack, incident.severity),
+        status=incident.status,
+        commander=incident.commander_id,
+        declared_at=incident.declared_at,
+        declared_by=incident.declared_by,
+        description=incident.description,
+        channel_id=incident.channel_id,
+        roles=roles,
+        resolved_at=incident.resolved_at,
+        summary=incident.summary,
+    )
+
+
+async def load_view(rt: Runtime, incident_id: str) -> tuple[Incident, IncidentView]:
+    """Read the incident and its roles fresh from the database."""
+    async with rt.db.session() as session:
+        incident = await repo.get_incident(session=session, incident=incident_id)
+        if incident is None:
+            raise LookupError(incident_id)
+        holders = await repo.role_holders(session=session, incident=incident_id)
+    return incident, incident_view(incident, holders, rt.pack)

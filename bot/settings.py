@@ -1,0 +1,116 @@
+"""Typed settings, read from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment; see `.env.example`."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite:///./incidents.db"
+    port: int = Field(default=3000, ge=1, le=65535)
+    incidents_channel: str = "incidents"
+    incident_admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    log_level: str = "INFO"
+    playbook_pack: str = "default"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("incident_admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_known(cls, value: object) -> object:
+        level = str(value).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @model_validator(mode="after")
+    def _signing_secret_in_http_mode(self) -> Settings:
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is required in HTTP mode (set it, or set SLACK_APP_TOKEN "
+                "for Socket Mode)"
+            )
+        return self
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when an app-level token is set, so the bot connects over Socket Mode."""
+        return self.slack_app_token is not None
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line naming the first bad variable and what is wrong with it."""
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]).upper()
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        return f"{name} is not set: it is required (see .env.example)"
+    if not name:
+        return message
+    return f"{name} is invalid: {message}"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, `.env` and any overrides."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def settings_or_exit() -> Settings:
+    """Build settings, or print one line naming the bad variable and exit with code 2."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        print(f"incident-bot: {describe_settings_error(error)}", file=sys.stderr)
+        raise SystemExit(2) from None

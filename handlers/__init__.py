@@ -1,0 +1,16 @@
+"""Thin Bolt listeners. Each module has `register(app, rt)`; this one registers them all."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.runtime import Runtime
+from handlers import declare_modal, errors, events, incident_command
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    """Bind every listener to the app."""
+    errors.register(app, rt)
+    incident_command.register(app, rt)
+    declare_modal.register(app, rt)
+    events.register(app, rt)

@@ -1,0 +1,64 @@
+"""The declare modal's submission: field errors in the ack, then declare and set up."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.blocks.declare import DeclareForm, read_declare_form
+from bot.blocks.ids import BlockId, CallbackId
+from bot.runtime import Runtime
+from bot.services.declare import declare_incident, set_up_incident
+
+log = logging.getLogger(__name__)
+
+
+def form_errors(form: DeclareForm, rt: Runtime) -> dict[str, str]:
+    """Field errors to show in the modal, keyed by block ID; empty when the form is valid."""
+    errors: dict[str, str] = {}
+    if not form.title:
+        errors[BlockId.TITLE] = "Give the incident a title."
+    if not form.severity or rt.pack.severity(form.severity) is None:
+        errors[BlockId.SEVERITY] = "Choose one of the listed severities."
+    if form.commander is not None and not str(form.commander).startswith(("U", "W")):
+        errors[BlockId.COMMANDER] = "Choose a person as commander."
+    return errors
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    """Bind the declare modal's submission."""
+
+    @app.view(CallbackId.DECLARE.value)
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = read_declare_form((view.get("state") or {}).get("values") or {})
+        errors = form_errors(form, rt)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        user = body["user"]["id"]
+        incident = await declare_incident(
+            rt, title=form.title, severity=form.severity or "", declarer=user,
+            commander=form.commander, description=form.description)
+        ready = await set_up_incident(rt, incident.id)
+        origin = _origin_channel(view)
+        if origin and ready.channel_id:
+            try:
+                await rt.client.chat_postEphemeral(
+                    channel=origin, user=user,
+                    text=f"Declared *{incident.id}*: <#{ready.channel_id}>.")
+            except Exception as error:  # noqa: BLE001 - the channel itself is the confirmation
+                log.info("could not confirm %s to %s: %r", incident.id, user, error)
+
+
+def _origin_channel(view: dict[str, Any]) -> str | None:
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    channel = metadata.get("channel_id") if isinstance(metadata, dict) else None
+    return channel if isinstance(channel, str) and channel else None

@@ -1,0 +1,30 @@
+"""Events: show newcomers to an incident channel where things stand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.blocks.card import incident_card_blocks, incident_card_text
+from bot.runtime import Runtime
+from bot.services.views import load_view
+from storage import repo
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    """Bind `member_joined_channel`."""
+
+    @app.event("member_joined_channel")
+    async def on_member_joined(event: dict[str, Any]) -> None:
+        channel, user = event.get("channel"), event.get("user")
+        if not channel or not user:
+            return
+        async with rt.db.session() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel)
+        if incident is None or incident.status == "resolved":
+            return
+        _, view = await load_view(rt, incident.id)
+        await rt.client.chat_postEphemeral(
+            channel=channel, user=user, text=incident_card_text(view),
+            blocks=incident_card_blocks(view))

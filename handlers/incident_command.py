@@ -1,0 +1,124 @@
+"""`/incident …`: ack at once, then dispatch the subcommand to a service."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.blocks.declare import SeverityChoice, declare_modal_view
+from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
+from bot.domain import commands
+from bot.runtime import Runtime
+from bot.services import changes, records
+from bot.services.declare import declare_incident, set_up_incident
+from storage.models import Incident
+
+Scoped = Callable[[Runtime, Incident, str, str, AsyncRespond], Awaitable[None]]
+
+
+async def _commander(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    words = commands.require_text(rest, "/incident commander @user").split()
+    await changes.hand_over_command(rt, i, actor=user, new=commands.parse_user(words[0]))
+
+
+async def _role(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    role, assignee = commands.parse_role_assignment(rest)
+    await changes.assign_role(rt, i, actor=user, role_text=role, user=assignee)
+
+
+async def _severity(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    text = commands.require_text(rest, "/incident severity <severity>")
+    await changes.change_severity(rt, i, actor=user, text=text)
+
+
+async def _status(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    text = commands.require_text(rest, "/incident status <investigating|identified|monitoring>")
+    await changes.change_status(rt, i, actor=user, text=text)
+
+
+async def _update(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    text = commands.require_text(rest, "/incident update <text>")
+    await records.post_update(rt, i, actor=user, text=text)
+
+
+async def _note(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    text = commands.require_text(rest, "/incident note <text>")
+    await records.add_note(rt, i, actor=user, text=text)
+
+
+async def _timeline(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    lines = await records.timeline_lines(rt, i.id)
+    await respond(text=f"Timeline of {i.id}", blocks=timeline_blocks(i.id, lines))
+
+
+async def _resolve(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    await changes.resolve(rt, i, actor=user, summary=rest)
+
+
+async def _reopen(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    await changes.reopen(rt, i, actor=user)
+
+
+SCOPED: dict[str, Scoped] = {
+    "commander": _commander,
+    "role": _role,
+    "severity": _severity,
+    "status": _status,
+    "update": _update,
+    "note": _note,
+    "timeline": _timeline,
+    "resolve": _resolve,
+    "reopen": _reopen,
+}
+
+
+def _help(rt: Runtime) -> str:
+    return help_text(severities=[s.id for s in rt.pack.severities],
+                     roles=[r.name for r in rt.pack.roles])
+
+
+async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: AsyncRespond) -> None:
+    user = command["user_id"]
+    if not rest:
+        choices = [SeverityChoice(s.id, s.name, s.description) for s in rt.pack.severities]
+        metadata = json.dumps({"channel_id": command.get("channel_id", "")})
+        await rt.client.views_open(
+            trigger_id=command["trigger_id"],
+            view=declare_modal_view(choices, declarer=user, private_metadata=metadata))
+        return
+
+    def find(text: str) -> str | None:
+        found = rt.pack.severity(text)
+        return found.id if found else None
+
+    args = commands.parse_declare(rest, find)
+    incident = await declare_incident(rt, title=args.title, severity=args.severity, declarer=user)
+    await respond(text=f":rotating_light: Declared *{incident.id}*. Setting up the channel…")
+    ready = await set_up_incident(rt, incident.id)
+    if ready.channel_id:
+        await respond(text=f"*{incident.id}* is live in <#{ready.channel_id}>.")
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    """Bind `/incident`."""
+
+    @app.command("/incident")
+    async def on_incident(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        name, rest = commands.split_subcommand(command.get("text") or "")
+        if name == "declare":
+            await _declare(rt, command, rest, respond)
+        elif name == "list":
+            await respond(text=incident_list_text(await records.open_incident_views(rt)))
+        elif name in SCOPED:
+            incident = await changes.incident_for_channel(rt, command.get("channel_id", ""), name)
+            await SCOPED[name](rt, incident, command["user_id"], rest, respond)
+        elif name in ("", "help"):
+            await respond(text=_help(rt))
+        else:
+            await respond(text=f"I don't know `{name}`.\n\n{_help(rt)}")

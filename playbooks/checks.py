@@ -1,0 +1,207 @@
+"""Cross-reference checks for a pack whose fields are individually valid.
+
+Each check returns located `Problem`s so the loader can print one precise line per problem.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from playbooks.problems import Loc, Problem
+from playbooks.wording import find_avoided_phrases
+
+if TYPE_CHECKING:
+    from playbooks.model import Pack
+
+
+def lookup_key(text: str) -> str:
+    """Normalise a name for lookups: lower case, letters and digits only (`SEV-1` -> `sev1`)."""
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def pack_problems(pack: Pack) -> list[Problem]:
+    """Every cross-reference problem in `pack`, in key-path order within each check."""
+    return [
+        *_unique_ids(pack),
+        *_lookup_ambiguity(pack),
+        *_commander(pack),
+        *_references(pack),
+        *_deadline_order(pack),
+        *_avoided_wording(pack),
+    ]
+
+
+def _duplicates(
+    section: str, ids: Iterable[str | int], what: str, key: str = "id"
+) -> Iterator[Problem]:
+    first: dict[str | int, int] = {}
+    for index, value in enumerate(ids):
+        if value in first:
+            yield Problem(
+                (section, index, key),
+                f"duplicate {key} {value!r} (also {section}[{first[value]}].{key})",
+                f"each {what} to have its own {key}",
+            )
+        else:
+            first[value] = index
+
+
+def _unique_ids(pack: Pack) -> Iterator[Problem]:
+    yield from _duplicates("severities", (s.id for s in pack.severities), "severity")
+    yield from _duplicates("roles", (r.id for r in pack.roles), "role")
+    yield from _duplicates("playbooks", (p.id for p in pack.playbooks), "playbook")
+    yield from _duplicates("checklists", (c.id for c in pack.checklists), "checklist")
+    yield from _duplicates(
+        "escalation", (e.level for e in pack.escalation), "escalation level", key="level"
+    )
+    for index, (lower, higher) in enumerate(zip(pack.escalation, pack.escalation[1:], strict=False)):
+        if higher.level < lower.level:
+            yield Problem(
+                ("escalation", index + 1, "level"),
+                f"level {higher.level} comes after level {lower.level}",
+                "escalation levels in ascending order",
+            )
+    for problem in _duplicates("audiences", (a.id for a in pack.comms.audiences), "audience"):
+        yield Problem(("comms", *problem.loc), problem.problem, problem.expected)
+    seen: dict[str, int] = {}
+    for index, label in enumerate(pack.incident_log):
+        key = lookup_key(label)
+        if key in seen:
+            yield Problem(
+                ("incident_log", index),
+                f"duplicate field {label!r} (also incident_log[{seen[key]}])",
+                "each incident-log field once",
+            )
+        seen.setdefault(key, index)
+
+
+def _lookup_ambiguity(pack: Pack) -> Iterator[Problem]:
+    """Names and aliases must not collide, or `pack.severity()`/`pack.role()` would guess."""
+    for section, items in (("severities", pack.severities), ("roles", pack.roles)):
+        owner: dict[str, int] = {}
+        for index, item in enumerate(items):
+            named: list[tuple[Loc, str]] = [((section, index, "id"), item.id)]
+            named.append(((section, index, "name"), item.name))
+            named += [((section, index, "aliases", i), a) for i, a in enumerate(item.aliases)]
+            for loc, text in named:
+                key = lookup_key(text)
+                if not key:
+                    yield Problem(loc, f"{text!r} has no letters or digits", "a usable name")
+                elif owner.setdefault(key, index) != index:
+                    yield Problem(
+                        loc,
+                        f"{text!r} reads the same as a name of {section}[{owner[key]}] "
+                        "when case and punctuation are ignored",
+                        "ids, names and aliases that identify one entry each",
+                    )
+
+
+def _commander(pack: Pack) -> Iterator[Problem]:
+    for index, role in enumerate(pack.roles):
+        if role.id == "commander":
+            if not role.single:
+                yield Problem(
+                    ("roles", index, "single"),
+                    "the commander role is not single",
+                    "single: true (exactly one incident commander at a time)",
+                )
+            return
+    yield Problem(
+        ("roles",),
+        "no role has id 'commander'",
+        "a role with id: commander and single: true (the incident commander)",
+    )
+
+
+def _references(pack: Pack) -> Iterator[Problem]:
+    role_ids = {r.id for r in pack.roles}
+    roles_expected = "one of the role ids: " + ", ".join(pack.role_ids)
+
+    def role_ref(loc: Loc, role_id: str | None) -> Iterator[Problem]:
+        if role_id is not None and role_id not in role_ids:
+            yield Problem(loc, f"no role has id {role_id!r}", roles_expected)
+
+    yield from role_ref(("comms", "owner_role"), pack.comms.owner_role)
+    for index, level in enumerate(pack.escalation):
+        yield from role_ref(("escalation", index, "role"), level.role)
+
+    severity_ids = set(pack.severity_ids)
+    audience_ids = [a.id for a in pack.comms.audiences]
+    for p_index, playbook in enumerate(pack.playbooks):
+        if playbook.severity not in severity_ids:
+            named = pack.severity(playbook.severity)
+            hint = f" (packs use ids: {named.id!r})" if named else ""
+            yield Problem(
+                ("playbooks", p_index, "severity"),
+                f"no severity has id {playbook.severity!r}{hint}",
+                "one of the severity ids: " + ", ".join(pack.severity_ids),
+            )
+        for f_index, phase in enumerate(playbook.phases):
+            for s_index, step in enumerate(phase.steps):
+                loc: Loc = ("playbooks", p_index, "phases", f_index, "steps", s_index)
+                yield from role_ref((*loc, "role"), step.role)
+                if step.audience is None:
+                    continue
+                if step.kind != "message":
+                    yield Problem(
+                        (*loc, "audience"),
+                        f"audience is set on a {step.kind} step",
+                        "audience only on steps with kind: message",
+                    )
+                elif step.audience not in audience_ids:
+                    known = ", ".join(audience_ids) or "none are defined"
+                    yield Problem(
+                        (*loc, "audience"),
+                        f"no comms audience has id {step.audience!r}",
+                        f"one of the comms.audiences ids ({known})",
+                    )
+
+
+def _deadline_order(pack: Pack) -> Iterator[Problem]:
+    for index, severity in enumerate(pack.severities):
+        respond, resolve = severity.respond_within, severity.resolve_within
+        if respond and resolve and not (respond.is_business or resolve.is_business):
+            if respond.seconds > resolve.seconds:
+                yield Problem(
+                    ("severities", index, "resolve_within"),
+                    f"resolve_within {resolve} is shorter than respond_within {respond}",
+                    "a resolution target no shorter than the response target",
+                )
+    for p_index, playbook in enumerate(pack.playbooks):
+        latest: tuple[int, str] | None = None
+        for f_index, phase in enumerate(playbook.phases):
+            if phase.within is None or phase.within.is_business:
+                continue
+            if latest and phase.within.seconds < latest[0]:
+                yield Problem(
+                    ("playbooks", p_index, "phases", f_index, "within"),
+                    f"{phase.within} is earlier than the {latest[1]} deadline of an earlier phase",
+                    "phase deadlines that never decrease",
+                )
+            else:
+                latest = (phase.within.seconds, str(phase.within))
+
+
+def _avoided_wording(pack: Pack) -> Iterator[Problem]:
+    """The pack's own wording must pass its own avoid list."""
+    avoid = pack.comms.avoid
+    expected = "wording without: " + ", ".join(avoid)
+    texts: list[tuple[Loc, str]] = [(("comms", "template"), pack.comms.template)]
+    for a_index, audience in enumerate(pack.comms.audiences):
+        if audience.template:
+            texts.append((("comms", "audiences", a_index, "template"), audience.template))
+        for e_index, example in enumerate(audience.examples):
+            texts.append((("comms", "audiences", a_index, "examples", e_index), example))
+    for p_index, playbook in enumerate(pack.playbooks):
+        for f_index, phase in enumerate(playbook.phases):
+            for s_index, step in enumerate(phase.steps):
+                if step.kind == "message":
+                    loc: Loc = ("playbooks", p_index, "phases", f_index, "steps", s_index, "text")
+                    texts.append((loc, step.text))
+    for loc, text in texts:
+        found = find_avoided_phrases(text, avoid)
+        if found:
+            quoted = ", ".join(repr(f) for f in found)
+            yield Problem(loc, f"uses avoided wording {quoted}", expected)

@@ -1,0 +1,366 @@
+"""The pack model: severities, roles, escalation, playbooks, comms, incident log, checklists.
+
+Every model forbids unknown keys and is frozen. Field docstrings become the descriptions in
+`schema.json`. Cross-references (ids, roles, severities, audiences) are checked by
+`playbooks.checks.pack_problems` once the fields themselves are valid.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+
+from playbooks.checks import lookup_key, pack_problems
+from playbooks.durations import DurationField
+from playbooks.incident_ids import check_incident_id_format
+from playbooks.problems import PackValueError, problems_error, value_error
+from playbooks.schedule import ScheduleField
+from playbooks.wording import keyword_score
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+COMMANDER_ROLE_ID = "commander"
+StepKind = Literal["action", "message", "check"]
+
+
+def _check_id(value: str) -> str:
+    if not re.fullmatch(ID_PATTERN, value):
+        raise value_error(
+            PackValueError(
+                f"{value!r} is not a valid id",
+                "lowercase letters, digits, '-' or '_', starting with a letter or digit "
+                "(e.g. sev1, comms_lead, deploy-rollback)",
+            )
+        )
+    return value
+
+
+def _check_text(value: str) -> str:
+    if not value.strip():
+        raise value_error(PackValueError("the text is empty", "some non-blank text"))
+    return value
+
+
+def _check_id_format(value: str) -> str:
+    try:
+        return check_incident_id_format(value)
+    except PackValueError as exc:
+        raise value_error(exc) from None
+
+
+Id = Annotated[str, AfterValidator(_check_id), WithJsonSchema({"type": "string", "pattern": ID_PATTERN})]
+Text = Annotated[str, AfterValidator(_check_text), WithJsonSchema({"type": "string", "minLength": 1})]
+IdFormat = Annotated[str, AfterValidator(_check_id_format), WithJsonSchema({"type": "string"})]
+
+
+class PackModel(BaseModel):
+    """Base for pack models: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Updates(PackModel):
+    """How often to post updates while the incident is open at this severity."""
+
+    internal: DurationField
+    """Interval between internal updates in the incident channel."""
+    customer: DurationField | None = None
+    """Interval between customer-facing updates; omit when customers need none."""
+
+
+class Severity(PackModel):
+    """One level of the severity scale."""
+
+    id: Id
+    """Short id used in commands and packs, e.g. sev1, p0, defcon1."""
+    name: Text
+    """Display name, e.g. SEV-1, P0, Defcon 1."""
+    description: Text
+    """What this level means."""
+    aliases: tuple[Text, ...] = ()
+    """Other names people use for this level (e.g. Critical); lookups accept them."""
+    examples: tuple[Text, ...] = ()
+    """Example incidents or signals at this level."""
+    updates: Updates
+    """Update cadence at this level."""
+    respond_within: DurationField | None = None
+    """Target time from declaration to first response."""
+    resolve_within: DurationField | None = None
+    """Target time from declaration to resolution."""
+    escalate_after: DurationField | None = None
+    """Escalate to the next level if not acknowledged/resolved within this time."""
+    notify: tuple[Text, ...] = ()
+    """Who or where to notify when an incident is declared at this level."""
+    decision_maker: Text | None = None
+    """Who makes the calls at this level, where the source names one."""
+
+    @property
+    def lookup_keys(self) -> frozenset[str]:
+        """Normalised id, name and aliases that `Pack.severity` accepts."""
+        return frozenset(lookup_key(k) for k in (self.id, self.name, *self.aliases))
+
+
+class Role(PackModel):
+    """A responder role that can be assigned during an incident."""
+
+    id: Id
+    """Short id, e.g. commander, comms_lead."""
+    name: Text
+    """Display name, e.g. Incident Commander."""
+    description: Text
+    """What the role is responsible for."""
+    single: bool = False
+    """True if at most one person holds this role at a time (always true for commander)."""
+    instructions: Text | None = None
+    """What to do on being assigned this role."""
+    aliases: tuple[Text, ...] = ()
+    """Other names for the role (e.g. IC); lookups accept them."""
+
+    @property
+    def lookup_keys(self) -> frozenset[str]:
+        """Normalised id, name and aliases that `Pack.role` accepts."""
+        return frozenset(lookup_key(k) for k in (self.id, self.name, *self.aliases))
+
+
+class EscalationLevel(PackModel):
+    """One rung of the escalation path."""
+
+    level: int = Field(ge=1)
+    """Level number, starting at 1, ascending."""
+    name: Text
+    """Who or what this level is, e.g. On-Call Engineer."""
+    role: Id | None = None
+    """The pack role that acts at this level, if any."""
+    responsibilities: tuple[Text, ...] = ()
+    """What this level does."""
+    criteria: tuple[Text, ...] = ()
+    """When to escalate to this level."""
+
+
+class Step(PackModel):
+    """One step of a playbook phase."""
+
+    text: Text
+    """The instruction; for kind message, the wording to send (verbatim where given)."""
+    role: Id | None = None
+    """Id of the role that performs the step."""
+    kind: StepKind = "action"
+    """action (do something), message (send wording to an audience) or check (verify)."""
+    flags: tuple[Text, ...] = ()
+    """Feature flags or switches this step disables or toggles (logged as features disabled)."""
+    audience: Id | None = None
+    """For kind message: id of the comms audience the wording is for."""
+
+
+class Phase(PackModel):
+    """A group of steps, optionally with a deadline measured from declaration."""
+
+    name: Text
+    """Phase name, e.g. Immediate action."""
+    within: DurationField | None = None
+    """Deadline for this phase, measured from when the incident was declared."""
+    steps: tuple[Step, ...] = Field(min_length=1)
+    """The steps, in order."""
+
+
+class Playbook(PackModel):
+    """A scenario runbook."""
+
+    id: Id
+    """Short id, e.g. refund-incorrect."""
+    title: Text
+    """Scenario title."""
+    severity: Id
+    """Default severity id when an incident is declared with this playbook."""
+    description: Text | None = None
+    """Short notes: scope, likely cause, when to use it."""
+    signals: tuple[Text, ...] = ()
+    """How this scenario shows up (detection sources, symptoms)."""
+    match: tuple[Text, ...] = ()
+    """Keywords or phrases that suggest this playbook from an incident title."""
+    phases: tuple[Phase, ...] = Field(min_length=1)
+    """The phases, in order."""
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """Every step of every phase, in document order."""
+        return tuple(step for phase in self.phases for step in phase.steps)
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Every flag the playbook's steps toggle, first mention first, without repeats."""
+        return tuple(dict.fromkeys(flag for step in self.steps for flag in step.flags))
+
+
+class Audience(PackModel):
+    """Someone the incident is communicated to, with the wording to use for them."""
+
+    id: Id
+    """Short id, e.g. buyer, customers, internal."""
+    name: Text
+    """Display name."""
+    description: Text | None = None
+    """Who they are or what they need to hear."""
+    template: Text | None = None
+    """General wording to use with this audience."""
+    examples: tuple[Text, ...] = ()
+    """Exact wordings the source gives for this audience."""
+    channels: tuple[Text, ...] = ()
+    """Where they are reached (status page, email, #channel, ...)."""
+
+
+class Comms(PackModel):
+    """Communication rules."""
+
+    avoid: tuple[Text, ...] = ()
+    """Words and phrases never to use in messages (matched as whole words, any case)."""
+    template: Text
+    """Default wording for an update."""
+    owner_role: Id | None = None
+    """Id of the role that owns customer communication."""
+    guidelines: tuple[Text, ...] = ()
+    """How messages should sound (e.g. clear, calm)."""
+    audiences: tuple[Audience, ...] = ()
+    """Audiences and their wording."""
+
+    def audience(self, audience_id: str) -> Audience | None:
+        """The audience with this id (case-insensitive), or None."""
+        return next((a for a in self.audiences if a.id == audience_id.casefold()), None)
+
+
+class Checklist(PackModel):
+    """A checklist posted on a schedule or when an incident is resolved."""
+
+    id: Id
+    """Short id."""
+    title: Text
+    """Title shown above the items."""
+    schedule: ScheduleField
+    """'daily HH:MM', 'weekdays HH:MM' (24-hour, bot time zone) or 'on_resolve'."""
+    channel: Text | None = None
+    """Channel to post in; default: the bot's incidents channel (on_resolve: the incident's)."""
+    items: tuple[Text, ...] = Field(min_length=1)
+    """The items to tick."""
+
+
+class Retrospective(PackModel):
+    """When the post-incident review must happen."""
+
+    within: DurationField
+    """Deadline for the review, measured from resolution."""
+
+
+class Pack(PackModel):
+    """A playbook pack: everything the bot needs to run incidents the way one team does."""
+
+    id: Id
+    """Pack id; built-in packs use their file name."""
+    title: Text
+    """Human title."""
+    description: Text | None = None
+    """What system or team the pack is for."""
+    severities: tuple[Severity, ...] = Field(min_length=1)
+    """The severity scale, most severe first."""
+    roles: tuple[Role, ...] = Field(min_length=1)
+    """Roles; one must have id commander and be single."""
+    escalation: tuple[EscalationLevel, ...] = ()
+    """Escalation path, lowest level first."""
+    playbooks: tuple[Playbook, ...]
+    """Scenario playbooks, in document order."""
+    comms: Comms
+    """Communication rules."""
+    incident_log: tuple[Text, ...]
+    """Incident-log template field labels, in order, as the source names them."""
+    checklists: tuple[Checklist, ...] = ()
+    """Scheduled or on-resolve checklists."""
+    retrospective: Retrospective | None = None
+    """Post-incident review deadline."""
+    rules: tuple[Text, ...] = ()
+    """Standing rules for responders (decision rules, do-not lists)."""
+    incident_id_format: IdFormat | None = None
+    """Incident ID format, e.g. INC-{YYYY}-{MM}-{DD}-{NNN}."""
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Pack:
+        problems = pack_problems(self)
+        if problems:
+            raise problems_error(problems)
+        return self
+
+    @property
+    def severity_ids(self) -> list[str]:
+        """Severity ids, most severe first."""
+        return [s.id for s in self.severities]
+
+    @property
+    def role_ids(self) -> list[str]:
+        """Role ids in pack order."""
+        return [r.id for r in self.roles]
+
+    @property
+    def playbook_ids(self) -> list[str]:
+        """Playbook ids in pack order."""
+        return [p.id for p in self.playbooks]
+
+    @property
+    def commander(self) -> Role:
+        """The commander role (validation guarantees it exists)."""
+        role = self.role(COMMANDER_ROLE_ID)
+        assert role is not None
+        return role
+
+    def severity(self, id_or_name: str) -> Severity | None:
+        """Find a severity by id, name or alias, ignoring case and punctuation; `1` works too."""
+        key = lookup_key(id_or_name)
+        if not key:
+            return None
+        for severity in self.severities:
+            if key in severity.lookup_keys:
+                return severity
+        if key.isdigit():
+            # A bare number means the level whose id ends in it, if exactly one does.
+            hits = [s for s in self.severities if _trailing_number(s.id) == int(key)]
+            return hits[0] if len(hits) == 1 else None
+        return None
+
+    def rank(self, severity: str | Severity) -> int:
+        """Position on the scale (0 = most severe); raises KeyError for an unknown severity."""
+        found = self.severity(severity) if isinstance(severity, str) else severity
+        if found is None or found not in self.severities:
+            raise KeyError(f"unknown severity {severity!r}; known: {', '.join(self.severity_ids)}")
+        return self.severities.index(found)
+
+    def role(self, id_or_name: str) -> Role | None:
+        """Find a role by id, name or alias, ignoring case, spaces, `-` and `_`."""
+        key = lookup_key(id_or_name)
+        return next((r for r in self.roles if key and key in r.lookup_keys), None)
+
+    def playbook(self, playbook_id: str) -> Playbook | None:
+        """The playbook with this id (case-insensitive), or None."""
+        wanted = playbook_id.strip().casefold()
+        return next((p for p in self.playbooks if p.id == wanted), None)
+
+    def checklist(self, checklist_id: str) -> Checklist | None:
+        """The checklist with this id (case-insensitive), or None."""
+        wanted = checklist_id.strip().casefold()
+        return next((c for c in self.checklists if c.id == wanted), None)
+
+    def suggest_playbook(self, title: str) -> Playbook | None:
+        """The playbook whose `match` keywords best fit an incident title, or None.
+
+        Keywords match as whole words or phrases, ignoring case. The score is the total
+        length of the matched keywords, so specific phrases beat single words; ties go to
+        the playbook that comes first in the pack.
+        """
+        best, best_score = None, 0
+        for playbook in self.playbooks:
+            score = keyword_score(title, playbook.match)
+            if score > best_score:
+                best, best_score = playbook, score
+        return best
+
+
+def _trailing_number(text: str) -> int | None:
+    digits = re.search(r"([0-9]+)$", text)
+    return int(digits[1]) if digits else None

@@ -1,0 +1,75 @@
+"""SQLModel tables: incidents, role holders, the timeline and the per-day ID sequence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class IncidentBase(SQLModel):
+    """What a declaration says about an incident."""
+
+    title: str
+    description: str = ""
+    severity: str
+    status: str = "investigating"
+    commander_id: str = Field(nullable=False)
+    declared_by: str
+    pack_id: str = "default"
+    playbook_id: str | None = None
+
+
+class Incident(IncidentBase, table=True):
+    """An incident. `commander_id` is one non-null column, so there is exactly one commander."""
+
+    __table_args__ = (UniqueConstraint("day", "seq", name="uq_incident_day_seq"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    day: str = Field(max_length=10)
+    seq: int
+    declared_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    summary: str | None = None
+    channel_id: str | None = Field(default=None, unique=True, max_length=32)
+    channel_name: str | None = Field(default=None, max_length=80)
+    card_ts: str | None = None
+    announcement_channel: str | None = Field(default=None, max_length=32)
+    announcement_ts: str | None = None
+    setup_state: str = "pending"
+    setup_done: str = ""
+
+
+class RoleHolder(SQLModel, table=True):
+    """Who holds a role. Single roles use slot "" so the primary key allows one holder."""
+
+    incident_id: str = Field(foreign_key="incident.id", primary_key=True, max_length=32)
+    role_id: str = Field(primary_key=True, max_length=64)
+    slot: str = Field(default="", primary_key=True, max_length=32)
+    user_id: str = Field(max_length=32)
+    assigned_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """One timeline entry: when, who, what kind, and the details."""
+
+    __table_args__ = (Index("ix_event_incident_at", "incident_id", "at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", max_length=32)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=40)
+    text: str = ""
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DaySequence(SQLModel, table=True):
+    """The last incident number handed out on a UTC day."""
+
+    day: str = Field(primary_key=True, max_length=10)
+    last: int = 0

@@ -1,0 +1,211 @@
+"""Repository functions. Keyword-only, typed; each write commits its timeline event with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.naming import incident_id
+from storage.models import DaySequence, Event, Incident, IncidentBase, RoleHolder
+
+
+def new_event(
+    *, incident: str, at: datetime, actor: str | None, kind: str, text: str = "", **data: Any
+) -> Event:
+    """A timeline event, not yet added to a session."""
+    return Event(incident_id=incident, at=at, actor=actor, kind=kind, text=text, data=data)
+
+
+async def _next_seq(session: AsyncSession, day: str) -> int:
+    """Atomically take the next number of the day (UPDATE … RETURNING, insert on first use)."""
+    for _ in range(5):
+        bumped = await session.exec(
+            update(DaySequence)
+            .where(col(DaySequence.day) == day)
+            .values(last=DaySequence.last + 1)
+            .returning(DaySequence.last)
+        )
+        seq = bumped.scalar_one_or_none()
+        if seq is not None:
+            return seq
+        try:
+            async with session.begin_nested():
+                await session.exec(insert(DaySequence).values(day=day, last=1))
+            return 1
+        except IntegrityError:
+            continue  # another declarer created the row first: bump it instead
+    raise RuntimeError(f"could not allocate an incident number for {day}")
+
+
+async def create_incident(
+    *, session: AsyncSession, fields: IncidentBase, day: date, now: datetime
+) -> Incident:
+    """Allocate the day's next ID, insert the incident and its `declared` event, and commit."""
+    day_text = day.isoformat()
+    seq = await _next_seq(session, day_text)
+    incident = Incident.model_validate(
+        fields, update={"id": incident_id(day, seq), "day": day_text, "seq": seq, "declared_at": now}
+    )
+    session.add(incident)
+    await session.flush()  # the event's foreign key needs the incident row first
+    session.add(
+        new_event(
+            incident=incident.id,
+            at=now,
+            actor=fields.declared_by,
+            kind="declared",
+            text=fields.title,
+            severity=fields.severity,
+            commander=fields.commander_id,
+            description=fields.description,
+        )
+    )
+    await session.commit()
+    return incident
+
+
+async def get_incident(*, session: AsyncSession, incident: str) -> Incident | None:
+    """The incident with this ID, if any."""
+    return await session.get(Incident, incident, populate_existing=True)
+
+
+async def get_by_channel(*, session: AsyncSession, channel_id: str) -> Incident | None:
+    """The incident whose channel this is, if any."""
+    result = await session.exec(select(Incident).where(Incident.channel_id == channel_id))
+    return result.first()
+
+
+async def list_open(*, session: AsyncSession) -> Sequence[Incident]:
+    """Open incidents, newest first."""
+    result = await session.exec(
+        select(Incident)
+        .where(Incident.status != "resolved")
+        .order_by(col(Incident.declared_at).desc(), col(Incident.id).desc())
+    )
+    return result.all()
+
+
+async def list_unfinished_setup(*, session: AsyncSession) -> Sequence[Incident]:
+    """Incidents whose Slack setup has not finished (the bot died or Slack was down)."""
+    result = await session.exec(
+        select(Incident).where(Incident.setup_state != "ready").order_by(col(Incident.declared_at))
+    )
+    return result.all()
+
+
+async def save_setup(*, session: AsyncSession, incident: Incident, **values: Any) -> None:
+    """Persist setup progress (channel, card ts, steps done) on the incident row."""
+    await session.exec(update(Incident).where(col(Incident.id) == incident.id).values(**values))
+    await session.commit()
+    for key, value in values.items():
+        setattr(incident, key, value)
+
+
+async def change_if(
+    *,
+    session: AsyncSession,
+    incident: str,
+    field: str,
+    expected: str,
+    new: str,
+    event: Event,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Set `field` to `new` only if it still holds `expected`; record `event` in the same commit.
+
+    This is the one-writer rule for the commander, severity and status: two racing changes
+    both read the same `expected`, and the database lets exactly one of them through.
+    """
+    column = getattr(Incident, field)
+    result = await session.exec(
+        update(Incident)
+        .where(col(Incident.id) == incident, column == expected)
+        .values({field: new, **(extra or {})})
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        return False
+    session.add(event)
+    await session.commit()
+    return True
+
+
+async def role_holders(*, session: AsyncSession, incident: str) -> dict[str, list[str]]:
+    """Role ID → user IDs holding it, in assignment order."""
+    result = await session.exec(
+        select(RoleHolder)
+        .where(RoleHolder.incident_id == incident)
+        .order_by(col(RoleHolder.assigned_at))
+    )
+    holders: dict[str, list[str]] = {}
+    for row in result.all():
+        holders.setdefault(row.role_id, []).append(row.user_id)
+    return holders
+
+
+async def assign_role(
+    *,
+    session: AsyncSession,
+    incident: str,
+    role: str,
+    user: str,
+    single: bool,
+    expected: str | None,
+    now: datetime,
+    event: Event,
+) -> bool:
+    """Give `role` to `user`; for a single role only if its holder is still `expected`."""
+    if not single:
+        session.add(RoleHolder(incident_id=incident, role_id=role, slot=user, user_id=user,
+                               assigned_at=now))
+    elif expected is None:
+        session.add(RoleHolder(incident_id=incident, role_id=role, slot="", user_id=user,
+                               assigned_at=now))
+    else:
+        result = await session.exec(
+            update(RoleHolder)
+            .where(
+                col(RoleHolder.incident_id) == incident,
+                col(RoleHolder.role_id) == role,
+                col(RoleHolder.slot) == "",
+                col(RoleHolder.user_id) == expected,
+            )
+            .values(user_id=user, assigned_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            await session.rollback()
+            return False
+    session.add(event)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def add_event(*, session: AsyncSession, event: Event) -> Event:
+    """Record one timeline event and commit."""
+    session.add(event)
+    await session.commit()
+    return event
+
+
+async def timeline(*, session: AsyncSession, incident: str) -> Sequence[Event]:
+    """Every event of an incident, oldest first."""
+    result = await session.exec(
+        select(Event).where(Event.incident_id == incident).order_by(col(Event.at), col(Event.id))
+    )
+    return result.all()
+
+
+async def count_incidents(*, session: AsyncSession) -> int:
+    """How many incidents exist (for health and benchmarks)."""
+    result = await session.exec(select(func.count()).select_from(Incident))
+    return int(result.one())

@@ -1,0 +1,66 @@
+import pytest
+
+from bot.domain.commands import (
+    parse_declare,
+    parse_role_assignment,
+    parse_user,
+    require_text,
+    split_subcommand,
+)
+from bot.domain.errors import BadCommand
+
+SEVERITIES = {"sev1": "sev1", "sev-1": "sev1", "sev2": "sev2"}
+
+
+def find(text):
+    return SEVERITIES.get(text.lower())
+
+
+def test_split_subcommand():
+    assert split_subcommand("  Declare sev1  Refunds twice ") == ("declare", "sev1  Refunds twice")
+    assert split_subcommand("") == ("", "")
+    assert split_subcommand("timeline") == ("timeline", "")
+
+
+def test_parse_declare_inline():
+    args = parse_declare("SEV1 Refunds executed twice", find)
+    assert (args.severity, args.title, args.playbook) == ("sev1", "Refunds executed twice", None)
+
+
+def test_parse_declare_with_playbook_option():
+    args = parse_declare("sev2 Refund executed twice --playbook refund-incorrect", find)
+    assert args.playbook == "refund-incorrect"
+    assert args.title == "Refund executed twice"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Usage"),
+        ("sev9 Something", "`sev9` is not a severity"),
+        ("sev1", "title"),
+        ("sev1 x --colour red", "--playbook"),
+    ],
+)
+def test_parse_declare_errors(text, message):
+    with pytest.raises(BadCommand, match=message):
+        parse_declare(text, find)
+
+
+def test_parse_user():
+    assert parse_user("<@U123ABC|alice>") == "U123ABC"
+    assert parse_user("<@W999>") == "W999"
+    with pytest.raises(BadCommand, match="not a user mention"):
+        parse_user("@alice")
+
+
+def test_parse_role_assignment_with_spaces_in_role():
+    assert parse_role_assignment("Communications Lead <@U7|bob>") == ("Communications Lead", "U7")
+    with pytest.raises(BadCommand, match="Usage"):
+        parse_role_assignment("scribe")
+
+
+def test_require_text():
+    assert require_text("  hi ", "x") == "hi"
+    with pytest.raises(BadCommand, match="Usage: `/incident note <text>`"):
+        require_text("   ", "/incident note <text>")

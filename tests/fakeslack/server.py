@@ -1,0 +1,152 @@
+"""FakeSlack: a local aiohttp server playing Slack's Web API, response_url and Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from types import TracebackType
+
+from aiohttp import web
+
+from .models import JSON
+from .responses import handle_response_url
+from .socketmode import SocketHub
+from .state import Workspace
+from .webapi import WORKSPACE, handle_api
+
+
+class FakeSlack(Workspace):
+    """A fake Slack workspace served on 127.0.0.1; tests assert on its state."""
+
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test",
+        app_token: str = "xapp-test",
+        latency: float = 0.0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        super().__init__(bot_token, app_token, latency)
+        self.host = host
+        self.port = 0
+        self.hub = SocketHub(self)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL for `AsyncWebClient(base_url=...)`, with a trailing slash."""
+        return f"{self.base_url}/api/"
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app[WORKSPACE] = self
+        app.router.add_route("*", "/api/{method}", handle_api)
+        app.router.add_post("/response/{id}", handle_response_url)
+        app.router.add_get("/socket", self.hub.handle)
+        return app
+
+    async def start(self) -> None:
+        """Bind a free port on `host` and start serving."""
+        if self._runner is not None:
+            raise RuntimeError("FakeSlack is already started")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, 0))
+        self.port = sock.getsockname()[1]
+        self.base_url = f"http://{self.host}:{self.port}"
+        self._runner = web.AppRunner(
+            self._app(), handle_signals=False, access_log=None, shutdown_timeout=1.0
+        )
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+
+    async def stop(self) -> None:
+        """Close Socket Mode connections and stop the server."""
+        if self._runner is None:
+            return
+        await self.hub.close_all()
+        await self._runner.cleanup()
+        self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def wait_for(
+        self, predicate: Callable[[], object], timeout: float = 5.0, message: str = ""
+    ) -> None:
+        """Poll `predicate` until truthy (exceptions mean "not yet"); AssertionError on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        last_error: BaseException | None = None
+        while True:
+            try:
+                if predicate():
+                    return
+                last_error = None
+            except Exception as exc:
+                last_error = exc
+            if loop.time() > deadline:
+                break
+            await asyncio.sleep(0.01)
+        recent = ", ".join(
+            f"{c.method}={'ok' if c.ok else c.error or c.status}" for c in self.calls[-10:]
+        )
+        detail = f"; last error: {last_error!r}" if last_error else ""
+        raise AssertionError(
+            f"condition not met within {timeout}s: {message or predicate!r}{detail}; "
+            f"last Web API calls: [{recent}]"
+        )
+
+    # ---- Socket Mode ----------------------------------------------------------------------
+
+    @property
+    def socket_connections(self) -> int:
+        """Number of open Socket Mode connections."""
+        return len(self.hub.live())
+
+    @property
+    def socket_connects(self) -> int:
+        """Total Socket Mode connections accepted since start (detects reconnect loops)."""
+        return self.hub.connects
+
+    @property
+    def socket_acks(self) -> list[JSON]:
+        """Every ack (`{"envelope_id", "payload"?}`) received from clients, in order."""
+        return self.hub.acks
+
+    async def wait_socket_connected(self, timeout: float = 5.0) -> None:
+        """Wait until a Socket Mode client is connected; TimeoutError otherwise."""
+        await self.hub.wait_connected(timeout)
+
+    async def socket_send(
+        self,
+        type_: str,
+        payload: JSON,
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        accepts_response_payload: bool | None = None,
+        timeout: float = 5.0,
+    ) -> JSON:
+        """Send an envelope ("slash_commands" | "interactive" | "events_api"); return the ack."""
+        return await self.hub.send(
+            type_,
+            payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+            accepts_response_payload=accepts_response_payload,
+            timeout=timeout,
+        )
+
+    async def socket_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Send Slack's `disconnect` message to every connected client."""
+        await self.hub.disconnect(reason)

@@ -1,0 +1,221 @@
+"""The fake workspace: users, channels, messages, views and injected faults."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from .models import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    JSON,
+    PERMALINK_HOST,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    Call,
+    Channel,
+    Ephemeral,
+    Message,
+    ResponseUrl,
+    Trigger,
+    User,
+    View,
+)
+from .validation import TRIGGER_RE
+
+SEED_USERS = [
+    ("U_ALICE", "alice", "Alice"),
+    ("U_BOB", "bob", "Bob"),
+    ("U_CAROL", "carol", "Carol"),
+    ("U_DAVE", "dave", "Dave"),
+]
+
+
+class Workspace:
+    """All state of the fake Slack workspace; the server classes only read and mutate it."""
+
+    def __init__(self, bot_token: str, app_token: str, latency: float = 0.0) -> None:
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.latency = latency
+        self.down = False
+        self.trigger_ttl: float | None = None
+        self.team_id, self.team_domain = TEAM_ID, TEAM_DOMAIN
+        self.app_id, self.bot_id, self.bot_user_id = APP_ID, BOT_ID, BOT_USER_ID
+        self.verification_token = "fake-verification-token"
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.ephemerals: list[Ephemeral] = []
+        self.views: dict[str, View] = {}
+        self.calls: list[Call] = []
+        self.tickets: set[str] = set()
+        self.triggers: dict[str, Trigger] = {}
+        self.response_urls: dict[str, ResponseUrl] = {}
+        self._failures: dict[str, list[str]] = {}
+        self._rate_limits: dict[str, list[int]] = {}
+        self._seq = itertools.count(1)
+        self._ts_base_us = int(time.time()) * 1_000_000
+        self.base_url = ""
+        self._seed()
+
+    def _seed(self) -> None:
+        self.add_user(BOT_USER_ID, "incidentbot", real_name="Incident Bot", is_bot=True)
+        for user_id, name, real_name in SEED_USERS:
+            self.add_user(user_id, name, real_name=real_name, email=f"{name}@example.com")
+        everyone = list(self.users)
+        self.add_channel("general", members=everyone)
+        self.add_channel("incidents", members=everyone)
+
+    # ---- ids -------------------------------------------------------------------------------
+
+    def new_id(self, prefix: str) -> str:
+        """Return a fresh workspace-unique id such as "C0003" or "V0004"."""
+        return f"{prefix}{next(self._seq):04d}"
+
+    def next_ts(self) -> str:
+        """Return a fresh message ts, unique and strictly increasing."""
+        micros = self._ts_base_us + next(self._seq) * 100
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    # ---- users and channels ----------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        real_name: str | None = None,
+        email: str | None = None,
+        is_bot: bool = False,
+    ) -> User:
+        """Add (or replace) a workspace user."""
+        user = User(user_id, name, real_name or name.title(), email, is_bot=is_bot)
+        self.users[user_id] = user
+        return user
+
+    def add_channel(
+        self,
+        name: str,
+        members: Iterable[str] | None = None,
+        is_private: bool = False,
+        *,
+        channel_id: str | None = None,
+        topic: str = "",
+        purpose: str = "",
+    ) -> Channel:
+        """Add a channel; `members=None` means just the bot, a list is used as given."""
+        channel = Channel(
+            id=channel_id or self.new_id("C"),
+            name=name,
+            topic=topic,
+            purpose=purpose,
+            members=set([self.bot_user_id] if members is None else members),
+            is_private=is_private,
+            created=int(time.time()),
+        )
+        self.channels[channel.id] = channel
+        return channel
+
+    def channel_by_name(self, name: str) -> Channel | None:
+        """Find a channel by name ("incidents" or "#incidents"), archived ones included."""
+        name = name.removeprefix("#")
+        return next((c for c in self.channels.values() if c.name == name), None)
+
+    def resolve_channel(self, ref: str) -> Channel | None:
+        """Find a channel by id, falling back to its name."""
+        return self.channels.get(ref) or self.channel_by_name(ref)
+
+    def messages(self, channel: str) -> list[Message]:
+        """Live (not deleted) messages of a channel given by id or name, oldest first."""
+        found = self.resolve_channel(channel)
+        if found is None:
+            raise KeyError(
+                f"no channel {channel!r}; known: {[c.name for c in self.channels.values()]}"
+            )
+        return [m for m in found.messages if not m.deleted]
+
+    def find_message(self, channel_id: str | None, ts: str | None) -> Message | None:
+        """Return the live message `ts` in channel `channel_id`, if any."""
+        channel = self.channels.get(channel_id or "")
+        return channel.message(ts) if channel and ts else None
+
+    def post_message(
+        self, channel: Channel, user: str, text: str, blocks: list[JSON], **extra: Any
+    ) -> Message:
+        """Append a message to a channel and return it."""
+        msg = Message(self.next_ts(), channel.id, user, text, blocks, **extra)
+        channel.messages.append(msg)
+        return msg
+
+    def permalink(self, channel_id: str, ts: str) -> str:
+        """Build the message permalink Slack would return."""
+        return f"{PERMALINK_HOST}/archives/{channel_id}/p{ts.replace('.', '')}"
+
+    # ---- triggers and response urls --------------------------------------------------------
+
+    def new_trigger_id(self, user_id: str | None = None) -> str:
+        """Issue a fresh, unused trigger_id (optionally bound to the user who 'clicked')."""
+        trigger_id = f"{next(self._seq)}.{1000 + next(self._seq)}.{uuid.uuid4().hex}"
+        self.triggers[trigger_id] = Trigger(trigger_id, user_id, time.monotonic())
+        return trigger_id
+
+    def use_trigger(self, trigger_id: Any) -> tuple[str | None, Trigger | None]:
+        """Consume a trigger_id: return (error_code, None) or (None, trigger)."""
+        if not isinstance(trigger_id, str) or not TRIGGER_RE.match(trigger_id):
+            return "invalid_arguments", None
+        trigger = self.triggers.setdefault(trigger_id, Trigger(trigger_id, None, time.monotonic()))
+        expired = (
+            self.trigger_ttl is not None and time.monotonic() - trigger.issued > self.trigger_ttl
+        )
+        if trigger.used or expired:
+            return "expired_trigger_id", None
+        trigger.used = True
+        return None, trigger
+
+    def new_response_url(
+        self,
+        channel_id: str | None = None,
+        user_id: str | None = None,
+        message_ts: str | None = None,
+    ) -> str:
+        """Issue a response_url on this server bound to a channel, user and message."""
+        if not self.base_url:
+            raise RuntimeError("start the fake before asking for response URLs")
+        binding = ResponseUrl(uuid.uuid4().hex, channel_id, user_id, message_ts)
+        self.response_urls[binding.id] = binding
+        return f"{self.base_url}/response/{binding.id}"
+
+    def response_posts(self, url: str) -> list[JSON]:
+        """JSON bodies POSTed to a response_url (given as the URL or its id)."""
+        binding = self.response_urls.get(url.rstrip("/").rsplit("/", 1)[-1])
+        if binding is None:
+            raise KeyError(f"unknown response_url {url!r}")
+        return binding.posts
+
+    # ---- fault injection and call log -----------------------------------------------------
+
+    def fail_next(self, method: str, error: str, times: int = 1) -> None:
+        """Make the next `times` calls to `method` answer {"ok": false, "error": error}."""
+        self._failures.setdefault(method, []).extend([error] * times)
+
+    def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """Make the next `times` calls to `method` answer HTTP 429 with Retry-After."""
+        self._rate_limits.setdefault(method, []).extend([retry_after] * times)
+
+    def take_failure(self, method: str) -> str | None:
+        """Pop the next injected error for `method`, if any."""
+        queue = self._failures.get(method)
+        return queue.pop(0) if queue else None
+
+    def take_rate_limit(self, method: str) -> int | None:
+        """Pop the next injected Retry-After for `method`, if any."""
+        queue = self._rate_limits.get(method)
+        return queue.pop(0) if queue else None
+
+    def calls_to(self, method: str) -> list[Call]:
+        """All recorded Web API calls to `method`, in completion order."""
+        return [c for c in self.calls if c.method == method]
