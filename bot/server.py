@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app, make_client
+from bot.payload_shape import shape_problem
 from bot.runtime import Runtime
 from bot.services.declare import finish_pending_setups
 from bot.settings import Settings
@@ -32,25 +33,33 @@ def _bad_request(reason: str) -> web.Response:
     return web.json_response({"ok": False, "error": reason}, status=400)
 
 
+def _signed(secret: str, raw: bytes, request: web.Request) -> bool:
+    """Slack's v0 HMAC signature, at most 5 minutes old; anything odd is unsigned."""
+    try:
+        return SignatureVerifier(secret).is_valid(
+            raw,
+            request.headers.get("X-Slack-Request-Timestamp", ""),
+            request.headers.get("X-Slack-Signature", ""),
+        )
+    except (ValueError, TypeError):
+        return False
+
+
 async def slack_events(request: web.Request) -> web.Response:
     """One Request URL for commands, interactivity and events: verify, parse, dispatch."""
     rt, bolt = request.app[RUNTIME], request.app[BOLT]
     secret = rt.settings.slack_signing_secret
     raw = await request.read()
-    verifier = SignatureVerifier(secret.get_secret_value() if secret else "")
-    if secret is None or not verifier.is_valid(
-        raw,
-        request.headers.get("X-Slack-Request-Timestamp", ""),
-        request.headers.get("X-Slack-Signature", ""),
-    ):
+    if secret is None or not _signed(secret.get_secret_value(), raw, request):
         return web.json_response({"error": "invalid request"}, status=401)
     try:
         body = raw.decode("utf-8")
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
                                         headers=dict(request.headers))
-        if not isinstance(bolt_request.body, dict):
-            return _bad_request("body is not an object")
-    except (UnicodeDecodeError, ValueError) as error:
+        problem = shape_problem(bolt_request.body)
+        if problem:
+            return _bad_request(problem)
+    except Exception as error:  # noqa: BLE001 - Bolt raises all sorts on odd bodies
         # Bolt's own adapter answers 500 on a malformed `payload=`; a bad body is a 4xx.
         log.info("rejected malformed Slack request: %s", error)
         return _bad_request("malformed body")
@@ -60,8 +69,8 @@ async def slack_events(request: web.Request) -> web.Response:
         log.warning("rejected Slack request Bolt could not dispatch: %r", error)
         return _bad_request("unsupported payload")
     if bolt_response.status >= 500:
-        log.error("Bolt answered %s; answering 200 so Slack does not retry", bolt_response.status)
-        return web.Response(status=200, text="")
+        log.error("Bolt answered %s to a request it could not handle", bolt_response.status)
+        return _bad_request("could not handle this request")
     return await to_aiohttp_response(bolt_response)
 
 

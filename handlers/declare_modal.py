@@ -8,11 +8,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.declare import DeclareForm, read_declare_form
 from bot.blocks.ids import BlockId, CallbackId
 from bot.runtime import Runtime
 from bot.services.declare import declare_incident, set_up_incident
+from handlers.errors import reports_errors
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind the declare modal's submission."""
 
     @app.view(CallbackId.DECLARE.value)
-    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    @reports_errors(rt)
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                        context: AsyncBoltContext) -> None:
         form = read_declare_form((view.get("state") or {}).get("values") or {})
         errors = form_errors(form, rt)
         if errors:

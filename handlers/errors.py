@@ -1,8 +1,16 @@
-"""The one error handler: domain errors become an ephemeral reply, the rest are logged."""
+"""Errors become replies in one place: domain errors are explained, the rest are logged.
+
+Listeners are wrapped with `reports_errors` rather than relying only on `@app.error`: when a
+listener raises right after `ack()`, Bolt's runner can lose the ack and answer 404 (it resets
+the ack response while its poll loop is still waiting). Catching inside the listener keeps
+the ack intact; `@app.error` still covers anything raised before the listener runs.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -16,12 +24,13 @@ UNEXPECTED = (
     ":warning: Something went wrong while doing that. Check `/incident timeline` to see what "
     "was recorded before you try again."
 )
+Listener = Callable[..., Awaitable[None]]
 
 
 async def tell_user(rt: Runtime, context: AsyncBoltContext, text: str) -> None:
     """Reply privately: through response_url, else an ephemeral, else a DM."""
     try:
-        if context.respond is not None:
+        if context.respond is not None and context.response_url:
             await context.respond(text=text, response_type="ephemeral", replace_original=False)
         elif context.channel_id and context.user_id:
             await rt.client.chat_postEphemeral(channel=context.channel_id, user=context.user_id,
@@ -32,14 +41,34 @@ async def tell_user(rt: Runtime, context: AsyncBoltContext, text: str) -> None:
         log.warning("could not tell %s: %r", context.user_id, error)
 
 
+async def report_error(rt: Runtime, context: AsyncBoltContext, error: Exception) -> None:
+    """Explain a domain error to the user; log anything else and say something went wrong."""
+    if isinstance(error, DomainError):
+        await tell_user(rt, context, str(error))
+        return
+    log.error("unexpected error in a Slack listener", exc_info=error)
+    await tell_user(rt, context, UNEXPECTED)
+
+
+def reports_errors(rt: Runtime) -> Callable[[Listener], Listener]:
+    """Wrap a listener (which must take `context`) so its errors are reported, not raised."""
+
+    def decorate(listener: Listener) -> Listener:
+        @functools.wraps(listener)
+        async def guarded(**kwargs: Any) -> None:
+            try:
+                await listener(**kwargs)
+            except Exception as error:  # noqa: BLE001 - every failure is reported to the user
+                await report_error(rt, kwargs["context"], error)
+
+        return guarded
+
+    return decorate
+
+
 def register(app: AsyncApp, rt: Runtime) -> None:
-    """Install the global error handler."""
+    """Install the global error handler for errors raised outside listeners."""
 
     @app.error
-    async def on_error(error: Exception, context: AsyncBoltContext, body: dict[str, Any]) -> None:
-        if isinstance(error, DomainError):
-            await tell_user(rt, context, str(error))
-            return
-        log.exception("unexpected error handling a %s request", body.get("type") or "command",
-                      exc_info=error)
-        await tell_user(rt, context, UNEXPECTED)
+    async def on_error(error: Exception, context: AsyncBoltContext) -> None:
+        await report_error(rt, context, error)

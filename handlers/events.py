@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.card import incident_card_blocks, incident_card_text
 from bot.runtime import Runtime
 from bot.services.views import load_view
+from handlers.errors import reports_errors
 from storage import repo
 
 
@@ -16,7 +18,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind `member_joined_channel`."""
 
     @app.event("member_joined_channel")
-    async def on_member_joined(event: dict[str, Any]) -> None:
+    @reports_errors(rt)
+    async def on_member_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
         channel, user = event.get("channel"), event.get("user")
         if not channel or not user:
             return

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.declare import SeverityChoice, declare_modal_view
@@ -16,6 +17,7 @@ from bot.domain import commands
 from bot.runtime import Runtime
 from bot.services import changes, records
 from bot.services.declare import declare_incident, set_up_incident
+from handlers.errors import reports_errors
 from storage.models import Incident
 
 Scoped = Callable[[Runtime, Incident, str, str, AsyncRespond], Awaitable[None]]
@@ -108,7 +110,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind `/incident`."""
 
     @app.command("/incident")
-    async def on_incident(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    @reports_errors(rt)
+    async def on_incident(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
+                          context: AsyncBoltContext) -> None:
         await ack()
         name, rest = commands.split_subcommand(command.get("text") or "")
         if name == "declare":

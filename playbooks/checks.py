@@ -42,7 +42,7 @@ def _duplicates(
             yield Problem(
                 (section, index, key),
                 f"duplicate {key} {value!r} (also {section}[{first[value]}].{key})",
-                f"each {what} to have its own {key}",
+                f"a unique {key} for each {what}",
             )
         else:
             first[value] = index
@@ -56,7 +56,9 @@ def _unique_ids(pack: Pack) -> Iterator[Problem]:
     yield from _duplicates(
         "escalation", (e.level for e in pack.escalation), "escalation level", key="level"
     )
-    for index, (lower, higher) in enumerate(zip(pack.escalation, pack.escalation[1:], strict=False)):
+    for index, (lower, higher) in enumerate(
+        zip(pack.escalation, pack.escalation[1:], strict=False)
+    ):
         if higher.level < lower.level:
             yield Problem(
                 ("escalation", index + 1, "level"),
@@ -81,7 +83,11 @@ def _lookup_ambiguity(pack: Pack) -> Iterator[Problem]:
     """Names and aliases must not collide, or `pack.severity()`/`pack.role()` would guess."""
     for section, items in (("severities", pack.severities), ("roles", pack.roles)):
         owner: dict[str, int] = {}
+        ids_seen: set[str] = set()
         for index, item in enumerate(items):
+            if item.id in ids_seen:
+                continue  # a duplicate id is reported by _unique_ids already
+            ids_seen.add(item.id)
             named: list[tuple[Loc, str]] = [((section, index, "id"), item.id)]
             named.append(((section, index, "name"), item.name))
             named += [((section, index, "aliases", i), a) for i, a in enumerate(item.aliases)]
@@ -132,7 +138,7 @@ def _references(pack: Pack) -> Iterator[Problem]:
     for p_index, playbook in enumerate(pack.playbooks):
         if playbook.severity not in severity_ids:
             named = pack.severity(playbook.severity)
-            hint = f" (packs use ids: {named.id!r})" if named else ""
+            hint = f" (did you mean the id {named.id!r}?)" if named else ""
             yield Problem(
                 ("playbooks", p_index, "severity"),
                 f"no severity has id {playbook.severity!r}{hint}",
@@ -147,7 +153,7 @@ def _references(pack: Pack) -> Iterator[Problem]:
                 if step.kind != "message":
                     yield Problem(
                         (*loc, "audience"),
-                        f"audience is set on a {step.kind} step",
+                        f"audience is set on a step of kind {step.kind!r}",
                         "audience only on steps with kind: message",
                     )
                 elif step.audience not in audience_ids:

@@ -13,10 +13,7 @@ from playbooks.problems import PackValueError, describe_value, value_error
 
 #: What the JSON schema accepts; `parse_duration` accepts exactly the same strings.
 DURATION_PATTERN = r"^(?:[1-9][0-9]*[smhd]|[1-9][0-9]* business days?)$"
-DURATION_EXPECTED = (
-    "a duration such as 90s, 5m, 1h, 2d or 3 business days "
-    "(a whole number above zero, then s, m, h, d or ' business days')"
-)
+DURATION_EXPECTED = "a duration such as 90s, 5m, 1h, 2d or 3 business days (a number above 0)"
 
 _SPAN = re.compile(r"([0-9]+)([smhd])")
 _BUSINESS = re.compile(r"([0-9]+) business days?")

@@ -49,8 +49,12 @@ def _check_id_format(value: str) -> str:
         raise value_error(exc) from None
 
 
-Id = Annotated[str, AfterValidator(_check_id), WithJsonSchema({"type": "string", "pattern": ID_PATTERN})]
-Text = Annotated[str, AfterValidator(_check_text), WithJsonSchema({"type": "string", "minLength": 1})]
+Id = Annotated[
+    str, AfterValidator(_check_id), WithJsonSchema({"type": "string", "pattern": ID_PATTERN})
+]
+Text = Annotated[
+    str, AfterValidator(_check_text), WithJsonSchema({"type": "string", "minLength": 1})
+]
 IdFormat = Annotated[str, AfterValidator(_check_id_format), WithJsonSchema({"type": "string"})]
 
 

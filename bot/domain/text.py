@@ -7,12 +7,12 @@ import re
 ELLIPSIS = "…"
 # Mentions a user can only produce by really mentioning someone (Slack encodes them), plus links.
 _KEEP = re.compile(
-    r"<@[UW][A-Z0-9]+(?:\|[^<>]*)?>"
+    r"<@[UW][A-Z0-9_]+(?:\|[^<>]*)?>"
     r"|<#C[A-Z0-9]+(?:\|[^<>]*)?>"
     r"|<!subteam\^[A-Z0-9]+(?:\|[^<>]*)?>"
     r"|<https?://[^<>|\s]+(?:\|[^<>]*)?>"
 )
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^<>]*)?>")
 
 
 def escape(text: str) -> str:

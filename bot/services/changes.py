@@ -26,7 +26,7 @@ async def incident_for_channel(rt: Runtime, channel_id: str, subcommand: str) ->
     return incident
 
 
-async def _change(rt: Runtime, incident: Incident, *, field: str, new: str, actor: str,
+async def _change(rt: Runtime, incident: Incident, *, field: str, value: str, actor: str,
                   kind: str, text: str, extra: dict[str, object] | None = None,
                   **data: object) -> None:
     """Conditional update + event in one commit; Conflict if someone changed it first."""
@@ -35,7 +35,7 @@ async def _change(rt: Runtime, incident: Incident, *, field: str, new: str, acto
                            text=text, **data)
     async with rt.db.session() as session:
         ok = await repo.change_if(session=session, incident=incident.id, field=field,
-                                  expected=expected, new=new, event=event, extra=extra)
+                                  expected=expected, new=value, event=event, extra=extra)
     if not ok:
         raise Conflict("Someone changed this incident at the same moment, so nothing was "
                        "changed. Check the card and try again.")
@@ -50,7 +50,7 @@ async def hand_over_command(rt: Runtime, incident: Incident, *, actor: str, new:
     if new == old:
         raise InvalidTransition(f"<@{new}> is already the incident commander.")
     try:
-        await _change(rt, incident, field="commander_id", new=new, actor=actor,
+        await _change(rt, incident, field="commander_id", value=new, actor=actor,
                       kind="commander_changed", text=f"<@{old}> → <@{new}>", old=old, new=new)
     except Conflict:
         async with rt.db.session() as session:
@@ -74,7 +74,7 @@ async def change_severity(rt: Runtime, incident: Incident, *, actor: str, text: 
     rules.check_open(rules.Status(incident.status), "change its severity")
     rules.check_severity_change(incident.severity, found.id)
     old_name = severity_name(rt.pack, incident.severity)
-    await _change(rt, incident, field="severity", new=found.id, actor=actor,
+    await _change(rt, incident, field="severity", value=found.id, actor=actor,
                   kind="severity_changed", text=f"{old_name} → {found.name}",
                   old=incident.severity, new=found.id)
     await refresh_display(rt, incident.id)
@@ -90,7 +90,7 @@ async def change_status(rt: Runtime, incident: Incident, *, actor: str, text: st
         return
     old = rules.Status(incident.status)
     rules.check_status_change(old, new)
-    await _change(rt, incident, field="status", new=new.value, actor=actor,
+    await _change(rt, incident, field="status", value=new.value, actor=actor,
                   kind="status_changed", text=f"{old.label} → {new.label}",
                   old=old.value, new=new.value)
     await refresh_display(rt, incident.id)
@@ -105,7 +105,7 @@ async def resolve(rt: Runtime, incident: Incident, *, actor: str, summary: str) 
     rules.check_open(rules.Status(incident.status), "resolve it again")
     summary = clip(unescape(summary).strip(), SUMMARY_LIMIT)
     now = rt.clock()
-    await _change(rt, incident, field="status", new=rules.Status.RESOLVED.value, actor=actor,
+    await _change(rt, incident, field="status", value=rules.Status.RESOLVED.value, actor=actor,
                   kind="resolved", text=summary or "Resolved",
                   extra={"resolved_at": now, "summary": summary or None},
                   old=incident.status, summary=summary)
@@ -118,7 +118,7 @@ async def reopen(rt: Runtime, incident: Incident, *, actor: str) -> None:
     require_command_authority("reopen", actor=actor, commander=incident.commander_id,
                               admins=rt.settings.incident_admins)
     rules.check_reopen(rules.Status(incident.status))
-    await _change(rt, incident, field="status", new=rules.Status.INVESTIGATING.value,
+    await _change(rt, incident, field="status", value=rules.Status.INVESTIGATING.value,
                   actor=actor, kind="reopened", text="Reopened",
                   extra={"resolved_at": None})
     await refresh_display(rt, incident.id)

@@ -37,11 +37,11 @@ METHODS: dict[str, MethodSpec] = {}
 def method(name: str, *, token: TokenKind = "bot") -> Callable[[Handler], Handler]:
     """Register a handler for the Web API method `name`."""
 
-    def register(handler: Handler) -> Handler:
+    def _register(handler: Handler) -> Handler:
         METHODS[name] = MethodSpec(handler, token)
         return handler
 
-    return register
+    return _register
 
 
 class Args:

@@ -1,0 +1,150 @@
+"""Run the real bot (app factory + aiohttp server) against the fake Slack, and talk to it."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from bot.server import RUNTIME, build_runtime, create_web_app
+from bot.settings import Settings
+from tests.fakeslack import (
+    FakeSlack,
+    block_actions_payload,
+    event_callback,
+    sign_request,
+    slash_command_form,
+    view_submission_payload,
+)
+
+SECRET = "test-signing-secret"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settings:
+    """Settings built explicitly, never from the real environment or a .env file."""
+    values: dict[str, Any] = {
+        "slack_bot_token": fake.bot_token,
+        "slack_signing_secret": SECRET,
+        "slack_api_url": fake.api_url,
+        "database_url": database_url,
+        "port": free_port(),
+        "incidents_channel": "incidents",
+        "incident_admins": "U_DAVE",
+        "log_level": "DEBUG",
+        "playbook_pack": "default",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class Bot:
+    """A running bot and helpers that send it signed Slack requests."""
+
+    def __init__(self, fake: FakeSlack, app: web.Application, url: str) -> None:
+        self.fake = fake
+        self.app = app
+        self.url = url
+        self.rt = app[RUNTIME]
+        self.http = aiohttp.ClientSession()
+
+    async def post(self, body: bytes, *, content_type: str, sign: bool = True,
+                   headers: dict[str, str] | None = None) -> tuple[int, str]:
+        """POST a raw body to /slack/events, signed unless told otherwise."""
+        all_headers = {"Content-Type": content_type, **(headers or {})}
+        if sign:
+            all_headers.update(sign_request(body, SECRET))
+        async with self.http.post(f"{self.url}/slack/events", data=body,
+                                  headers=all_headers) as response:
+            return response.status, await response.text()
+
+    async def command(self, text: str, *, user: str = "U_ALICE",
+                      channel: str | None = None) -> tuple[int, str, str]:
+        """Send `/incident <text>`; returns status, body and the command's response_url."""
+        channel = channel or self.fake.channel_by_name("general").id
+        form = slash_command_form(self.fake, text=text, user_id=user, channel_id=channel)
+        status, body = await self.post(urlencode(form).encode(),
+                                       content_type="application/x-www-form-urlencoded")
+        return status, body, form["response_url"]
+
+    async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """Send an interactivity payload (`payload=<json>`)."""
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, content_type="application/x-www-form-urlencoded")
+
+    async def click(self, *, user: str, channel: str, ts: str,
+                    actions: list[dict[str, Any]]) -> tuple[int, str]:
+        """Click something in a message."""
+        return await self.interact(block_actions_payload(
+            self.fake, user_id=user, channel_id=channel, message_ts=ts, actions=actions))
+
+    async def submit(self, *, user: str, callback_id: str, values: dict[str, Any],
+                     private_metadata: str = "", view_id: str | None = None) -> tuple[int, str]:
+        """Submit a modal."""
+        return await self.interact(view_submission_payload(
+            self.fake, user_id=user, callback_id=callback_id, values=values,
+            private_metadata=private_metadata, view_id=view_id))
+
+    async def event(self, event: dict[str, Any], **kw: Any) -> tuple[int, str]:
+        """Deliver an Events API event."""
+        body = json.dumps(event_callback(self.fake, event, **kw)).encode()
+        return await self.post(body, content_type="application/json")
+
+    async def replies(self, response_url: str, count: int = 1) -> list[dict[str, Any]]:
+        """Wait until the bot has posted `count` replies to a response_url; return them."""
+        await self.fake.wait_for(lambda: len(self.fake.response_posts(response_url)) >= count)
+        return self.fake.response_posts(response_url)
+
+    async def declare(self, text: str = "sev1 Refunds executed twice", *,
+                      user: str = "U_ALICE") -> Any:
+        """Declare inline and wait until the channel is fully set up; returns the channel."""
+        before = set(self.fake.channels)
+        status, _, _ = await self.command(f"declare {text}", user=user)
+        assert status == 200
+        await self.fake.wait_for(lambda: any(
+            c.pins for cid, c in self.fake.channels.items() if cid not in before))
+        channel = next(c for cid, c in self.fake.channels.items() if cid not in before)
+        announced = self.fake.channel_by_name("incidents")
+        await self.fake.wait_for(lambda: any(channel.id in (m.text + json.dumps(m.blocks))
+                                             for m in self.fake.messages(announced.id)))
+        return channel
+
+    def card(self, channel: Any) -> Any:
+        """The pinned card message of an incident channel."""
+        return self.fake.find_message(channel.id, channel.pins[0])
+
+    async def close(self) -> None:
+        """Close the client session."""
+        await self.http.close()
+
+
+@asynccontextmanager
+async def running_bot(fake: FakeSlack, tmp_path: Path, *, database_url: str | None = None,
+                      **overrides: Any) -> AsyncIterator[Bot]:
+    """Start the real aiohttp app on a free port; stop it afterwards."""
+    settings = make_settings(fake, database_url or f"sqlite:///{tmp_path / 'bot.db'}",
+                             **overrides)
+    app = create_web_app(build_runtime(settings))
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", settings.port)
+    await site.start()
+    bot = Bot(fake, app, f"http://127.0.0.1:{settings.port}")
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        await runner.cleanup()

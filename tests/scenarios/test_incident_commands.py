@@ -1,0 +1,187 @@
+"""Subcommands inside an incident channel: command, roles, severity, status, updates, resolve."""
+
+import asyncio
+import json
+
+from storage import repo
+
+
+async def timeline_kinds(bot, channel):
+    async with bot.rt.db.session() as session:
+        incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+        return incident, [e for e in await repo.timeline(session=session, incident=incident.id)]
+
+
+async def reply(bot, text, *, user="U_ALICE", channel=None):
+    status, _, url = await bot.command(text, user=user, channel=channel.id if channel else None)
+    assert status == 200
+    return (await bot.replies(url))[0]["text"]
+
+
+async def test_handover_edits_topic_and_card_in_place_and_records_it(bot):
+    channel = await bot.declare()
+    card_ts = channel.pins[0]
+    await bot.command("commander <@U_BOB|bob>", channel=channel.id)
+    await bot.fake.wait_for(lambda: "<@U_BOB>" in channel.topic)
+    card = bot.card(channel)
+    assert card.ts == card_ts and card.edits >= 1
+    assert channel.topic == "SEV-1 · Investigating · Commander: <@U_BOB>"
+    await bot.fake.wait_for(lambda: any("handed command" in m.text
+                                        for m in bot.fake.messages(channel.id)))
+    assert "U_BOB" in channel.members
+    incident, events = await timeline_kinds(bot, channel)
+    assert incident.commander_id == "U_BOB"
+    assert events[-1].kind == "commander_changed" and events[-1].data["new"] == "U_BOB"
+
+
+async def test_non_commander_is_refused_and_told_who_commands(bot):
+    channel = await bot.declare()
+    text = await reply(bot, "commander <@U_CAROL|carol>", user="U_BOB", channel=channel)
+    assert "<@U_ALICE>" in text and "/incident commander <@U_BOB>" in text
+    incident, events = await timeline_kinds(bot, channel)
+    assert incident.commander_id == "U_ALICE"
+    assert [e.kind for e in events] == ["declared"]
+    assert channel.topic.endswith("<@U_ALICE>")
+
+
+async def test_admin_can_override_the_commander(bot):
+    channel = await bot.declare()
+    await bot.command("commander <@U_CAROL>", user="U_DAVE", channel=channel.id)
+    await bot.fake.wait_for(lambda: channel.topic.endswith("<@U_CAROL>"))
+
+
+async def test_racing_handovers_leave_one_commander_that_card_and_timeline_agree_on(bot):
+    channel = await bot.declare()
+    await asyncio.gather(*(bot.command(f"commander <@{u}>", channel=channel.id)
+                           for u in ("U_BOB", "U_CAROL", "U_DAVE")))
+    await bot.fake.wait_for(lambda: len(bot.fake.ephemerals) >= 2)
+    await asyncio.sleep(0.3)
+    incident, events = await timeline_kinds(bot, channel)
+    changes = [e for e in events if e.kind == "commander_changed"]
+    assert len(changes) == 1 and changes[0].data["new"] == incident.commander_id
+    await bot.fake.wait_for(lambda: f"<@{incident.commander_id}>" in channel.topic)
+    assert f"*Commander*\\n<@{incident.commander_id}>" in json.dumps(bot.card(channel).blocks)
+    # Losers either lost the conditional update, or read the new commander first.
+    refusals = [e.text for e in bot.fake.ephemerals
+                if "changed hands" in e.text or "Only the incident commander" in e.text]
+    assert len(refusals) == 2
+
+
+async def test_severity_and_status_changes(bot):
+    channel = await bot.declare("sev2 Search is slow")
+    await bot.command("severity sev1", channel=channel.id)
+    await bot.fake.wait_for(lambda: channel.topic.startswith("SEV-1"))
+    await bot.command("status identified", channel=channel.id)
+    await bot.fake.wait_for(lambda: "Identified" in channel.topic)
+    rendered = json.dumps(bot.card(channel).blocks)
+    assert "SEV-1" in rendered and "Identified" in rendered
+    lines = [m.text for m in bot.fake.messages(channel.id)]
+    assert any("SEV-2 → *SEV-1*" in t for t in lines)
+    assert any("Investigating → *Identified*" in t for t in lines)
+    _, events = await timeline_kinds(bot, channel)
+    assert [e.kind for e in events] == ["declared", "severity_changed", "status_changed"]
+
+
+async def test_bad_severity_and_status_are_explained(bot):
+    channel = await bot.declare()
+    assert "is not a severity" in await reply(bot, "severity sev0", channel=channel)
+    assert "Unknown status" in await reply(bot, "status fixed", channel=channel)
+    assert "already" in await reply(bot, "status investigating", channel=channel)
+    _, events = await timeline_kinds(bot, channel)
+    assert [e.kind for e in events] == ["declared"]
+
+
+async def test_update_and_note_are_posted_and_recorded(bot):
+    channel = await bot.declare()
+    await bot.command("update Rolled back deploy 42; error rate falling", channel=channel.id,
+                      user="U_BOB")
+    await bot.command("note Stripe dashboard shows recovery", channel=channel.id)
+    await bot.fake.wait_for(lambda: any("Stripe dashboard" in m.text
+                                        for m in bot.fake.messages(channel.id)))
+    update = next(m for m in bot.fake.messages(channel.id) if "Status update" in m.text)
+    assert "Rolled back deploy 42" in json.dumps(update.blocks)
+    assert "<@U_BOB>" in json.dumps(update.blocks)
+    _, events = await timeline_kinds(bot, channel)
+    assert [(e.kind, e.actor) for e in events[1:]] == [("update_posted", "U_BOB"),
+                                                      ("note_added", "U_ALICE")]
+
+
+async def test_timeline_lists_events_in_order_with_times_and_actors(bot):
+    channel = await bot.declare()
+    await bot.command("note first", channel=channel.id)
+    await bot.fake.wait_for(lambda: any("first" in m.text for m in bot.fake.messages(channel.id)))
+    status, _, url = await bot.command("timeline", channel=channel.id, user="U_BOB")
+    text = json.dumps((await bot.replies(url))[0]["blocks"])
+    assert text.index("Declared") < text.index("Note added")
+    assert "UTC" in text and "<@U_ALICE>" in text
+
+
+async def test_role_assignment_invites_and_shows_on_card(bot):
+    channel = await bot.declare()
+    await bot.command("role scribe <@U_CAROL|carol>", channel=channel.id)
+    await bot.fake.wait_for(lambda: "U_CAROL" in channel.members)
+    await bot.fake.wait_for(lambda: "<@U_CAROL>" in json.dumps(bot.card(channel).blocks))
+    await bot.command("role Communications Lead <@U_BOB>", channel=channel.id, user="U_BOB")
+    await bot.fake.wait_for(lambda: "<@U_BOB>" in json.dumps(bot.card(channel).blocks))
+    _, events = await timeline_kinds(bot, channel)
+    assert [e.data.get("role") for e in events if e.kind == "role_assigned"] == [
+        "scribe", "comms_lead"]
+
+
+async def test_taking_a_held_role_is_refused(bot):
+    channel = await bot.declare()
+    await bot.command("role scribe <@U_CAROL>", channel=channel.id)
+    await bot.fake.wait_for(lambda: "U_CAROL" in channel.members)
+    text = await reply(bot, "role scribe <@U_BOB>", user="U_BOB", channel=channel)
+    assert "<@U_CAROL>" in text and "<@U_ALICE>" in text
+
+
+async def test_resolve_updates_card_and_announcement(bot):
+    channel = await bot.declare()
+    await bot.command("resolve Rolled back the bad deploy", channel=channel.id)
+    await bot.fake.wait_for(lambda: "Resolved" in channel.topic)
+    assert "Rolled back the bad deploy" in json.dumps(bot.card(channel).blocks)
+    incidents = bot.fake.channel_by_name("incidents")
+    await bot.fake.wait_for(lambda: any("Resolved" in json.dumps(m.blocks)
+                                        for m in bot.fake.messages(incidents.id)))
+    incident, events = await timeline_kinds(bot, channel)
+    assert incident.status == "resolved" and incident.resolved_at is not None
+    assert events[-1].kind == "resolved" and events[-1].text == "Rolled back the bad deploy"
+    assert "reopen" in await reply(bot, "severity sev2", channel=channel)
+
+
+async def test_only_the_commander_resolves(bot):
+    channel = await bot.declare()
+    assert "<@U_ALICE>" in await reply(bot, "resolve done", user="U_BOB", channel=channel)
+    incident, _ = await timeline_kinds(bot, channel)
+    assert incident.status == "investigating"
+
+
+async def test_scoped_command_outside_an_incident_channel(bot):
+    text = await reply(bot, "severity sev1")
+    assert "only works inside an incident channel" in text
+
+
+async def test_unknown_subcommand_and_help(bot):
+    text = await reply(bot, "frobnicate now")
+    assert "I don't know `frobnicate`" in text and "declare <severity> <title>" in text
+    assert "/incident` commands" in await reply(bot, "help")
+
+
+async def test_list_shows_open_incidents_with_links(bot):
+    first = await bot.declare("sev1 One")
+    second = await bot.declare("sev3 Two")
+    await bot.command("resolve", channel=second.id)
+    await bot.fake.wait_for(lambda: "Resolved" in second.topic)
+    text = await reply(bot, "list")
+    assert f"<#{first.id}>" in text and f"<#{second.id}>" not in text
+
+
+async def test_newcomer_gets_the_card_privately(bot):
+    channel = await bot.declare()
+    bot.fake.channels[channel.id].members.add("U_CAROL")
+    status, _ = await bot.event({"type": "member_joined_channel", "user": "U_CAROL",
+                                 "channel": channel.id, "channel_type": "C"})
+    assert status == 200
+    await bot.fake.wait_for(lambda: any(e.user == "U_CAROL" and e.channel == channel.id
+                                        for e in bot.fake.ephemerals))
