@@ -54,17 +54,20 @@ async def test_racing_handovers_leave_one_commander_that_card_and_timeline_agree
     channel = await bot.declare()
     await asyncio.gather(*(bot.command(f"commander <@{u}>", channel=channel.id)
                            for u in ("U_BOB", "U_CAROL", "U_DAVE")))
-    await bot.fake.wait_for(lambda: len(bot.fake.ephemerals) >= 2)
-    await asyncio.sleep(0.3)
+
+    def refusals():
+        # Losers either lost the conditional update, or read the new commander first.
+        return [e.text for e in bot.fake.ephemerals
+                if "changed hands" in e.text or "Only the incident commander" in e.text]
+
+    await bot.fake.wait_for(lambda: len(refusals()) == 2)
     incident, events = await timeline_kinds(bot, channel)
     changes = [e for e in events if e.kind == "commander_changed"]
     assert len(changes) == 1 and changes[0].data["new"] == incident.commander_id
     await bot.fake.wait_for(lambda: f"<@{incident.commander_id}>" in channel.topic)
     assert f"*Commander*\\n<@{incident.commander_id}>" in json.dumps(bot.card(channel).blocks)
-    # Losers either lost the conditional update, or read the new commander first.
-    refusals = [e.text for e in bot.fake.ephemerals
-                if "changed hands" in e.text or "Only the incident commander" in e.text]
-    assert len(refusals) == 2
+    await asyncio.sleep(0.2)
+    assert len(refusals()) == 2
 
 
 async def test_severity_and_status_changes(bot):
