@@ -126,6 +126,11 @@ class Bot:
         """The pinned card message of an incident channel."""
         return self.fake.find_message(channel.id, channel.pins[0])
 
+    async def card_shows(self, channel: Any, *fragments: str) -> None:
+        """Wait until the pinned card contains every fragment."""
+        await self.fake.wait_for(lambda: all(
+            f in json.dumps(self.card(channel).blocks, ensure_ascii=False) for f in fragments))
+
     async def close(self) -> None:
         """Close the client session."""
         await self.http.close()

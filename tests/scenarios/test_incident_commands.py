@@ -23,6 +23,7 @@ async def test_handover_edits_topic_and_card_in_place_and_records_it(bot):
     card_ts = channel.pins[0]
     await bot.command("commander <@U_BOB|bob>", channel=channel.id)
     await bot.fake.wait_for(lambda: "<@U_BOB>" in channel.topic)
+    await bot.card_shows(channel, "*Commander*\\n<@U_BOB>")
     card = bot.card(channel)
     assert card.ts == card_ts and card.edits >= 1
     assert channel.topic == "SEV-1 · Investigating · Commander: <@U_BOB>"
@@ -65,7 +66,7 @@ async def test_racing_handovers_leave_one_commander_that_card_and_timeline_agree
     changes = [e for e in events if e.kind == "commander_changed"]
     assert len(changes) == 1 and changes[0].data["new"] == incident.commander_id
     await bot.fake.wait_for(lambda: f"<@{incident.commander_id}>" in channel.topic)
-    assert f"*Commander*\\n<@{incident.commander_id}>" in json.dumps(bot.card(channel).blocks)
+    await bot.card_shows(channel, f"*Commander*\\n<@{incident.commander_id}>")
     await asyncio.sleep(0.2)
     assert len(refusals()) == 2
 
@@ -76,11 +77,12 @@ async def test_severity_and_status_changes(bot):
     await bot.fake.wait_for(lambda: channel.topic.startswith("SEV-1"))
     await bot.command("status identified", channel=channel.id)
     await bot.fake.wait_for(lambda: "Identified" in channel.topic)
-    rendered = json.dumps(bot.card(channel).blocks)
-    assert "SEV-1" in rendered and "Identified" in rendered
-    lines = [m.text for m in bot.fake.messages(channel.id)]
-    assert any("SEV-2 → *SEV-1*" in t for t in lines)
-    assert any("Investigating → *Identified*" in t for t in lines)
+    await bot.card_shows(channel, "SEV-1", "Identified")
+    def posted(fragment):
+        return any(fragment in m.text for m in bot.fake.messages(channel.id))
+
+    await bot.fake.wait_for(lambda: posted("SEV-2 → *SEV-1*"))
+    await bot.fake.wait_for(lambda: posted("Investigating → *Identified*"))
     _, events = await timeline_kinds(bot, channel)
     assert [e.kind for e in events] == ["declared", "severity_changed", "status_changed"]
 
@@ -143,7 +145,7 @@ async def test_resolve_updates_card_and_announcement(bot):
     channel = await bot.declare()
     await bot.command("resolve Rolled back the bad deploy", channel=channel.id)
     await bot.fake.wait_for(lambda: "Resolved" in channel.topic)
-    assert "Rolled back the bad deploy" in json.dumps(bot.card(channel).blocks)
+    await bot.card_shows(channel, "Rolled back the bad deploy")
     incidents = bot.fake.channel_by_name("incidents")
     await bot.fake.wait_for(lambda: any("Resolved" in json.dumps(m.blocks)
                                         for m in bot.fake.messages(incidents.id)))
