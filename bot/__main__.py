@@ -15,6 +15,8 @@ def _parser() -> argparse.ArgumentParser:
     pb_sub = playbooks.add_subparsers(dest="playbooks_command", required=True)
     validate = pb_sub.add_parser("validate", help="validate a pack file")
     validate.add_argument("path")
+    export = sub.add_parser("export", help="print an incident's log as Markdown")
+    export.add_argument("incident_id", metavar="INC-ID")
     return parser
 
 
@@ -25,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         from playbooks.cli import validate_command
 
         return validate_command(args.path)
+    if args.command == "export":
+        from bot.cli_export import export_command
+
+        return export_command(args.incident_id)
     from bot.settings import settings_or_exit
 
     settings = settings_or_exit()

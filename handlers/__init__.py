@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
-from handlers import declare_modal, errors, events, incident_command
+from handlers import comms, declare_modal, errors, events, incident_command, steps
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
@@ -14,3 +14,5 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     incident_command.register(app, rt)
     declare_modal.register(app, rt)
     events.register(app, rt)
+    steps.register(app, rt)
+    comms.register(app, rt)

@@ -11,8 +11,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.declare import DeclareForm, read_declare_form
-from bot.blocks.ids import BlockId, CallbackId
+from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, BlockId, CallbackId
 from bot.runtime import Runtime
+from bot.services import playbooks
 from bot.services.declare import declare_incident, set_up_incident
 from handlers.errors import reports_errors
 
@@ -26,6 +27,8 @@ def form_errors(form: DeclareForm, rt: Runtime) -> dict[str, str]:
         errors[BlockId.TITLE] = "Give the incident a title."
     if not form.severity or rt.pack.severity(form.severity) is None:
         errors[BlockId.SEVERITY] = "Choose one of the listed severities."
+    if form.playbook not in (SUGGEST, NO_PLAYBOOK) and rt.pack.playbook(form.playbook) is None:
+        errors[BlockId.PLAYBOOK] = "Choose one of the listed playbooks."
     if form.commander is not None and not str(form.commander).startswith(("U", "W")):
         errors[BlockId.COMMANDER] = "Choose a person as commander."
     return errors
@@ -49,6 +52,12 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             rt, title=form.title, severity=form.severity or "", declarer=user,
             commander=form.commander, description=form.description)
         ready = await set_up_incident(rt, incident.id)
+        if form.playbook == SUGGEST:
+            chosen = rt.pack.suggest_playbook(incident.title)
+        else:
+            chosen = rt.pack.playbook(form.playbook)
+        if chosen is not None:
+            await playbooks.attach_playbook(rt, ready, actor=user, playbook_id=chosen.id)
         origin = _origin_channel(view)
         if origin and ready.channel_id:
             try:

@@ -15,7 +15,11 @@ from bot.blocks.declare import SeverityChoice, declare_modal_view
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.domain import commands
 from bot.runtime import Runtime
-from bot.services import changes, records
+from bot.blocks.choices import customer_warning_blocks, playbook_choices_text
+from bot.domain.text import clip
+from bot.services import changes, comms, playbooks, records
+from bot.services.export import incident_log_markdown
+from bot.services.views import severity_name
 from bot.services.declare import declare_incident, set_up_incident
 from handlers.errors import reports_errors
 from storage.models import Incident
@@ -44,8 +48,36 @@ async def _status(rt: Runtime, i: Incident, user: str, rest: str, respond: Async
 
 
 async def _update(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    text = commands.require_text(rest, "/incident update <text>")
-    await records.post_update(rt, i, actor=user, text=text)
+    customer, rest = commands.split_flag(rest, "customer")
+    if not customer:
+        text = commands.require_text(rest, "/incident update <text>")
+        await records.post_update(rt, i, actor=user, text=text)
+        return
+    text = commands.require_text(rest, "/incident update --customer <text>")
+    draft = await comms.submit_customer_update(rt, i, actor=user, text=text)
+    if draft is not None:
+        await respond(text="This customer update uses wording to avoid; nothing posted yet.",
+                      blocks=customer_warning_blocks(
+                          found=draft.found.splitlines(), template=rt.pack.comms.template,
+                          text=draft.text, draft_id=draft.id))
+
+
+async def _playbook(rt: Runtime, i: Incident, user: str, rest: str,
+                    respond: AsyncRespond) -> None:
+    if rest:
+        await playbooks.attach_playbook(rt, i, actor=user, playbook_id=rest.split()[0])
+        return
+    suggested = rt.pack.suggest_playbook(i.title)
+    choices = [(p.id, p.title, severity_name(rt.pack, p.severity)) for p in rt.pack.playbooks]
+    await respond(text=playbook_choices_text(choices, suggested.id if suggested else None))
+
+
+async def _log(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    markdown = await incident_log_markdown(db=rt.db, pack=rt.pack, incident_id=i.id,
+                                           now=rt.clock)
+    if i.channel_id:
+        await rt.client.chat_postMessage(channel=i.channel_id, text=clip(markdown, 39000),
+                                         mrkdwn=True)
 
 
 async def _note(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
@@ -76,6 +108,8 @@ SCOPED: dict[str, Scoped] = {
     "timeline": _timeline,
     "resolve": _resolve,
     "reopen": _reopen,
+    "playbook": _playbook,
+    "log": _log,
 }
 
 
@@ -91,7 +125,8 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
         metadata = json.dumps({"channel_id": command.get("channel_id", "")})
         await rt.client.views_open(
             trigger_id=command["trigger_id"],
-            view=declare_modal_view(choices, declarer=user, private_metadata=metadata))
+            view=declare_modal_view(choices, declarer=user, private_metadata=metadata,
+                                    playbooks=[(p.id, p.title) for p in rt.pack.playbooks]))
         return
 
     def find(text: str) -> str | None:
@@ -99,11 +134,13 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
         return found.id if found else None
 
     args = commands.parse_declare(rest, find)
+    playbook = playbooks.find_playbook(rt, args.playbook) if args.playbook else None
     incident = await declare_incident(rt, title=args.title, severity=args.severity, declarer=user)
     await respond(text=f":rotating_light: Declared *{incident.id}*. Setting up the channel…")
     ready = await set_up_incident(rt, incident.id)
     if ready.channel_id:
         await respond(text=f"*{incident.id}* is live in <#{ready.channel_id}>.")
+    await playbooks.start_or_suggest(rt, ready, actor=user, playbook=playbook)
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

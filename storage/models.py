@@ -73,3 +73,39 @@ class DaySequence(SQLModel, table=True):
 
     day: str = Field(primary_key=True, max_length=10)
     last: int = 0
+
+
+class StepState(SQLModel, table=True):
+    """Where one playbook step stands in one incident."""
+
+    incident_id: str = Field(foreign_key="incident.id", primary_key=True, max_length=32)
+    playbook_id: str = Field(primary_key=True, max_length=64)
+    phase: int = Field(primary_key=True)
+    step: int = Field(primary_key=True)
+    status: str = "open"
+    actor: str | None = Field(default=None, max_length=32)
+    at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    assignee: str | None = Field(default=None, max_length=32)
+    note: str | None = None
+
+
+class PhasePost(SQLModel, table=True):
+    """The message that shows one phase of a playbook in the incident channel."""
+
+    incident_id: str = Field(foreign_key="incident.id", primary_key=True, max_length=32)
+    playbook_id: str = Field(primary_key=True, max_length=64)
+    phase: int = Field(primary_key=True)
+    ts: str | None = None
+    due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Draft(SQLModel, table=True):
+    """A customer update held back by the wording check until its author decides."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    incident_id: str = Field(foreign_key="incident.id", max_length=32)
+    author: str = Field(max_length=32)
+    text: str
+    found: str = ""
+    state: str = "pending"
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

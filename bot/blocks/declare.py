@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
 from bot.domain.text import clip
 
 TITLE_MAX = 150
@@ -32,9 +32,13 @@ class SeverityChoice:
 
 
 def declare_modal_view(
-    severities: Sequence[SeverityChoice], *, declarer: str, private_metadata: str = ""
+    severities: Sequence[SeverityChoice],
+    *,
+    declarer: str,
+    playbooks: Sequence[tuple[str, str]] = (),
+    private_metadata: str = "",
 ) -> dict[str, Any]:
-    """The modal `/incident declare` opens when given no text."""
+    """The modal `/incident declare` opens when given no text; playbooks are (id, title)."""
     options = [
         Option(
             value=s.id,
@@ -42,6 +46,11 @@ def declare_modal_view(
             description=clip(s.description, 75) if s.description else None,
         )
         for s in severities[:100]
+    ]
+    playbook_options = [
+        Option(value=SUGGEST, text="✨ Best match for the title"),
+        Option(value=NO_PLAYBOOK, text="None"),
+        *(Option(value=pid, text=clip(title, 75)) for pid, title in playbooks[:98]),
     ]
     blocks = [
         InputBlock(
@@ -63,6 +72,16 @@ def declare_modal_view(
             optional=True,
             element=PlainTextInputElement(
                 action_id=ActionId.DESCRIPTION, multiline=True, max_length=DESCRIPTION_MAX
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.PLAYBOOK,
+            label="Playbook",
+            hint="Best match picks the playbook whose keywords match the title.",
+            element=StaticSelectElement(
+                action_id=ActionId.PLAYBOOK,
+                options=playbook_options,
+                initial_option=playbook_options[0],
             ),
         ),
         InputBlock(
@@ -92,6 +111,7 @@ class DeclareForm:
     severity: str | None
     description: str
     commander: str | None
+    playbook: str = SUGGEST
 
 
 def read_declare_form(state_values: dict[str, Any]) -> DeclareForm:
@@ -102,9 +122,11 @@ def read_declare_form(state_values: dict[str, Any]) -> DeclareForm:
         return value if isinstance(value, dict) else {}
 
     selected = action(BlockId.SEVERITY, ActionId.SEVERITY).get("selected_option") or {}
+    chosen = action(BlockId.PLAYBOOK, ActionId.PLAYBOOK).get("selected_option") or {}
     return DeclareForm(
         title=str(action(BlockId.TITLE, ActionId.TITLE).get("value") or "").strip(),
         severity=selected.get("value") if isinstance(selected, dict) else None,
         description=str(action(BlockId.DESCRIPTION, ActionId.DESCRIPTION).get("value") or ""),
         commander=action(BlockId.COMMANDER, ActionId.COMMANDER).get("selected_user"),
+        playbook=str(chosen.get("value") or SUGGEST) if isinstance(chosen, dict) else SUGGEST,
     )

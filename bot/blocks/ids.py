@@ -18,6 +18,7 @@ class BlockId(StrEnum):
     SEVERITY = "severity"
     DESCRIPTION = "description"
     COMMANDER = "commander"
+    PLAYBOOK = "playbook"
 
 
 class ActionId(StrEnum):
@@ -27,3 +28,36 @@ class ActionId(StrEnum):
     SEVERITY = "severity_select"
     DESCRIPTION = "description_input"
     COMMANDER = "commander_select"
+    PLAYBOOK = "playbook_select"
+    STEP_DONE = "step_done"
+    STEP_SKIP = "step_skip"
+    STEP_ASSIGN_ME = "step_assign_me"
+    STEP_ASSIGN = "step_assign"
+    STEP_UNDO = "step_undo"
+    ATTACH_PLAYBOOK = "attach_playbook"
+    POST_ANYWAY = "customer_post_anyway"
+    CANCEL_DRAFT = "customer_cancel"
+
+
+STEP_ACTIONS = (
+    ActionId.STEP_DONE,
+    ActionId.STEP_SKIP,
+    ActionId.STEP_ASSIGN_ME,
+    ActionId.STEP_ASSIGN,
+    ActionId.STEP_UNDO,
+)
+SUGGEST = "__suggest__"
+NO_PLAYBOOK = "__none__"
+
+
+def step_block_id(playbook: str, phase: int, step: int) -> str:
+    """The block ID that names one step: `step|<playbook>|<phase>|<step>`."""
+    return f"step|{playbook}|{phase}|{step}"
+
+
+def parse_step_block_id(block_id: str) -> tuple[str, int, int] | None:
+    """Undo `step_block_id`, or None for anything else."""
+    parts = block_id.split("|")
+    if len(parts) != 4 or parts[0] != "step" or not parts[2].isdigit() or not parts[3].isdigit():
+        return None
+    return parts[1], int(parts[2]), int(parts[3])

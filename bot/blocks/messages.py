@@ -84,3 +84,13 @@ def update_blocks(*, author: str, text: str, view: IncidentView) -> list[dict[st
 def _fit(lines: list[str]) -> str:
     text = "\n".join(lines)
     return text if len(text) <= 39000 else text[:38999] + "…"
+
+
+def customer_update_blocks(*, author: str, text: str, view: IncidentView) -> list[dict[str, Any]]:
+    """A customer-facing update as recorded in the incident channel."""
+    return [
+        SectionBlock(text=MarkdownTextObject(text=user_text(
+            f":speech_balloon: *Customer update* · {view.severity_name}\n{text}"))).to_dict(),
+        ContextBlock(elements=[MarkdownTextObject(
+            text=f"Approved for customers by {user(author)}")]).to_dict(),
+    ]

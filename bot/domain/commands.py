@@ -19,6 +19,8 @@ INCIDENT_SUBCOMMANDS = (
     "timeline",
     "resolve",
     "reopen",
+    "playbook",
+    "log",
 )
 _MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 _OPTION = re.compile(r"(?:^|\s)--([a-z][a-z-]*)(?:[ =](\S+))?")
@@ -70,6 +72,13 @@ def parse_declare(rest: str, find_severity: Callable[[str], str | None]) -> Decl
     if not title:
         raise BadCommand("Give the incident a title: `/incident declare <severity> <title>`.")
     return DeclareArgs(severity=severity, title=title, playbook=playbook)
+
+
+def split_flag(rest: str, flag: str) -> tuple[bool, str]:
+    """Whether `--<flag>` is present, and the text without it."""
+    words = rest.split(" ")
+    present = f"--{flag}" in words
+    return present, " ".join(w for w in words if w != f"--{flag}").strip()
 
 
 def parse_role_assignment(rest: str) -> tuple[str, str]:

@@ -77,8 +77,11 @@ async def test_declare_without_text_opens_the_modal(bot):
     view = next(iter(bot.fake.views.values())).view
     assert view["callback_id"] == CallbackId.DECLARE
     block_ids = [b.get("block_id") for b in view["blocks"]]
-    assert block_ids == [BlockId.TITLE, BlockId.SEVERITY, BlockId.DESCRIPTION, BlockId.COMMANDER]
-    commander = view["blocks"][3]["element"]
+    assert block_ids == [BlockId.TITLE, BlockId.SEVERITY, BlockId.DESCRIPTION, BlockId.PLAYBOOK,
+                         BlockId.COMMANDER]
+    commander = view["blocks"][4]["element"]
+    playbooks = [o["value"] for o in view["blocks"][3]["element"]["options"]]
+    assert playbooks[:2] == ["__suggest__", "__none__"] and "generic" in playbooks
     assert commander["initial_user"] == "U_BOB"
     severity_options = [o["value"] for o in view["blocks"][1]["element"]["options"]]
     assert severity_options == ["sev1", "sev2", "sev3", "sev4"]

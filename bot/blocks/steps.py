@@ -1,0 +1,116 @@
+"""Playbook phases as messages with a Done / Skip / Assign / Undo row per step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+    UserSelectElement,
+)
+
+from bot.blocks.format import user, user_text, users, utc
+from bot.blocks.ids import ActionId, step_block_id
+
+MAX_STEPS_PER_MESSAGE = 23  # 2 blocks a step + header + footer stay under Slack's 50
+STATUS_ICON = {"open": ":white_large_square:", "done": ":white_check_mark:",
+               "skipped": ":fast_forward:"}
+
+
+@dataclass(frozen=True)
+class StepLine:
+    """One step as shown: its text, who should do it and where it stands."""
+
+    index: int
+    text: str
+    kind: str = "action"
+    role_name: str | None = None
+    role_holders: tuple[str, ...] = ()
+    audience: str | None = None
+    status: str = "open"
+    actor: str | None = None
+    at: datetime | None = None
+    assignee: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PhaseView:
+    """One phase of one playbook in one incident."""
+
+    playbook_id: str
+    playbook_title: str
+    phase: int
+    phase_count: int
+    name: str
+    steps: tuple[StepLine, ...]
+    due_at: datetime | None = None
+    within: str | None = None
+
+
+def _step_text(step: StepLine) -> str:
+    kind = {"message": ":speech_balloon: ", "check": ":mag: "}.get(step.kind, "")
+    audience = f"*{step.audience}:* " if step.audience else ""
+    body = f"{STATUS_ICON.get(step.status, '')} {step.index + 1}. {kind}{audience}{step.text}"
+    details: list[str] = []
+    if step.role_name:
+        details.append(f"{step.role_name}: {users(step.role_holders)}")
+    if step.assignee:
+        details.append(f"assigned to {user(step.assignee)}")
+    if step.status == "done" and step.at:
+        details.append(f"✅ done by {user(step.actor)} at {step.at:%H:%M} UTC")
+    elif step.status == "skipped" and step.at:
+        details.append(f"⏭️ skipped by {user(step.actor)} at {step.at:%H:%M} UTC"
+                       f" ({step.note or 'not applicable'})")
+    tail = "\n_" + " · ".join(details) + "_" if details else ""
+    return user_text(body, 2400) + tail
+
+
+def _step_actions(view: PhaseView, step: StepLine) -> ActionsBlock:
+    value = f"{view.playbook_id}|{view.phase}|{step.index}"
+    if step.status == "open":
+        elements: list[Any] = [
+            ButtonElement(text="Done", action_id=ActionId.STEP_DONE, value=value, style="primary"),
+            ButtonElement(text="Skip (n/a)", action_id=ActionId.STEP_SKIP, value=value),
+            ButtonElement(text="Assign to me", action_id=ActionId.STEP_ASSIGN_ME, value=value),
+            UserSelectElement(action_id=ActionId.STEP_ASSIGN, placeholder="Assign to…"),
+        ]
+    else:
+        elements = [ButtonElement(text="Undo", action_id=ActionId.STEP_UNDO, value=value)]
+    return ActionsBlock(block_id=step_block_id(view.playbook_id, view.phase, step.index),
+                        elements=elements)
+
+
+def phase_header(view: PhaseView) -> str:
+    """`*Refund executed incorrectly* · phase 1/3: Immediate action · due by 14:04 UTC`."""
+    due = ""
+    if view.due_at:
+        due = f" · :alarm_clock: due by {utc(view.due_at)}"
+        if view.within:
+            due += f" (within {view.within} of declaration)"
+    done = sum(s.status != "open" for s in view.steps)
+    return (f":clipboard: *{user_text(view.playbook_title, 200)}* · phase {view.phase + 1}/"
+            f"{view.phase_count}: *{user_text(view.name, 200)}*{due} · {done}/{len(view.steps)}")
+
+
+def phase_blocks(view: PhaseView) -> list[dict[str, Any]]:
+    """The phase message: a header, then each step with its buttons."""
+    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=phase_header(view)))]
+    for step in view.steps[:MAX_STEPS_PER_MESSAGE]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_step_text(step))))
+        blocks.append(_step_actions(view, step))
+    if len(view.steps) > MAX_STEPS_PER_MESSAGE:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"{len(view.steps) - MAX_STEPS_PER_MESSAGE} more steps: see the pack.")]))
+    return [b.to_dict() for b in blocks]
+
+
+def phase_text(view: PhaseView) -> str:
+    """Notification fallback for a phase message."""
+    return f"{view.playbook_title}: phase {view.phase + 1}/{view.phase_count} {view.name}"[:300]

@@ -1,0 +1,56 @@
+"""Clicks on playbook steps and on the "Run this playbook" suggestion."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot.blocks.ids import ActionId, parse_step_block_id
+from bot.domain.errors import BadCommand
+from bot.runtime import Runtime
+from bot.services import changes, playbooks
+from handlers.errors import reports_errors
+
+MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_UNDO: "undo"}
+STEP_PATTERN = re.compile(r"^step_(done|skip|undo|assign_me|assign)$")
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    """Bind step buttons and the playbook suggestion button."""
+
+    @app.action(STEP_PATTERN)
+    @reports_errors(rt)
+    async def on_step(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                      context: AsyncBoltContext) -> None:
+        await ack()
+        target = parse_step_block_id(str(action.get("block_id", "")))
+        if target is None:
+            raise BadCommand("That button is not attached to a playbook step.")
+        playbook_id, phase, step = target
+        channel = (body.get("channel") or {}).get("id", "")
+        incident = await changes.incident_for_channel(rt, channel, "playbook")
+        user = body["user"]["id"]
+        action_id = action.get("action_id")
+        if action_id in MOVES:
+            await playbooks.move_step(rt, incident, actor=user, playbook_id=playbook_id,
+                                      phase=phase, step=step, move=MOVES[ActionId(action_id)])
+            return
+        assignee = user if action_id == ActionId.STEP_ASSIGN_ME else action.get("selected_user")
+        if not isinstance(assignee, str) or not assignee:
+            raise BadCommand("Pick someone to assign the step to.")
+        await playbooks.assign_step(rt, incident, actor=user, playbook_id=playbook_id,
+                                    phase=phase, step=step, assignee=assignee)
+
+    @app.action(ActionId.ATTACH_PLAYBOOK.value)
+    @reports_errors(rt)
+    async def on_attach(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                        context: AsyncBoltContext) -> None:
+        await ack()
+        channel = (body.get("channel") or {}).get("id", "")
+        incident = await changes.incident_for_channel(rt, channel, "playbook")
+        await playbooks.attach_playbook(rt, incident, actor=body["user"]["id"],
+                                        playbook_id=str(action.get("value", "")))
