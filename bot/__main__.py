@@ -34,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import settings_or_exit
 
     settings = settings_or_exit()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from bot.server import run
     from playbooks.loader import PackError
 

@@ -44,9 +44,11 @@ def _authorizer(settings: Settings, client: AsyncWebClient) -> Any:
         if not identity:
             try:
                 response = await client.auth_test()
-                identity.update(bot_user_id=response.get("user_id", ""),
-                                bot_id=response.get("bot_id", ""),
-                                team_id=response.get("team_id", ""))
+                identity.update(
+                    bot_user_id=response.get("user_id", ""),
+                    bot_id=response.get("bot_id", ""),
+                    team_id=response.get("team_id", ""),
+                )
             except Exception as error:  # noqa: BLE001 - commands must still be recorded
                 log.warning("auth.test failed, continuing without the bot identity: %r", error)
         return AuthorizeResult(

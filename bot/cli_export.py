@@ -29,8 +29,9 @@ async def _export(incident_id: str, settings: ExportSettings) -> str:
     db = Database(settings.database_url)
     try:
         await db.migrate()
-        return await incident_log_markdown(db=db, pack=load_pack(settings.playbook_pack),
-                                           incident_id=incident_id, now=utcnow)
+        return await incident_log_markdown(
+            db=db, pack=load_pack(settings.playbook_pack), incident_id=incident_id, now=utcnow
+        )
     finally:
         await db.dispose()
 

@@ -31,8 +31,14 @@ def shape_problem(body: Any) -> str | None:
         return "no `type`, `command` or `payload`"
     if not isinstance(kind, str):
         return "`type` must be a string"
-    if kind in {"block_actions", "view_submission", "view_closed", "shortcut",
-                "message_action", "block_suggestion"}:
+    if kind in {
+        "block_actions",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+        "block_suggestion",
+    }:
         user = body.get("user")
         if not _is_obj(user) or not isinstance(user.get("id"), str):
             return "`user.id` is missing"

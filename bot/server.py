@@ -54,8 +54,9 @@ async def slack_events(request: web.Request) -> web.Response:
         return web.json_response({"error": "invalid request"}, status=401)
     try:
         body = raw.decode("utf-8")
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
-                                        headers=dict(request.headers))
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=dict(request.headers)
+        )
         problem = shape_problem(bolt_request.body)
         if problem:
             return _bad_request(problem)
@@ -78,11 +79,13 @@ async def healthz(request: web.Request) -> web.Response:
     """Liveness and readiness: is the database reachable?"""
     rt = request.app[RUNTIME]
     database = await rt.db.ping()
-    return web.json_response({
-        "ok": database,
-        "database": "ok" if database else "unreachable",
-        "mode": "socket" if rt.settings.socket_mode else "http",
-    })
+    return web.json_response(
+        {
+            "ok": database,
+            "database": "ok" if database else "unreachable",
+            "mode": "socket" if rt.settings.socket_mode else "http",
+        }
+    )
 
 
 async def _resume_setups(rt: Runtime) -> None:
@@ -138,8 +141,9 @@ def build_runtime(settings: Settings) -> Runtime:
 def run(settings: Settings) -> None:
     """Serve until interrupted."""
     rt = build_runtime(settings)
-    log.info("incident bot starting in %s mode on port %s",
-             "Socket" if settings.socket_mode else "HTTP", settings.port)
+    log.info(
+        "incident bot starting in %s mode on port %s",
+        "Socket" if settings.socket_mode else "HTTP",
+        settings.port,
+    )
     web.run_app(create_web_app(rt), port=settings.port, print=None, shutdown_timeout=8.0)
-
-

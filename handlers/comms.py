@@ -21,13 +21,21 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     @app.action(ActionId.POST_ANYWAY.value)
     @app.action(ActionId.CANCEL_DRAFT.value)
     @reports_errors(rt)
-    async def on_decision(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                          respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    async def on_decision(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
         await ack()
         channel = (body.get("channel") or {}).get("id", "")
         incident = await changes.incident_for_channel(rt, channel, "update")
         post = action.get("action_id") == ActionId.POST_ANYWAY
-        await comms.settle_draft(rt, incident, actor=body["user"]["id"],
-                                 draft_id=str(action.get("value", "")), post=post)
-        await respond(replace_original=True,
-                      text="Customer update posted." if post else "Customer update cancelled.")
+        await comms.settle_draft(
+            rt, incident, actor=body["user"]["id"], draft_id=str(action.get("value", "")), post=post
+        )
+        await respond(
+            replace_original=True,
+            text="Customer update posted." if post else "Customer update cancelled.",
+        )

@@ -39,8 +39,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.view(CallbackId.DECLARE.value)
     @reports_errors(rt)
-    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                        context: AsyncBoltContext) -> None:
+    async def on_submit(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         form = read_declare_form((view.get("state") or {}).get("values") or {})
         errors = form_errors(form, rt)
         if errors:
@@ -49,8 +50,13 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         await ack()
         user = body["user"]["id"]
         incident = await declare_incident(
-            rt, title=form.title, severity=form.severity or "", declarer=user,
-            commander=form.commander, description=form.description)
+            rt,
+            title=form.title,
+            severity=form.severity or "",
+            declarer=user,
+            commander=form.commander,
+            description=form.description,
+        )
         ready = await set_up_incident(rt, incident.id)
         if form.playbook == SUGGEST:
             chosen = rt.pack.suggest_playbook(incident.title)
@@ -62,8 +68,10 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         if origin and ready.channel_id:
             try:
                 await rt.client.chat_postEphemeral(
-                    channel=origin, user=user,
-                    text=f"Declared *{incident.id}*: <#{ready.channel_id}>.")
+                    channel=origin,
+                    user=user,
+                    text=f"Declared *{incident.id}*: <#{ready.channel_id}>.",
+                )
             except Exception as error:  # noqa: BLE001 - the channel itself is the confirmation
                 log.info("could not confirm %s to %s: %r", incident.id, user, error)
 

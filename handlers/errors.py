@@ -33,8 +33,9 @@ async def tell_user(rt: Runtime, context: AsyncBoltContext, text: str) -> None:
         if context.respond is not None and context.response_url:
             await context.respond(text=text, response_type="ephemeral", replace_original=False)
         elif context.channel_id and context.user_id:
-            await rt.client.chat_postEphemeral(channel=context.channel_id, user=context.user_id,
-                                               text=text)
+            await rt.client.chat_postEphemeral(
+                channel=context.channel_id, user=context.user_id, text=text
+            )
         elif context.user_id:
             await rt.client.chat_postMessage(channel=context.user_id, text=text)
     except Exception as error:  # noqa: BLE001 - telling the user is best effort

@@ -29,5 +29,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             return
         _, view = await load_view(rt, incident.id)
         await rt.client.chat_postEphemeral(
-            channel=channel, user=user, text=incident_card_text(view),
-            blocks=incident_card_blocks(view))
+            channel=channel,
+            user=user,
+            text=incident_card_text(view),
+            blocks=incident_card_blocks(view),
+        )

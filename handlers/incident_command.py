@@ -11,16 +11,16 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.blocks.choices import customer_warning_blocks, playbook_choices_text
 from bot.blocks.declare import SeverityChoice, declare_modal_view
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.domain import commands
-from bot.runtime import Runtime
-from bot.blocks.choices import customer_warning_blocks, playbook_choices_text
 from bot.domain.text import clip
+from bot.runtime import Runtime
 from bot.services import changes, comms, playbooks, records
+from bot.services.declare import declare_incident, set_up_incident
 from bot.services.export import incident_log_markdown
 from bot.services.views import severity_name
-from bot.services.declare import declare_incident, set_up_incident
 from handlers.errors import reports_errors
 from storage.models import Incident
 
@@ -56,14 +56,18 @@ async def _update(rt: Runtime, i: Incident, user: str, rest: str, respond: Async
     text = commands.require_text(rest, "/incident update --customer <text>")
     draft = await comms.submit_customer_update(rt, i, actor=user, text=text)
     if draft is not None:
-        await respond(text="This customer update uses wording to avoid; nothing posted yet.",
-                      blocks=customer_warning_blocks(
-                          found=draft.found.splitlines(), template=rt.pack.comms.template,
-                          text=draft.text, draft_id=draft.id))
+        await respond(
+            text="This customer update uses wording to avoid; nothing posted yet.",
+            blocks=customer_warning_blocks(
+                found=draft.found.splitlines(),
+                template=rt.pack.comms.template,
+                text=draft.text,
+                draft_id=draft.id,
+            ),
+        )
 
 
-async def _playbook(rt: Runtime, i: Incident, user: str, rest: str,
-                    respond: AsyncRespond) -> None:
+async def _playbook(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     if rest:
         await playbooks.attach_playbook(rt, i, actor=user, playbook_id=rest.split()[0])
         return
@@ -73,11 +77,11 @@ async def _playbook(rt: Runtime, i: Incident, user: str, rest: str,
 
 
 async def _log(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    markdown = await incident_log_markdown(db=rt.db, pack=rt.pack, incident_id=i.id,
-                                           now=rt.clock)
+    markdown = await incident_log_markdown(db=rt.db, pack=rt.pack, incident_id=i.id, now=rt.clock)
     if i.channel_id:
-        await rt.client.chat_postMessage(channel=i.channel_id, text=clip(markdown, 39000),
-                                         mrkdwn=True)
+        await rt.client.chat_postMessage(
+            channel=i.channel_id, text=clip(markdown, 39000), mrkdwn=True
+        )
 
 
 async def _note(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
@@ -114,8 +118,9 @@ SCOPED: dict[str, Scoped] = {
 
 
 def _help(rt: Runtime) -> str:
-    return help_text(severities=[s.id for s in rt.pack.severities],
-                     roles=[r.name for r in rt.pack.roles])
+    return help_text(
+        severities=[s.id for s in rt.pack.severities], roles=[r.name for r in rt.pack.roles]
+    )
 
 
 async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: AsyncRespond) -> None:
@@ -125,8 +130,13 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
         metadata = json.dumps({"channel_id": command.get("channel_id", "")})
         await rt.client.views_open(
             trigger_id=command["trigger_id"],
-            view=declare_modal_view(choices, declarer=user, private_metadata=metadata,
-                                    playbooks=[(p.id, p.title) for p in rt.pack.playbooks]))
+            view=declare_modal_view(
+                choices,
+                declarer=user,
+                private_metadata=metadata,
+                playbooks=[(p.id, p.title) for p in rt.pack.playbooks],
+            ),
+        )
         return
 
     def find(text: str) -> str | None:
@@ -148,8 +158,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.command("/incident")
     @reports_errors(rt)
-    async def on_incident(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
-                          context: AsyncBoltContext) -> None:
+    async def on_incident(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         await ack()
         name, rest = commands.split_subcommand(command.get("text") or "")
         if name == "declare":

@@ -24,8 +24,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.action(STEP_PATTERN)
     @reports_errors(rt)
-    async def on_step(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                      context: AsyncBoltContext) -> None:
+    async def on_step(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         await ack()
         target = parse_step_block_id(str(action.get("block_id", "")))
         if target is None:
@@ -36,21 +37,37 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         user = body["user"]["id"]
         action_id = action.get("action_id")
         if action_id in MOVES:
-            await playbooks.move_step(rt, incident, actor=user, playbook_id=playbook_id,
-                                      phase=phase, step=step, move=MOVES[ActionId(action_id)])
+            await playbooks.move_step(
+                rt,
+                incident,
+                actor=user,
+                playbook_id=playbook_id,
+                phase=phase,
+                step=step,
+                move=MOVES[ActionId(action_id)],
+            )
             return
         assignee = user if action_id == ActionId.STEP_ASSIGN_ME else action.get("selected_user")
         if not isinstance(assignee, str) or not assignee:
             raise BadCommand("Pick someone to assign the step to.")
-        await playbooks.assign_step(rt, incident, actor=user, playbook_id=playbook_id,
-                                    phase=phase, step=step, assignee=assignee)
+        await playbooks.assign_step(
+            rt,
+            incident,
+            actor=user,
+            playbook_id=playbook_id,
+            phase=phase,
+            step=step,
+            assignee=assignee,
+        )
 
     @app.action(ActionId.ATTACH_PLAYBOOK.value)
     @reports_errors(rt)
-    async def on_attach(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                        context: AsyncBoltContext) -> None:
+    async def on_attach(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         await ack()
         channel = (body.get("channel") or {}).get("id", "")
         incident = await changes.incident_for_channel(rt, channel, "playbook")
-        await playbooks.attach_playbook(rt, incident, actor=body["user"]["id"],
-                                        playbook_id=str(action.get("value", "")))
+        await playbooks.attach_playbook(
+            rt, incident, actor=body["user"]["id"], playbook_id=str(action.get("value", ""))
+        )

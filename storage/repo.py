@@ -50,7 +50,8 @@ async def create_incident(
     day_text = day.isoformat()
     seq = await _next_seq(session, day_text)
     incident = Incident.model_validate(
-        fields, update={"id": incident_id(day, seq), "day": day_text, "seq": seq, "declared_at": now}
+        fields,
+        update={"id": incident_id(day, seq), "day": day_text, "seq": seq, "declared_at": now},
     )
     session.add(incident)
     await session.flush()  # the event's foreign key needs the incident row first
@@ -162,11 +163,13 @@ async def assign_role(
 ) -> bool:
     """Give `role` to `user`; for a single role only if its holder is still `expected`."""
     if not single:
-        session.add(RoleHolder(incident_id=incident, role_id=role, slot=user, user_id=user,
-                               assigned_at=now))
+        session.add(
+            RoleHolder(incident_id=incident, role_id=role, slot=user, user_id=user, assigned_at=now)
+        )
     elif expected is None:
-        session.add(RoleHolder(incident_id=incident, role_id=role, slot="", user_id=user,
-                               assigned_at=now))
+        session.add(
+            RoleHolder(incident_id=incident, role_id=role, slot="", user_id=user, assigned_at=now)
+        )
     else:
         result = await session.exec(
             update(RoleHolder)

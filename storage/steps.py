@@ -23,11 +23,13 @@ async def attach_steps(
 ) -> bool:
     """Create open step rows and phase posts for a playbook; False if it was attached already."""
     for phase, (steps, due_at) in enumerate(phases):
-        session.add(PhasePost(incident_id=incident, playbook_id=playbook, phase=phase,
-                              due_at=due_at))
+        session.add(
+            PhasePost(incident_id=incident, playbook_id=playbook, phase=phase, due_at=due_at)
+        )
         for step in range(steps):
-            session.add(StepState(incident_id=incident, playbook_id=playbook, phase=phase,
-                                  step=step))
+            session.add(
+                StepState(incident_id=incident, playbook_id=playbook, phase=phase, step=step)
+            )
     session.add(event)
     try:
         await session.commit()
@@ -40,25 +42,38 @@ async def attach_steps(
 async def phase_posts(*, session: AsyncSession, incident: str) -> Sequence[PhasePost]:
     """Every phase message of an incident, in attach and phase order."""
     result = await session.exec(
-        select(PhasePost).where(PhasePost.incident_id == incident)
-        .order_by(col(PhasePost.playbook_id), col(PhasePost.phase)))
+        select(PhasePost)
+        .where(PhasePost.incident_id == incident)
+        .order_by(col(PhasePost.playbook_id), col(PhasePost.phase))
+    )
     return result.all()
 
 
-async def save_phase_ts(*, session: AsyncSession, incident: str, playbook: str, phase: int,
-                        ts: str) -> None:
+async def save_phase_ts(
+    *, session: AsyncSession, incident: str, playbook: str, phase: int, ts: str
+) -> None:
     """Remember which message shows a phase."""
-    await session.exec(update(PhasePost).where(
-        col(PhasePost.incident_id) == incident, col(PhasePost.playbook_id) == playbook,
-        col(PhasePost.phase) == phase).values(ts=ts))
+    await session.exec(
+        update(PhasePost)
+        .where(
+            col(PhasePost.incident_id) == incident,
+            col(PhasePost.playbook_id) == playbook,
+            col(PhasePost.phase) == phase,
+        )
+        .values(ts=ts)
+    )
     await session.commit()
 
 
-async def step_states(*, session: AsyncSession, incident: str,
-                      playbook: str) -> dict[tuple[int, int], StepState]:
+async def step_states(
+    *, session: AsyncSession, incident: str, playbook: str
+) -> dict[tuple[int, int], StepState]:
     """(phase, step) → state for one playbook of an incident."""
-    result = await session.exec(select(StepState).where(
-        StepState.incident_id == incident, StepState.playbook_id == playbook))
+    result = await session.exec(
+        select(StepState).where(
+            StepState.incident_id == incident, StepState.playbook_id == playbook
+        )
+    )
     return {(s.phase, s.step): s for s in result.all()}
 
 
@@ -83,11 +98,17 @@ async def move_step(
     event: Event,
 ) -> bool:
     """Move a step between statuses only if it is in one of `from_statuses`; one winner."""
-    result = await session.exec(update(StepState).where(
-        col(StepState.incident_id) == incident, col(StepState.playbook_id) == playbook,
-        col(StepState.phase) == phase, col(StepState.step) == step,
-        col(StepState.status).in_(list(from_statuses)),
-    ).values(status=to_status, actor=actor, at=at, note=note))
+    result = await session.exec(
+        update(StepState)
+        .where(
+            col(StepState.incident_id) == incident,
+            col(StepState.playbook_id) == playbook,
+            col(StepState.phase) == phase,
+            col(StepState.step) == step,
+            col(StepState.status).in_(list(from_statuses)),
+        )
+        .values(status=to_status, actor=actor, at=at, note=note)
+    )
     if result.rowcount != 1:
         await session.rollback()
         return False
@@ -96,14 +117,28 @@ async def move_step(
     return True
 
 
-async def assign_step(*, session: AsyncSession, incident: str, playbook: str, phase: int,
-                      step: int, assignee: str, event: Event) -> bool:
+async def assign_step(
+    *,
+    session: AsyncSession,
+    incident: str,
+    playbook: str,
+    phase: int,
+    step: int,
+    assignee: str,
+    event: Event,
+) -> bool:
     """Assign a step to someone; False if it is already theirs."""
-    result = await session.exec(update(StepState).where(
-        col(StepState.incident_id) == incident, col(StepState.playbook_id) == playbook,
-        col(StepState.phase) == phase, col(StepState.step) == step,
-        (col(StepState.assignee).is_(None)) | (col(StepState.assignee) != assignee),
-    ).values(assignee=assignee))
+    result = await session.exec(
+        update(StepState)
+        .where(
+            col(StepState.incident_id) == incident,
+            col(StepState.playbook_id) == playbook,
+            col(StepState.phase) == phase,
+            col(StepState.step) == step,
+            (col(StepState.assignee).is_(None)) | (col(StepState.assignee) != assignee),
+        )
+        .values(assignee=assignee)
+    )
     if result.rowcount != 1:
         await session.rollback()
         return False
@@ -118,11 +153,15 @@ async def add_draft(*, session: AsyncSession, draft: Draft) -> None:
     await session.commit()
 
 
-async def settle_draft(*, session: AsyncSession, draft_id: str, state: str,
-                       event: Event | None) -> Draft | None:
+async def settle_draft(
+    *, session: AsyncSession, draft_id: str, state: str, event: Event | None
+) -> Draft | None:
     """Move a pending draft to `state` (posted/cancelled) once; None if already settled."""
-    result = await session.exec(update(Draft).where(
-        col(Draft.id) == draft_id, col(Draft.state) == "pending").values(state=state))
+    result = await session.exec(
+        update(Draft)
+        .where(col(Draft.id) == draft_id, col(Draft.state) == "pending")
+        .values(state=state)
+    )
     if result.rowcount != 1:
         await session.rollback()
         return None

@@ -24,7 +24,8 @@ async def _postgres_reachable() -> str | None:
 
     try:
         conn = await asyncio.wait_for(
-            asyncpg.connect(POSTGRES_URL.replace("postgresql://", "postgres://")), 3)
+            asyncpg.connect(POSTGRES_URL.replace("postgresql://", "postgres://")), 3
+        )
     except Exception as error:  # noqa: BLE001 - any failure means "skip, and say why"
         return f"PostgreSQL at {POSTGRES_URL} is not reachable ({type(error).__name__}: {error})"
     await conn.close()

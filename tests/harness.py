@@ -61,23 +61,32 @@ class Bot:
         self.rt = app[RUNTIME]
         self.http = aiohttp.ClientSession()
 
-    async def post(self, body: bytes, *, content_type: str, sign: bool = True,
-                   headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async def post(
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        sign: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
         """POST a raw body to /slack/events, signed unless told otherwise."""
         all_headers = {"Content-Type": content_type, **(headers or {})}
         if sign:
             all_headers.update(sign_request(body, SECRET))
-        async with self.http.post(f"{self.url}/slack/events", data=body,
-                                  headers=all_headers) as response:
+        async with self.http.post(
+            f"{self.url}/slack/events", data=body, headers=all_headers
+        ) as response:
             return response.status, await response.text()
 
-    async def command(self, text: str, *, user: str = "U_ALICE",
-                      channel: str | None = None) -> tuple[int, str, str]:
+    async def command(
+        self, text: str, *, user: str = "U_ALICE", channel: str | None = None
+    ) -> tuple[int, str, str]:
         """Send `/incident <text>`; returns status, body and the command's response_url."""
         channel = channel or self.fake.channel_by_name("general").id
         form = slash_command_form(self.fake, text=text, user_id=user, channel_id=channel)
-        status, body = await self.post(urlencode(form).encode(),
-                                       content_type="application/x-www-form-urlencoded")
+        status, body = await self.post(
+            urlencode(form).encode(), content_type="application/x-www-form-urlencoded"
+        )
         return status, body, form["response_url"]
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
@@ -85,18 +94,36 @@ class Bot:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, content_type="application/x-www-form-urlencoded")
 
-    async def click(self, *, user: str, channel: str, ts: str,
-                    actions: list[dict[str, Any]]) -> tuple[int, str]:
+    async def click(
+        self, *, user: str, channel: str, ts: str, actions: list[dict[str, Any]]
+    ) -> tuple[int, str]:
         """Click something in a message."""
-        return await self.interact(block_actions_payload(
-            self.fake, user_id=user, channel_id=channel, message_ts=ts, actions=actions))
+        return await self.interact(
+            block_actions_payload(
+                self.fake, user_id=user, channel_id=channel, message_ts=ts, actions=actions
+            )
+        )
 
-    async def submit(self, *, user: str, callback_id: str, values: dict[str, Any],
-                     private_metadata: str = "", view_id: str | None = None) -> tuple[int, str]:
+    async def submit(
+        self,
+        *,
+        user: str,
+        callback_id: str,
+        values: dict[str, Any],
+        private_metadata: str = "",
+        view_id: str | None = None,
+    ) -> tuple[int, str]:
         """Submit a modal."""
-        return await self.interact(view_submission_payload(
-            self.fake, user_id=user, callback_id=callback_id, values=values,
-            private_metadata=private_metadata, view_id=view_id))
+        return await self.interact(
+            view_submission_payload(
+                self.fake,
+                user_id=user,
+                callback_id=callback_id,
+                values=values,
+                private_metadata=private_metadata,
+                view_id=view_id,
+            )
+        )
 
     async def event(self, event: dict[str, Any], **kw: Any) -> tuple[int, str]:
         """Deliver an Events API event."""
@@ -108,18 +135,24 @@ class Bot:
         await self.fake.wait_for(lambda: len(self.fake.response_posts(response_url)) >= count)
         return self.fake.response_posts(response_url)
 
-    async def declare(self, text: str = "sev1 Refunds executed twice", *,
-                      user: str = "U_ALICE") -> Any:
+    async def declare(
+        self, text: str = "sev1 Refunds executed twice", *, user: str = "U_ALICE"
+    ) -> Any:
         """Declare inline and wait until the channel is fully set up; returns the channel."""
         before = set(self.fake.channels)
         status, _, _ = await self.command(f"declare {text}", user=user)
         assert status == 200
-        await self.fake.wait_for(lambda: any(
-            c.pins for cid, c in self.fake.channels.items() if cid not in before))
+        await self.fake.wait_for(
+            lambda: any(c.pins for cid, c in self.fake.channels.items() if cid not in before)
+        )
         channel = next(c for cid, c in self.fake.channels.items() if cid not in before)
         announced = self.fake.channel_by_name("incidents")
-        await self.fake.wait_for(lambda: any(channel.id in (m.text + json.dumps(m.blocks))
-                                             for m in self.fake.messages(announced.id)))
+        await self.fake.wait_for(
+            lambda: any(
+                channel.id in (m.text + json.dumps(m.blocks))
+                for m in self.fake.messages(announced.id)
+            )
+        )
         return channel
 
     def card(self, channel: Any) -> Any:
@@ -128,8 +161,11 @@ class Bot:
 
     async def card_shows(self, channel: Any, *fragments: str) -> None:
         """Wait until the pinned card contains every fragment."""
-        await self.fake.wait_for(lambda: all(
-            f in json.dumps(self.card(channel).blocks, ensure_ascii=False) for f in fragments))
+        await self.fake.wait_for(
+            lambda: all(
+                f in json.dumps(self.card(channel).blocks, ensure_ascii=False) for f in fragments
+            )
+        )
 
     async def close(self) -> None:
         """Close the client session."""
@@ -137,11 +173,11 @@ class Bot:
 
 
 @asynccontextmanager
-async def running_bot(fake: FakeSlack, tmp_path: Path, *, database_url: str | None = None,
-                      **overrides: Any) -> AsyncIterator[Bot]:
+async def running_bot(
+    fake: FakeSlack, tmp_path: Path, *, database_url: str | None = None, **overrides: Any
+) -> AsyncIterator[Bot]:
     """Start the real aiohttp app on a free port; stop it afterwards."""
-    settings = make_settings(fake, database_url or f"sqlite:///{tmp_path / 'bot.db'}",
-                             **overrides)
+    settings = make_settings(fake, database_url or f"sqlite:///{tmp_path / 'bot.db'}", **overrides)
     app = create_web_app(build_runtime(settings))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()

@@ -13,20 +13,33 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_bot(env_overrides, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60,
-                          )
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize(("env", "variable"), [
-    ({}, "SLACK_BOT_TOKEN"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "http"}, "PORT"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": "mysql://x"},
-     "DATABASE_URL"),
-])
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "http"}, "PORT"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "LOG_LEVEL": "loud"},
+            "LOG_LEVEL",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": "mysql://x"},
+            "DATABASE_URL",
+        ),
+    ],
+)
 def test_bad_settings_exit_2_with_one_line(env, variable, tmp_path):
     env = {"PYTHONPATH": str(ROOT), **env}
     result = run_bot(env, tmp_path)
@@ -38,8 +51,12 @@ def test_bad_settings_exit_2_with_one_line(env, variable, tmp_path):
 
 
 def test_secrets_never_appear_in_the_error(tmp_path):
-    env = {"PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-supersecret", "PORT": "-5",
-           "SLACK_SIGNING_SECRET": "topsecret"}
+    env = {
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": "xoxb-supersecret",
+        "PORT": "-5",
+        "SLACK_SIGNING_SECRET": "topsecret",
+    }
     result = run_bot(env, tmp_path)
     assert result.returncode == 2
     assert "supersecret" not in result.stderr and "topsecret" not in result.stderr

@@ -26,8 +26,9 @@ STATUS_EMOJI = {
 
 def topic_text(view: IncidentView) -> str:
     """`SEV-1 · Investigating · Commander: @alice` (mentions render in topics)."""
-    return clip(f"{view.severity_name} · {view.status_label} · Commander: <@{view.commander}>",
-                TOPIC_LIMIT)
+    return clip(
+        f"{view.severity_name} · {view.status_label} · Commander: <@{view.commander}>", TOPIC_LIMIT
+    )
 
 
 def _fields(view: IncidentView) -> list[MarkdownTextObject]:

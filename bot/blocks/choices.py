@@ -16,39 +16,62 @@ def playbook_choices_text(choices: Sequence[tuple[str, str, str]], suggested: st
     if not choices:
         return "This pack has no playbooks."
     ordered = sorted(choices, key=lambda c: c[0] != suggested)
-    lines = [f"• `{pid}` — {user_text(title, 200)} ({sev})" + (" :star: suggested"
-                                                              if pid == suggested else "")
-             for pid, title, sev in ordered]
+    lines = [
+        f"• `{pid}` — {user_text(title, 200)} ({sev})"
+        + (" :star: suggested" if pid == suggested else "")
+        for pid, title, sev in ordered
+    ]
     return "*Playbooks* — run one with `/incident playbook <id>`\n" + "\n".join(lines)
 
 
 def playbook_suggestion_blocks(playbook_id: str, title: str) -> list[dict[str, Any]]:
     """A suggestion to run the playbook that matches the title, with a button."""
     return [
-        SectionBlock(text=MarkdownTextObject(
-            text=f":bulb: Suggested playbook: *{user_text(title, 200)}* (`{playbook_id}`)")
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":bulb: Suggested playbook: *{user_text(title, 200)}* (`{playbook_id}`)"
+            )
         ).to_dict(),
-        ActionsBlock(elements=[ButtonElement(text="Run this playbook", style="primary",
-                                             action_id=ActionId.ATTACH_PLAYBOOK,
-                                             value=playbook_id)]).to_dict(),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Run this playbook",
+                    style="primary",
+                    action_id=ActionId.ATTACH_PLAYBOOK,
+                    value=playbook_id,
+                )
+            ]
+        ).to_dict(),
     ]
 
 
-def customer_warning_blocks(*, found: Sequence[str], template: str, text: str,
-                            draft_id: str) -> list[dict[str, Any]]:
+def customer_warning_blocks(
+    *, found: Sequence[str], template: str, text: str, draft_id: str
+) -> list[dict[str, Any]]:
     """The private warning shown before a customer update with avoided wording is posted."""
     quoted = ", ".join(f"“{phrase}”" for phrase in found)
     return [
-        SectionBlock(text=MarkdownTextObject(
-            text=f":warning: This customer update uses wording the pack says to avoid: "
-                 f"{user_text(quoted, 1000)}. Nothing has been posted yet.")).to_dict(),
-        SectionBlock(text=MarkdownTextObject(
-            text=user_text(f"*Suggested wording*\n{template}", 2900))).to_dict(),
-        SectionBlock(text=MarkdownTextObject(
-            text=user_text(f"*Your draft*\n{text}", 2900))).to_dict(),
-        ActionsBlock(elements=[
-            ButtonElement(text="Post anyway", style="danger", action_id=ActionId.POST_ANYWAY,
-                          value=draft_id),
-            ButtonElement(text="Cancel", action_id=ActionId.CANCEL_DRAFT, value=draft_id),
-        ]).to_dict(),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":warning: This customer update uses wording the pack says to avoid: "
+                f"{user_text(quoted, 1000)}. Nothing has been posted yet."
+            )
+        ).to_dict(),
+        SectionBlock(
+            text=MarkdownTextObject(text=user_text(f"*Suggested wording*\n{template}", 2900))
+        ).to_dict(),
+        SectionBlock(
+            text=MarkdownTextObject(text=user_text(f"*Your draft*\n{text}", 2900))
+        ).to_dict(),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Post anyway",
+                    style="danger",
+                    action_id=ActionId.POST_ANYWAY,
+                    value=draft_id,
+                ),
+                ButtonElement(text="Cancel", action_id=ActionId.CANCEL_DRAFT, value=draft_id),
+            ]
+        ).to_dict(),
     ]

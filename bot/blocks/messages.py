@@ -46,10 +46,14 @@ def incident_list_text(views: Sequence[IncidentView]) -> str:
     return _fit(["*Open incidents*", *lines])
 
 
-def timeline_blocks(incident: str, lines: Sequence[tuple[datetime, str | None, str]]) -> list[dict[str, Any]]:
+def timeline_blocks(
+    incident: str, lines: Sequence[tuple[datetime, str | None, str]]
+) -> list[dict[str, Any]]:
     """The timeline as sections of `time · actor · details` lines, oldest first."""
-    rendered = [f"`{utc(at)}` {user(actor) if actor else 'bot'} · {user_text(text, 2900)}"
-                for at, actor, text in lines]
+    rendered = [
+        f"`{utc(at)}` {user(actor) if actor else 'bot'} · {user_text(text, 2900)}"
+        for at, actor, text in lines
+    ]
     chunks: list[str] = []
     current = f"*Timeline of {incident}*"
     for line in rendered:
@@ -62,8 +66,11 @@ def timeline_blocks(incident: str, lines: Sequence[tuple[datetime, str | None, s
     chunks.append(current)
     if len(chunks) > 49:
         omitted = len(chunks) - 48
-        chunks = [chunks[0], f"_… {omitted} earlier sections omitted; export the log for all._",
-                  *chunks[-47:]]
+        chunks = [
+            chunks[0],
+            f"_… {omitted} earlier sections omitted; export the log for all._",
+            *chunks[-47:],
+        ]
     return [SectionBlock(text=MarkdownTextObject(text=c)).to_dict() for c in chunks]
 
 
@@ -89,8 +96,12 @@ def _fit(lines: list[str]) -> str:
 def customer_update_blocks(*, author: str, text: str, view: IncidentView) -> list[dict[str, Any]]:
     """A customer-facing update as recorded in the incident channel."""
     return [
-        SectionBlock(text=MarkdownTextObject(text=user_text(
-            f":speech_balloon: *Customer update* · {view.severity_name}\n{text}"))).to_dict(),
-        ContextBlock(elements=[MarkdownTextObject(
-            text=f"Approved for customers by {user(author)}")]).to_dict(),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=user_text(f":speech_balloon: *Customer update* · {view.severity_name}\n{text}")
+            )
+        ).to_dict(),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"Approved for customers by {user(author)}")]
+        ).to_dict(),
     ]

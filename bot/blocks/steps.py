@@ -19,8 +19,11 @@ from bot.blocks.format import user, user_text, users, utc
 from bot.blocks.ids import ActionId, step_block_id
 
 MAX_STEPS_PER_MESSAGE = 23  # 2 blocks a step + header + footer stay under Slack's 50
-STATUS_ICON = {"open": ":white_large_square:", "done": ":white_check_mark:",
-               "skipped": ":fast_forward:"}
+STATUS_ICON = {
+    "open": ":white_large_square:",
+    "done": ":white_check_mark:",
+    "skipped": ":fast_forward:",
+}
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,10 @@ def _step_text(step: StepLine) -> str:
     if step.status == "done" and step.at:
         details.append(f"✅ done by {user(step.actor)} at {step.at:%H:%M} UTC")
     elif step.status == "skipped" and step.at:
-        details.append(f"⏭️ skipped by {user(step.actor)} at {step.at:%H:%M} UTC"
-                       f" ({step.note or 'not applicable'})")
+        details.append(
+            f"⏭️ skipped by {user(step.actor)} at {step.at:%H:%M} UTC"
+            f" ({step.note or 'not applicable'})"
+        )
     tail = "\n_" + " · ".join(details) + "_" if details else ""
     return user_text(body, 2400) + tail
 
@@ -83,8 +88,9 @@ def _step_actions(view: PhaseView, step: StepLine) -> ActionsBlock:
         ]
     else:
         elements = [ButtonElement(text="Undo", action_id=ActionId.STEP_UNDO, value=value)]
-    return ActionsBlock(block_id=step_block_id(view.playbook_id, view.phase, step.index),
-                        elements=elements)
+    return ActionsBlock(
+        block_id=step_block_id(view.playbook_id, view.phase, step.index), elements=elements
+    )
 
 
 def phase_header(view: PhaseView) -> str:
@@ -95,8 +101,10 @@ def phase_header(view: PhaseView) -> str:
         if view.within:
             due += f" (within {view.within} of declaration)"
     done = sum(s.status != "open" for s in view.steps)
-    return (f":clipboard: *{user_text(view.playbook_title, 200)}* · phase {view.phase + 1}/"
-            f"{view.phase_count}: *{user_text(view.name, 200)}*{due} · {done}/{len(view.steps)}")
+    return (
+        f":clipboard: *{user_text(view.playbook_title, 200)}* · phase {view.phase + 1}/"
+        f"{view.phase_count}: *{user_text(view.name, 200)}*{due} · {done}/{len(view.steps)}"
+    )
 
 
 def phase_blocks(view: PhaseView) -> list[dict[str, Any]]:
@@ -106,8 +114,15 @@ def phase_blocks(view: PhaseView) -> list[dict[str, Any]]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_step_text(step))))
         blocks.append(_step_actions(view, step))
     if len(view.steps) > MAX_STEPS_PER_MESSAGE:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"{len(view.steps) - MAX_STEPS_PER_MESSAGE} more steps: see the pack.")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{len(view.steps) - MAX_STEPS_PER_MESSAGE} more steps: see the pack."
+                    )
+                ]
+            )
+        )
     return [b.to_dict() for b in blocks]
 
 

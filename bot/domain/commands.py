@@ -23,6 +23,7 @@ INCIDENT_SUBCOMMANDS = (
     "log",
 )
 _MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
+DECLARE_USAGE = "`/incident declare <severity> <title>`"
 _OPTION = re.compile(r"(?:^|\s)--([a-z][a-z-]*)(?:[ =](\S+))?")
 
 
@@ -64,10 +65,14 @@ def parse_declare(rest: str, find_severity: Callable[[str], str | None]) -> Decl
         rest = (rest[: option.start()] + rest[option.end() :]).strip()
     words = rest.split(None, 1)
     if not words:
-        raise BadCommand("Usage: `/incident declare <severity> <title>`, or just `/incident declare`.")
+        raise BadCommand(
+            "Usage: `/incident declare <severity> <title>`, or just `/incident declare`."
+        )
     severity = find_severity(words[0])
     if severity is None:
-        raise BadCommand(f"`{words[0]}` is not a severity. Usage: `/incident declare <severity> <title>`.")
+        raise BadCommand(
+            f"`{words[0]}` is not a severity. Usage: `/incident declare <severity> <title>`."
+        )
     title = words[1].strip() if len(words) > 1 else ""
     if not title:
         raise BadCommand("Give the incident a title: `/incident declare <severity> <title>`.")

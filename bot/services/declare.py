@@ -9,7 +9,12 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.card import announcement_blocks, incident_card_blocks, incident_card_text, topic_text
+from bot.blocks.card import (
+    announcement_blocks,
+    incident_card_blocks,
+    incident_card_text,
+    topic_text,
+)
 from bot.domain.errors import BadCommand
 from bot.domain.naming import channel_name, with_suffix
 from bot.domain.text import clip, unescape
@@ -63,25 +68,31 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
             return incident
         if not incident.channel_id:
             channel_id, name = await _create_channel(rt, incident)
-            await _save(rt, incident, channel_id=channel_id, channel_name=name,
-                        setup_state="channel")
+            await _save(
+                rt, incident, channel_id=channel_id, channel_name=name, setup_state="channel"
+            )
         done = set(filter(None, incident.setup_done.split(",")))
         _, view = await load_view(rt, incident_id)
         steps: dict[str, Any] = {}
         if "invited" not in done:
-            steps["invited"] = invite_members(rt, incident.channel_id or "",
-                                       {incident.declared_by, incident.commander_id})
+            steps["invited"] = invite_members(
+                rt, incident.channel_id or "", {incident.declared_by, incident.commander_id}
+            )
         if "topic" not in done:
             steps["topic"] = rt.client.conversations_setTopic(
-                channel=incident.channel_id, topic=topic_text(view))
+                channel=incident.channel_id, topic=topic_text(view)
+            )
         if not incident.card_ts:
             steps["card"] = rt.client.chat_postMessage(
-                channel=incident.channel_id, text=incident_card_text(view),
-                blocks=incident_card_blocks(view))
+                channel=incident.channel_id,
+                text=incident_card_text(view),
+                blocks=incident_card_blocks(view),
+            )
         if "announced" not in done:
             steps["announced"] = _announce(rt, view)
-        results = dict(zip(steps, await asyncio.gather(*steps.values(), return_exceptions=True),
-                           strict=True))
+        results = dict(
+            zip(steps, await asyncio.gather(*steps.values(), return_exceptions=True), strict=True)
+        )
         updates: dict[str, Any] = {}
         for step, result in results.items():
             if isinstance(result, BaseException):
@@ -104,8 +115,13 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
                     raise
                 done.add("pinned")
         complete = SETUP_STEPS <= done
-        await _save(rt, incident, setup_done=",".join(sorted(done)),
-                    setup_state="ready" if complete else "channel", **updates)
+        await _save(
+            rt,
+            incident,
+            setup_done=",".join(sorted(done)),
+            setup_state="ready" if complete else "channel",
+            **updates,
+        )
         if complete:
             log.info("incident %s is ready in #%s", incident_id, incident.channel_name)
         return incident
@@ -173,8 +189,11 @@ async def _announce(rt: Runtime, view: Any) -> tuple[str, str] | None:
     target = rt.settings.incidents_channel.lstrip("#")
     try:
         response = await rt.client.chat_postMessage(
-            channel=target, text=incident_card_text(view), blocks=announcement_blocks(view),
-            unfurl_links=False)
+            channel=target,
+            text=incident_card_text(view),
+            blocks=announcement_blocks(view),
+            unfurl_links=False,
+        )
         return response["channel"], response["ts"]
     except SlackApiError as error:
         code = error.response.get("error", "")

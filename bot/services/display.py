@@ -26,8 +26,9 @@ async def refresh_display(rt: Runtime, incident_id: str) -> None:
         incident, view = await load_view(rt, incident_id)
         if not incident.channel_id:
             return  # setup has not created the channel yet; it renders from fresh state later
-        calls = [rt.client.conversations_setTopic(channel=incident.channel_id,
-                                                  topic=topic_text(view))]
+        calls = [
+            rt.client.conversations_setTopic(channel=incident.channel_id, topic=topic_text(view))
+        ]
         if incident.card_ts:
             calls.append(
                 rt.client.chat_update(

@@ -22,14 +22,17 @@ def _pack_for(pack_id: str, active: Pack) -> Pack:
         return active
 
 
-async def incident_log_markdown(*, db: Database, pack: Pack, incident_id: str,
-                                now: Callable[[], datetime]) -> str:
+async def incident_log_markdown(
+    *, db: Database, pack: Pack, incident_id: str, now: Callable[[], datetime]
+) -> str:
     """The Markdown incident log of one incident, in its pack's template."""
     async with db.session() as session:
         incident = await repo.get_incident(session=session, incident=incident_id.strip().upper())
         if incident is None:
-            raise UnknownIncident(f"No incident {incident_id.strip()!r}. IDs look like "
-                                  "INC-2026-11-22-001; `/incident list` shows open ones.")
+            raise UnknownIncident(
+                f"No incident {incident_id.strip()!r}. IDs look like "
+                "INC-2026-11-22-001; `/incident list` shows open ones."
+            )
         holders = await repo.role_holders(session=session, incident=incident.id)
         events = await repo.timeline(session=session, incident=incident.id)
         states = await steps.all_step_states(session=session, incident=incident.id)
@@ -45,16 +48,25 @@ async def incident_log_markdown(*, db: Database, pack: Pack, incident_id: str,
                 flags.extend(f for f in phase.steps[state.step].flags if f not in flags)
     resolution, root_cause, actions = parse_resolution(incident.summary or "")
     data = LogInput(
-        incident_id=incident.id, title=incident.title, status=incident.status,
-        declared_at=incident.declared_at, declared_by=incident.declared_by,
-        resolved_at=incident.resolved_at, commander=incident.commander_id,
+        incident_id=incident.id,
+        title=incident.title,
+        status=incident.status,
+        declared_at=incident.declared_at,
+        declared_by=incident.declared_by,
+        resolved_at=incident.resolved_at,
+        commander=incident.commander_id,
         roles=[(r.name, holders.get(r.id, [])) for r in pack.roles if r.id != "commander"],
         severity_names={s.id: s.name for s in pack.severities},
         current_severity=incident.severity,
-        events=[LogEvent(at=e.at, actor=e.actor, kind=e.kind, text=e.text, data=e.data)
-                for e in events],
-        features_disabled=flags, resolution=resolution or None, root_cause=root_cause,
-        preventive_actions=actions, pack_title=pack.title, now=now(),
+        events=[
+            LogEvent(at=e.at, actor=e.actor, kind=e.kind, text=e.text, data=e.data) for e in events
+        ],
+        features_disabled=flags,
+        resolution=resolution or None,
+        root_cause=root_cause,
+        preventive_actions=actions,
+        pack_title=pack.title,
+        now=now(),
         commander_role=pack.commander.name,
     )
     return render_incident_log(pack.incident_log, data)

@@ -29,23 +29,32 @@ def find_playbook(rt: Runtime, playbook_id: str) -> Playbook:
     found = rt.pack.playbook(playbook_id.strip())
     if found is None:
         valid = ", ".join(f"`{p.id}`" for p in rt.pack.playbooks) or "none"
-        raise BadCommand(f"`{playbook_id}` is not a playbook in the {rt.pack.id} pack. "
-                         f"Valid playbooks: {valid}.")
+        raise BadCommand(
+            f"`{playbook_id}` is not a playbook in the {rt.pack.id} pack. Valid playbooks: {valid}."
+        )
     return found
 
 
-async def attach_playbook(rt: Runtime, incident: Incident, *, actor: str,
-                          playbook_id: str) -> None:
+async def attach_playbook(rt: Runtime, incident: Incident, *, actor: str, playbook_id: str) -> None:
     """Record the playbook's steps as open, then post one message per phase."""
     playbook = find_playbook(rt, playbook_id)
     rules.check_open(rules.Status(incident.status), "attach a playbook")
-    phases = [(len(p.steps), p.within.add_to(incident.declared_at) if p.within else None)
-              for p in playbook.phases]
-    event = repo.new_event(incident=incident.id, at=rt.clock(), actor=actor,
-                           kind="playbook_attached", text=playbook.title, playbook=playbook.id)
+    phases = [
+        (len(p.steps), p.within.add_to(incident.declared_at) if p.within else None)
+        for p in playbook.phases
+    ]
+    event = repo.new_event(
+        incident=incident.id,
+        at=rt.clock(),
+        actor=actor,
+        kind="playbook_attached",
+        text=playbook.title,
+        playbook=playbook.id,
+    )
     async with rt.db.session() as session:
-        attached = await steps.attach_steps(session=session, incident=incident.id,
-                                            playbook=playbook.id, phases=phases, event=event)
+        attached = await steps.attach_steps(
+            session=session, incident=incident.id, playbook=playbook.id, phases=phases, event=event
+        )
         if attached and not incident.playbook_id:
             await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)
     if not attached:
@@ -53,8 +62,9 @@ async def attach_playbook(rt: Runtime, incident: Incident, *, actor: str,
     await post_phases(rt, incident)
 
 
-async def start_or_suggest(rt: Runtime, incident: Incident, *, actor: str,
-                           playbook: Playbook | None) -> None:
+async def start_or_suggest(
+    rt: Runtime, incident: Incident, *, actor: str, playbook: Playbook | None
+) -> None:
     """Run the chosen playbook, or suggest the one whose keywords match the title."""
     if playbook is not None:
         await attach_playbook(rt, incident, actor=actor, playbook_id=playbook.id)
@@ -62,8 +72,10 @@ async def start_or_suggest(rt: Runtime, incident: Incident, *, actor: str,
     suggested = rt.pack.suggest_playbook(incident.title)
     if suggested is not None and incident.channel_id:
         await rt.client.chat_postMessage(
-            channel=incident.channel_id, text=f"Suggested playbook: {suggested.title}",
-            blocks=playbook_suggestion_blocks(suggested.id, suggested.title))
+            channel=incident.channel_id,
+            text=f"Suggested playbook: {suggested.title}",
+            blocks=playbook_suggestion_blocks(suggested.id, suggested.title),
+        )
 
 
 async def post_phases(rt: Runtime, incident: Incident) -> None:
@@ -75,11 +87,16 @@ async def post_phases(rt: Runtime, incident: Incident) -> None:
             continue
         view = await phase_view(rt, incident, post)
         response = await rt.client.chat_postMessage(
-            channel=incident.channel_id, text=phase_text(view), blocks=phase_blocks(view))
+            channel=incident.channel_id, text=phase_text(view), blocks=phase_blocks(view)
+        )
         async with rt.db.session() as session:
-            await steps.save_phase_ts(session=session, incident=incident.id,
-                                      playbook=post.playbook_id, phase=post.phase,
-                                      ts=response["ts"])
+            await steps.save_phase_ts(
+                session=session,
+                incident=incident.id,
+                playbook=post.playbook_id,
+                phase=post.phase,
+                ts=response["ts"],
+            )
 
 
 async def phase_view(rt: Runtime, incident: Incident, post: PhasePost) -> PhaseView:
@@ -87,26 +104,43 @@ async def phase_view(rt: Runtime, incident: Incident, post: PhasePost) -> PhaseV
     playbook = find_playbook(rt, post.playbook_id)
     phase = playbook.phases[post.phase]
     async with rt.db.session() as session:
-        states = await steps.step_states(session=session, incident=incident.id,
-                                         playbook=playbook.id)
+        states = await steps.step_states(
+            session=session, incident=incident.id, playbook=playbook.id
+        )
         holders = await repo.role_holders(session=session, incident=incident.id)
     holders = {**holders, "commander": [incident.commander_id]}
     lines = []
     for index, step in enumerate(phase.steps):
         state = states.get((post.phase, index)) or StepState(
-            incident_id=incident.id, playbook_id=playbook.id, phase=post.phase, step=index)
+            incident_id=incident.id, playbook_id=playbook.id, phase=post.phase, step=index
+        )
         role = rt.pack.role(step.role) if step.role else None
         audience = rt.pack.comms.audience(step.audience) if step.audience else None
-        lines.append(StepLine(
-            index=index, text=step.text, kind=step.kind,
-            role_name=role.name if role else None,
-            role_holders=tuple(holders.get(role.id, ())) if role else (),
-            audience=audience.name if audience else None,
-            status=state.status, actor=state.actor, at=state.at, assignee=state.assignee,
-            note=state.note))
-    return PhaseView(playbook_id=playbook.id, playbook_title=playbook.title, phase=post.phase,
-                     phase_count=len(playbook.phases), name=phase.name, steps=tuple(lines),
-                     due_at=post.due_at, within=str(phase.within) if phase.within else None)
+        lines.append(
+            StepLine(
+                index=index,
+                text=step.text,
+                kind=step.kind,
+                role_name=role.name if role else None,
+                role_holders=tuple(holders.get(role.id, ())) if role else (),
+                audience=audience.name if audience else None,
+                status=state.status,
+                actor=state.actor,
+                at=state.at,
+                assignee=state.assignee,
+                note=state.note,
+            )
+        )
+    return PhaseView(
+        playbook_id=playbook.id,
+        playbook_title=playbook.title,
+        phase=post.phase,
+        phase_count=len(playbook.phases),
+        name=phase.name,
+        steps=tuple(lines),
+        due_at=post.due_at,
+        within=str(phase.within) if phase.within else None,
+    )
 
 
 async def refresh_phase(rt: Runtime, incident: Incident, playbook_id: str, phase: int) -> None:
@@ -119,46 +153,100 @@ async def refresh_phase(rt: Runtime, incident: Incident, playbook_id: str, phase
             return
         view = await phase_view(rt, incident, post)
         try:
-            await rt.client.chat_update(channel=incident.channel_id, ts=post.ts,
-                                        text=phase_text(view), blocks=phase_blocks(view))
+            await rt.client.chat_update(
+                channel=incident.channel_id,
+                ts=post.ts,
+                text=phase_text(view),
+                blocks=phase_blocks(view),
+            )
         except SlackApiError as error:
-            log.warning("could not refresh phase %s/%s: %s", playbook_id, phase,
-                        error.response.get("error"))
+            log.warning(
+                "could not refresh phase %s/%s: %s", playbook_id, phase, error.response.get("error")
+            )
 
 
-async def move_step(rt: Runtime, incident: Incident, *, actor: str, playbook_id: str,
-                    phase: int, step: int, move: str) -> None:
+async def move_step(
+    rt: Runtime,
+    incident: Incident,
+    *,
+    actor: str,
+    playbook_id: str,
+    phase: int,
+    step: int,
+    move: str,
+) -> None:
     """Done, skip or undo a step; of racing clicks exactly one is recorded."""
     playbook = find_playbook(rt, playbook_id)
     text = _step(playbook, phase, step).text
     allowed, status, kind = MOVES[move]
     now = rt.clock()
     note = "not applicable" if move == "skip" else None
-    event = repo.new_event(incident=incident.id, at=now, actor=actor, kind=kind,
-                           text=clip(text, 300), playbook=playbook.id, phase=phase, step=step,
-                           flags=list(_step(playbook, phase, step).flags))
+    event = repo.new_event(
+        incident=incident.id,
+        at=now,
+        actor=actor,
+        kind=kind,
+        text=clip(text, 300),
+        playbook=playbook.id,
+        phase=phase,
+        step=step,
+        flags=list(_step(playbook, phase, step).flags),
+    )
     async with rt.db.session() as session:
-        moved = await steps.move_step(session=session, incident=incident.id,
-                                      playbook=playbook.id, phase=phase, step=step,
-                                      from_statuses=allowed, to_status=status, actor=actor,
-                                      at=now, note=note, event=event)
+        moved = await steps.move_step(
+            session=session,
+            incident=incident.id,
+            playbook=playbook.id,
+            phase=phase,
+            step=step,
+            from_statuses=allowed,
+            to_status=status,
+            actor=actor,
+            at=now,
+            note=note,
+            event=event,
+        )
     await refresh_phase(rt, incident, playbook.id, phase)
     if not moved:
-        raise Conflict("Someone else changed this step just before you; the message now shows "
-                       "where it stands.")
+        raise Conflict(
+            "Someone else changed this step just before you; the message now shows where it stands."
+        )
 
 
-async def assign_step(rt: Runtime, incident: Incident, *, actor: str, playbook_id: str,
-                      phase: int, step: int, assignee: str) -> None:
+async def assign_step(
+    rt: Runtime,
+    incident: Incident,
+    *,
+    actor: str,
+    playbook_id: str,
+    phase: int,
+    step: int,
+    assignee: str,
+) -> None:
     """Assign a step to someone."""
     playbook = find_playbook(rt, playbook_id)
     text = _step(playbook, phase, step).text
-    event = repo.new_event(incident=incident.id, at=rt.clock(), actor=actor,
-                           kind="step_assigned", text=f"{clip(text, 200)} → <@{assignee}>",
-                           playbook=playbook.id, phase=phase, step=step, assignee=assignee)
+    event = repo.new_event(
+        incident=incident.id,
+        at=rt.clock(),
+        actor=actor,
+        kind="step_assigned",
+        text=f"{clip(text, 200)} → <@{assignee}>",
+        playbook=playbook.id,
+        phase=phase,
+        step=step,
+        assignee=assignee,
+    )
     async with rt.db.session() as session:
-        await steps.assign_step(session=session, incident=incident.id, playbook=playbook.id,
-                                phase=phase, step=step, assignee=assignee, event=event)
+        await steps.assign_step(
+            session=session,
+            incident=incident.id,
+            playbook=playbook.id,
+            phase=phase,
+            step=step,
+            assignee=assignee,
+            event=event,
+        )
     await refresh_phase(rt, incident, playbook.id, phase)
 
 

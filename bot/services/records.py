@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.blocks.lines import note_line
 from bot.blocks.messages import update_blocks
 from bot.blocks.view import IncidentView
-from bot.blocks.lines import note_line
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
 from bot.services.display import post_line
@@ -21,22 +21,36 @@ async def post_update(rt: Runtime, incident: Incident, *, actor: str, text: str)
     """Record a status update, then post it formatted in the channel."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
     async with rt.db.session() as session:
-        await repo.add_event(session=session, event=repo.new_event(
-            incident=incident.id, at=rt.clock(), actor=actor, kind="update_posted", text=text,
-            audience="internal"))
+        await repo.add_event(
+            session=session,
+            event=repo.new_event(
+                incident=incident.id,
+                at=rt.clock(),
+                actor=actor,
+                kind="update_posted",
+                text=text,
+                audience="internal",
+            ),
+        )
     _, view = await load_view(rt, incident.id)
     if incident.channel_id:
         await rt.client.chat_postMessage(
-            channel=incident.channel_id, text=clip(f"Status update: {text}", 300),
-            blocks=update_blocks(author=actor, text=text, view=view))
+            channel=incident.channel_id,
+            text=clip(f"Status update: {text}", 300),
+            blocks=update_blocks(author=actor, text=text, view=view),
+        )
 
 
 async def add_note(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
     """Record a note, then show it in the channel."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
     async with rt.db.session() as session:
-        await repo.add_event(session=session, event=repo.new_event(
-            incident=incident.id, at=rt.clock(), actor=actor, kind="note_added", text=text))
+        await repo.add_event(
+            session=session,
+            event=repo.new_event(
+                incident=incident.id, at=rt.clock(), actor=actor, kind="note_added", text=text
+            ),
+        )
     await post_line(rt, incident, note_line(actor=actor, text=text))
 
 

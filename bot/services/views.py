@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.blocks.view import IncidentView, RoleLine
 from bot.runtime import Runtime
+from playbooks.model import Pack
 from storage import repo
 from storage.models import Incident
-from playbooks.model import Pack
 
 
 def severity_name(pack: Pack, severity: str) -> str:

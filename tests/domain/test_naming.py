@@ -29,7 +29,9 @@ def test_slugify(title, slug):
 
 
 def test_channel_name_format():
-    assert channel_name(DAY, 3, "Refunds executed twice") == "inc-20261122-003-refunds-executed-twice"
+    assert (
+        channel_name(DAY, 3, "Refunds executed twice") == "inc-20261122-003-refunds-executed-twice"
+    )
 
 
 def test_channel_name_without_usable_title_is_just_the_prefix():

@@ -22,13 +22,20 @@ async def assert_nothing_happened(bot):
     assert not [c for c in bot.fake.channels.values() if c.name.startswith("inc-")]
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64},
+    ],
+)
 async def test_unsigned_or_forged_requests_get_401(bot, headers):
-    status, _ = await bot.post(declare_form(bot), content_type="application/x-www-form-urlencoded",
-                               sign=False, headers=headers)
+    status, _ = await bot.post(
+        declare_form(bot),
+        content_type="application/x-www-form-urlencoded",
+        sign=False,
+        headers=headers,
+    )
     assert status == 401
     await assert_nothing_happened(bot)
 
@@ -36,30 +43,38 @@ async def test_unsigned_or_forged_requests_get_401(bot, headers):
 async def test_stale_signature_gets_401(bot):
     body = declare_form(bot)
     stale = sign_request(body, SECRET, timestamp=int(time.time()) - 6 * 60)
-    status, _ = await bot.post(body, content_type="application/x-www-form-urlencoded",
-                               sign=False, headers=stale)
+    status, _ = await bot.post(
+        body, content_type="application/x-www-form-urlencoded", sign=False, headers=stale
+    )
     assert status == 401
     await assert_nothing_happened(bot)
 
 
 async def test_signature_with_the_wrong_secret_gets_401(bot):
     body = declare_form(bot)
-    status, _ = await bot.post(body, content_type="application/x-www-form-urlencoded",
-                               sign=False, headers=sign_request(body, "not-the-secret"))
+    status, _ = await bot.post(
+        body,
+        content_type="application/x-www-form-urlencoded",
+        sign=False,
+        headers=sign_request(body, "not-the-secret"),
+    )
     assert status == 401
     await assert_nothing_happened(bot)
 
 
-@pytest.mark.parametrize("body", [
-    b"payload=%7Bnot-json",
-    b"payload=%5B1%2C2%5D",
-    b"payload=%22just+a+string%22",
-    b"payload=%7B%7D",
-    b"payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%22x%22%7D",
-    b"\xff\xfe\x00garbage",
-    b"{\"type\": \"event_callback\", \"event\": 5}",
-    b"[]",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"payload=%7Bnot-json",
+        b"payload=%5B1%2C2%5D",
+        b"payload=%22just+a+string%22",
+        b"payload=%7B%7D",
+        b"payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%22x%22%7D",
+        b"\xff\xfe\x00garbage",
+        b'{"type": "event_callback", "event": 5}',
+        b"[]",
+    ],
+)
 async def test_malformed_bodies_get_4xx_and_the_bot_keeps_working(bot, body):
     ctype = "application/json" if body[:1] in b"[{" else "application/x-www-form-urlencoded"
     status, _ = await bot.post(body, content_type=ctype)

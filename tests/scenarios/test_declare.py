@@ -22,9 +22,17 @@ async def test_inline_declaration_sets_up_the_whole_channel(bot):
     card = bot.card(channel)
     rendered = json.dumps(card.blocks)
     incident_id = f"INC-{TODAY:%Y-%m-%d}-001"
-    for expected in ("Refunds executed twice", incident_id, "SEV-1", "Investigating",
-                     "<@U_ALICE>", "Scribe", "Communications Lead", "Technical Lead",
-                     "Started"):
+    for expected in (
+        "Refunds executed twice",
+        incident_id,
+        "SEV-1",
+        "Investigating",
+        "<@U_ALICE>",
+        "Scribe",
+        "Communications Lead",
+        "Technical Lead",
+        "Started",
+    ):
         assert expected in rendered, expected
     announcement = texts(fake, fake.channel_by_name("incidents").id)
     assert any(f"<#{channel.id}>" in t and incident_id in t for t in announcement)
@@ -77,8 +85,13 @@ async def test_declare_without_text_opens_the_modal(bot):
     view = next(iter(bot.fake.views.values())).view
     assert view["callback_id"] == CallbackId.DECLARE
     block_ids = [b.get("block_id") for b in view["blocks"]]
-    assert block_ids == [BlockId.TITLE, BlockId.SEVERITY, BlockId.DESCRIPTION, BlockId.PLAYBOOK,
-                         BlockId.COMMANDER]
+    assert block_ids == [
+        BlockId.TITLE,
+        BlockId.SEVERITY,
+        BlockId.DESCRIPTION,
+        BlockId.PLAYBOOK,
+        BlockId.COMMANDER,
+    ]
     commander = view["blocks"][4]["element"]
     playbooks = [o["value"] for o in view["blocks"][3]["element"]["options"]]
     assert playbooks[:2] == ["__suggest__", "__none__"] and "generic" in playbooks
@@ -90,19 +103,25 @@ async def test_declare_without_text_opens_the_modal(bot):
 def form(title="", severity=None, description="", commander=None):
     return {
         BlockId.TITLE: {ActionId.TITLE: {"type": "plain_text_input", "value": title}},
-        BlockId.SEVERITY: {ActionId.SEVERITY: {
-            "type": "static_select",
-            "selected_option": {"value": severity} if severity else None}},
-        BlockId.DESCRIPTION: {ActionId.DESCRIPTION: {"type": "plain_text_input",
-                                                     "value": description}},
-        BlockId.COMMANDER: {ActionId.COMMANDER: {"type": "users_select",
-                                                 "selected_user": commander}},
+        BlockId.SEVERITY: {
+            ActionId.SEVERITY: {
+                "type": "static_select",
+                "selected_option": {"value": severity} if severity else None,
+            }
+        },
+        BlockId.DESCRIPTION: {
+            ActionId.DESCRIPTION: {"type": "plain_text_input", "value": description}
+        },
+        BlockId.COMMANDER: {
+            ActionId.COMMANDER: {"type": "users_select", "selected_user": commander}
+        },
     }
 
 
 async def test_modal_shows_field_errors_and_declares_nothing(bot):
-    status, body = await bot.submit(user="U_ALICE", callback_id=CallbackId.DECLARE,
-                                    values=form(title="  ", severity="sev7"))
+    status, body = await bot.submit(
+        user="U_ALICE", callback_id=CallbackId.DECLARE, values=form(title="  ", severity="sev7")
+    )
     assert status == 200
     answer = json.loads(body)
     assert answer["response_action"] == "errors"
@@ -114,18 +133,25 @@ async def test_modal_shows_field_errors_and_declares_nothing(bot):
 async def test_modal_declaration_with_another_commander_and_description(bot):
     general = bot.fake.channel_by_name("general")
     status, body = await bot.submit(
-        user="U_ALICE", callback_id=CallbackId.DECLARE,
-        values=form(title="Payments failing", severity="sev2", description="Stripe 500s",
-                    commander="U_BOB"),
-        private_metadata=json.dumps({"channel_id": general.id}))
+        user="U_ALICE",
+        callback_id=CallbackId.DECLARE,
+        values=form(
+            title="Payments failing", severity="sev2", description="Stripe 500s", commander="U_BOB"
+        ),
+        private_metadata=json.dumps({"channel_id": general.id}),
+    )
     assert status == 200 and body == ""
     name = f"inc-{TODAY:%Y%m%d}-001-payments-failing"
-    await bot.fake.wait_for(lambda: bot.fake.channel_by_name(name) is not None
-                            and bool(bot.fake.channel_by_name(name).pins))
+    await bot.fake.wait_for(
+        lambda: (
+            bot.fake.channel_by_name(name) is not None and bool(bot.fake.channel_by_name(name).pins)
+        )
+    )
     channel = bot.fake.channel_by_name(name)
     assert {"U_ALICE", "U_BOB"} <= channel.members
     assert channel.topic == "SEV-2 · Investigating · Commander: <@U_BOB>"
     rendered = json.dumps(bot.card(channel).blocks)
     assert "Stripe 500s" in rendered and "<@U_BOB>" in rendered
-    await bot.fake.wait_for(lambda: any(e.user == "U_ALICE" and channel.id in e.text
-                                        for e in bot.fake.ephemerals))
+    await bot.fake.wait_for(
+        lambda: any(e.user == "U_ALICE" and channel.id in e.text for e in bot.fake.ephemerals)
+    )

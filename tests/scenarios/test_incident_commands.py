@@ -27,8 +27,9 @@ async def test_handover_edits_topic_and_card_in_place_and_records_it(bot):
     card = bot.card(channel)
     assert card.ts == card_ts and card.edits >= 1
     assert channel.topic == "SEV-1 · Investigating · Commander: <@U_BOB>"
-    await bot.fake.wait_for(lambda: any("handed command" in m.text
-                                        for m in bot.fake.messages(channel.id)))
+    await bot.fake.wait_for(
+        lambda: any("handed command" in m.text for m in bot.fake.messages(channel.id))
+    )
     assert "U_BOB" in channel.members
     incident, events = await timeline_kinds(bot, channel)
     assert incident.commander_id == "U_BOB"
@@ -53,13 +54,20 @@ async def test_admin_can_override_the_commander(bot):
 
 async def test_racing_handovers_leave_one_commander_that_card_and_timeline_agree_on(bot):
     channel = await bot.declare()
-    await asyncio.gather(*(bot.command(f"commander <@{u}>", channel=channel.id)
-                           for u in ("U_BOB", "U_CAROL", "U_DAVE")))
+    await asyncio.gather(
+        *(
+            bot.command(f"commander <@{u}>", channel=channel.id)
+            for u in ("U_BOB", "U_CAROL", "U_DAVE")
+        )
+    )
 
     def refusals():
         # Losers either lost the conditional update, or read the new commander first.
-        return [e.text for e in bot.fake.ephemerals
-                if "changed hands" in e.text or "Only the incident commander" in e.text]
+        return [
+            e.text
+            for e in bot.fake.ephemerals
+            if "changed hands" in e.text or "Only the incident commander" in e.text
+        ]
 
     await bot.fake.wait_for(lambda: len(refusals()) == 2)
     incident, events = await timeline_kinds(bot, channel)
@@ -78,6 +86,7 @@ async def test_severity_and_status_changes(bot):
     await bot.command("status identified", channel=channel.id)
     await bot.fake.wait_for(lambda: "Identified" in channel.topic)
     await bot.card_shows(channel, "SEV-1", "Identified")
+
     def posted(fragment):
         return any(fragment in m.text for m in bot.fake.messages(channel.id))
 
@@ -98,17 +107,21 @@ async def test_bad_severity_and_status_are_explained(bot):
 
 async def test_update_and_note_are_posted_and_recorded(bot):
     channel = await bot.declare()
-    await bot.command("update Rolled back deploy 42; error rate falling", channel=channel.id,
-                      user="U_BOB")
+    await bot.command(
+        "update Rolled back deploy 42; error rate falling", channel=channel.id, user="U_BOB"
+    )
     await bot.command("note Stripe dashboard shows recovery", channel=channel.id)
-    await bot.fake.wait_for(lambda: any("Stripe dashboard" in m.text
-                                        for m in bot.fake.messages(channel.id)))
+    await bot.fake.wait_for(
+        lambda: any("Stripe dashboard" in m.text for m in bot.fake.messages(channel.id))
+    )
     update = next(m for m in bot.fake.messages(channel.id) if "Status update" in m.text)
     assert "Rolled back deploy 42" in json.dumps(update.blocks)
     assert "<@U_BOB>" in json.dumps(update.blocks)
     _, events = await timeline_kinds(bot, channel)
-    assert [(e.kind, e.actor) for e in events[1:]] == [("update_posted", "U_BOB"),
-                                                      ("note_added", "U_ALICE")]
+    assert [(e.kind, e.actor) for e in events[1:]] == [
+        ("update_posted", "U_BOB"),
+        ("note_added", "U_ALICE"),
+    ]
 
 
 async def test_timeline_lists_events_in_order_with_times_and_actors(bot):
@@ -130,7 +143,9 @@ async def test_role_assignment_invites_and_shows_on_card(bot):
     await bot.fake.wait_for(lambda: "<@U_BOB>" in json.dumps(bot.card(channel).blocks))
     _, events = await timeline_kinds(bot, channel)
     assert [e.data.get("role") for e in events if e.kind == "role_assigned"] == [
-        "scribe", "comms_lead"]
+        "scribe",
+        "comms_lead",
+    ]
 
 
 async def test_taking_a_held_role_is_refused(bot):
@@ -147,8 +162,9 @@ async def test_resolve_updates_card_and_announcement(bot):
     await bot.fake.wait_for(lambda: "Resolved" in channel.topic)
     await bot.card_shows(channel, "Rolled back the bad deploy")
     incidents = bot.fake.channel_by_name("incidents")
-    await bot.fake.wait_for(lambda: any("Resolved" in json.dumps(m.blocks)
-                                        for m in bot.fake.messages(incidents.id)))
+    await bot.fake.wait_for(
+        lambda: any("Resolved" in json.dumps(m.blocks) for m in bot.fake.messages(incidents.id))
+    )
     incident, events = await timeline_kinds(bot, channel)
     assert incident.status == "resolved" and incident.resolved_at is not None
     assert events[-1].kind == "resolved" and events[-1].text == "Rolled back the bad deploy"
@@ -185,8 +201,15 @@ async def test_list_shows_open_incidents_with_links(bot):
 async def test_newcomer_gets_the_card_privately(bot):
     channel = await bot.declare()
     bot.fake.channels[channel.id].members.add("U_CAROL")
-    status, _ = await bot.event({"type": "member_joined_channel", "user": "U_CAROL",
-                                 "channel": channel.id, "channel_type": "C"})
+    status, _ = await bot.event(
+        {
+            "type": "member_joined_channel",
+            "user": "U_CAROL",
+            "channel": channel.id,
+            "channel_type": "C",
+        }
+    )
     assert status == 200
-    await bot.fake.wait_for(lambda: any(e.user == "U_CAROL" and e.channel == channel.id
-                                        for e in bot.fake.ephemerals))
+    await bot.fake.wait_for(
+        lambda: any(e.user == "U_CAROL" and e.channel == channel.id for e in bot.fake.ephemerals)
+    )

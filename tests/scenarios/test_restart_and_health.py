@@ -11,8 +11,9 @@ async def test_timeline_is_readable_after_a_restart(fake, tmp_path):
     async with running_bot(fake, tmp_path, database_url=db_url) as bot:
         channel = await bot.declare()
         await bot.command("note before restart", channel=channel.id)
-        await fake.wait_for(lambda: any("before restart" in m.text
-                                        for m in fake.messages(channel.id)))
+        await fake.wait_for(
+            lambda: any("before restart" in m.text for m in fake.messages(channel.id))
+        )
     async with running_bot(fake, tmp_path, database_url=db_url) as bot:
         status, _, url = await bot.command("timeline", channel=channel.id)
         text = json.dumps((await bot.replies(url))[0]["blocks"])

@@ -5,16 +5,21 @@ from tests.harness import running_bot
 
 
 async def test_declare_over_socket_mode(fake, tmp_path):
-    async with running_bot(fake, tmp_path, slack_app_token=fake.app_token,
-                           slack_signing_secret=None) as bot:
+    async with running_bot(
+        fake, tmp_path, slack_app_token=fake.app_token, slack_signing_secret=None
+    ) as bot:
         await fake.wait_socket_connected()
         general = fake.channel_by_name("general")
-        payload = slash_command_form(fake, text="declare sev2 Socket mode works",
-                                     channel_id=general.id)
+        payload = slash_command_form(
+            fake, text="declare sev2 Socket mode works", channel_id=general.id
+        )
         ack = await fake.socket_send("slash_commands", payload)
         assert "envelope_id" in ack
-        await fake.wait_for(lambda: any(c.name.endswith("socket-mode-works") and c.pins
-                                        for c in fake.channels.values()))
+        await fake.wait_for(
+            lambda: any(
+                c.name.endswith("socket-mode-works") and c.pins for c in fake.channels.values()
+            )
+        )
         assert fake.calls_to("apps.connections.open")
         async with bot.http.get(f"{bot.url}/healthz") as response:
             assert (await response.json())["mode"] == "socket"

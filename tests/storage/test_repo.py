@@ -13,8 +13,7 @@ NOW = datetime(2026, 11, 22, 14, 2, tzinfo=UTC)
 
 
 def fields(title="Refunds executed twice", commander="U_ALICE"):
-    return IncidentBase(title=title, severity="sev1", commander_id=commander,
-                        declared_by=commander)
+    return IncidentBase(title=title, severity="sev1", commander_id=commander, declared_by=commander)
 
 
 async def declare(db: Database, *, day=date(2026, 11, 22), now=NOW, **kw):
@@ -27,7 +26,10 @@ async def test_ids_are_sequential_per_day(db):
     second = await declare(db)
     next_day = await declare(db, day=date(2026, 11, 23), now=NOW + timedelta(days=1))
     assert [first.id, second.id, next_day.id] == [
-        "INC-2026-11-22-001", "INC-2026-11-22-002", "INC-2026-11-23-001"]
+        "INC-2026-11-22-001",
+        "INC-2026-11-22-002",
+        "INC-2026-11-23-001",
+    ]
 
 
 async def test_concurrent_declarations_get_unique_sequential_ids(db):
@@ -43,28 +45,48 @@ async def test_declaration_commits_incident_and_declared_event(db):
         events = await repo.timeline(session=session, incident=incident.id)
     assert stored is not None and stored.declared_at == NOW
     assert [(e.kind, e.actor, e.text) for e in events] == [
-        ("declared", "U_ALICE", "Refunds executed twice")]
+        ("declared", "U_ALICE", "Refunds executed twice")
+    ]
     assert events[0].at.tzinfo is not None
 
 
 async def handover(db, incident, *, expected, new, at=NOW):
-    event = repo.new_event(incident=incident, at=at, actor=expected, kind="commander_changed",
-                           text=f"{expected} -> {new}", old=expected, new=new)
+    event = repo.new_event(
+        incident=incident,
+        at=at,
+        actor=expected,
+        kind="commander_changed",
+        text=f"{expected} -> {new}",
+        old=expected,
+        new=new,
+    )
     async with db.session() as session:
-        return await repo.change_if(session=session, incident=incident, field="commander_id",
-                                    expected=expected, new=new, event=event)
+        return await repo.change_if(
+            session=session,
+            incident=incident,
+            field="commander_id",
+            expected=expected,
+            new=new,
+            event=event,
+        )
 
 
 async def test_racing_handovers_leave_exactly_one_commander_and_agree_with_timeline(db):
     incident = await declare(db)
     results = await asyncio.gather(
-        *(handover(db, incident.id, expected="U_ALICE", new=u)
-          for u in ("U_BOB", "U_CAROL", "U_DAVE", "U_ERIN")))
+        *(
+            handover(db, incident.id, expected="U_ALICE", new=u)
+            for u in ("U_BOB", "U_CAROL", "U_DAVE", "U_ERIN")
+        )
+    )
     assert sum(results) == 1
     async with db.session() as session:
         stored = await repo.get_incident(session=session, incident=incident.id)
-        changes = [e for e in await repo.timeline(session=session, incident=incident.id)
-                   if e.kind == "commander_changed"]
+        changes = [
+            e
+            for e in await repo.timeline(session=session, incident=incident.id)
+            if e.kind == "commander_changed"
+        ]
     assert len(changes) == 1
     assert changes[0].data["new"] == stored.commander_id
     assert stored.commander_id in {"U_BOB", "U_CAROL", "U_DAVE", "U_ERIN"}
@@ -74,8 +96,9 @@ async def test_commander_cannot_be_null_in_the_database(db):
     incident = await declare(db)
     async with db.engine.begin() as conn:
         try:
-            await conn.execute(text("UPDATE incident SET commander_id = NULL WHERE id = :i"),
-                               {"i": incident.id})
+            await conn.execute(
+                text("UPDATE incident SET commander_id = NULL WHERE id = :i"), {"i": incident.id}
+            )
         except Exception as error:  # noqa: BLE001
             assert "null" in str(error).lower() or "NOT NULL" in str(error)
         else:
@@ -86,12 +109,20 @@ async def test_single_role_keeps_one_holder_under_races(db):
     incident = await declare(db)
 
     async def take(user):
-        event = repo.new_event(incident=incident.id, at=NOW, actor=user, kind="role_assigned",
-                               text=f"scribe: {user}")
+        event = repo.new_event(
+            incident=incident.id, at=NOW, actor=user, kind="role_assigned", text=f"scribe: {user}"
+        )
         async with db.session() as session:
-            return await repo.assign_role(session=session, incident=incident.id, role="scribe",
-                                          user=user, single=True, expected=None, now=NOW,
-                                          event=event)
+            return await repo.assign_role(
+                session=session,
+                incident=incident.id,
+                role="scribe",
+                user=user,
+                single=True,
+                expected=None,
+                now=NOW,
+                event=event,
+            )
 
     results = await asyncio.gather(*(take(u) for u in ("U1", "U2", "U3")))
     assert sum(results) == 1
@@ -105,9 +136,16 @@ async def test_single_role_keeps_one_holder_under_races(db):
 async def test_open_list_and_timeline_survive_a_new_engine(db, tmp_path):
     incident = await declare(db)
     async with db.session() as session:
-        await repo.add_event(session=session, event=repo.new_event(
-            incident=incident.id, at=NOW + timedelta(minutes=1), actor="U_BOB",
-            kind="note_added", text="rolled back"))
+        await repo.add_event(
+            session=session,
+            event=repo.new_event(
+                incident=incident.id,
+                at=NOW + timedelta(minutes=1),
+                actor="U_BOB",
+                kind="note_added",
+                text="rolled back",
+            ),
+        )
     again = Database(db.raw_url, schema=db.schema)
     try:
         async with again.session() as session:
@@ -117,4 +155,3 @@ async def test_open_list_and_timeline_survive_a_new_engine(db, tmp_path):
         await again.dispose()
     assert open_ids == [incident.id]
     assert [e.kind for e in events] == ["declared", "note_added"]
-

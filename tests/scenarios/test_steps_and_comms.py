@@ -1,0 +1,181 @@
+"""Step buttons (skip, undo, assign), attaching playbooks, role instructions, wording check."""
+
+import asyncio
+import json
+
+from bot.blocks.ids import ActionId, BlockId, CallbackId, step_block_id
+from storage import repo
+from storage.models import Draft
+
+
+def rendered(message):
+    return json.dumps(message.blocks, ensure_ascii=False)
+
+
+async def kinds(bot, channel):
+    async with bot.rt.db.session() as session:
+        incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+        return [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
+
+
+async def first_reply(bot, text, channel, user="U_ALICE"):
+    _, _, url = await bot.command(text, channel=channel.id, user=user)
+    return (await bot.replies(url))[0]
+
+
+def phases(bot, channel):
+    return [m for m in bot.fake.messages(channel.id) if ":clipboard:" in rendered(m)]
+
+
+async def test_inline_playbook_option_posts_phases_with_deadlines(bot):
+    channel = await bot.declare("sev1 Bad deploy of api --playbook deploy-rollback")
+    await bot.fake.wait_for(lambda: len(phases(bot, channel)) == 3)
+    assert "Roll back" in rendered(phases(bot, channel)[1])
+    assert "due by" in "".join(rendered(m) for m in phases(bot, channel))
+
+
+async def test_unknown_playbook_id_lists_the_valid_ones_and_declares_nothing(bot):
+    _, _, url = await bot.command("declare sev1 Thing --playbook nope")
+    text = (await bot.replies(url))[0]["text"]
+    assert "`nope` is not a playbook" in text and "`generic`" in text
+    assert not [c for c in bot.fake.channels.values() if c.name.startswith("inc-")]
+
+
+async def test_playbook_subcommand_lists_and_attaches(bot):
+    channel = await bot.declare("sev2 Something odd")
+    listing = await first_reply(bot, "playbook", channel)
+    assert "`generic`" in listing["text"] and "`deploy-rollback`" in listing["text"]
+    error = await first_reply(bot, "playbook nope", channel)
+    assert "Valid playbooks" in error["text"]
+    await bot.command("playbook generic", channel=channel.id)
+    await bot.fake.wait_for(lambda: len(phases(bot, channel)) >= 1)
+    again = await first_reply(bot, "playbook generic", channel)
+    assert "already running" in again["text"]
+    assert (await kinds(bot, channel)).count("playbook_attached") == 1
+
+
+async def test_skip_undo_and_assign_edit_the_message_in_place(bot):
+    channel = await bot.declare("sev1 Bad deploy --playbook deploy-rollback")
+    await bot.fake.wait_for(lambda: len(phases(bot, channel)) == 3)
+    message = phases(bot, channel)[0]
+    block = step_block_id("deploy-rollback", 0, 0)
+    value = "deploy-rollback|0|0"
+
+    async def click(action_id, **extra):
+        await bot.click(
+            user="U_BOB",
+            channel=channel.id,
+            ts=message.ts,
+            actions=[{"action_id": action_id, "block_id": block, "value": value, **extra}],
+        )
+
+    await click(ActionId.STEP_SKIP)
+    await bot.fake.wait_for(
+        lambda: "skipped by <@U_BOB>" in rendered(bot.fake.find_message(channel.id, message.ts))
+    )
+    assert "not applicable" in rendered(bot.fake.find_message(channel.id, message.ts))
+    await click(ActionId.STEP_UNDO)
+    await bot.fake.wait_for(
+        lambda: "skipped by" not in rendered(bot.fake.find_message(channel.id, message.ts))
+    )
+    await bot.click(
+        user="U_BOB",
+        channel=channel.id,
+        ts=message.ts,
+        actions=[
+            {
+                "action_id": ActionId.STEP_ASSIGN,
+                "block_id": block,
+                "type": "users_select",
+                "selected_user": "U_CAROL",
+            }
+        ],
+    )
+    await bot.fake.wait_for(
+        lambda: "assigned to <@U_CAROL>" in rendered(bot.fake.find_message(channel.id, message.ts))
+    )
+    assert bot.fake.find_message(channel.id, message.ts).ts == message.ts
+    assert await kinds(bot, channel) == [
+        "declared",
+        "playbook_attached",
+        "step_skipped",
+        "step_reopened",
+        "step_assigned",
+    ]
+
+
+async def test_modal_attaches_the_best_match_for_the_title(bot):
+    values = {
+        BlockId.TITLE: {ActionId.TITLE: {"value": "Bad deploy of search"}},
+        BlockId.SEVERITY: {ActionId.SEVERITY: {"selected_option": {"value": "sev2"}}},
+        BlockId.PLAYBOOK: {ActionId.PLAYBOOK: {"selected_option": {"value": "__suggest__"}}},
+        BlockId.COMMANDER: {ActionId.COMMANDER: {"selected_user": "U_ALICE"}},
+    }
+    status, _ = await bot.submit(user="U_ALICE", callback_id=CallbackId.DECLARE, values=values)
+    assert status == 200
+    await bot.fake.wait_for(
+        lambda: any(c.name.endswith("bad-deploy-of-search") for c in bot.fake.channels.values())
+    )
+    channel = next(c for c in bot.fake.channels.values() if c.name.endswith("bad-deploy-of-search"))
+    await bot.fake.wait_for(lambda: len(phases(bot, channel)) == 3)
+
+
+async def test_role_assignee_gets_the_instructions_privately(bot):
+    channel = await bot.declare()
+    await bot.command("role scribe <@U_CAROL>", channel=channel.id)
+    await bot.fake.wait_for(
+        lambda: any(e.user == "U_CAROL" and "Scribe" in e.text for e in bot.fake.ephemerals)
+    )
+
+
+async def test_clean_customer_update_posts_at_once_and_internal_is_never_blocked(bot):
+    channel = await bot.declare()
+    await bot.command(
+        "update --customer Checkout is recovering for most customers", channel=channel.id
+    )
+    await bot.command("update it was a bug and our fault", channel=channel.id)
+    await bot.fake.wait_for(
+        lambda: sum("update" in m.text.lower() for m in bot.fake.messages(channel.id)) >= 2
+    )
+    assert (await kinds(bot, channel))[1:] in (
+        ["customer_update_posted", "update_posted"],
+        ["update_posted", "customer_update_posted"],
+    )
+
+
+async def test_cancelled_customer_update_posts_nothing(bot):
+    channel = await bot.declare()
+    warning = await first_reply(bot, "update --customer A bug took checkout down", channel)
+    assert "“bug”" in json.dumps(warning["blocks"], ensure_ascii=False)
+    draft = next(
+        e["value"]
+        for b in warning["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ActionId.CANCEL_DRAFT
+    )
+    card = "1.000001"  # the click comes from the ephemeral warning, not a channel message
+    await bot.click(
+        user="U_ALICE",
+        channel=channel.id,
+        ts=card,
+        actions=[{"action_id": ActionId.CANCEL_DRAFT, "value": draft, "block_id": "w"}],
+    )
+    for _ in range(100):
+        async with bot.rt.db.session() as session:
+            if (await session.get(Draft, draft)).state == "cancelled":
+                break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the draft was never cancelled")
+    await bot.click(
+        user="U_ALICE",
+        channel=channel.id,
+        ts=card,
+        actions=[{"action_id": ActionId.POST_ANYWAY, "value": draft, "block_id": "w"}],
+    )
+    await bot.fake.wait_for(
+        lambda: any("already posted or cancelled" in e.text for e in bot.fake.ephemerals)
+    )
+    assert not any("Customer update" in m.text for m in bot.fake.messages(channel.id))
+    assert "customer_update_posted" not in await kinds(bot, channel)
