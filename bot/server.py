@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import create_app, make_client
 from bot.payload_shape import shape_problem
 from bot.runtime import Runtime
+from bot.scheduler import TimerLoop
 from bot.services.declare import finish_pending_setups
 from bot.settings import Settings
 from playbooks.loader import load_pack
@@ -117,7 +118,10 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
         await socket.connect_async()
         log.info("connected to Slack over Socket Mode")
     rt.spawn(_resume_setups(rt), name="resume-setups")
+    clock = TimerLoop(rt)
+    await clock.start()
     yield
+    await clock.stop()
     if socket is not None:
         await socket.close_async()
     tasks = list(rt.background)

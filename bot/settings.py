@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     incident_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
     playbook_pack: str = "default"
+    tz: str = "UTC"
+    escalation_contacts: Annotated[dict[int, tuple[str, ...]], NoDecode] = Field(
+        default_factory=dict
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -74,6 +79,32 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("tz")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as UTC or Europe/Berlin") from None
+        return value
+
+    @field_validator("escalation_contacts", mode="before")
+    @classmethod
+    def _parse_contacts(cls, value: object) -> object:
+        """`1=U123,U456;2=S0789`: escalation level → user or user-group IDs."""
+        if not isinstance(value, str):
+            return value
+        contacts: dict[int, tuple[str, ...]] = {}
+        for part in filter(None, (p.strip() for p in value.split(";"))):
+            level, sep, ids = part.partition("=")
+            if not sep or not level.strip().isdigit():
+                raise ValueError(f"expected LEVEL=ID,ID;LEVEL=ID… but got {part!r}")
+            members = tuple(i.strip() for i in ids.split(",") if i.strip())
+            if not all(m[:1] in {"U", "W", "S"} for m in members):
+                raise ValueError(f"level {level.strip()}: IDs must be user (U…) or group (S…) IDs")
+            contacts[int(level)] = members
+        return contacts
 
     @model_validator(mode="after")
     def _signing_secret_in_http_mode(self) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
-from handlers import comms, declare_modal, errors, events, incident_command, steps
+from handlers import checklists, comms, declare_modal, errors, events, incident_command, steps
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
@@ -16,3 +16,4 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     events.register(app, rt)
     steps.register(app, rt)
     comms.register(app, rt)
+    checklists.register(app, rt)

@@ -109,3 +109,41 @@ class Draft(SQLModel, table=True):
     found: str = ""
     state: str = "pending"
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Timer(SQLModel, table=True):
+    """One clock: its next due time is the source of truth; firing claims it atomically."""
+
+    __table_args__ = (Index("ix_timer_due", "due_at"),)
+
+    id: str = Field(primary_key=True, max_length=200)
+    incident_id: str | None = Field(
+        default=None, foreign_key="incident.id", index=True, max_length=32
+    )
+    kind: str = Field(max_length=32)
+    key: str = Field(default="", max_length=160)
+    due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    fired: int = 0
+    last_fired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class ChecklistRun(SQLModel, table=True):
+    """One posting of a checklist (daily, or on resolve in an incident channel)."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    checklist_id: str = Field(max_length=64)
+    incident_id: str | None = Field(default=None, foreign_key="incident.id", max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    ts: str | None = None
+    posted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ChecklistTick(SQLModel, table=True):
+    """Who ticked (or unticked) which checklist item, and when; the latest row wins."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="checklistrun.id", index=True, max_length=32)
+    item: int
+    user_id: str = Field(max_length=32)
+    checked: bool
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

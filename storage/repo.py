@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.naming import incident_id
 from storage.models import DaySequence, Event, Incident, IncidentBase, RoleHolder
+
+# Work a service adds to the same transaction (e.g. planning timers) before it commits.
+Then = Callable[[AsyncSession], Awaitable[None]] | None
 
 
 def new_event(
@@ -44,7 +47,12 @@ async def _next_seq(session: AsyncSession, day: str) -> int:
 
 
 async def create_incident(
-    *, session: AsyncSession, fields: IncidentBase, day: date, now: datetime
+    *,
+    session: AsyncSession,
+    fields: IncidentBase,
+    day: date,
+    now: datetime,
+    then: Callable[[AsyncSession, Incident], Awaitable[None]] | None = None,
 ) -> Incident:
     """Allocate the day's next ID, insert the incident and its `declared` event, and commit."""
     day_text = day.isoformat()
@@ -67,6 +75,8 @@ async def create_incident(
             description=fields.description,
         )
     )
+    if then is not None:
+        await then(session, incident)
     await session.commit()
     return incident
 
@@ -117,6 +127,7 @@ async def change_if(
     new: str,
     event: Event,
     extra: dict[str, Any] | None = None,
+    then: Then = None,
 ) -> bool:
     """Set `field` to `new` only if it still holds `expected`; record `event` in the same commit.
 
@@ -133,6 +144,8 @@ async def change_if(
         await session.rollback()
         return False
     session.add(event)
+    if then is not None:
+        await then(session)
     await session.commit()
     return True
 
@@ -193,9 +206,11 @@ async def assign_role(
     return True
 
 
-async def add_event(*, session: AsyncSession, event: Event) -> Event:
-    """Record one timeline event and commit."""
+async def add_event(*, session: AsyncSession, event: Event, then: Then = None) -> Event:
+    """Record one timeline event (and whatever `then` adds) and commit."""
     session.add(event)
+    if then is not None:
+        await then(session)
     await session.commit()
     return event
 
@@ -208,7 +223,30 @@ async def timeline(*, session: AsyncSession, incident: str) -> Sequence[Event]:
     return result.all()
 
 
+async def last_event_at(
+    *, session: AsyncSession, incident: str, kinds: Sequence[str]
+) -> datetime | None:
+    """When the newest event of these kinds happened, if any."""
+    result = await session.exec(
+        select(Event.at)
+        .where(Event.incident_id == incident, col(Event.kind).in_(list(kinds)))
+        .order_by(col(Event.at).desc())
+        .limit(1)
+    )
+    return result.first()
+
+
 async def count_incidents(*, session: AsyncSession) -> int:
     """How many incidents exist (for health and benchmarks)."""
     result = await session.exec(select(func.count()).select_from(Incident))
+    return int(result.one())
+
+
+async def count_events(*, session: AsyncSession, incident: str, kind: str) -> int:
+    """How many events of one kind an incident has."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.incident_id == incident, Event.kind == kind)
+    )
     return int(result.one())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import update
@@ -20,6 +20,7 @@ async def attach_steps(
     playbook: str,
     phases: Sequence[tuple[int, datetime | None]],
     event: Event,
+    then: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> bool:
     """Create open step rows and phase posts for a playbook; False if it was attached already."""
     for phase, (steps, due_at) in enumerate(phases):
@@ -32,10 +33,13 @@ async def attach_steps(
             )
     session.add(event)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         await session.rollback()
         return False
+    if then is not None:
+        await then(session)
+    await session.commit()
     return True
 
 

@@ -37,6 +37,7 @@ class ActionId(StrEnum):
     ATTACH_PLAYBOOK = "attach_playbook"
     POST_ANYWAY = "customer_post_anyway"
     CANCEL_DRAFT = "customer_cancel"
+    CHECKLIST_TICK = "checklist_tick"
 
 
 STEP_ACTIONS = (

@@ -8,6 +8,7 @@ from bot.domain.errors import BadCommand, Conflict, InvalidTransition, NotInInci
 from bot.domain.policy import require_command_authority, require_role_authority
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
+from bot.services import checklists, timers
 from bot.services.declare import invite_members
 from bot.services.display import post_line, refresh_display
 from bot.services.views import severity_name
@@ -36,9 +37,10 @@ async def _change(
     kind: str,
     text: str,
     extra: dict[str, object] | None = None,
+    then: repo.Then = None,
     **data: object,
 ) -> None:
-    """Conditional update + event in one commit; Conflict if someone changed it first."""
+    """Conditional update + event (+ `then`) in one commit; Conflict if someone was first."""
     expected = getattr(incident, field)
     event = repo.new_event(
         incident=incident.id, at=rt.clock(), actor=actor, kind=kind, text=text, **data
@@ -52,6 +54,7 @@ async def _change(
             new=value,
             event=event,
             extra=extra,
+            then=then,
         )
     if not ok:
         raise Conflict(
@@ -116,6 +119,9 @@ async def change_severity(rt: Runtime, incident: Incident, *, actor: str, text: 
         text=f"{old_name} → {found.name}",
         old=incident.severity,
         new=found.id,
+        then=lambda session: timers.plan_open_incident(
+            session, rt.pack, incident.model_copy(update={"severity": found.id}), rt.clock()
+        ),
     )
     await refresh_display(rt, incident.id)
     await post_line(
@@ -167,9 +173,11 @@ async def resolve(rt: Runtime, incident: Incident, *, actor: str, summary: str) 
         extra={"resolved_at": now, "summary": summary or None},
         old=incident.status,
         summary=summary,
+        then=lambda session: timers.stop_for_resolve(session, rt.pack, incident, now),
     )
     await refresh_display(rt, incident.id)
     await post_line(rt, incident, lines.resolved_line(actor=actor, summary=summary or None))
+    await checklists.post_on_resolve(rt, incident)
 
 
 async def reopen(rt: Runtime, incident: Incident, *, actor: str) -> None:
@@ -187,6 +195,9 @@ async def reopen(rt: Runtime, incident: Incident, *, actor: str) -> None:
         kind="reopened",
         text="Reopened",
         extra={"resolved_at": None},
+        then=lambda session: timers.plan_open_incident(
+            session, rt.pack, incident.model_copy(update={"status": "investigating"}), rt.clock()
+        ),
     )
     await refresh_display(rt, incident.id)
     await post_line(rt, incident, lines.reopened_line(actor=actor))

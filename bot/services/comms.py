@@ -7,7 +7,9 @@ import secrets
 from bot.blocks.messages import customer_update_blocks
 from bot.domain.errors import Conflict
 from bot.domain.text import clip, unescape
+from bot.domain.timers import TimerKind
 from bot.runtime import Runtime
+from bot.services import timers
 from bot.services.views import load_view
 from playbooks.wording import find_avoided_phrases
 from storage import repo, steps
@@ -58,12 +60,16 @@ async def settle_draft(
 async def _record_and_post(
     rt: Runtime, incident: Incident, *, actor: str, text: str, overridden: list[str]
 ) -> None:
+    now = rt.clock()
     async with rt.db.session() as session:
         await repo.add_event(
             session=session,
+            then=lambda s: timers.reset_update_timer(
+                s, rt.pack, incident, TimerKind.CUSTOMER_UPDATE, now
+            ),
             event=repo.new_event(
                 incident=incident.id,
-                at=rt.clock(),
+                at=now,
                 actor=actor,
                 kind="customer_update_posted",
                 text=text,

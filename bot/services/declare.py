@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.card import (
     announcement_blocks,
@@ -19,6 +20,7 @@ from bot.domain.errors import BadCommand
 from bot.domain.naming import channel_name, with_suffix
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
+from bot.services import timers
 from bot.services.views import load_view
 from storage import repo
 from storage.models import Incident, IncidentBase
@@ -56,8 +58,14 @@ async def declare_incident(
         pack_id=rt.pack.id,
     )
     now = rt.clock()
+
+    async def plan(session: AsyncSession, incident: Incident) -> None:
+        await timers.plan_open_incident(session, rt.pack, incident, now)
+
     async with rt.db.session() as session:
-        return await repo.create_incident(session=session, fields=fields, day=now.date(), now=now)
+        return await repo.create_incident(
+            session=session, fields=fields, day=now.date(), now=now, then=plan
+        )
 
 
 async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:

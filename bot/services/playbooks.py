@@ -12,6 +12,7 @@ from bot.domain import incident as rules
 from bot.domain.errors import BadCommand, Conflict, InvalidTransition
 from bot.domain.text import clip
 from bot.runtime import Runtime
+from bot.services import timers
 from playbooks.model import Playbook
 from storage import repo, steps
 from storage.models import Incident, PhasePost, StepState
@@ -53,7 +54,14 @@ async def attach_playbook(rt: Runtime, incident: Incident, *, actor: str, playbo
     )
     async with rt.db.session() as session:
         attached = await steps.attach_steps(
-            session=session, incident=incident.id, playbook=playbook.id, phases=phases, event=event
+            session=session,
+            incident=incident.id,
+            playbook=playbook.id,
+            phases=phases,
+            event=event,
+            then=lambda s: timers.arm_phase_deadlines(
+                s, incident, playbook.id, [due for _, due in phases]
+            ),
         )
         if attached and not incident.playbook_id:
             await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)

@@ -8,7 +8,9 @@ from bot.blocks.lines import note_line
 from bot.blocks.messages import update_blocks
 from bot.blocks.view import IncidentView
 from bot.domain.text import clip, unescape
+from bot.domain.timers import TimerKind
 from bot.runtime import Runtime
+from bot.services import timers
 from bot.services.display import post_line
 from bot.services.views import incident_view, load_view
 from storage import repo
@@ -20,16 +22,20 @@ TEXT_LIMIT = 2800
 async def post_update(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
     """Record a status update, then post it formatted in the channel."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
+    now = rt.clock()
     async with rt.db.session() as session:
         await repo.add_event(
             session=session,
             event=repo.new_event(
                 incident=incident.id,
-                at=rt.clock(),
+                at=now,
                 actor=actor,
                 kind="update_posted",
                 text=text,
                 audience="internal",
+            ),
+            then=lambda s: timers.reset_update_timer(
+                s, rt.pack, incident, TimerKind.INTERNAL_UPDATE, now
             ),
         )
     _, view = await load_view(rt, incident.id)

@@ -1,0 +1,76 @@
+"""What the clocks post: reminders, escalation notices, deadline nudges, retro reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.blocks.format import user, user_text, utc
+
+
+def human(every: timedelta) -> str:
+    """`30 min`, `1 h 30 min`, `45 s`."""
+    seconds = int(every.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes else "",
+        f"{secs} s" if secs else "",
+    ]
+    return " ".join(p for p in parts if p) or "0 s"
+
+
+def mention(target: str) -> str:
+    """A user (`U…`/`W…`) or user-group (`S…`) mention."""
+    return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"
+
+
+def update_reminder_text(*, audience: str, every: timedelta, who: str) -> str:
+    """⏰ No internal update for 30 min: …"""
+    command = "/incident update --customer …" if audience == "customer" else "/incident update …"
+    return (
+        f":alarm_clock: No {audience} update for {human(every)}: {user(who)}, post one with "
+        f"`{command}`."
+    )
+
+
+def escalation_text(
+    *,
+    severity: str,
+    reason: str,
+    after: timedelta,
+    level: int,
+    level_name: str | None,
+    responsibilities: Sequence[str],
+    contacts: Sequence[str],
+) -> str:
+    """🚨 Escalation notice naming the next level, its duties, and who is paged."""
+    head = f":rotating_light: *Escalation* · {severity} {reason} {human(after)}."
+    if level_name:
+        head += f"\nEscalating to level {level}: *{user_text(level_name, 200)}*"
+    duties = "".join(f"\n• {user_text(r, 300)}" for r in responsibilities[:10])
+    paged = f"\nPaging {' '.join(mention(c) for c in contacts)}" if contacts else ""
+    return head + duties + paged
+
+
+def deadline_nudge_text(
+    *, phase: str, due_at: datetime, open_steps: Sequence[tuple[str, str | None]]
+) -> str:
+    """⏳ The phase deadline passed with steps open: list them with who has them."""
+    lines = "".join(
+        f"\n• {user_text(text, 300)}" + (f" — {user(owner)}" if owner else " — unassigned")
+        for text, owner in open_steps[:20]
+    )
+    return (
+        f":hourglass: Deadline for *{user_text(phase, 200)}* passed at {utc(due_at)} with "
+        f"{len(open_steps)} step(s) still open:{lines}"
+    )
+
+
+def retro_reminder_text(*, commander: str, deadline: datetime) -> str:
+    """📝 Hold the retrospective by the deadline."""
+    return (
+        f":memo: {user(commander)}, hold the retrospective for this incident by "
+        f"*{utc(deadline)}*. Export the log with `/incident log`."
+    )

@@ -1,0 +1,122 @@
+"""Checklists: daily ones on their schedule, recovery ones on resolve; ticks are recorded."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.blocks.checklist import PER_GROUP, checklist_blocks
+from bot.domain.timers import TimerKind, timer_id
+from bot.runtime import Runtime
+from playbooks.model import Checklist
+from storage import checklists, repo, timers
+from storage.models import ChecklistRun, ChecklistTick, Incident
+
+
+def next_checklist_run(checklist: Checklist, now: datetime, tz: str) -> datetime | None:
+    """The next time a scheduled checklist is due, in UTC."""
+    local = now.astimezone(ZoneInfo(tz))
+    run = checklist.schedule.next_run(local)
+    return run.astimezone(now.tzinfo) if run else None
+
+
+async def plan_checklists(rt: Runtime) -> None:
+    """Arm each scheduled checklist's timer unless it is armed already (e.g. by a replica)."""
+    now = rt.clock()
+    async with rt.db.session() as session:
+        for checklist in rt.pack.checklists:
+            due = next_checklist_run(checklist, now, rt.settings.tz)
+            if due is None:
+                continue
+            await timers.arm_if_idle(
+                session=session,
+                timer=timer_id("global", TimerKind.CHECKLIST, checklist.id),
+                kind=TimerKind.CHECKLIST,
+                key=checklist.id,
+                due=due,
+            )
+        await session.commit()
+
+
+async def post_checklist(
+    rt: Runtime, checklist: Checklist, *, channel: str, incident: Incident | None = None
+) -> str:
+    """Record a run, then post it with a checkbox per item; returns the run ID."""
+    run = ChecklistRun(
+        id=secrets.token_hex(8),
+        checklist_id=checklist.id,
+        incident_id=incident.id if incident else None,
+        posted_at=rt.clock(),
+    )
+    async with rt.db.session() as session:
+        await checklists.add_run(session=session, run=run)
+    response = await rt.client.chat_postMessage(
+        channel=channel,
+        text=checklist.title,
+        blocks=checklist_blocks(
+            run_id=run.id, title=checklist.title, items=checklist.items, ticks={}
+        ),
+    )
+    async with rt.db.session() as session:
+        await checklists.save_run_ts(
+            session=session, run=run.id, channel=response["channel"], ts=response["ts"]
+        )
+    return run.id
+
+
+async def post_on_resolve(rt: Runtime, incident: Incident) -> None:
+    """Post the pack's on-resolve checklists (e.g. recovery validation) in the channel."""
+    if not incident.channel_id:
+        return
+    for checklist in rt.pack.checklists:
+        if not checklist.schedule.is_recurring:
+            await post_checklist(rt, checklist, channel=incident.channel_id, incident=incident)
+
+
+async def tick(
+    rt: Runtime, *, run_id: str, group: int, selected: Collection[int], actor: str
+) -> None:
+    """Record what this click ticked or unticked in one group, then re-render the run."""
+    async with rt.db.session() as session:
+        run = await checklists.get_run(session=session, run=run_id)
+        if run is None:
+            return
+        checklist = rt.pack.checklist(run.checklist_id)
+        if checklist is None:
+            return
+        before = await checklists.ticked(session=session, run=run_id)
+        now = rt.clock()
+        group_items = range(group * PER_GROUP, min((group + 1) * PER_GROUP, len(checklist.items)))
+        rows, events = [], []
+        for item in group_items:
+            checked = item in selected
+            if checked == (item in before):
+                continue
+            rows.append(
+                ChecklistTick(run_id=run_id, item=item, user_id=actor, checked=checked, at=now)
+            )
+            if run.incident_id:
+                events.append(
+                    repo.new_event(
+                        incident=run.incident_id,
+                        at=now,
+                        actor=actor,
+                        kind="checklist_ticked" if checked else "checklist_unticked",
+                        text=f"{checklist.title}: {checklist.items[item]}",
+                        checklist=checklist.id,
+                        item=item,
+                    )
+                )
+        await checklists.add_ticks(session=session, ticks=rows, events=events)
+        state = await checklists.ticked(session=session, run=run_id)
+    if run.channel_id and run.ts:
+        await rt.client.chat_update(
+            channel=run.channel_id,
+            ts=run.ts,
+            text=checklist.title,
+            blocks=checklist_blocks(
+                run_id=run_id, title=checklist.title, items=checklist.items, ticks=state
+            ),
+        )

@@ -1,0 +1,188 @@
+"""What happens when a timer falls due: claim the firing once, record it, then post."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.blocks import notices
+from bot.domain.timers import (
+    THRESHOLD_LABELS,
+    TimerKind,
+    escalation_level,
+    next_repeat,
+)
+from bot.runtime import Runtime
+from bot.services import checklists
+from bot.services.timers import cadence_of
+from storage import repo, steps, timers
+from storage.models import Incident, Timer
+
+log = logging.getLogger(__name__)
+RESPONSES = ("update_posted", "customer_update_posted", "status_changed")
+
+
+@dataclass(frozen=True)
+class Firing:
+    """The outcome of a due timer: where it goes next, and what (if anything) to post."""
+
+    next_due: datetime | None
+    kind: str | None = None  # timeline event kind; None posts nothing
+    text: str = ""
+    data: dict[str, object] | None = None
+
+
+async def fire(rt: Runtime, timer: Timer) -> bool:
+    """Fire one due timer; True if this process won the claim and acted on it."""
+    now = rt.clock()
+    incident = None
+    if timer.incident_id:
+        async with rt.db.session() as session:
+            incident = await repo.get_incident(session=session, incident=timer.incident_id)
+    firing = await _decide(rt, timer, incident, now)
+    event = None
+    if firing.kind and incident is not None:
+        event = repo.new_event(
+            incident=incident.id,
+            at=now,
+            actor=None,
+            kind=firing.kind,
+            text=firing.text,
+            timer=timer.kind,
+            **(firing.data or {}),
+        )
+    assert timer.due_at is not None
+    async with rt.db.session() as session:
+        won = await timers.claim(
+            session=session,
+            timer=timer.id,
+            expected=timer.due_at,
+            next_due=firing.next_due,
+            now=now,
+            event=event,
+        )
+    if not won or not firing.kind:
+        return won
+    if timer.kind == TimerKind.CHECKLIST:
+        checklist = rt.pack.checklist(timer.key)
+        if checklist is not None:
+            channel = checklist.channel or rt.settings.incidents_channel
+            await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
+    elif incident is not None and incident.channel_id:
+        await rt.client.chat_postMessage(channel=incident.channel_id, text=firing.text)
+    return True
+
+
+async def _decide(rt: Runtime, timer: Timer, incident: Incident | None, now: datetime) -> Firing:
+    kind = TimerKind(timer.kind)
+    if kind is TimerKind.CHECKLIST:
+        checklist = rt.pack.checklist(timer.key)
+        if checklist is None:
+            return Firing(next_due=None)
+        due = checklists.next_checklist_run(checklist, now, rt.settings.tz)
+        return Firing(next_due=due, kind="checklist_posted", text=checklist.title)
+    if incident is None:
+        return Firing(next_due=None)
+    if kind is TimerKind.RETRO:
+        deadline = datetime.fromisoformat(timer.key)
+        return Firing(
+            next_due=None,
+            kind="retro_reminder",
+            text=notices.retro_reminder_text(commander=incident.commander_id, deadline=deadline),
+        )
+    if incident.status == "resolved":
+        return Firing(next_due=None)
+    if kind in (TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE):
+        return await _update_reminder(rt, timer, incident, kind, now)
+    if kind is TimerKind.ESCALATION:
+        return await _escalation(rt, timer, incident)
+    return await _deadline(rt, timer, incident)
+
+
+async def _update_reminder(
+    rt: Runtime, timer: Timer, incident: Incident, kind: TimerKind, now: datetime
+) -> Firing:
+    cadence = cadence_of(rt.pack, incident.severity)
+    internal = kind is TimerKind.INTERNAL_UPDATE
+    every = cadence.internal if internal else cadence.customer
+    if every is None:
+        return Firing(next_due=None)
+    who = incident.commander_id
+    owner = rt.pack.comms.owner_role
+    if not internal and owner:
+        async with rt.db.session() as session:
+            holders = (await repo.role_holders(session=session, incident=incident.id)).get(owner)
+        who = holders[0] if holders else who
+    assert timer.due_at is not None
+    audience = "internal" if internal else "customer"
+    return Firing(
+        next_due=next_repeat(timer.due_at, every, now),
+        kind="reminder_sent",
+        text=notices.update_reminder_text(audience=audience, every=every, who=who),
+        data={"audience": audience, "mentioned": who},
+    )
+
+
+async def _escalation(rt: Runtime, timer: Timer, incident: Incident) -> Firing:
+    threshold, _, severity = timer.key.partition(":")
+    async with rt.db.session() as session:
+        if threshold == "respond_within" and await repo.last_event_at(
+            session=session, incident=incident.id, kinds=RESPONSES
+        ):
+            return Firing(next_due=None)  # someone responded in time: nothing to escalate
+        earlier = await repo.count_events(session=session, incident=incident.id, kind="escalated")
+    cadence = dict(cadence_of(rt.pack, severity).thresholds)
+    levels = sorted(rt.pack.escalation, key=lambda lvl: lvl.level)
+    level = escalation_level(len(levels), earlier)
+    chosen = levels[level - 1] if level else None
+    number = chosen.level if chosen else earlier + 1
+    found = rt.pack.severity(severity)
+    text = notices.escalation_text(
+        severity=found.name if found else severity,
+        reason=THRESHOLD_LABELS.get(threshold, threshold),
+        after=cadence[threshold],
+        level=number,
+        level_name=chosen.name if chosen else None,
+        responsibilities=chosen.responsibilities if chosen else (),
+        contacts=rt.settings.escalation_contacts.get(number, ()),
+    )
+    return Firing(
+        next_due=None,
+        kind="escalated",
+        text=text,
+        data={"threshold": threshold, "severity": severity, "level": number},
+    )
+
+
+async def _deadline(rt: Runtime, timer: Timer, incident: Incident) -> Firing:
+    playbook_id, _, phase_text = timer.key.rpartition(":")
+    playbook = rt.pack.playbook(playbook_id)
+    if playbook is None or not phase_text.isdigit() or int(phase_text) >= len(playbook.phases):
+        return Firing(next_due=None)
+    phase = int(phase_text)
+    async with rt.db.session() as session:
+        states = await steps.step_states(
+            session=session, incident=incident.id, playbook=playbook_id
+        )
+        holders = await repo.role_holders(session=session, incident=incident.id)
+    holders["commander"] = [incident.commander_id]
+    open_steps = []
+    for index, step in enumerate(playbook.phases[phase].steps):
+        state = states.get((phase, index))
+        if state is None or state.status != "open":
+            continue
+        owner = state.assignee or ((holders.get(step.role) or [None])[0] if step.role else None)
+        open_steps.append((step.text, owner))
+    if not open_steps:
+        return Firing(next_due=None)
+    assert timer.due_at is not None
+    text = notices.deadline_nudge_text(
+        phase=playbook.phases[phase].name, due_at=timer.due_at, open_steps=open_steps
+    )
+    return Firing(
+        next_due=None,
+        kind="deadline_missed",
+        text=text,
+        data={"playbook": playbook_id, "phase": phase, "open": len(open_steps)},
+    )

@@ -1,0 +1,135 @@
+"""Planning the clocks: called by the other services inside their own transactions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.timers import (
+    THRESHOLDS,
+    Cadence,
+    TimerKind,
+    plan_thresholds,
+    plan_updates,
+    retro_reminder_at,
+    timer_id,
+)
+from playbooks.model import Pack
+from storage import repo, timers
+from storage.models import Incident
+
+UPDATE_KINDS = {
+    TimerKind.INTERNAL_UPDATE: ("declared", "update_posted"),
+    TimerKind.CUSTOMER_UPDATE: ("declared", "customer_update_posted"),
+}
+
+
+def cadence_of(pack: Pack, severity: str) -> Cadence:
+    """The update intervals and thresholds of a severity in the pack."""
+    found = pack.severity(severity)
+    if found is None:
+        return Cadence(severity=severity, internal=None, customer=None)
+    thresholds = tuple(
+        (name, duration.as_timedelta())
+        for name in THRESHOLDS
+        if (duration := getattr(found, name)) is not None and not duration.is_business
+    )
+    return Cadence(
+        severity=found.id,
+        internal=found.updates.internal.as_timedelta(),
+        customer=found.updates.customer.as_timedelta() if found.updates.customer else None,
+        thresholds=thresholds,
+    )
+
+
+async def plan_open_incident(
+    session: AsyncSession, pack: Pack, incident: Incident, now: datetime
+) -> None:
+    """(Re)plan update reminders from the last updates, and this severity's thresholds."""
+    cadence = cadence_of(pack, incident.severity)
+    last = {}
+    for kind, event_kinds in UPDATE_KINDS.items():
+        at = await repo.last_event_at(session=session, incident=incident.id, kinds=event_kinds)
+        last[kind] = at or incident.declared_at
+    planned = plan_updates(
+        cadence,
+        last_internal=last[TimerKind.INTERNAL_UPDATE],
+        last_customer=last[TimerKind.CUSTOMER_UPDATE],
+        now=now,
+    )
+    for kind, due in planned.items():
+        await timers.set_due(
+            session=session,
+            timer=timer_id(incident.id, kind),
+            incident=incident.id,
+            kind=kind,
+            due=due,
+        )
+    keep = []
+    for key, due in plan_thresholds(cadence, declared_at=incident.declared_at, now=now).items():
+        tid = timer_id(incident.id, TimerKind.ESCALATION, key)
+        keep.append(tid)
+        await timers.arm_once(
+            session=session,
+            timer=tid,
+            incident=incident.id,
+            kind=TimerKind.ESCALATION,
+            key=key,
+            due=due,
+        )
+    await timers.disarm(
+        session=session, incident=incident.id, kinds=[TimerKind.ESCALATION], keep=keep
+    )
+
+
+async def reset_update_timer(
+    session: AsyncSession, pack: Pack, incident: Incident, kind: TimerKind, now: datetime
+) -> None:
+    """An update of this audience was just posted: restart its countdown (if still open)."""
+    if incident.status == "resolved":
+        return
+    cadence = cadence_of(pack, incident.severity)
+    every = cadence.internal if kind is TimerKind.INTERNAL_UPDATE else cadence.customer
+    await timers.set_due(
+        session=session,
+        timer=timer_id(incident.id, kind),
+        incident=incident.id,
+        kind=kind,
+        due=now + every if every else None,
+    )
+
+
+async def stop_for_resolve(
+    session: AsyncSession, pack: Pack, incident: Incident, resolved_at: datetime
+) -> None:
+    """Resolving stops every clock of the incident and arms the retrospective reminder."""
+    await timers.disarm(session=session, incident=incident.id)
+    if pack.retrospective is None:
+        return
+    deadline = pack.retrospective.within.add_to(resolved_at)
+    await timers.set_due(
+        session=session,
+        timer=timer_id(incident.id, TimerKind.RETRO),
+        incident=incident.id,
+        kind=TimerKind.RETRO,
+        key=deadline.isoformat(),
+        due=retro_reminder_at(resolved_at, deadline),
+    )
+
+
+async def arm_phase_deadlines(
+    session: AsyncSession, incident: Incident, playbook: str, deadlines: list[datetime | None]
+) -> None:
+    """One nudge per phase deadline of a playbook just attached."""
+    for phase, due in enumerate(deadlines):
+        if due is not None:
+            key = f"{playbook}:{phase}"
+            await timers.arm_once(
+                session=session,
+                timer=timer_id(incident.id, TimerKind.PHASE_DEADLINE, key),
+                incident=incident.id,
+                kind=TimerKind.PHASE_DEADLINE,
+                key=key,
+                due=due,
+            )

@@ -1,0 +1,135 @@
+"""Repository functions for timers: plan, claim a firing exactly once, and read what is due."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import Database
+from storage.models import Event, Timer
+
+
+def _insert(session: AsyncSession, values: dict[str, Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(Timer).values(**values)
+
+
+def _row(timer: str, incident: str | None, kind: str, key: str, due: datetime | None) -> dict:
+    return {"id": timer, "incident_id": incident, "kind": kind, "key": key, "due_at": due}
+
+
+async def set_due(
+    *,
+    session: AsyncSession,
+    timer: str,
+    incident: str | None,
+    kind: str,
+    key: str = "",
+    due: datetime | None,
+) -> None:
+    """Create or move a repeating timer (None stops it). The caller commits."""
+    statement = _insert(session, _row(timer, incident, kind, key, due))
+    await session.exec(statement.on_conflict_do_update(index_elements=["id"], set_={"due_at": due}))
+
+
+async def arm_once(
+    *,
+    session: AsyncSession,
+    timer: str,
+    incident: str | None,
+    kind: str,
+    key: str = "",
+    due: datetime,
+) -> None:
+    """Arm a one-shot timer unless it already fired. The caller commits."""
+    result = await session.exec(
+        update(Timer).where(col(Timer.id) == timer, col(Timer.fired) == 0).values(due_at=due)
+    )
+    if result.rowcount == 0:
+        statement = _insert(session, _row(timer, incident, kind, key, due))
+        await session.exec(statement.on_conflict_do_nothing(index_elements=["id"]))
+
+
+async def disarm(
+    *,
+    session: AsyncSession,
+    incident: str,
+    kinds: Collection[str] | None = None,
+    keep: Collection[str] = (),
+) -> None:
+    """Stop an incident's timers (of some kinds), except the IDs in `keep`. Caller commits."""
+    statement = update(Timer).where(
+        col(Timer.incident_id) == incident, col(Timer.due_at).is_not(None)
+    )
+    if kinds is not None:
+        statement = statement.where(col(Timer.kind).in_(list(kinds)))
+    if keep:
+        statement = statement.where(col(Timer.id).not_in(list(keep)))
+    await session.exec(statement.values(due_at=None))
+
+
+async def claim(
+    *,
+    session: AsyncSession,
+    timer: str,
+    expected: datetime,
+    next_due: datetime | None,
+    now: datetime,
+    event: Event | None,
+) -> bool:
+    """Take one firing: only the process whose UPDATE still sees `expected` wins.
+
+    The event (if any) is committed with the claim, so the timeline shows each firing once.
+    """
+    result = await session.exec(
+        update(Timer)
+        .where(
+            col(Timer.id) == timer,
+            col(Timer.due_at) == expected,
+        )
+        .values(due_at=next_due, fired=Timer.fired + 1, last_fired_at=now)
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        return False
+    if event is not None:
+        session.add(event)
+    await session.commit()
+    return True
+
+
+async def due_timers(*, db: Database, now: datetime, limit: int = 500) -> Sequence[Timer]:
+    """Timers due at or before `now`, oldest first, read without taking a write lock."""
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(read_only=True)
+        result = await conn.execute(
+            select(Timer)
+            .where(col(Timer.due_at).is_not(None), col(Timer.due_at) <= now)
+            .order_by(col(Timer.due_at))
+            .limit(limit)
+        )
+        return [Timer.model_validate(row._mapping) for row in result]
+
+
+async def timers_of(*, session: AsyncSession, incident: str) -> Sequence[Timer]:
+    """Every timer of an incident."""
+    result = await session.exec(select(Timer).where(Timer.incident_id == incident))
+    return result.all()
+
+
+async def arm_if_idle(
+    *, session: AsyncSession, timer: str, kind: str, key: str, due: datetime
+) -> None:
+    """Arm a global timer only when it is missing or stopped. The caller commits."""
+    await session.exec(
+        update(Timer).where(col(Timer.id) == timer, col(Timer.due_at).is_(None)).values(due_at=due)
+    )
+    statement = _insert(session, _row(timer, None, kind, key, due))
+    await session.exec(statement.on_conflict_do_nothing(index_elements=["id"]))
