@@ -65,8 +65,13 @@ def test_secrets_never_appear_in_the_error(tmp_path):
 def test_invalid_pack_refuses_to_start(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("id: bad\ntitle: Bad\nseverities: []\nsurprise: 1\n")
-    env = {"PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
-           "PLAYBOOK_PACK": str(bad), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    env = {
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "PLAYBOOK_PACK": str(bad),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    }
     result = run_bot(env, tmp_path)
     assert result.returncode == 2
     assert "bad.yml" in result.stderr and "surprise" in result.stderr
@@ -78,9 +83,19 @@ def test_playbooks_validate_command(tmp_path):
     bad.write_text("id: bad\ntitle: Bad\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     good_pack = ROOT / "playbooks" / "packs" / "quickmela.yml"
-    ok = subprocess.run([sys.executable, "-m", "bot", "playbooks", "validate", str(good_pack)],
-                        env=env, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "bot", "playbooks", "validate", str(good_pack)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0 and "quickmela" in ok.stdout
-    failed = subprocess.run([sys.executable, "-m", "bot", "playbooks", "validate", str(bad)],
-                            env=env, capture_output=True, text=True, timeout=60)
+    failed = subprocess.run(
+        [sys.executable, "-m", "bot", "playbooks", "validate", str(bad)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert failed.returncode == 2 and "bad.yml" in failed.stderr

@@ -19,8 +19,9 @@ FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
 
 @pytest_asyncio.fixture
 async def fast_bot(fake, tmp_path):
-    async with running_bot(fake, tmp_path, playbook_pack=FAST,
-                           escalation_contacts="1=U_DAVE;2=S_CTO") as bot:
+    async with running_bot(
+        fake, tmp_path, playbook_pack=FAST, escalation_contacts="1=U_DAVE;2=S_CTO"
+    ) as bot:
         yield bot
 
 
@@ -43,12 +44,14 @@ async def test_reminders_mention_commander_then_comms_lead(fast_bot):
     await bot.fake.wait_for(lambda: texts(bot, channel, "No customer update"), timeout=5)
     assert "<@U_ALICE>" in texts(bot, channel, "No customer update")[0].text
     await bot.command("role comms_lead <@U_CAROL>", channel=channel.id)
-    await bot.fake.wait_for(lambda: any("<@U_CAROL>" in m.text
-                                        for m in texts(bot, channel, "No customer update")),
-                            timeout=5)
+    await bot.fake.wait_for(
+        lambda: any("<@U_CAROL>" in m.text for m in texts(bot, channel, "No customer update")),
+        timeout=5,
+    )
     recorded = [e for e in await events(bot, channel) if e.kind == "reminder_sent"]
     assert len(recorded) == len(texts(bot, channel, "No internal update")) + len(
-        texts(bot, channel, "No customer update"))
+        texts(bot, channel, "No customer update")
+    )
 
 
 async def test_posting_an_update_restarts_the_countdown(fast_bot):
@@ -122,15 +125,27 @@ async def test_daily_checklist_posts_at_its_clock_time_and_records_ticks(fast_bo
     offset = due - real_now - timedelta(seconds=1)
     bot.rt.clock = lambda: datetime.now(UTC) + offset
     incidents = bot.fake.channel_by_name("incidents")
-    await bot.fake.wait_for(lambda: any("Morning checks" in m.text
-                                        for m in bot.fake.messages(incidents.id)), timeout=4)
+    await bot.fake.wait_for(
+        lambda: any("Morning checks" in m.text for m in bot.fake.messages(incidents.id)), timeout=4
+    )
     message = next(m for m in bot.fake.messages(incidents.id) if "Morning checks" in m.text)
     run_id = message.blocks[1]["block_id"].split("|")[1]
-    await bot.click(user="U_BOB", channel=incidents.id, ts=message.ts, actions=[{
-        "action_id": ActionId.CHECKLIST_TICK, "block_id": checklist_block_id(run_id, 0),
-        "type": "checkboxes", "selected_options": [{"value": "1"}]}])
-    await bot.fake.wait_for(lambda: "<@U_BOB>" in json.dumps(
-        bot.fake.find_message(incidents.id, message.ts).blocks))
+    await bot.click(
+        user="U_BOB",
+        channel=incidents.id,
+        ts=message.ts,
+        actions=[
+            {
+                "action_id": ActionId.CHECKLIST_TICK,
+                "block_id": checklist_block_id(run_id, 0),
+                "type": "checkboxes",
+                "selected_options": [{"value": "1"}],
+            }
+        ],
+    )
+    await bot.fake.wait_for(
+        lambda: "<@U_BOB>" in json.dumps(bot.fake.find_message(incidents.id, message.ts).blocks)
+    )
     async with bot.rt.db.session() as session:
         tick = await session.get(ChecklistTick, 1)
     assert (tick.item, tick.user_id, tick.checked) == (1, "U_BOB", True)
