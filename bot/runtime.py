@@ -38,6 +38,22 @@ class Runtime:
     )
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
+    in_flight: set[asyncio.Task[object]] = field(default_factory=set)
+
+    def track_current(self) -> None:
+        """Count the running listener as in flight, so shutdown waits for it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (up to `timeout`) for listeners that were acknowledged but not finished."""
+        current = asyncio.current_task()
+        pending = [t for t in self.in_flight if t is not current and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
     def spawn(self, coro: object, *, name: str) -> None:
         """Run a coroutine in the background and keep a reference until it ends."""
         task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]

@@ -28,6 +28,7 @@ RUNTIME = web.AppKey("runtime", Runtime)
 BOLT = web.AppKey("bolt", AsyncApp)
 SETUP_RETRY_SECONDS = 30.0
 MAX_BODY = 1024 * 1024
+DRAIN_SECONDS = 6.0
 
 
 def _bad_request(reason: str) -> web.Response:
@@ -121,6 +122,8 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     clock = TimerLoop(rt)
     await clock.start()
     yield
+    # Finish what was acknowledged: listeners in flight, then the timers being fired.
+    await rt.drain(timeout=DRAIN_SECONDS)
     await clock.stop()
     if socket is not None:
         await socket.close_async()

@@ -5,12 +5,22 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
-from handlers import checklists, comms, declare_modal, errors, events, incident_command, steps
+from handlers import (
+    checklists,
+    comms,
+    declare_modal,
+    dedupe,
+    errors,
+    events,
+    incident_command,
+    steps,
+)
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind every listener to the app."""
     errors.register(app, rt)
+    dedupe.register(app, rt)
     incident_command.register(app, rt)
     declare_modal.register(app, rt)
     events.register(app, rt)

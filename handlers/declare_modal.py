@@ -12,9 +12,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.declare import DeclareForm, read_declare_form
 from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, BlockId, CallbackId
+from bot.delivery_keys import view_key
 from bot.runtime import Runtime
 from bot.services import playbooks
 from bot.services.declare import declare_incident, set_up_incident
+from handlers.dedupe import seen_before
 from handlers.errors import reports_errors
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
+        if await seen_before(rt, view_key(view)):
+            return  # the same form submitted twice declares once
         user = body["user"]["id"]
         incident = await declare_incident(
             rt,

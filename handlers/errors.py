@@ -52,11 +52,12 @@ async def report_error(rt: Runtime, context: AsyncBoltContext, error: Exception)
 
 
 def reports_errors(rt: Runtime) -> Callable[[Listener], Listener]:
-    """Wrap a listener (which must take `context`) so its errors are reported, not raised."""
+    """Wrap a listener (which must take `context`): track it for shutdown, report its errors."""
 
     def decorate(listener: Listener) -> Listener:
         @functools.wraps(listener)
         async def guarded(**kwargs: Any) -> None:
+            rt.track_current()
             try:
                 await listener(**kwargs)
             except Exception as error:  # noqa: BLE001 - every failure is reported to the user

@@ -147,3 +147,10 @@ class ChecklistTick(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     checked: bool
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Delivery(SQLModel, table=True):
+    """A Slack delivery already handled, so retries and double submits apply once."""
+
+    key: str = Field(primary_key=True, max_length=128)
+    seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

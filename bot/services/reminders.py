@@ -50,6 +50,7 @@ async def fire(rt: Runtime, timer: Timer) -> bool:
             kind=firing.kind,
             text=firing.text,
             timer=timer.kind,
+            due=timer.due_at.isoformat() if timer.due_at else None,
             **(firing.data or {}),
         )
     assert timer.due_at is not None

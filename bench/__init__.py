@@ -1,0 +1,1 @@
+"""Benchmark scripts (not tests): run with `PYTHONPATH=. .venv/bin/python -m bench.<name>`."""
