@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 
@@ -31,12 +30,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli_export import export_command
 
         return export_command(args.incident_id)
+    from bot.logs import configure_logging
     from bot.settings import settings_or_exit
 
     settings = settings_or_exit()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    secrets = [settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret]
+    configure_logging(settings.log_level, [s.get_secret_value() for s in secrets if s])
     from bot.server import run
     from playbooks.loader import PackError
 

@@ -21,36 +21,27 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def make_client(settings: Settings) -> AsyncWebClient:
+def make_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
     """The Web API client: every call goes to SLACK_API_URL, with retries for 429s and 5xx."""
+    handlers = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=10,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=handlers if retries else [],
     )
 
 
-def _authorizer(settings: Settings, client: AsyncWebClient) -> Any:
-    """Authorize with our one bot token; call auth.test once, and keep working if Slack is down."""
-    token = settings.slack_bot_token.get_secret_value()
-    identity: dict[str, str] = {}
+def _authorizer(rt: Runtime) -> Any:
+    """Authorize with our one bot token; auth.test once, and keep working if Slack is down."""
+    token = rt.settings.slack_bot_token.get_secret_value()
 
     async def authorize(**_: Any) -> AuthorizeResult:
-        if not identity:
-            try:
-                response = await client.auth_test()
-                identity.update(
-                    bot_user_id=response.get("user_id", ""),
-                    bot_id=response.get("bot_id", ""),
-                    team_id=response.get("team_id", ""),
-                )
-            except Exception as error:  # noqa: BLE001 - commands must still be recorded
-                log.warning("auth.test failed, continuing without the bot identity: %r", error)
+        identity = await rt.bot_identity()
         return AuthorizeResult(
             enterprise_id=None,
             team_id=identity.get("team_id"),
@@ -68,7 +59,7 @@ def create_app(rt: Runtime) -> AsyncApp:
     secret = settings.slack_signing_secret
     app = AsyncApp(
         client=rt.client,
-        authorize=_authorizer(settings, rt.client),
+        authorize=_authorizer(rt),
         signing_secret=secret.get_secret_value() if secret else None,
         # Socket Mode has no signature; in HTTP mode our server verifies before Bolt sees it.
         request_verification_enabled=not settings.socket_mode,

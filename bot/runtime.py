@@ -39,6 +39,23 @@ class Runtime:
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
+    identity: dict[str, str] = field(default_factory=dict)
+    slack_ok: bool = True
+    probe_client: AsyncWebClient | None = None
+
+    async def bot_identity(self) -> dict[str, str]:
+        """The bot's user, bot and team IDs from auth.test (cached; empty if Slack is down)."""
+        if not self.identity:
+            try:
+                response = await self.client.auth_test()
+            except Exception:  # noqa: BLE001 - callers cope without the identity
+                return {}
+            self.identity.update(
+                bot_user_id=response.get("user_id", ""),
+                bot_id=response.get("bot_id", ""),
+                team_id=response.get("team_id", ""),
+            )
+        return self.identity
 
     def track_current(self) -> None:
         """Count the running listener as in flight, so shutdown waits for it."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -21,12 +22,14 @@ from bot.scheduler import TimerLoop
 from bot.services.declare import finish_pending_setups
 from bot.settings import Settings
 from playbooks.loader import load_pack
+from storage import deliveries
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
 BOLT = web.AppKey("bolt", AsyncApp)
-SETUP_RETRY_SECONDS = 30.0
+HOUSEKEEPING_SECONDS = 5.0
+DELIVERY_MEMORY = timedelta(hours=24)
 MAX_BODY = 1024 * 1024
 DRAIN_SECONDS = 6.0
 
@@ -78,24 +81,40 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and readiness: is the database reachable?"""
+    """Liveness: always 200 while serving; says whether the database and Slack answer."""
     rt = request.app[RUNTIME]
     database = await rt.db.ping()
     return web.json_response(
         {
             "ok": database,
             "database": "ok" if database else "unreachable",
+            "slack": "ok" if rt.slack_ok else "unreachable",
             "mode": "socket" if rt.settings.socket_mode else "http",
         }
     )
 
 
-async def _resume_setups(rt: Runtime) -> None:
-    """Finish channel setups that a crash or a Slack outage left half done, now and later."""
+async def _housekeeping(rt: Runtime) -> None:
+    """Every few seconds: check Slack, finish half-done setups, forget old delivery keys."""
     while True:
+        rt.slack_ok = await _slack_answers(rt)
+        if rt.slack_ok:
+            with contextlib.suppress(Exception):
+                await finish_pending_setups(rt)
         with contextlib.suppress(Exception):
-            await finish_pending_setups(rt)
-        await asyncio.sleep(SETUP_RETRY_SECONDS)
+            async with rt.db.session() as session:
+                await deliveries.forget_before(session=session, cutoff=rt.clock() - DELIVERY_MEMORY)
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+async def _slack_answers(rt: Runtime) -> bool:
+    """True when the Web API answers (auth.test, no retries, short timeout)."""
+    try:
+        client = rt.probe_client or rt.client
+        await asyncio.wait_for(client.auth_test(), timeout=5)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means Slack is unreachable for us
+        return False
 
 
 def create_web_app(rt: Runtime) -> web.Application:
@@ -118,7 +137,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
         socket = AsyncSocketModeHandler(bolt, rt.settings.slack_app_token.get_secret_value())
         await socket.connect_async()
         log.info("connected to Slack over Socket Mode")
-    rt.spawn(_resume_setups(rt), name="resume-setups")
+    rt.spawn(_housekeeping(rt), name="housekeeping")
     clock = TimerLoop(rt)
     await clock.start()
     yield
@@ -129,7 +148,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
         await socket.close_async()
     tasks = list(rt.background)
     for task in tasks:
-        if task.get_name() == "resume-setups":
+        if task.get_name() == "housekeeping":
             task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await rt.db.dispose()
@@ -141,6 +160,7 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         db=Database(settings.database_url),
         client=make_client(settings),
+        probe_client=make_client(settings, retries=False),
         pack=load_pack(settings.playbook_pack),
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import DomainError
 from bot.runtime import Runtime
@@ -42,11 +43,30 @@ async def tell_user(rt: Runtime, context: AsyncBoltContext, text: str) -> None:
         log.warning("could not tell %s: %r", context.user_id, error)
 
 
+SLACK_ERRORS = {
+    "channel_not_found": "Slack can't find that channel (was it deleted?).",
+    "is_archived": "The channel is archived; unarchive it to keep working there.",
+    "not_in_channel": "The bot is not a member of that channel; invite it with `/invite`.",
+    "ratelimited": "Slack is rate-limiting the bot right now.",
+}
+
+
 async def report_error(rt: Runtime, context: AsyncBoltContext, error: Exception) -> None:
     """Explain a domain error to the user; log anything else and say something went wrong."""
     if isinstance(error, DomainError):
         await tell_user(rt, context, str(error))
         return
+    if isinstance(error, SlackApiError):
+        code = str(error.response.get("error", ""))
+        if code in SLACK_ERRORS:
+            log.warning("Slack refused a call: %s", code)
+            await tell_user(
+                rt,
+                context,
+                f":warning: {SLACK_ERRORS[code]} What was recorded is "
+                "kept; see `/incident timeline`.",
+            )
+            return
     log.error("unexpected error in a Slack listener", exc_info=error)
     await tell_user(rt, context, UNEXPECTED)
 

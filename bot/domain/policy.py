@@ -53,3 +53,23 @@ def require_role_authority(
         f"Only {who}the incident commander (<@{commander}>) or an incident admin can assign "
         f"{role_name}. You can take a role nobody holds with `/incident role <role> <@{actor}>`."
     )
+
+
+def require_step_authority(
+    role_name: str | None,
+    *,
+    single: bool,
+    holder: str | None,
+    actor: str,
+    commander: str,
+    admins: Collection[str],
+) -> None:
+    """Anyone may click a step, except one whose single role someone else holds."""
+    if not single or holder is None or holder == actor:
+        return
+    if is_in_command(actor, commander, admins):
+        return
+    raise NotAllowed(
+        f"This step belongs to the {role_name} (<@{holder}>). Only they, the incident "
+        f"commander (<@{commander}>) or an incident admin can change it."
+    )

@@ -155,13 +155,23 @@ async def _save(rt: Runtime, incident: Incident, **values: Any) -> None:
 
 
 async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str]:
-    """conversations.create with the incident's name, adding suffixes on `name_taken`."""
+    """conversations.create with the incident's name, adding suffixes on `name_taken`.
+
+    The name is saved before each attempt, so if the bot dies after Slack created the channel
+    but before the ID was saved, the retry finds and adopts that channel instead of making a
+    second one.
+    """
+    if incident.channel_name:
+        adopted = await _find_own_channel(rt, incident.channel_name)
+        if adopted is not None:
+            return adopted
     day = incident.declared_at.date()
     base = channel_name(day, incident.seq, incident.title)
     for attempt in range(1, NAME_ATTEMPTS + 2):
         name = with_suffix(base, attempt)
         if attempt > NAME_ATTEMPTS:
             name = with_suffix(base[:60], int(secrets.token_hex(3), 16))
+        await _save(rt, incident, channel_name=name)
         try:
             response = await rt.client.conversations_create(name=name, is_private=False)
             return response["channel"]["id"], response["channel"]["name"]
@@ -174,6 +184,23 @@ async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str]:
                 continue
             raise
     raise RuntimeError(f"no free channel name for {incident.id}")
+
+
+async def _find_own_channel(rt: Runtime, name: str) -> tuple[str, str] | None:
+    """A channel with this name that the bot itself created, if Slack has one."""
+    bot_user = (await rt.bot_identity()).get("bot_user_id")
+    cursor = None
+    for _ in range(50):  # pages of 1000: bounded even in very large workspaces
+        page = await rt.client.conversations_list(
+            types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
+        )
+        for channel in page.get("channels", []):
+            if channel.get("name") == name and channel.get("creator") in (bot_user, None):
+                return channel["id"], name
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return None
+    return None
 
 
 def _plain_name(incident: Incident) -> str:

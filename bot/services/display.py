@@ -18,6 +18,7 @@ from bot.services.views import load_view
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
+CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
 
 async def refresh_display(rt: Runtime, incident_id: str) -> None:
@@ -54,10 +55,17 @@ async def refresh_display(rt: Runtime, incident_id: str) -> None:
 
 
 async def post_line(rt: Runtime, incident: Incident, text: str) -> None:
-    """Post a short line about a change in the incident channel (best effort, logged)."""
+    """Post a short line in the incident channel after a recorded change.
+
+    A vanished or archived channel is raised so the user hears about it; anything else is
+    logged, because the change itself is already committed.
+    """
     if not incident.channel_id:
         return
     try:
         await rt.client.chat_postMessage(channel=incident.channel_id, text=text)
     except SlackApiError as error:
-        log.warning("could not post in %s: %s", incident.channel_id, error.response.get("error"))
+        code = error.response.get("error")
+        if code in CHANNEL_GONE:
+            raise
+        log.warning("could not post in %s: %s", incident.channel_id, code)

@@ -10,6 +10,7 @@ from bot.blocks.choices import playbook_suggestion_blocks
 from bot.blocks.steps import PhaseView, StepLine, phase_blocks, phase_text
 from bot.domain import incident as rules
 from bot.domain.errors import BadCommand, Conflict, InvalidTransition
+from bot.domain.policy import require_step_authority
 from bot.domain.text import clip
 from bot.runtime import Runtime
 from bot.services import timers
@@ -185,6 +186,7 @@ async def move_step(
 ) -> None:
     """Done, skip or undo a step; of racing clicks exactly one is recorded."""
     playbook = find_playbook(rt, playbook_id)
+    await _require_step_authority(rt, incident, playbook, phase, step, actor)
     text = _step(playbook, phase, step).text
     allowed, status, kind = MOVES[move]
     now = rt.clock()
@@ -233,6 +235,7 @@ async def assign_step(
 ) -> None:
     """Assign a step to someone."""
     playbook = find_playbook(rt, playbook_id)
+    await _require_step_authority(rt, incident, playbook, phase, step, actor)
     text = _step(playbook, phase, step).text
     event = repo.new_event(
         incident=incident.id,
@@ -263,3 +266,21 @@ def _step(playbook: Playbook, phase: int, step: int):  # type: ignore[no-untyped
         return playbook.phases[phase].steps[step]
     except IndexError:
         raise BadCommand("That step no longer exists in the playbook.") from None
+
+
+async def _require_step_authority(
+    rt: Runtime, incident: Incident, playbook: Playbook, phase: int, step: int, actor: str
+) -> None:
+    role = rt.pack.role(_step(playbook, phase, step).role or "")
+    if role is None or role.id == "commander":
+        return
+    async with rt.db.session() as session:
+        holders = (await repo.role_holders(session=session, incident=incident.id)).get(role.id)
+    require_step_authority(
+        role.name,
+        single=role.single,
+        holder=holders[0] if holders else None,
+        actor=actor,
+        commander=incident.commander_id,
+        admins=rt.settings.incident_admins,
+    )

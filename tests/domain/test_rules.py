@@ -67,3 +67,18 @@ def test_severity_change_must_change():
     check_severity_change("sev2", "sev1")
     with pytest.raises(InvalidTransition):
         check_severity_change("sev1", "sev1")
+
+
+def test_step_rules():
+    from bot.domain.policy import require_step_authority
+
+    base = {"commander": "UC", "admins": {"UA"}}
+    require_step_authority(None, single=False, holder=None, actor="U1", **base)
+    require_step_authority("Scribe", single=True, holder=None, actor="U1", **base)
+    require_step_authority("Scribe", single=True, holder="U1", actor="U1", **base)
+    require_step_authority("Scribe", single=True, holder="U1", actor="UC", **base)
+    require_step_authority("Scribe", single=False, holder="U1", actor="U2", **base)
+    with pytest.raises(NotAllowed) as refused:
+        require_step_authority("Scribe", single=True, holder="U1", actor="U2", **base)
+    assert "Scribe" in str(refused.value) and "<@U1>" in str(refused.value)
+    assert "<@UC>" in str(refused.value)

@@ -1,0 +1,225 @@
+"""Duplicate deliveries, Slack faults, resumable setup, Slack outages, authorization."""
+
+import asyncio
+import json
+from pathlib import Path
+from urllib.parse import urlencode
+
+import bot.server
+from bot.blocks.ids import ActionId, BlockId, CallbackId, step_block_id
+from bot.services.declare import declare_incident, set_up_incident
+from storage import repo
+from tests.fakeslack import event_callback, slash_command_form
+from tests.harness import running_bot
+
+FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
+
+
+async def incident_of(bot, channel):
+    async with bot.rt.db.session() as session:
+        incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+        return incident, [
+            e.kind for e in await repo.timeline(session=session, incident=incident.id)
+        ]
+
+
+async def count_incidents(bot):
+    async with bot.rt.db.session() as session:
+        return await repo.count_incidents(session=session)
+
+
+async def test_the_same_slash_command_delivered_twice_applies_once(bot):
+    channel = await bot.declare()
+    form = slash_command_form(bot.fake, text="note only once", channel_id=channel.id)
+    body = urlencode(form).encode()
+    for _ in range(2):
+        status, _ = await bot.post(body, content_type="application/x-www-form-urlencoded")
+        assert status == 200
+    await bot.fake.wait_for(
+        lambda: any("only once" in m.text for m in bot.fake.messages(channel.id))
+    )
+    await asyncio.sleep(0.3)
+    _, kinds = await incident_of(bot, channel)
+    assert kinds.count("note_added") == 1
+
+
+async def test_event_retries_apply_once(bot):
+    channel = await bot.declare()
+    bot.fake.channels[channel.id].members.add("U_CAROL")
+    event = {"type": "member_joined_channel", "user": "U_CAROL", "channel": channel.id}
+    body = json.dumps(event_callback(bot.fake, event, event_id="Ev0001")).encode()
+    await bot.post(body, content_type="application/json")
+    status, _ = await bot.post(
+        body,
+        content_type="application/json",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+    assert status == 200
+    await bot.fake.wait_for(lambda: any(e.user == "U_CAROL" for e in bot.fake.ephemerals))
+    await asyncio.sleep(0.3)
+    assert sum(e.user == "U_CAROL" for e in bot.fake.ephemerals) == 1
+
+
+async def test_a_resubmitted_modal_declares_once(bot):
+    values = {
+        BlockId.TITLE: {ActionId.TITLE: {"value": "Twice submitted"}},
+        BlockId.SEVERITY: {ActionId.SEVERITY: {"selected_option": {"value": "sev2"}}},
+        BlockId.PLAYBOOK: {ActionId.PLAYBOOK: {"selected_option": {"value": "__none__"}}},
+    }
+    for _ in range(2):
+        status, _ = await bot.submit(
+            user="U_ALICE", callback_id=CallbackId.DECLARE, values=values, view_id="V_SAME"
+        )
+        assert status == 200
+    await bot.fake.wait_for(
+        lambda: any(c.name.endswith("twice-submitted") for c in bot.fake.channels.values())
+    )
+    await asyncio.sleep(0.3)
+    assert await count_incidents(bot) == 1
+
+
+async def test_a_double_clicked_button_applies_once(bot):
+    channel = await bot.declare("sev1 Bad deploy --playbook deploy-rollback")
+    await bot.fake.wait_for(
+        lambda: (
+            sum(":clipboard:" in json.dumps(m.blocks) for m in bot.fake.messages(channel.id)) == 3
+        )
+    )
+    action = {
+        "action_id": ActionId.STEP_ASSIGN_ME,
+        "action_ts": "1700000000.000001",
+        "block_id": step_block_id("deploy-rollback", 0, 0),
+        "value": "x",
+    }
+    message = next(
+        m for m in bot.fake.messages(channel.id) if ":clipboard:" in json.dumps(m.blocks)
+    )
+    await asyncio.gather(
+        *(
+            bot.click(user="U_BOB", channel=channel.id, ts=message.ts, actions=[dict(action)])
+            for _ in range(3)
+        )
+    )
+    await bot.fake.wait_for(
+        lambda: (
+            "assigned to <@U_BOB>"
+            in json.dumps(bot.fake.find_message(channel.id, message.ts).blocks)
+        )
+    )
+    await asyncio.sleep(0.3)
+    _, kinds = await incident_of(bot, channel)
+    assert kinds.count("step_assigned") == 1
+
+
+async def test_rate_limits_are_honoured_and_already_in_channel_is_success(bot):
+    bot.fake.rate_limit_next("conversations.create", retry_after=1)
+    bot.fake.fail_next("conversations.invite", "already_in_channel")
+    channel = await bot.declare("sev2 Throttled")
+    assert [c.status for c in bot.fake.calls_to("conversations.create")] == [429, 200]
+    incident, _ = await incident_of(bot, channel)
+    assert incident.setup_state == "ready"
+
+
+async def test_a_missing_channel_gets_a_clear_message_and_the_note_is_kept(bot):
+    channel = await bot.declare()
+    bot.fake.fail_next("chat.postMessage", "channel_not_found")
+    _, _, url = await bot.command("note kept anyway", channel=channel.id)
+    reply = (await bot.replies(url))[0]["text"]
+    assert "can't find that channel" in reply
+    _, kinds = await incident_of(bot, channel)
+    assert "note_added" in kinds
+
+
+async def test_setup_interrupted_after_the_channel_exists_resumes_without_a_second_channel(bot):
+    bot.fake.fail_next("pins.add", "internal_error")
+    status, _, _ = await bot.command("declare sev1 Half set up")
+    await bot.fake.wait_for(
+        lambda: any(c.name.endswith("half-set-up") for c in bot.fake.channels.values())
+    )
+    await asyncio.sleep(0.5)
+    async with bot.rt.db.session() as session:
+        pending = await repo.list_unfinished_setup(session=session)
+    assert [i.setup_state for i in pending] == ["channel"]
+    await set_up_incident(bot.rt, pending[0].id)
+    channels = [c for c in bot.fake.channels.values() if c.name.endswith("half-set-up")]
+    assert len(channels) == 1 and channels[0].pins
+    assert len(bot.fake.calls_to("conversations.create")) == 1
+
+
+async def test_channel_created_before_a_crash_is_adopted_not_duplicated(bot):
+    # The bot died after Slack created the channel but before the ID was saved.
+    record = await declare_incident(
+        bot.rt, title="Crashed mid create", severity="sev1", declarer="U_ALICE"
+    )
+    name = f"inc-{record.id[4:14].replace('-', '')}-001-crashed-mid-create"
+    bot.fake.add_channel(name)
+    bot.fake.channel_by_name(name).creator = bot.fake.bot_user_id
+    async with bot.rt.db.session() as session:
+        await repo.save_setup(session=session, incident=record, channel_name=name)
+    ready = await set_up_incident(bot.rt, record.id)
+    assert ready.channel_id == bot.fake.channel_by_name(name).id
+    assert not [c for c in bot.fake.channels.values() if c.name.startswith(name + "-")]
+    assert bot.fake.channel_by_name(name).pins
+
+
+async def test_declaration_during_a_slack_outage_is_recorded_and_completed_later(
+    fake, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 0.3)
+    async with running_bot(fake, tmp_path) as running:
+        fake.down = True
+        status, _, _ = await running.command("declare sev1 Slack is down too")
+        assert status == 200
+        for _ in range(100):
+            if await count_incidents(running) == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert await count_incidents(running) == 1
+
+        async def health():
+            async with running.http.get(f"{running.url}/healthz") as response:
+                return await response.json()
+
+        for _ in range(60):
+            if (await health())["slack"] == "unreachable":
+                break
+            await asyncio.sleep(0.1)
+        assert (await health())["slack"] == "unreachable"
+        fake.down = False
+        await fake.wait_for(
+            lambda: any(
+                c.name.endswith("slack-is-down-too") and c.pins for c in fake.channels.values()
+            ),
+            timeout=10,
+        )
+        assert (await health())["slack"] == "ok"
+
+
+async def test_a_step_of_a_single_role_held_by_someone_else_is_refused(fake, tmp_path):
+    async with running_bot(fake, tmp_path, playbook_pack=FAST) as running:
+        channel = await running.declare("sev3 Drill --playbook quick")
+        await running.command("role comms_lead <@U_CAROL>", channel=channel.id)
+        await fake.wait_for(lambda: "U_CAROL" in channel.members)
+        message = next(
+            m for m in fake.messages(channel.id) if ":clipboard:" in json.dumps(m.blocks)
+        )
+        done = {
+            "action_id": ActionId.STEP_DONE,
+            "block_id": step_block_id("quick", 0, 1),
+            "value": "quick|0|1",
+        }
+        await running.click(user="U_BOB", channel=channel.id, ts=message.ts, actions=[done])
+        await fake.wait_for(
+            lambda: any(
+                "belongs to the Communications Lead" in e.text and "<@U_CAROL>" in e.text
+                for e in fake.ephemerals
+            )
+        )
+        await running.click(user="U_CAROL", channel=channel.id, ts=message.ts, actions=[dict(done)])
+        await fake.wait_for(
+            lambda: (
+                "done by <@U_CAROL>" in json.dumps(fake.find_message(channel.id, message.ts).blocks)
+            )
+        )
+        _, kinds = await incident_of(running, channel)
+        assert kinds.count("step_completed") == 1
