@@ -84,6 +84,16 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (NaN if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class BotProc:
     """One `python -m bot` process in HTTP mode, pointed at the fake Slack and a database."""
 
@@ -156,6 +166,10 @@ class BotProc:
     def memory(self) -> dict[str, int]:
         """VmRSS and VmHWM in KiB while the process is alive."""
         return proc_status(self.pid) if self.proc and self.proc.poll() is None else {}
+
+    def cpu(self) -> float:
+        """CPU seconds used so far while the process is alive."""
+        return cpu_seconds(self.pid) if self.proc and self.proc.poll() is None else math.nan
 
     async def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM, wait (bounded, without blocking the loop), SIGKILL if it hangs."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -102,23 +103,13 @@ async def move_step(
     event: Event,
 ) -> bool:
     """Move a step between statuses only if it is in one of `from_statuses`; one winner."""
-    result = await session.exec(
+    statement = (
         update(StepState)
-        .where(
-            col(StepState.incident_id) == incident,
-            col(StepState.playbook_id) == playbook,
-            col(StepState.phase) == phase,
-            col(StepState.step) == step,
-            col(StepState.status).in_(list(from_statuses)),
-        )
+        .where(*_step_is(incident, playbook, phase, step))
+        .where(col(StepState.status).in_(list(from_statuses)))
         .values(status=to_status, actor=actor, at=at, note=note)
     )
-    if result.rowcount != 1:
-        await session.rollback()
-        return False
-    session.add(event)
-    await session.commit()
-    return True
+    return await _update_with_event(session, statement, event)
 
 
 async def assign_step(
@@ -132,17 +123,27 @@ async def assign_step(
     event: Event,
 ) -> bool:
     """Assign a step to someone; False if it is already theirs."""
-    result = await session.exec(
+    statement = (
         update(StepState)
-        .where(
-            col(StepState.incident_id) == incident,
-            col(StepState.playbook_id) == playbook,
-            col(StepState.phase) == phase,
-            col(StepState.step) == step,
-            (col(StepState.assignee).is_(None)) | (col(StepState.assignee) != assignee),
-        )
+        .where(*_step_is(incident, playbook, phase, step))
+        .where((col(StepState.assignee).is_(None)) | (col(StepState.assignee) != assignee))
         .values(assignee=assignee)
     )
+    return await _update_with_event(session, statement, event)
+
+
+def _step_is(incident: str, playbook: str, phase: int, step: int) -> list[Any]:
+    return [
+        col(StepState.incident_id) == incident,
+        col(StepState.playbook_id) == playbook,
+        col(StepState.phase) == phase,
+        col(StepState.step) == step,
+    ]
+
+
+async def _update_with_event(session: AsyncSession, statement: Any, event: Event) -> bool:
+    """Run a conditional UPDATE; commit the event with it only if exactly one row changed."""
+    result = await session.exec(statement)
     if result.rowcount != 1:
         await session.rollback()
         return False

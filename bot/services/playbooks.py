@@ -14,7 +14,7 @@ from bot.domain.policy import require_step_authority
 from bot.domain.text import clip
 from bot.runtime import Runtime
 from bot.services import timers
-from playbooks.model import Playbook
+from playbooks.model import Playbook, Step
 from storage import repo, steps
 from storage.models import Incident, PhasePost, StepState
 
@@ -185,9 +185,7 @@ async def move_step(
     move: str,
 ) -> None:
     """Done, skip or undo a step; of racing clicks exactly one is recorded."""
-    playbook = find_playbook(rt, playbook_id)
-    await _require_step_authority(rt, incident, playbook, phase, step, actor)
-    text = _step(playbook, phase, step).text
+    playbook, found = await _authorized_step(rt, incident, playbook_id, phase, step, actor)
     allowed, status, kind = MOVES[move]
     now = rt.clock()
     note = "not applicable" if move == "skip" else None
@@ -196,11 +194,11 @@ async def move_step(
         at=now,
         actor=actor,
         kind=kind,
-        text=clip(text, 300),
+        text=clip(found.text, 300),
         playbook=playbook.id,
         phase=phase,
         step=step,
-        flags=list(_step(playbook, phase, step).flags),
+        flags=list(found.flags),
     )
     async with rt.db.session() as session:
         moved = await steps.move_step(
@@ -234,15 +232,13 @@ async def assign_step(
     assignee: str,
 ) -> None:
     """Assign a step to someone."""
-    playbook = find_playbook(rt, playbook_id)
-    await _require_step_authority(rt, incident, playbook, phase, step, actor)
-    text = _step(playbook, phase, step).text
+    playbook, found = await _authorized_step(rt, incident, playbook_id, phase, step, actor)
     event = repo.new_event(
         incident=incident.id,
         at=rt.clock(),
         actor=actor,
         kind="step_assigned",
-        text=f"{clip(text, 200)} → <@{assignee}>",
+        text=f"{clip(found.text, 200)} → <@{assignee}>",
         playbook=playbook.id,
         phase=phase,
         step=step,
@@ -261,19 +257,22 @@ async def assign_step(
     await refresh_phase(rt, incident, playbook.id, phase)
 
 
-def _step(playbook: Playbook, phase: int, step: int):  # type: ignore[no-untyped-def]
+def _step(playbook: Playbook, phase: int, step: int) -> Step:
     try:
         return playbook.phases[phase].steps[step]
     except IndexError:
         raise BadCommand("That step no longer exists in the playbook.") from None
 
 
-async def _require_step_authority(
-    rt: Runtime, incident: Incident, playbook: Playbook, phase: int, step: int, actor: str
-) -> None:
-    role = rt.pack.role(_step(playbook, phase, step).role or "")
+async def _authorized_step(
+    rt: Runtime, incident: Incident, playbook_id: str, phase: int, step: int, actor: str
+) -> tuple[Playbook, Step]:
+    """The playbook and step a click names, once the actor may change that step."""
+    playbook = find_playbook(rt, playbook_id)
+    found = _step(playbook, phase, step)
+    role = rt.pack.role(found.role or "")
     if role is None or role.id == "commander":
-        return
+        return playbook, found
     async with rt.db.session() as session:
         holders = (await repo.role_holders(session=session, incident=incident.id)).get(role.id)
     require_step_authority(
@@ -284,3 +283,4 @@ async def _require_step_authority(
         commander=incident.commander_id,
         admins=rt.settings.incident_admins,
     )
+    return playbook, found

@@ -200,6 +200,8 @@ async def test_a_step_of_a_single_role_held_by_someone_else_is_refused(fake, tmp
         channel = await running.declare("sev3 Drill --playbook quick")
         await running.command("role comms_lead <@U_CAROL>", channel=channel.id)
         await fake.wait_for(lambda: "U_CAROL" in channel.members)
+        await fake.wait_for(lambda: any(":clipboard:" in json.dumps(m.blocks)
+                                        for m in fake.messages(channel.id)))
         message = next(
             m for m in fake.messages(channel.id) if ":clipboard:" in json.dumps(m.blocks)
         )
