@@ -20,6 +20,7 @@ from handlers.dedupe import seen_before
 from handlers.errors import reports_errors
 
 log = logging.getLogger(__name__)
+NOT_RECORDED = "The incident could not be recorded (database unavailable). Try again."
 
 
 def form_errors(form: DeclareForm, rt: Runtime) -> dict[str, str]:
@@ -49,18 +50,26 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        await ack()
+        # Closing the modal tells the user it worked, so commit first (local, milliseconds);
+        # the Slack work comes after the ack.
         if await seen_before(rt, view_key(view)):
+            await ack()
             return  # the same form submitted twice declares once
         user = body["user"]["id"]
-        incident = await declare_incident(
-            rt,
-            title=form.title,
-            severity=form.severity or "",
-            declarer=user,
-            commander=form.commander,
-            description=form.description,
-        )
+        try:
+            incident = await declare_incident(
+                rt,
+                title=form.title,
+                severity=form.severity or "",
+                declarer=user,
+                commander=form.commander,
+                description=form.description,
+            )
+        except Exception:
+            log.exception("could not record a declaration")
+            await ack(response_action="errors", errors={BlockId.TITLE: NOT_RECORDED})
+            return
+        await ack()
         ready = await set_up_incident(rt, incident.id)
         if form.playbook == SUGGEST:
             chosen = rt.pack.suggest_playbook(incident.title)
