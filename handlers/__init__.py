@@ -9,7 +9,6 @@ from handlers import (
     checklists,
     comms,
     declare_modal,
-    dedupe,
     errors,
     events,
     incident_command,
@@ -20,7 +19,6 @@ from handlers import (
 def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind every listener to the app."""
     errors.register(app, rt)
-    dedupe.register(app, rt)
     incident_command.register(app, rt)
     declare_modal.register(app, rt)
     events.register(app, rt)

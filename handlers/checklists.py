@@ -13,18 +13,17 @@ from bot.blocks.ids import ActionId
 from bot.domain.errors import BadCommand
 from bot.runtime import Runtime
 from bot.services import checklists
-from handlers.errors import reports_errors
+from handlers.errors import listener
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind the checklist checkboxes."""
 
     @app.action(ActionId.CHECKLIST_TICK.value)
-    @reports_errors(rt)
+    @listener(rt)
     async def on_tick(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        await ack()
         target = parse_checklist_block_id(str(action.get("block_id", "")))
         if target is None:
             raise BadCommand("Those checkboxes are not part of a checklist.")

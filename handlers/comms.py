@@ -12,7 +12,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.blocks.ids import ActionId
 from bot.runtime import Runtime
 from bot.services import changes, comms
-from handlers.errors import reports_errors
+from handlers.errors import listener
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
@@ -20,7 +20,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.action(ActionId.POST_ANYWAY.value)
     @app.action(ActionId.CANCEL_DRAFT.value)
-    @reports_errors(rt)
+    @listener(rt)
     async def on_decision(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -28,7 +28,6 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         respond: AsyncRespond,
         context: AsyncBoltContext,
     ) -> None:
-        await ack()
         channel = (body.get("channel") or {}).get("id", "")
         incident = await changes.incident_for_channel(rt, channel, "update")
         post = action.get("action_id") == ActionId.POST_ANYWAY

@@ -16,8 +16,7 @@ from bot.delivery_keys import view_key
 from bot.runtime import Runtime
 from bot.services import playbooks
 from bot.services.declare import declare_incident, set_up_incident
-from handlers.dedupe import seen_before
-from handlers.errors import reports_errors
+from handlers.errors import listener, seen_before
 
 log = logging.getLogger(__name__)
 NOT_RECORDED = "The incident could not be recorded (database unavailable). Try again."
@@ -41,7 +40,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind the declare modal's submission."""
 
     @app.view(CallbackId.DECLARE.value)
-    @reports_errors(rt)
+    @listener(rt, ack_first=False)
     async def on_submit(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
     ) -> None:

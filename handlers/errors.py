@@ -1,6 +1,6 @@
-"""Errors become replies in one place: domain errors are explained, the rest are logged.
+"""How every listener runs: ack first, skip repeated deliveries, report errors in one place.
 
-Listeners are wrapped with `reports_errors` rather than relying only on `@app.error`: when a
+Listeners are wrapped with `listener(rt)` rather than relying only on `@app.error`: when a
 listener raises right after `ack()`, Bolt's runner can lose the ack and answer 404 (it resets
 the ack response while its poll loop is still waiting). Catching inside the listener keeps
 the ack intact; `@app.error` still covers anything raised before the listener runs.
@@ -17,8 +17,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.delivery_keys import delivery_key
 from bot.domain.errors import DomainError
 from bot.runtime import Runtime
+from storage import deliveries
 
 log = logging.getLogger(__name__)
 UNEXPECTED = (
@@ -71,21 +73,39 @@ async def report_error(rt: Runtime, context: AsyncBoltContext, error: Exception)
     await tell_user(rt, context, UNEXPECTED)
 
 
-def reports_errors(rt: Runtime) -> Callable[[Listener], Listener]:
-    """Wrap a listener (which must take `context`): track it for shutdown, report its errors."""
+def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Listener]:
+    """Wrap a listener that takes `ack`, `body` and `context`.
 
-    def decorate(listener: Listener) -> Listener:
-        @functools.wraps(listener)
+    The wrapper acks at once (unless `ack_first` is False, for modals that may answer with
+    field errors), then drops a delivery it has seen before (a Slack retry, a double click,
+    the same command twice: keys live in the database, so this holds across restarts and
+    replicas), tracks the work for a graceful shutdown, and reports errors to the user.
+    """
+
+    def decorate(handler: Listener) -> Listener:
+        @functools.wraps(handler)
         async def guarded(**kwargs: Any) -> None:
             rt.track_current()
             try:
-                await listener(**kwargs)
+                if ack_first:
+                    await kwargs["ack"]()
+                    key = delivery_key(kwargs.get("body") or {})
+                    if key is not None and await seen_before(rt, key):
+                        log.info("ignored a repeated delivery %s", key)
+                        return
+                await handler(**kwargs)
             except Exception as error:  # noqa: BLE001 - every failure is reported to the user
                 await report_error(rt, kwargs["context"], error)
 
         return guarded
 
     return decorate
+
+
+async def seen_before(rt: Runtime, key: str) -> bool:
+    """True when a delivery with this key was already taken (in any process)."""
+    async with rt.db.session() as session:
+        return not await deliveries.first_delivery(session=session, key=key, now=rt.clock())
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

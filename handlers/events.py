@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.card import incident_card_blocks, incident_card_text
 from bot.runtime import Runtime
 from bot.services.views import load_view
-from handlers.errors import reports_errors
+from handlers.errors import listener
 from storage import repo
 
 
@@ -18,8 +19,10 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind `member_joined_channel`."""
 
     @app.event("member_joined_channel")
-    @reports_errors(rt)
-    async def on_member_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    @listener(rt)
+    async def on_member_joined(
+        ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         channel, user = event.get("channel"), event.get("user")
         if not channel or not user:
             return

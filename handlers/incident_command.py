@@ -21,7 +21,7 @@ from bot.services import changes, comms, playbooks, records
 from bot.services.declare import declare_incident, set_up_incident
 from bot.services.export import incident_log_markdown
 from bot.services.views import severity_name
-from handlers.errors import reports_errors
+from handlers.errors import listener
 from storage.models import Incident
 
 Scoped = Callable[[Runtime, Incident, str, str, AsyncRespond], Awaitable[None]]
@@ -157,11 +157,14 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind `/incident`."""
 
     @app.command("/incident")
-    @reports_errors(rt)
+    @listener(rt)
     async def on_incident(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+        ack: AsyncAck,
+        body: dict[str, Any],
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
-        await ack()
         name, rest = commands.split_subcommand(command.get("text") or "")
         if name == "declare":
             await _declare(rt, command, rest, respond)

@@ -13,7 +13,7 @@ from bot.blocks.ids import ActionId, parse_step_block_id
 from bot.domain.errors import BadCommand
 from bot.runtime import Runtime
 from bot.services import changes, playbooks
-from handlers.errors import reports_errors
+from handlers.errors import listener
 
 MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_UNDO: "undo"}
 STEP_PATTERN = re.compile(r"^step_(done|skip|undo|assign_me|assign)$")
@@ -23,11 +23,10 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind step buttons and the playbook suggestion button."""
 
     @app.action(STEP_PATTERN)
-    @reports_errors(rt)
+    @listener(rt)
     async def on_step(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        await ack()
         target = parse_step_block_id(str(action.get("block_id", "")))
         if target is None:
             raise BadCommand("That button is not attached to a playbook step.")
@@ -61,11 +60,10 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         )
 
     @app.action(ActionId.ATTACH_PLAYBOOK.value)
-    @reports_errors(rt)
+    @listener(rt)
     async def on_attach(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        await ack()
         channel = (body.get("channel") or {}).get("id", "")
         incident = await changes.incident_for_channel(rt, channel, "playbook")
         await playbooks.attach_playbook(
