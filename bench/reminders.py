@@ -112,6 +112,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.0, help="fake Slack latency, s")
     parser.add_argument("--replicas", type=int, default=1, help="1: in-process; >1: processes")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--process",
+        action="store_true",
+        help="run even a single replica as a `python -m bot` process (default: in-process)",
+    )
     args = parser.parse_args(argv)
     if args.incidents < 1 or args.cadence < 1 or args.replicas < 1:
         parser.error("--incidents, --cadence and --replicas must be at least 1")
@@ -273,7 +278,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 seed_seconds = time.monotonic() - started
                 census = await timer_census(rt)
                 incidents = [incident for incident, _ in seeded]
-                # Park every reminder while the bot(s) start; `dues` then spreads them out.
+                # Park every reminder while the bot(s) start; `spread` then sets the real dues.
                 parked = datetime.now(UTC) + timedelta(days=1)
                 await plan_due(rt, incidents, [parked] * len(incidents))
                 step = timedelta(seconds=args.cadence) / len(incidents)
@@ -292,12 +297,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     while time.time() < window["until"]:
                         await asyncio.sleep(min(0.5, max(0.0, window["until"] - time.time())))
 
-                if args.replicas == 1:
+                if args.replicas == 1 and not args.process:
                     outcome = await _in_process(rt, spread, sleep_until_end)
                 else:
                     outcome = await _processes(
                         fake, url, pack, workdir, args.replicas, spread, sleep_until_end
                     )
+                # Requests the bot already sent are still in the fake's latency sleep.
+                await asyncio.sleep(args.latency + 0.5)
                 results = await analyse(
                     rt, fake, seeded, first, float(args.cadence), outcome["stop_at"]
                 )
@@ -308,6 +315,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "bench": "reminders",
             "database": args.database,
             "replicas": args.replicas,
+            "mode": "in-process" if args.replicas == 1 and not args.process else "processes",
             "incidents": args.incidents,
             "cadence_s": args.cadence,
             "duration_s": args.duration,
@@ -389,7 +397,7 @@ def report(r: dict[str, Any]) -> str:
     rss = "+".join(fmt(k / 1024, 0) for k in r["rss_peak_kib"])
     headers = [
         "db",
-        "replicas",
+        "bot",
         "incidents",
         "cadence",
         "latency",
@@ -405,7 +413,7 @@ def report(r: dict[str, Any]) -> str:
     ]
     row = [
         r["database"],
-        r["replicas"],
+        "in-process" if r["mode"] == "in-process" else f"{r['replicas']} process(es)",
         r["incidents"],
         f"{r['cadence_s']} s",
         f"{r['latency_s']} s",

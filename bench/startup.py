@@ -33,8 +33,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlmodel import col
+from sqlalchemy import func, insert
+from sqlmodel import col, select
 
 from bench.common import BotProc, fmt, json_line, machine, markdown_table
 from bot.domain.naming import incident_id
@@ -88,17 +88,21 @@ class Seeder:
     def event(self, incident: str, at: datetime, kind: str, actor: str | None, **data: Any) -> None:
         text = str(data.pop("text", ""))
         self.events.append(
-            {"incident_id": incident, "at": at, "actor": actor, "kind": kind, "text": text,
-             "data": data}
-        )  # fmt: skip
+            {
+                "incident_id": incident,
+                "at": at,
+                "actor": actor,
+                "kind": kind,
+                "text": text,
+                "data": data,
+            }
+        )
 
     def build(self) -> None:
         declared = [
             self.now - timedelta(days=self.rnd.uniform(0.2, 365))
             for _ in range(self.total - self.open_count)
-        ] + [
-            self.now - timedelta(minutes=self.rnd.uniform(5, 120)) for _ in range(self.open_count)
-        ]
+        ] + [self.now - timedelta(minutes=self.rnd.uniform(5, 120)) for _ in range(self.open_count)]
         declared.sort()
         open_from = self.total - self.open_count
         for number, at in enumerate(declared):
@@ -137,18 +141,39 @@ class Seeder:
         }
         self.incidents.append(row)
         at = declared_at
-        self.event(ident, at, "declared", declarer, text=title, severity=severity,
-                   commander=commander, description=row["description"])  # fmt: skip
+        self.event(
+            ident,
+            at,
+            "declared",
+            declarer,
+            text=title,
+            severity=severity,
+            commander=commander,
+            description=row["description"],
+        )
         horizon = self.now if is_open else declared_at + timedelta(hours=rnd.uniform(0.3, 48))
         if rnd.random() < 0.7:
             at += timedelta(minutes=rnd.uniform(0.5, 3))
             user = rnd.choice(USERS)
             self.roles.append(
-                {"incident_id": ident, "role_id": "scribe", "slot": "", "user_id": user,
-                 "assigned_at": at}
-            )  # fmt: skip
-            self.event(ident, at, "role_assigned", commander, text=f"Scribe: <@{user}>",
-                       role="scribe", user=user, previous=None)  # fmt: skip
+                {
+                    "incident_id": ident,
+                    "role_id": "scribe",
+                    "slot": "",
+                    "user_id": user,
+                    "assigned_at": at,
+                }
+            )
+            self.event(
+                ident,
+                at,
+                "role_assigned",
+                commander,
+                text=f"Scribe: <@{user}>",
+                role="scribe",
+                user=user,
+                previous=None,
+            )
         steps = rnd.randint(1, 3) if not is_open else rnd.randint(0, 2)
         for _ in range(steps):
             nxt = at + timedelta(minutes=rnd.uniform(2, 25))
@@ -157,16 +182,30 @@ class Seeder:
             at = nxt
             kind = rnd.choice(("update_posted", "note_added", "status_changed"))
             if kind == "status_changed":
-                self.event(ident, at, kind, commander, text="Investigating → Identified",
-                           old="investigating", new="identified")  # fmt: skip
+                self.event(
+                    ident,
+                    at,
+                    kind,
+                    commander,
+                    text="Investigating → Identified",
+                    old="investigating",
+                    new="identified",
+                )
             else:
                 self.event(ident, at, kind, rnd.choice(USERS), text="Looking at the dashboards")
         if is_open:
             return
         resolved_at = max(horizon, at + timedelta(minutes=1))
         row["resolved_at"], row["summary"] = resolved_at, "Rolled back"
-        self.event(ident, resolved_at, "resolved", commander, text="Rolled back",
-                   old="identified", summary="Rolled back")  # fmt: skip
+        self.event(
+            ident,
+            resolved_at,
+            "resolved",
+            commander,
+            text="Rolled back",
+            old="identified",
+            summary="Rolled back",
+        )
         # Timers as the bot leaves them after resolving: stopped, some fired.
         reminders = rnd.randint(0, 3)
         for kind in (TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE):
@@ -175,16 +214,28 @@ class Seeder:
             self.timer(ident, kind, "", fired=reminders, last=resolved_at)
         for threshold in ("respond_within", "escalate_after", "resolve_within"):
             if severity in ("sev1", "sev2"):
-                self.timer(ident, TimerKind.ESCALATION, threshold_key(threshold, severity),
-                           fired=int(rnd.random() < 0.2), last=resolved_at)  # fmt: skip
+                self.timer(
+                    ident,
+                    TimerKind.ESCALATION,
+                    threshold_key(threshold, severity),
+                    fired=int(rnd.random() < 0.2),
+                    last=resolved_at,
+                )
         retro = (resolved_at + timedelta(days=3)).isoformat()
         self.timer(ident, TimerKind.RETRO, retro, fired=1, last=resolved_at + timedelta(days=1))
 
     def timer(self, ident: str, kind: TimerKind, key: str, *, fired: int, last: datetime) -> None:
         self.timers.append(
-            {"id": timer_id(ident, kind, key), "incident_id": ident, "kind": kind.value,
-             "key": key, "due_at": None, "fired": fired, "last_fired_at": last if fired else None}
-        )  # fmt: skip
+            {
+                "id": timer_id(ident, kind, key),
+                "incident_id": ident,
+                "kind": kind.value,
+                "key": key,
+                "due_at": None,
+                "fired": fired,
+                "last_fired_at": last if fired else None,
+            }
+        )
 
 
 async def seed(url: str, total: int, open_count: int, seed_value: int) -> dict[str, Any]:
@@ -202,10 +253,11 @@ async def seed(url: str, total: int, open_count: int, seed_value: int) -> dict[s
                 (Event.__table__, seeder.events),
                 (Timer.__table__, seeder.timers),
             ):
-                for start in range(0, len(rows), 2000):
+                for start in range(0, len(rows), 2000):  # nothing for an empty table
                     await conn.execute(insert(table), rows[start : start + 2000])
             days = [{"day": day, "last": last} for day, last in seeder.days.items()]
-            await conn.execute(insert(DaySequence.__table__), days)
+            if days:
+                await conn.execute(insert(DaySequence.__table__), days)
         pack = load_pack(PACK)
         async with db.session() as session:
             open_incidents = (
@@ -217,7 +269,7 @@ async def seed(url: str, total: int, open_count: int, seed_value: int) -> dict[s
                         select(func.max(Event.at)).where(col(Event.incident_id) == incident.id)
                     )
                 ).one()
-                await plan_open_incident(session, pack, incident, last[0] or incident.declared_at)
+                await plan_open_incident(session, pack, incident, last or incident.declared_at)
             await session.commit()
         census = await timer_census(db, now)
     finally:
@@ -344,9 +396,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "runs": runs,
         "median": {
             key: _median(runs, key)
-            for key in ("healthy_s", "backlog_s", "overdue_at_start", "posts", "vmrss_kib",
-                        "vmhwm_kib", "cpu_s")
-        },  # fmt: skip
+            for key in (
+                "healthy_s",
+                "backlog_s",
+                "overdue_at_start",
+                "posts",
+                "vmrss_kib",
+                "vmhwm_kib",
+                "cpu_s",
+            )
+        },
         "empty_database": baseline,
         "machine": machine(),
         "date": date.today().isoformat(),
@@ -382,7 +441,7 @@ def report(r: dict[str, Any]) -> str:
             "1",
             fmt(e["healthy_s"], 2),
             fmt(e["overdue_at_start"]),
-            fmt(e["backlog_s"], 1),
+            fmt(e["backlog_s"], 1) if e["overdue_at_start"] else "– (nothing due)",
             fmt(e["posts"]),
             fmt(e["vmrss_kib"] / 1024, 0),
             fmt(e["vmhwm_kib"] / 1024, 0),
