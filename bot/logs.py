@@ -44,3 +44,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # APScheduler logs every run of the 4-per-second timer poll at INFO.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))

@@ -24,7 +24,7 @@ from storage.models import Timer
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.25
-CONCURRENT_FIRINGS = 16
+CONCURRENT_FIRINGS = 8
 
 
 class TimerLoop:
@@ -35,8 +35,9 @@ class TimerLoop:
         self.tick_seconds = tick
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.in_flight: set[str] = set()
+        self.firings: set[asyncio.Task[None]] = set()
+        self.stopping = False
         self._limit = asyncio.Semaphore(CONCURRENT_FIRINGS)
-        self._tick_task: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         """Plan the pack's checklists and start polling (inside the running loop)."""
@@ -54,17 +55,27 @@ class TimerLoop:
         self.scheduler.start()
 
     async def tick(self) -> None:
-        """Fire everything due now; each timer at most once at a time in this process."""
+        """Start a firing for everything due now; each timer once at a time in this process.
+
+        The tick itself only reads and spawns, so one slow Slack call never delays the
+        timers that fall due behind it.
+        """
+        if self.stopping:
+            return
         try:
             due = await timers.due_timers(db=self.rt.db, now=self.rt.clock())
         except Exception as error:  # noqa: BLE001 - the database may be briefly unavailable
             log.warning("could not read due timers: %r", error)
             return
-        fresh = [t for t in due if t.id not in self.in_flight]
-        await asyncio.gather(*(self._fire(t) for t in fresh))
+        for timer in due:
+            if timer.id in self.in_flight:
+                continue
+            self.in_flight.add(timer.id)
+            task = asyncio.create_task(self._fire(timer), name=f"fire:{timer.id}")
+            self.firings.add(task)
+            task.add_done_callback(self.firings.discard)
 
     async def _fire(self, timer: Timer) -> None:
-        self.in_flight.add(timer.id)
         try:
             async with self._limit:
                 await fire(self.rt, timer)
@@ -73,11 +84,10 @@ class TimerLoop:
         finally:
             self.in_flight.discard(timer.id)
 
-    async def stop(self) -> None:
-        """Stop polling and let the firings in flight finish."""
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop starting firings, then let the ones in flight finish (they are not cancelled)."""
+        self.stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        for _ in range(100):
-            if not self.in_flight:
-                break
-            await asyncio.sleep(0.05)
+        if self.firings:
+            await asyncio.wait(set(self.firings), timeout=timeout)

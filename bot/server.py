@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -131,6 +132,11 @@ def create_web_app(rt: Runtime) -> web.Application:
 
 async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     rt, bolt = web_app[RUNTIME], web_app[BOLT]
+    # One pooled HTTP session for every Web API call, instead of a new one per call.
+    http = aiohttp.ClientSession()
+    for client in (rt.client, rt.probe_client):
+        if client is not None:
+            client.session = http
     await rt.db.migrate()
     socket: AsyncSocketModeHandler | None = None
     if rt.settings.slack_app_token is not None:
@@ -151,6 +157,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
         if task.get_name() == "housekeeping":
             task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await http.close()
     await rt.db.dispose()
 
 

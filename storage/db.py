@@ -72,6 +72,13 @@ class Database:
         async with self._sessions() as session:
             yield session
 
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: on SQLite it takes no write lock, so it never queues."""
+        async with self._sessions() as session:
+            await session.connection(execution_options={"read_only": True})
+            yield session
+
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         async with self.engine.begin() as conn:

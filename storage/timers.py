@@ -75,6 +75,21 @@ async def disarm(
     await session.exec(statement.values(due_at=None))
 
 
+async def lease(*, session: AsyncSession, timer: str, expected: datetime, until: datetime) -> bool:
+    """Take a due timer for a short while: only the process whose UPDATE sees `expected` wins.
+
+    A replica that loses spends one UPDATE, not the work of deciding what to post. If the
+    winner dies before `claim`, the timer falls due again when the lease runs out.
+    """
+    result = await session.exec(
+        update(Timer)
+        .where(col(Timer.id) == timer, col(Timer.due_at) == expected)
+        .values(due_at=until)
+    )
+    await session.commit()
+    return result.rowcount == 1
+
+
 async def claim(
     *,
     session: AsyncSession,
@@ -84,9 +99,10 @@ async def claim(
     now: datetime,
     event: Event | None,
 ) -> bool:
-    """Take one firing: only the process whose UPDATE still sees `expected` wins.
+    """Finish a firing: move the timer on only if it still holds `expected` (our lease).
 
-    The event (if any) is committed with the claim, so the timeline shows each firing once.
+    The event (if any) is committed with it, so the timeline shows each firing once. It
+    fails if the timer was moved meanwhile, e.g. an update just reset the countdown.
     """
     result = await session.exec(
         update(Timer)

@@ -20,7 +20,7 @@ SUMMARY_LIMIT = 3000
 
 async def incident_for_channel(rt: Runtime, channel_id: str, subcommand: str) -> Incident:
     """The incident of this channel, or NotInIncidentChannel."""
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel_id)
     if incident is None:
         raise NotInIncidentChannel(subcommand)

@@ -89,7 +89,7 @@ async def start_or_suggest(
 
 async def post_phases(rt: Runtime, incident: Incident) -> None:
     """Post every phase message not posted yet (resumable), in order."""
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         posts = await steps.phase_posts(session=session, incident=incident.id)
     for post in posts:
         if post.ts or not incident.channel_id:
@@ -112,7 +112,7 @@ async def phase_view(rt: Runtime, incident: Incident, post: PhasePost) -> PhaseV
     """Build the phase's view from the pack and the current step states."""
     playbook = find_playbook(rt, post.playbook_id)
     phase = playbook.phases[post.phase]
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         states = await steps.step_states(
             session=session, incident=incident.id, playbook=playbook.id
         )
@@ -155,7 +155,7 @@ async def phase_view(rt: Runtime, incident: Incident, post: PhasePost) -> PhaseV
 async def refresh_phase(rt: Runtime, incident: Incident, playbook_id: str, phase: int) -> None:
     """Re-render one phase message from the database (never from the click that caused it)."""
     async with rt.display_locks[incident.id]:
-        async with rt.db.session() as session:
+        async with rt.db.reader() as session:
             posts = await steps.phase_posts(session=session, incident=incident.id)
         post = next((p for p in posts if p.playbook_id == playbook_id and p.phase == phase), None)
         if post is None or not post.ts or not incident.channel_id:

@@ -62,7 +62,7 @@ async def add_note(rt: Runtime, incident: Incident, *, actor: str, text: str) ->
 
 async def timeline_lines(rt: Runtime, incident_id: str) -> list[tuple[datetime, str | None, str]]:
     """(time, actor, description) for every event, oldest first."""
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         events = await repo.timeline(session=session, incident=incident_id)
     return [(e.at, e.actor, describe_event(e.kind, e.text)) for e in events]
 
@@ -75,7 +75,7 @@ def describe_event(kind: str, text: str) -> str:
 
 async def open_incident_views(rt: Runtime) -> list[IncidentView]:
     """Views of every open incident, newest first."""
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         incidents = await repo.list_open(session=session)
         return [
             incident_view(i, await repo.role_holders(session=session, incident=i.id), rt.pack)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.blocks import notices
 from bot.domain.timers import (
@@ -21,6 +21,7 @@ from storage.models import Incident, Timer
 
 log = logging.getLogger(__name__)
 RESPONSES = ("update_posted", "customer_update_posted", "status_changed")
+LEASE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,24 @@ class Firing:
 
 
 async def fire(rt: Runtime, timer: Timer) -> bool:
-    """Fire one due timer; True if this process won the claim and acted on it."""
+    """Fire one due timer; True if this process won it and acted on it.
+
+    Lease first (one conditional UPDATE, so a losing replica does nothing more), then decide
+    what to post from fresh reads, then record the firing and move the timer on in one commit,
+    and only then post. A crash before that commit leaves the lease to expire and the timer
+    fires again; a crash after it loses at most that one post, never doubles it.
+    """
+    assert timer.due_at is not None
     now = rt.clock()
+    lease_until = now + LEASE
+    async with rt.db.session() as session:
+        if not await timers.lease(
+            session=session, timer=timer.id, expected=timer.due_at, until=lease_until
+        ):
+            return False
     incident = None
     if timer.incident_id:
-        async with rt.db.session() as session:
+        async with rt.db.reader() as session:
             incident = await repo.get_incident(session=session, incident=timer.incident_id)
     firing = await _decide(rt, timer, incident, now)
     event = None
@@ -50,21 +64,20 @@ async def fire(rt: Runtime, timer: Timer) -> bool:
             kind=firing.kind,
             text=firing.text,
             timer=timer.kind,
-            due=timer.due_at.isoformat() if timer.due_at else None,
+            due=timer.due_at.isoformat(),
             **(firing.data or {}),
         )
-    assert timer.due_at is not None
     async with rt.db.session() as session:
-        won = await timers.claim(
+        recorded = await timers.claim(
             session=session,
             timer=timer.id,
-            expected=timer.due_at,
+            expected=lease_until,
             next_due=firing.next_due,
             now=now,
             event=event,
         )
-    if not won or not firing.kind:
-        return won
+    if not recorded or not firing.kind:
+        return recorded
     if timer.kind == TimerKind.CHECKLIST:
         checklist = rt.pack.checklist(timer.key)
         if checklist is not None:
@@ -112,7 +125,7 @@ async def _update_reminder(
     who = incident.commander_id
     owner = rt.pack.comms.owner_role
     if not internal and owner:
-        async with rt.db.session() as session:
+        async with rt.db.reader() as session:
             holders = (await repo.role_holders(session=session, incident=incident.id)).get(owner)
         who = holders[0] if holders else who
     assert timer.due_at is not None
@@ -127,7 +140,7 @@ async def _update_reminder(
 
 async def _escalation(rt: Runtime, timer: Timer, incident: Incident) -> Firing:
     threshold, _, severity = timer.key.partition(":")
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         if threshold == "respond_within" and await repo.last_event_at(
             session=session, incident=incident.id, kinds=RESPONSES
         ):
@@ -162,7 +175,7 @@ async def _deadline(rt: Runtime, timer: Timer, incident: Incident) -> Firing:
     if playbook is None or not phase_text.isdigit() or int(phase_text) >= len(playbook.phases):
         return Firing(next_due=None)
     phase = int(phase_text)
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         states = await steps.step_states(
             session=session, incident=incident.id, playbook=playbook_id
         )

@@ -41,7 +41,7 @@ def incident_view(incident: Incident, holders: dict[str, list[str]], pack: Pack)
 
 async def load_view(rt: Runtime, incident_id: str) -> tuple[Incident, IncidentView]:
     """Read the incident and its roles fresh from the database."""
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         incident = await repo.get_incident(session=session, incident=incident_id)
         if incident is None:
             raise LookupError(incident_id)
