@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from bot.services import checklists
 from bot.services.reminders import fire
 from storage import timers
-from storage.models import Timer
+from storage.timers import DueTimer
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.25
@@ -75,7 +75,7 @@ class TimerLoop:
             self.firings.add(task)
             task.add_done_callback(self.firings.discard)
 
-    async def _fire(self, timer: Timer) -> None:
+    async def _fire(self, timer: DueTimer) -> None:
         try:
             async with self._limit:
                 await fire(self.rt, timer)

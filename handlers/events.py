@@ -26,7 +26,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         channel, user = event.get("channel"), event.get("user")
         if not channel or not user:
             return
-        async with rt.db.session() as session:
+        async with rt.db.reader() as session:
             incident = await repo.get_by_channel(session=session, channel_id=channel)
         if incident is None or incident.status == "resolved":
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -79,14 +80,15 @@ async def lease(*, session: AsyncSession, timer: str, expected: datetime, until:
     """Take a due timer for a short while: only the process whose UPDATE sees `expected` wins.
 
     A replica that loses spends one UPDATE, not the work of deciding what to post. If the
-    winner dies before `claim`, the timer falls due again when the lease runs out.
+    winner dies before `claim`, the timer falls due again when the lease runs out. The
+    caller commits (and may read what it needs in the same transaction first).
     """
     result = await session.exec(
         update(Timer)
         .where(col(Timer.id) == timer, col(Timer.due_at) == expected)
         .values(due_at=until)
+        .execution_options(synchronize_session=False)
     )
-    await session.commit()
     return result.rowcount == 1
 
 
@@ -111,6 +113,7 @@ async def claim(
             col(Timer.due_at) == expected,
         )
         .values(due_at=next_due, fired=Timer.fired + 1, last_fired_at=now)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         await session.rollback()
@@ -121,17 +124,28 @@ async def claim(
     return True
 
 
-async def due_timers(*, db: Database, now: datetime, limit: int = 500) -> Sequence[Timer]:
+@dataclass(frozen=True)
+class DueTimer:
+    """A due timer as the poll sees it (a plain row: the poll runs several times a second)."""
+
+    id: str
+    incident_id: str | None
+    kind: str
+    key: str
+    due_at: datetime
+
+
+async def due_timers(*, db: Database, now: datetime, limit: int = 200) -> list[DueTimer]:
     """Timers due at or before `now`, oldest first, read without taking a write lock."""
     async with db.engine.connect() as conn:
         conn = await conn.execution_options(read_only=True)
         result = await conn.execute(
-            select(Timer)
+            select(Timer.id, Timer.incident_id, Timer.kind, Timer.key, Timer.due_at)
             .where(col(Timer.due_at).is_not(None), col(Timer.due_at) <= now)
             .order_by(col(Timer.due_at))
             .limit(limit)
         )
-        return [Timer.model_validate(row._mapping) for row in result]
+        return [DueTimer(*row) for row in result]
 
 
 async def timers_of(*, session: AsyncSession, incident: str) -> Sequence[Timer]:

@@ -17,7 +17,8 @@ from bot.runtime import Runtime
 from bot.services import checklists
 from bot.services.timers import cadence_of
 from storage import repo, steps, timers
-from storage.models import Incident, Timer
+from storage.models import Incident
+from storage.timers import DueTimer
 
 log = logging.getLogger(__name__)
 RESPONSES = ("update_posted", "customer_update_posted", "status_changed")
@@ -34,7 +35,7 @@ class Firing:
     data: dict[str, object] | None = None
 
 
-async def fire(rt: Runtime, timer: Timer) -> bool:
+async def fire(rt: Runtime, timer: DueTimer) -> bool:
     """Fire one due timer; True if this process won it and acted on it.
 
     Lease first (one conditional UPDATE, so a losing replica does nothing more), then decide
@@ -42,18 +43,17 @@ async def fire(rt: Runtime, timer: Timer) -> bool:
     and only then post. A crash before that commit leaves the lease to expire and the timer
     fires again; a crash after it loses at most that one post, never doubles it.
     """
-    assert timer.due_at is not None
     now = rt.clock()
     lease_until = now + LEASE
+    incident = None
     async with rt.db.session() as session:
         if not await timers.lease(
             session=session, timer=timer.id, expected=timer.due_at, until=lease_until
         ):
             return False
-    incident = None
-    if timer.incident_id:
-        async with rt.db.reader() as session:
+        if timer.incident_id:
             incident = await repo.get_incident(session=session, incident=timer.incident_id)
+        await session.commit()
     firing = await _decide(rt, timer, incident, now)
     event = None
     if firing.kind and incident is not None:
@@ -88,7 +88,7 @@ async def fire(rt: Runtime, timer: Timer) -> bool:
     return True
 
 
-async def _decide(rt: Runtime, timer: Timer, incident: Incident | None, now: datetime) -> Firing:
+async def _decide(rt: Runtime, timer: DueTimer, incident: Incident | None, now: datetime) -> Firing:
     kind = TimerKind(timer.kind)
     if kind is TimerKind.CHECKLIST:
         checklist = rt.pack.checklist(timer.key)
@@ -115,7 +115,7 @@ async def _decide(rt: Runtime, timer: Timer, incident: Incident | None, now: dat
 
 
 async def _update_reminder(
-    rt: Runtime, timer: Timer, incident: Incident, kind: TimerKind, now: datetime
+    rt: Runtime, timer: DueTimer, incident: Incident, kind: TimerKind, now: datetime
 ) -> Firing:
     cadence = cadence_of(rt.pack, incident.severity)
     internal = kind is TimerKind.INTERNAL_UPDATE
@@ -128,7 +128,6 @@ async def _update_reminder(
         async with rt.db.reader() as session:
             holders = (await repo.role_holders(session=session, incident=incident.id)).get(owner)
         who = holders[0] if holders else who
-    assert timer.due_at is not None
     audience = "internal" if internal else "customer"
     return Firing(
         next_due=next_repeat(timer.due_at, every, now),
@@ -138,7 +137,7 @@ async def _update_reminder(
     )
 
 
-async def _escalation(rt: Runtime, timer: Timer, incident: Incident) -> Firing:
+async def _escalation(rt: Runtime, timer: DueTimer, incident: Incident) -> Firing:
     threshold, _, severity = timer.key.partition(":")
     async with rt.db.reader() as session:
         if threshold == "respond_within" and await repo.last_event_at(
@@ -169,7 +168,7 @@ async def _escalation(rt: Runtime, timer: Timer, incident: Incident) -> Firing:
     )
 
 
-async def _deadline(rt: Runtime, timer: Timer, incident: Incident) -> Firing:
+async def _deadline(rt: Runtime, timer: DueTimer, incident: Incident) -> Firing:
     playbook_id, _, phase_text = timer.key.rpartition(":")
     playbook = rt.pack.playbook(playbook_id)
     if playbook is None or not phase_text.isdigit() or int(phase_text) >= len(playbook.phases):
@@ -190,7 +189,6 @@ async def _deadline(rt: Runtime, timer: Timer, incident: Incident) -> Firing:
         open_steps.append((step.text, owner))
     if not open_steps:
         return Firing(next_due=None)
-    assert timer.due_at is not None
     text = notices.deadline_nudge_text(
         phase=playbook.phases[phase].name, due_at=timer.due_at, open_steps=open_steps
     )
