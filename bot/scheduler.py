@@ -3,7 +3,7 @@
 The database holds every next-due time; nothing is kept in APScheduler's job store, so a
 restart (or `kill -9`) loses nothing and there is no state to rebuild but the one job. One
 interval job per process asks "what is due now?" a few times a second. Every replica asks,
-and the conditional UPDATE in `storage.timers.claim` lets exactly one of them act on each
+and the conditional UPDATE in `storage.timers.lease` lets exactly one of them act on each
 firing. A timer that fell due while every process was down is simply overdue: it fires once
 and its next run is planned from now (coalesced), never replayed.
 """
@@ -24,7 +24,8 @@ from storage.timers import DueTimer
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.25
-CONCURRENT_FIRINGS = 8
+BATCH_SIZE = 100
+MAX_BATCHES = 4
 
 
 class TimerLoop:
@@ -37,7 +38,6 @@ class TimerLoop:
         self.in_flight: set[str] = set()
         self.firings: set[asyncio.Task[None]] = set()
         self.stopping = False
-        self._limit = asyncio.Semaphore(CONCURRENT_FIRINGS)
 
     async def start(self) -> None:
         """Plan the pack's checklists and start polling (inside the running loop)."""
@@ -55,34 +55,33 @@ class TimerLoop:
         self.scheduler.start()
 
     async def tick(self) -> None:
-        """Start a firing for everything due now; each timer once at a time in this process.
+        """Start one batch firing for everything due now and not already being fired here.
 
         The tick itself only reads and spawns, so one slow Slack call never delays the
         timers that fall due behind it.
         """
-        if self.stopping:
+        if self.stopping or len(self.firings) >= MAX_BATCHES:
             return
         try:
             due = await timers.due_timers(db=self.rt.db, now=self.rt.clock())
         except Exception as error:  # noqa: BLE001 - the database may be briefly unavailable
             log.warning("could not read due timers: %r", error)
             return
-        for timer in due:
-            if timer.id in self.in_flight:
-                continue
-            self.in_flight.add(timer.id)
-            task = asyncio.create_task(self._fire(timer), name=f"fire:{timer.id}")
-            self.firings.add(task)
-            task.add_done_callback(self.firings.discard)
+        batch = [t for t in due if t.id not in self.in_flight][:BATCH_SIZE]
+        if not batch:
+            return
+        self.in_flight.update(t.id for t in batch)
+        task = asyncio.create_task(self._fire(batch), name="fire-timers")
+        self.firings.add(task)
+        task.add_done_callback(self.firings.discard)
 
-    async def _fire(self, timer: DueTimer) -> None:
+    async def _fire(self, batch: list[DueTimer]) -> None:
         try:
-            async with self._limit:
-                await fire(self.rt, timer)
-        except Exception as error:  # noqa: BLE001 - one bad timer must not stop the others
-            log.error("timer %s failed: %r", timer.id, error)
+            await fire(self.rt, batch)
+        except Exception as error:  # noqa: BLE001 - a bad batch must not stop the clock
+            log.error("firing %d timers failed: %r", len(batch), error)
         finally:
-            self.in_flight.discard(timer.id)
+            self.in_flight.difference_update(t.id for t in batch)
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Stop starting firings, then let the ones in flight finish (they are not cancelled)."""

@@ -86,6 +86,14 @@ async def get_incident(*, session: AsyncSession, incident: str) -> Incident | No
     return await session.get(Incident, incident, populate_existing=True)
 
 
+async def get_incidents(*, session: AsyncSession, ids: Sequence[str]) -> dict[str, Incident]:
+    """The incidents with these IDs, by ID (one query)."""
+    if not ids:
+        return {}
+    result = await session.exec(select(Incident).where(col(Incident.id).in_(list(set(ids)))))
+    return {incident.id: incident for incident in result.all()}
+
+
 async def get_by_channel(*, session: AsyncSession, channel_id: str) -> Incident | None:
     """The incident whose channel this is, if any."""
     result = await session.exec(select(Incident).where(Incident.channel_id == channel_id))

@@ -103,8 +103,9 @@ async def claim(
 ) -> bool:
     """Finish a firing: move the timer on only if it still holds `expected` (our lease).
 
-    The event (if any) is committed with it, so the timeline shows each firing once. It
-    fails if the timer was moved meanwhile, e.g. an update just reset the countdown.
+    The event (if any) is added with it, so the timeline shows each firing once. It fails
+    (changing nothing) if the timer was moved meanwhile, e.g. an update reset the countdown.
+    The caller commits, so a batch of firings can share one transaction.
     """
     result = await session.exec(
         update(Timer)
@@ -116,11 +117,9 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        await session.rollback()
         return False
     if event is not None:
         session.add(event)
-    await session.commit()
     return True
 
 

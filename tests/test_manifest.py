@@ -18,5 +18,11 @@ def test_command_events_and_interactivity():
 
 def test_scopes_cover_the_web_api_calls():
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "chat:write.public", "channels:manage", "channels:read",
-            "pins:write"} == scopes
+    assert {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "channels:manage",
+        "channels:read",
+        "pins:write",
+    } == scopes

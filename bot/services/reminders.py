@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.blocks import notices
 from bot.domain.timers import (
@@ -35,57 +38,80 @@ class Firing:
     data: dict[str, object] | None = None
 
 
-async def fire(rt: Runtime, timer: DueTimer) -> bool:
-    """Fire one due timer; True if this process won it and acted on it.
+async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
+    """Fire a batch of due timers; returns how many this process won and recorded.
 
-    Lease first (one conditional UPDATE, so a losing replica does nothing more), then decide
-    what to post from fresh reads, then record the firing and move the timer on in one commit,
-    and only then post. A crash before that commit leaves the lease to expire and the timer
-    fires again; a crash after it loses at most that one post, never doubles it.
+    Lease first (one conditional UPDATE per timer, so a losing replica does nothing more),
+    then decide what to post from fresh reads, then record every firing and move each timer
+    on in one commit, and only then post. A crash before that commit leaves the leases to
+    expire and the timers fire again; a crash after it loses at most those posts, never
+    doubles them. Two write transactions per batch, not per timer, keep SQLite fast.
     """
     now = rt.clock()
     lease_until = now + LEASE
-    incident = None
     async with rt.db.session() as session:
-        if not await timers.lease(
-            session=session, timer=timer.id, expected=timer.due_at, until=lease_until
-        ):
-            return False
-        if timer.incident_id:
-            incident = await repo.get_incident(session=session, incident=timer.incident_id)
+        won = [
+            timer
+            for timer in due
+            if await timers.lease(
+                session=session, timer=timer.id, expected=timer.due_at, until=lease_until
+            )
+        ]
+        incidents = await repo.get_incidents(
+            session=session, ids=[t.incident_id for t in won if t.incident_id]
+        )
         await session.commit()
-    firing = await _decide(rt, timer, incident, now)
-    event = None
-    if firing.kind and incident is not None:
-        event = repo.new_event(
-            incident=incident.id,
-            at=now,
-            actor=None,
-            kind=firing.kind,
-            text=firing.text,
-            timer=timer.kind,
-            due=timer.due_at.isoformat(),
-            **(firing.data or {}),
-        )
+    if not won:
+        return 0
+    decided = []
+    for timer in won:
+        incident = incidents.get(timer.incident_id or "")
+        firing = await _decide(rt, timer, incident, now)
+        decided.append((timer, incident, firing))
+    recorded = []
     async with rt.db.session() as session:
-        recorded = await timers.claim(
-            session=session,
-            timer=timer.id,
-            expected=lease_until,
-            next_due=firing.next_due,
-            now=now,
-            event=event,
-        )
-    if not recorded or not firing.kind:
-        return recorded
-    if timer.kind == TimerKind.CHECKLIST:
-        checklist = rt.pack.checklist(timer.key)
-        if checklist is not None:
-            channel = checklist.channel or rt.settings.incidents_channel
-            await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
-    elif incident is not None and incident.channel_id:
-        await rt.client.chat_postMessage(channel=incident.channel_id, text=firing.text)
-    return True
+        for timer, incident, firing in decided:
+            if await timers.claim(
+                session=session,
+                timer=timer.id,
+                expected=lease_until,
+                next_due=firing.next_due,
+                now=now,
+                event=_event(timer, incident, firing, now),
+            ):
+                recorded.append((timer, incident, firing))
+        await session.commit()
+    await asyncio.gather(*(_post(rt, *item) for item in recorded if item[2].kind))
+    return len(recorded)
+
+
+def _event(timer: DueTimer, incident: Incident | None, firing: Firing, now: datetime) -> Any:
+    if not firing.kind or incident is None:
+        return None
+    return repo.new_event(
+        incident=incident.id,
+        at=now,
+        actor=None,
+        kind=firing.kind,
+        text=firing.text,
+        timer=timer.kind,
+        due=timer.due_at.isoformat(),
+        **(firing.data or {}),
+    )
+
+
+async def _post(rt: Runtime, timer: DueTimer, incident: Incident | None, firing: Firing) -> None:
+    """Post what a recorded firing says; a failure is logged (the firing stays recorded)."""
+    try:
+        if timer.kind == TimerKind.CHECKLIST:
+            checklist = rt.pack.checklist(timer.key)
+            if checklist is not None:
+                channel = checklist.channel or rt.settings.incidents_channel
+                await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
+        elif incident is not None and incident.channel_id:
+            await rt.client.chat_postMessage(channel=incident.channel_id, text=firing.text)
+    except Exception as error:  # noqa: BLE001 - one failed post must not stop the others
+        log.warning("could not post %s: %r", timer.id, error)
 
 
 async def _decide(rt: Runtime, timer: DueTimer, incident: Incident | None, now: datetime) -> Firing:

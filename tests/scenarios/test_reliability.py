@@ -146,20 +146,26 @@ async def test_setup_interrupted_after_the_channel_exists_resumes_without_a_seco
     assert len(bot.fake.calls_to("conversations.create")) == 1
 
 
-async def test_channel_created_before_a_crash_is_adopted_not_duplicated(bot):
-    # The bot died after Slack created the channel but before the ID was saved.
-    record = await declare_incident(
-        bot.rt, title="Crashed mid create", severity="sev1", declarer="U_ALICE"
-    )
-    name = f"inc-{record.id[4:14].replace('-', '')}-001-crashed-mid-create"
-    bot.fake.add_channel(name)
-    bot.fake.channel_by_name(name).creator = bot.fake.bot_user_id
-    async with bot.rt.db.session() as session:
-        await repo.save_setup(session=session, incident=record, channel_name=name)
-    ready = await set_up_incident(bot.rt, record.id)
-    assert ready.channel_id == bot.fake.channel_by_name(name).id
-    assert not [c for c in bot.fake.channels.values() if c.name.startswith(name + "-")]
-    assert bot.fake.channel_by_name(name).pins
+async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
+    fake, tmp_path, monkeypatch
+):
+    # The bot died after Slack created the channel but before the ID was saved. (The
+    # housekeeping loop is slowed down so that only this test's resume runs.)
+    monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 3600)
+    async with running_bot(fake, tmp_path) as running:
+        await asyncio.sleep(0.2)  # let the startup housekeeping pass run first
+        record = await declare_incident(
+            running.rt, title="Crashed mid create", severity="sev1", declarer="U_ALICE"
+        )
+        name = f"inc-{record.id[4:14].replace('-', '')}-001-crashed-mid-create"
+        fake.add_channel(name)
+        fake.channel_by_name(name).creator = fake.bot_user_id
+        async with running.rt.db.session() as session:
+            await repo.save_setup(session=session, incident=record, channel_name=name)
+        ready = await set_up_incident(running.rt, record.id)
+        assert ready.channel_id == fake.channel_by_name(name).id
+        assert not [c for c in fake.channels.values() if c.name.startswith(name + "-")]
+        assert fake.channel_by_name(name).pins
 
 
 async def test_declaration_during_a_slack_outage_is_recorded_and_completed_later(
@@ -192,6 +198,10 @@ async def test_declaration_during_a_slack_outage_is_recorded_and_completed_later
             ),
             timeout=10,
         )
+        for _ in range(60):  # the next probe notices Slack is back
+            if (await health())["slack"] == "ok":
+                break
+            await asyncio.sleep(0.1)
         assert (await health())["slack"] == "ok"
 
 
@@ -200,8 +210,9 @@ async def test_a_step_of_a_single_role_held_by_someone_else_is_refused(fake, tmp
         channel = await running.declare("sev3 Drill --playbook quick")
         await running.command("role comms_lead <@U_CAROL>", channel=channel.id)
         await fake.wait_for(lambda: "U_CAROL" in channel.members)
-        await fake.wait_for(lambda: any(":clipboard:" in json.dumps(m.blocks)
-                                        for m in fake.messages(channel.id)))
+        await fake.wait_for(
+            lambda: any(":clipboard:" in json.dumps(m.blocks) for m in fake.messages(channel.id))
+        )
         message = next(
             m for m in fake.messages(channel.id) if ":clipboard:" in json.dumps(m.blocks)
         )
