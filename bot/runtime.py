@@ -40,15 +40,28 @@ class Runtime:
 
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
     identity: dict[str, str] = field(default_factory=dict)
+    _identity_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _identity_retry_at: float = 0.0
     slack_ok: bool = True
     probe_client: AsyncWebClient | None = None
 
     async def bot_identity(self) -> dict[str, str]:
-        """The bot's user, bot and team IDs from auth.test (cached; empty if Slack is down)."""
-        if not self.identity:
+        """The bot's user, bot and team IDs from auth.test (cached; empty if Slack is down).
+
+        One call at a time (a burst of requests must not each call auth.test before their
+        ack), no retries, and after a failure no new try for a few seconds.
+        """
+        if self.identity:
+            return self.identity
+        async with self._identity_turn:
+            loop = asyncio.get_running_loop()
+            if self.identity or loop.time() < self._identity_retry_at:
+                return self.identity
             try:
-                response = await self.client.auth_test()
+                client = self.probe_client or self.client
+                response = await asyncio.wait_for(client.auth_test(), timeout=2)
             except Exception:  # noqa: BLE001 - callers cope without the identity
+                self._identity_retry_at = loop.time() + 5
                 return {}
             self.identity.update(
                 bot_user_id=response.get("user_id", ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -146,6 +147,11 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     rt.spawn(_housekeeping(rt), name="housekeeping")
     clock = TimerLoop(rt)
     await clock.start()
+    await rt.bot_identity()  # now, not in the first burst of requests
+    # Startup objects live for the whole run: keep them out of the collector's full passes,
+    # whose pauses otherwise land on request acks.
+    gc.collect()
+    gc.freeze()
     yield
     # Finish what was acknowledged: listeners in flight, then the timers being fired.
     await rt.drain(timeout=DRAIN_SECONDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -146,8 +147,14 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
     args = commands.parse_declare(rest, find)
     playbook = playbooks.find_playbook(rt, args.playbook) if args.playbook else None
     incident = await declare_incident(rt, title=args.title, severity=args.severity, declarer=user)
-    await respond(text=f":rotating_light: Declared *{incident.id}*. Setting up the channel…")
-    ready = await set_up_incident(rt, incident.id)
+    # The reply and the channel setup don't depend on each other: run them together.
+    said, ready = await asyncio.gather(
+        respond(text=f":rotating_light: Declared *{incident.id}*. Setting up the channel…"),
+        set_up_incident(rt, incident.id),
+        return_exceptions=True,
+    )
+    if isinstance(ready, BaseException):
+        raise ready
     if ready.channel_id:
         await respond(text=f"*{incident.id}* is live in <#{ready.channel_id}>.")
     await playbooks.start_or_suggest(rt, ready, actor=user, playbook=playbook)

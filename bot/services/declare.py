@@ -21,7 +21,7 @@ from bot.domain.naming import channel_name, with_suffix
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
 from bot.services import timers
-from bot.services.views import load_view
+from bot.services.views import incident_view
 from storage import repo
 from storage.models import Incident, IncidentBase
 
@@ -60,7 +60,7 @@ async def declare_incident(
     now = rt.clock()
 
     async def plan(session: AsyncSession, incident: Incident) -> None:
-        await timers.plan_open_incident(session, rt.pack, incident, now)
+        await timers.plan_open_incident(session, rt.pack, incident, now, fresh=True)
 
     async with rt.db.session() as session:
         return await repo.create_incident(
@@ -71,7 +71,11 @@ async def declare_incident(
 async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
     """Create and fill the incident channel. Safe to run again: it resumes where it stopped."""
     async with rt.setup_locks[incident_id]:
-        incident, _ = await load_view(rt, incident_id)
+        async with rt.db.reader() as session:
+            incident = await repo.get_incident(session=session, incident=incident_id)
+            holders = await repo.role_holders(session=session, incident=incident_id)
+        if incident is None:
+            raise LookupError(incident_id)
         if incident.setup_state == "ready":
             return incident
         if not incident.channel_id:
@@ -80,7 +84,7 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
                 rt, incident, channel_id=channel_id, channel_name=name, setup_state="channel"
             )
         done = set(filter(None, incident.setup_done.split(",")))
-        _, view = await load_view(rt, incident_id)
+        view = incident_view(incident, holders, rt.pack)
         steps: dict[str, Any] = {}
         if "invited" not in done:
             steps["invited"] = invite_members(

@@ -44,13 +44,18 @@ def cadence_of(pack: Pack, severity: str) -> Cadence:
 
 
 async def plan_open_incident(
-    session: AsyncSession, pack: Pack, incident: Incident, now: datetime
+    session: AsyncSession, pack: Pack, incident: Incident, now: datetime, *, fresh: bool = False
 ) -> None:
-    """(Re)plan update reminders from the last updates, and this severity's thresholds."""
+    """(Re)plan update reminders from the last updates, and this severity's thresholds.
+
+    `fresh` (a declaration being recorded) skips looking for updates that cannot exist yet.
+    """
     cadence = cadence_of(pack, incident.severity)
     last = {}
     for kind, event_kinds in UPDATE_KINDS.items():
-        at = await repo.last_event_at(session=session, incident=incident.id, kinds=event_kinds)
+        at = None
+        if not fresh:
+            at = await repo.last_event_at(session=session, incident=incident.id, kinds=event_kinds)
         last[kind] = at or incident.declared_at
     planned = plan_updates(
         cadence,
