@@ -161,27 +161,26 @@ async def _save(rt: Runtime, incident: Incident, **values: Any) -> None:
 async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str]:
     """conversations.create with the incident's name, adding suffixes on `name_taken`.
 
-    The name is saved before each attempt, so if the bot dies after Slack created the channel
-    but before the ID was saved, the retry finds and adopts that channel instead of making a
-    second one.
+    A taken name may be our own channel: the bot died after Slack created it but before its
+    ID was saved. The bot then adopts it rather than making a second channel. (Names carry
+    the incident's day and number, so a channel the bot created with this name is this
+    incident's.)
     """
-    if incident.channel_name:
-        adopted = await _find_own_channel(rt, incident.channel_name)
-        if adopted is not None:
-            return adopted
     day = incident.declared_at.date()
     base = channel_name(day, incident.seq, incident.title)
     for attempt in range(1, NAME_ATTEMPTS + 2):
         name = with_suffix(base, attempt)
         if attempt > NAME_ATTEMPTS:
             name = with_suffix(base[:60], int(secrets.token_hex(3), 16))
-        await _save(rt, incident, channel_name=name)
         try:
             response = await rt.client.conversations_create(name=name, is_private=False)
             return response["channel"]["id"], response["channel"]["name"]
         except SlackApiError as error:
             code = error.response.get("error", "")
             if code == "name_taken":
+                adopted = await _find_own_channel(rt, name)
+                if adopted is not None:
+                    return adopted
                 continue
             if code.startswith("invalid_name") and base != _plain_name(incident):
                 base = _plain_name(incident)
@@ -199,7 +198,7 @@ async def _find_own_channel(rt: Runtime, name: str) -> tuple[str, str] | None:
             types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
         )
         for channel in page.get("channels", []):
-            if channel.get("name") == name and channel.get("creator") in (bot_user, None):
+            if channel.get("name") == name and bot_user and channel.get("creator") == bot_user:
                 return channel["id"], name
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:

@@ -62,7 +62,7 @@ async def test_ids_and_channels_are_sequential(bot):
 
 async def test_name_taken_gets_a_suffix(bot):
     taken = f"inc-{TODAY:%Y%m%d}-001-db-down"
-    bot.fake.add_channel(taken)
+    bot.fake.add_channel(taken).creator = "U_DAVE"  # someone else's channel
     channel = await bot.declare("sev2 DB down")
     assert channel.name == taken + "-2"
 

@@ -160,8 +160,6 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
         name = f"inc-{record.id[4:14].replace('-', '')}-001-crashed-mid-create"
         fake.add_channel(name)
         fake.channel_by_name(name).creator = fake.bot_user_id
-        async with running.rt.db.session() as session:
-            await repo.save_setup(session=session, incident=record, channel_name=name)
         ready = await set_up_incident(running.rt, record.id)
         assert ready.channel_id == fake.channel_by_name(name).id
         assert not [c for c in fake.channels.values() if c.name.startswith(name + "-")]
