@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ from bot.services.export import incident_log_markdown
 from bot.services.views import severity_name
 from handlers.errors import listener
 from storage.models import Incident
+
+log = logging.getLogger(__name__)
 
 Scoped = Callable[[Runtime, Incident, str, str, AsyncRespond], Awaitable[None]]
 
@@ -148,16 +151,21 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
     playbook = playbooks.find_playbook(rt, args.playbook) if args.playbook else None
     incident = await declare_incident(rt, title=args.title, severity=args.severity, declarer=user)
     # The reply and the channel setup don't depend on each other: run them together.
-    said, ready = await asyncio.gather(
-        respond(text=f":rotating_light: Declared *{incident.id}*. Setting up the channel…"),
+    _, ready = await asyncio.gather(
+        _say(respond, f":rotating_light: Declared *{incident.id}*. Setting up the channel…"),
         set_up_incident(rt, incident.id),
-        return_exceptions=True,
     )
-    if isinstance(ready, BaseException):
-        raise ready
     if ready.channel_id:
-        await respond(text=f"*{incident.id}* is live in <#{ready.channel_id}>.")
+        await _say(respond, f"*{incident.id}* is live in <#{ready.channel_id}>.")
     await playbooks.start_or_suggest(rt, ready, actor=user, playbook=playbook)
+
+
+async def _say(respond: AsyncRespond, text: str) -> None:
+    """A private progress note; losing one must not stop the declaration's setup."""
+    try:
+        await respond(text=text)
+    except Exception as error:  # noqa: BLE001 - the channel and card are the real outcome
+        log.warning("could not send a progress note: %r", error)
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
