@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +38,18 @@ async def set_due(
     """Create or move a repeating timer (None stops it). The caller commits."""
     statement = _insert(session, _row(timer, incident, kind, key, due))
     await session.exec(statement.on_conflict_do_update(index_elements=["id"], set_={"due_at": due}))
+
+
+async def insert_new(
+    *, session: AsyncSession, incident: str, rows: Sequence[tuple[str, str, str, datetime | None]]
+) -> None:
+    """Insert a new incident's timers, `(id, kind, key, due)` each, in one statement."""
+    if rows:
+        await session.exec(
+            insert(Timer).values(
+                [_row(tid, incident, kind, key, due) for tid, kind, key, due in rows]
+            )
+        )
 
 
 async def arm_once(

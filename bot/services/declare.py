@@ -78,11 +78,13 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
             raise LookupError(incident_id)
         if incident.setup_state == "ready":
             return incident
+        updates: dict[str, Any] = {}
         if not incident.channel_id:
+            # Saved with the other results below: if the bot dies before that, the retry
+            # finds the channel by name (name_taken) and adopts it, so no second channel.
             channel_id, name = await _create_channel(rt, incident)
-            await _save(
-                rt, incident, channel_id=channel_id, channel_name=name, setup_state="channel"
-            )
+            incident.channel_id, incident.channel_name = channel_id, name
+            updates.update(channel_id=channel_id, channel_name=name)
         done = set(filter(None, incident.setup_done.split(",")))
         view = incident_view(incident, holders, rt.pack)
         steps: dict[str, Any] = {}
@@ -105,7 +107,6 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
         results = dict(
             zip(steps, await asyncio.gather(*steps.values(), return_exceptions=True), strict=True)
         )
-        updates: dict[str, Any] = {}
         for step, result in results.items():
             if isinstance(result, BaseException):
                 log.warning("setup of %s: %s failed: %r", incident_id, step, result)
@@ -123,9 +124,12 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
                 await rt.client.pins_add(channel=incident.channel_id, timestamp=card_ts)
                 done.add("pinned")
             except SlackApiError as error:
-                if error.response.get("error") != "already_pinned":
-                    raise
-                done.add("pinned")
+                if error.response.get("error") == "already_pinned":
+                    done.add("pinned")
+                else:  # keep what did work; the next pass pins it
+                    log.warning("setup of %s: pin failed: %s", incident_id, error)
+            except Exception as error:  # noqa: BLE001 - Slack unreachable: same as above
+                log.warning("setup of %s: pin failed: %r", incident_id, error)
         complete = SETUP_STEPS <= done
         await _save(
             rt,

@@ -48,7 +48,8 @@ async def plan_open_incident(
 ) -> None:
     """(Re)plan update reminders from the last updates, and this severity's thresholds.
 
-    `fresh` (a declaration being recorded) skips looking for updates that cannot exist yet.
+    `fresh` (a declaration being recorded) has no updates or timers yet, so its rows are
+    inserted in one statement without looking for either.
     """
     cadence = cadence_of(pack, incident.severity)
     last = {}
@@ -63,6 +64,15 @@ async def plan_open_incident(
         last_customer=last[TimerKind.CUSTOMER_UPDATE],
         now=now,
     )
+    thresholds = plan_thresholds(cadence, declared_at=incident.declared_at, now=now)
+    if fresh:
+        rows = [(timer_id(incident.id, kind), kind, "", due) for kind, due in planned.items()]
+        rows += [
+            (timer_id(incident.id, TimerKind.ESCALATION, key), TimerKind.ESCALATION, key, due)
+            for key, due in thresholds.items()
+        ]
+        await timers.insert_new(session=session, incident=incident.id, rows=rows)
+        return
     for kind, due in planned.items():
         await timers.set_due(
             session=session,
@@ -72,7 +82,7 @@ async def plan_open_incident(
             due=due,
         )
     keep = []
-    for key, due in plan_thresholds(cadence, declared_at=incident.declared_at, now=now).items():
+    for key, due in thresholds.items():
         tid = timer_id(incident.id, TimerKind.ESCALATION, key)
         keep.append(tid)
         await timers.arm_once(
