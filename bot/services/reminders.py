@@ -171,7 +171,7 @@ async def _escalation(rt: Runtime, timer: DueTimer, incident: Incident) -> Firin
         ):
             return Firing(next_due=None)  # someone responded in time: nothing to escalate
         earlier = await repo.count_events(session=session, incident=incident.id, kind="escalated")
-    cadence = dict(cadence_of(rt.pack, severity).thresholds)
+    cadence = dict(cadence_of(rt.pack, severity, since=incident.declared_at).thresholds)
     levels = sorted(rt.pack.escalation, key=lambda lvl: lvl.level)
     level = escalation_level(len(levels), earlier)
     chosen = levels[level - 1] if level else None

@@ -25,21 +25,29 @@ UPDATE_KINDS = {
 }
 
 
-def cadence_of(pack: Pack, severity: str) -> Cadence:
-    """The update intervals and thresholds of a severity in the pack."""
+def cadence_of(pack: Pack, severity: str, *, since: datetime | None = None) -> Cadence:
+    """The update intervals and thresholds of a severity in the pack.
+
+    Thresholds in business days (e.g. "respond within 1 business day") need the time they
+    count from, `since` (the declaration); without it they are left out.
+    """
     found = pack.severity(severity)
     if found is None:
         return Cadence(severity=severity, internal=None, customer=None)
-    thresholds = tuple(
-        (name, duration.as_timedelta())
-        for name in THRESHOLDS
-        if (duration := getattr(found, name)) is not None and not duration.is_business
-    )
+    thresholds = []
+    for name in THRESHOLDS:
+        duration = getattr(found, name)
+        if duration is None:
+            continue
+        if not duration.is_business:
+            thresholds.append((name, duration.as_timedelta()))
+        elif since is not None:
+            thresholds.append((name, duration.add_to(since) - since))
     return Cadence(
         severity=found.id,
         internal=found.updates.internal.as_timedelta(),
         customer=found.updates.customer.as_timedelta() if found.updates.customer else None,
-        thresholds=thresholds,
+        thresholds=tuple(thresholds),
     )
 
 
@@ -51,7 +59,7 @@ async def plan_open_incident(
     `fresh` (a declaration being recorded) has no updates or timers yet, so its rows are
     inserted in one statement without looking for either.
     """
-    cadence = cadence_of(pack, incident.severity)
+    cadence = cadence_of(pack, incident.severity, since=incident.declared_at)
     last = {}
     for kind, event_kinds in UPDATE_KINDS.items():
         at = None

@@ -82,3 +82,17 @@ def test_step_rules():
         require_step_authority("Scribe", single=True, holder="U1", actor="U2", **base)
     assert "Scribe" in str(refused.value) and "<@U1>" in str(refused.value)
     assert "<@UC>" in str(refused.value)
+
+
+def test_business_day_thresholds_count_from_the_declaration():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.services.timers import cadence_of
+    from playbooks.loader import load_pack
+
+    pack = load_pack("default")
+    friday = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+    without = dict(cadence_of(pack, "sev4").thresholds)
+    assert "respond_within" not in without
+    thresholds = dict(cadence_of(pack, "sev4", since=friday).thresholds)
+    assert thresholds["respond_within"] == timedelta(days=3)  # Friday → Monday
