@@ -10,8 +10,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.blocks.declare import DeclareForm, read_declare_form
-from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, BlockId, CallbackId
+from bot.blocks.declare import DeclareForm, SeverityChoice, declare_modal_view, read_declare_form
+from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
 from bot.delivery_keys import view_key
 from bot.runtime import Runtime
 from bot.services import playbooks
@@ -38,6 +38,8 @@ def form_errors(form: DeclareForm, rt: Runtime) -> dict[str, str]:
 
 def register(app: AsyncApp, rt: Runtime) -> None:
     """Bind the declare modal's submission."""
+
+    register_title_suggestions(app, rt)
 
     @app.view(CallbackId.DECLARE.value)
     @listener(rt, ack_first=False)
@@ -95,3 +97,40 @@ def _origin_channel(view: dict[str, Any]) -> str | None:
         return None
     channel = metadata.get("channel_id") if isinstance(metadata, dict) else None
     return channel if isinstance(channel, str) and channel else None
+
+
+def register_title_suggestions(app: AsyncApp, rt: Runtime) -> None:
+    """Re-render the declare modal with the playbook matching the title as it is typed."""
+
+    @app.action(ActionId.TITLE.value)
+    @listener(rt)
+    async def on_title(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        view = body.get("view") or {}
+        suggested = rt.pack.suggest_playbook(str(action.get("value") or ""))
+        if not view.get("id") or suggested is None:
+            return
+        await rt.client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=declare_modal(
+                rt,
+                declarer=body["user"]["id"],
+                private_metadata=view.get("private_metadata") or "",
+                suggested=suggested.id,
+            ),
+        )
+
+
+def declare_modal(
+    rt: Runtime, *, declarer: str, private_metadata: str, suggested: str | None = None
+) -> dict[str, Any]:
+    """The declare modal with this pack's severities and playbooks."""
+    return declare_modal_view(
+        [SeverityChoice(s.id, s.name, s.description) for s in rt.pack.severities],
+        declarer=declarer,
+        playbooks=[(p.id, p.title) for p in rt.pack.playbooks],
+        private_metadata=private_metadata,
+        suggested=suggested,
+    )

@@ -95,6 +95,9 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
                         return
                 await handler(**kwargs)
             except Exception as error:  # noqa: BLE001 - every failure is reported to the user
+                ack = kwargs.get("ack")
+                if ack is not None and ack.response is None:
+                    await ack()  # never leave Slack waiting for an answer
                 await report_error(rt, kwargs["context"], error)
 
         return guarded

@@ -14,7 +14,6 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.choices import customer_warning_blocks, playbook_choices_text
-from bot.blocks.declare import SeverityChoice, declare_modal_view
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.domain import commands
 from bot.domain.text import clip
@@ -23,6 +22,7 @@ from bot.services import changes, comms, playbooks, records
 from bot.services.declare import declare_incident, set_up_incident
 from bot.services.export import incident_log_markdown
 from bot.services.views import severity_name
+from handlers.declare_modal import declare_modal
 from handlers.errors import listener
 from storage.models import Incident
 
@@ -130,16 +130,10 @@ def _help(rt: Runtime) -> str:
 async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: AsyncRespond) -> None:
     user = command["user_id"]
     if not rest:
-        choices = [SeverityChoice(s.id, s.name, s.description) for s in rt.pack.severities]
         metadata = json.dumps({"channel_id": command.get("channel_id", "")})
         await rt.client.views_open(
             trigger_id=command["trigger_id"],
-            view=declare_modal_view(
-                choices,
-                declarer=user,
-                private_metadata=metadata,
-                playbooks=[(p.id, p.title) for p in rt.pack.playbooks],
-            ),
+            view=declare_modal(rt, declarer=user, private_metadata=metadata),
         )
         return
 

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     UserSelectElement,
 )
+from slack_sdk.models.blocks.block_elements import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
@@ -37,8 +38,15 @@ def declare_modal_view(
     declarer: str,
     playbooks: Sequence[tuple[str, str]] = (),
     private_metadata: str = "",
+    suggested: str | None = None,
 ) -> dict[str, Any]:
-    """The modal `/incident declare` opens when given no text; playbooks are (id, title)."""
+    """The modal `/incident declare` opens when given no text; playbooks are (id, title).
+
+    As the title is typed the bot re-renders the modal with `suggested`, the playbook that
+    best matches it, pre-selected. The playbook block then gets a new block ID, because
+    Slack keeps a select's old value when its block ID stays the same; the other inputs keep
+    their IDs so what the user typed is kept.
+    """
     options = [
         Option(
             value=s.id,
@@ -52,12 +60,20 @@ def declare_modal_view(
         Option(value=NO_PLAYBOOK, text="None"),
         *(Option(value=pid, text=clip(title, 75)) for pid, title in playbooks[:98]),
     ]
+    chosen = next((o for o in playbook_options if suggested and o.value == suggested), None)
     blocks = [
         InputBlock(
             block_id=BlockId.TITLE,
             label="Title",
             hint="What is broken, in a few words, e.g. “Refunds executed twice”.",
-            element=PlainTextInputElement(action_id=ActionId.TITLE, max_length=TITLE_MAX),
+            dispatch_action=True,
+            element=PlainTextInputElement(
+                action_id=ActionId.TITLE,
+                max_length=TITLE_MAX,
+                dispatch_action_config=DispatchActionConfig(
+                    trigger_actions_on=["on_enter_pressed", "on_character_entered"]
+                ),
+            ),
         ),
         InputBlock(
             block_id=BlockId.SEVERITY,
@@ -75,13 +91,13 @@ def declare_modal_view(
             ),
         ),
         InputBlock(
-            block_id=BlockId.PLAYBOOK,
+            block_id=f"{BlockId.PLAYBOOK}.{chosen.value}" if chosen else BlockId.PLAYBOOK,
             label="Playbook",
-            hint="Best match picks the playbook whose keywords match the title.",
+            hint="Pre-selected from the title's keywords; “Best match” decides at submit.",
             element=StaticSelectElement(
                 action_id=ActionId.PLAYBOOK,
                 options=playbook_options,
-                initial_option=playbook_options[0],
+                initial_option=chosen or playbook_options[0],
             ),
         ),
         InputBlock(
@@ -117,12 +133,17 @@ class DeclareForm:
 def read_declare_form(state_values: dict[str, Any]) -> DeclareForm:
     """Pull the declare modal's values out of `view.state.values`, tolerating missing keys."""
 
-    def action(block: BlockId, action_id: ActionId) -> dict[str, Any]:
-        value = state_values.get(block, {}).get(action_id, {})
+    def action(block: str, action_id: ActionId) -> dict[str, Any]:
+        block_values = state_values.get(block)
+        value = block_values.get(action_id) if isinstance(block_values, dict) else None
         return value if isinstance(value, dict) else {}
 
     selected = action(BlockId.SEVERITY, ActionId.SEVERITY).get("selected_option") or {}
-    chosen = action(BlockId.PLAYBOOK, ActionId.PLAYBOOK).get("selected_option") or {}
+    playbook_block = next(
+        (b for b in state_values if b == BlockId.PLAYBOOK or b.startswith(f"{BlockId.PLAYBOOK}.")),
+        BlockId.PLAYBOOK,
+    )
+    chosen = action(playbook_block, ActionId.PLAYBOOK).get("selected_option") or {}
     return DeclareForm(
         title=str(action(BlockId.TITLE, ActionId.TITLE).get("value") or "").strip(),
         severity=selected.get("value") if isinstance(selected, dict) else None,

@@ -179,3 +179,51 @@ async def test_cancelled_customer_update_posts_nothing(bot):
     )
     assert not any("Customer update" in m.text for m in bot.fake.messages(channel.id))
     assert "customer_update_posted" not in await kinds(bot, channel)
+
+
+async def test_typing_a_title_preselects_the_matching_playbook(bot):
+    from tests.fakeslack import block_actions_payload
+
+    status, _, _ = await bot.command("declare", user="U_ALICE")
+    await bot.fake.wait_for(lambda: len(bot.fake.views) == 1)
+    view_id, stored = next(iter(bot.fake.views.items()))
+    typed = {BlockId.TITLE: {ActionId.TITLE: {"type": "plain_text_input", "value": "Bad deploy"}}}
+    view = {**stored.to_json(), "state": {"values": typed}}
+    payload = block_actions_payload(
+        bot.fake,
+        user_id="U_ALICE",
+        view=view,
+        actions=[
+            {
+                "action_id": ActionId.TITLE,
+                "block_id": BlockId.TITLE,
+                "type": "plain_text_input",
+                "value": "Bad deploy",
+            }
+        ],
+    )
+    status, _ = await bot.interact(payload)
+    assert status == 200
+
+    def playbook_block():
+        return next(
+            b
+            for b in bot.fake.views[view_id].view["blocks"]
+            if b["block_id"].startswith("playbook")
+        )
+
+    await bot.fake.wait_for(lambda: playbook_block()["block_id"] == "playbook.deploy-rollback")
+    assert playbook_block()["element"]["initial_option"]["value"] == "deploy-rollback"
+    values = {
+        BlockId.TITLE: {ActionId.TITLE: {"value": "Bad deploy"}},
+        BlockId.SEVERITY: {ActionId.SEVERITY: {"selected_option": {"value": "sev2"}}},
+        "playbook.deploy-rollback": {
+            ActionId.PLAYBOOK: {"selected_option": {"value": "deploy-rollback"}}
+        },
+    }
+    await bot.submit(user="U_ALICE", callback_id=CallbackId.DECLARE, values=values, view_id=view_id)
+    await bot.fake.wait_for(
+        lambda: any(c.name.endswith("bad-deploy") for c in bot.fake.channels.values())
+    )
+    channel = next(c for c in bot.fake.channels.values() if c.name.endswith("bad-deploy"))
+    await bot.fake.wait_for(lambda: len(phases(bot, channel)) == 3)
