@@ -24,5 +24,6 @@ def test_scopes_cover_the_web_api_calls():
         "chat:write.public",
         "channels:manage",
         "channels:read",
+        "channels:history",
         "pins:write",
     } == scopes

@@ -79,12 +79,20 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
         if incident.setup_state == "ready":
             return incident
         updates: dict[str, Any] = {}
+        resuming = bool(incident.channel_id)
         if not incident.channel_id:
             # Saved with the other results below: if the bot dies before that, the retry
             # finds the channel by name (name_taken) and adopts it, so no second channel.
-            channel_id, name = await _create_channel(rt, incident)
+            channel_id, name, adopted = await _create_channel(rt, incident)
             incident.channel_id, incident.channel_name = channel_id, name
             updates.update(channel_id=channel_id, channel_name=name)
+            resuming = adopted
+        if resuming and not incident.card_ts:
+            # A card posted just before a crash is found again rather than posted twice.
+            found = await _find_card(rt, incident.channel_id, incident.id)
+            if found:
+                incident.card_ts = found
+                updates["card_ts"] = found
         done = set(filter(None, incident.setup_done.split(",")))
         view = incident_view(incident, holders, rt.pack)
         steps: dict[str, Any] = {}
@@ -162,7 +170,7 @@ async def _save(rt: Runtime, incident: Incident, **values: Any) -> None:
         await repo.save_setup(session=session, incident=incident, **values)
 
 
-async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str]:
+async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str, bool]:
     """conversations.create with the incident's name, adding suffixes on `name_taken`.
 
     A taken name may be our own channel: the bot died after Slack created it but before its
@@ -178,19 +186,34 @@ async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str]:
             name = with_suffix(base[:60], int(secrets.token_hex(3), 16))
         try:
             response = await rt.client.conversations_create(name=name, is_private=False)
-            return response["channel"]["id"], response["channel"]["name"]
+            return response["channel"]["id"], response["channel"]["name"], False
         except SlackApiError as error:
             code = error.response.get("error", "")
             if code == "name_taken":
                 adopted = await _find_own_channel(rt, name)
                 if adopted is not None:
-                    return adopted
+                    return *adopted, True
                 continue
             if code.startswith("invalid_name") and base != _plain_name(incident):
                 base = _plain_name(incident)
                 continue
             raise
     raise RuntimeError(f"no free channel name for {incident.id}")
+
+
+async def _find_card(rt: Runtime, channel_id: str, incident_id: str) -> str | None:
+    """The ts of a summary card the bot already posted in the channel, if any."""
+    bot_user = (await rt.bot_identity()).get("bot_user_id")
+    try:
+        history = await rt.client.conversations_history(channel=channel_id, limit=100)
+    except SlackApiError as error:
+        log.warning("could not look for an earlier card of %s: %s", incident_id, error)
+        return None
+    for message in history.get("messages", []):
+        own = message.get("user") == bot_user or message.get("bot_id")
+        if own and str(message.get("text", "")).startswith(f"{incident_id} · "):
+            return str(message["ts"])
+    return None
 
 
 async def _find_own_channel(rt: Runtime, name: str) -> tuple[str, str] | None:

@@ -158,12 +158,16 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
             running.rt, title="Crashed mid create", severity="sev1", declarer="U_ALICE"
         )
         name = f"inc-{record.id[4:14].replace('-', '')}-001-crashed-mid-create"
-        fake.add_channel(name)
-        fake.channel_by_name(name).creator = fake.bot_user_id
+        channel = fake.add_channel(name)
+        channel.creator = fake.bot_user_id
+        # …and it had even posted the card.
+        card = fake.post_message(channel, fake.bot_user_id, f"{record.id} · SEV-1 · card", [])
         ready = await set_up_incident(running.rt, record.id)
-        assert ready.channel_id == fake.channel_by_name(name).id
+        assert ready.channel_id == channel.id
         assert not [c for c in fake.channels.values() if c.name.startswith(name + "-")]
-        assert fake.channel_by_name(name).pins
+        assert channel.pins == [card.ts]
+        cards = [m for m in fake.messages(channel.id) if m.text.startswith(record.id)]
+        assert len(cards) == 1
 
 
 async def test_declaration_during_a_slack_outage_is_recorded_and_completed_later(
