@@ -33,7 +33,9 @@ BOLT = web.AppKey("bolt", AsyncApp)
 HOUSEKEEPING_SECONDS = 5.0
 DELIVERY_MEMORY = timedelta(hours=24)
 MAX_BODY = 1024 * 1024
-DRAIN_SECONDS = 6.0
+DRAIN_SECONDS = 4.5
+TIMER_DRAIN_SECONDS = 2.0
+HTTP_DRAIN_SECONDS = 2.0
 
 
 def _bad_request(reason: str) -> web.Response:
@@ -153,11 +155,12 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
-    # Finish what was acknowledged: listeners in flight, then the timers being fired.
-    await rt.drain(timeout=DRAIN_SECONDS)
-    await clock.stop()
+    # Stop taking work, then finish what was acknowledged: listeners in flight, then the
+    # timers being fired. The budgets add up to well under the 10 s a SIGTERM allows.
     if socket is not None:
         await socket.close_async()
+    await rt.drain(timeout=DRAIN_SECONDS)
+    await clock.stop(timeout=TIMER_DRAIN_SECONDS)
     tasks = list(rt.background)
     for task in tasks:
         if task.get_name() == "housekeeping":
@@ -186,4 +189,6 @@ def run(settings: Settings) -> None:
         "Socket" if settings.socket_mode else "HTTP",
         settings.port,
     )
-    web.run_app(create_web_app(rt), port=settings.port, print=None, shutdown_timeout=8.0)
+    web.run_app(
+        create_web_app(rt), port=settings.port, print=None, shutdown_timeout=HTTP_DRAIN_SECONDS
+    )
