@@ -43,6 +43,7 @@ class Runtime:
     _identity_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     _identity_retry_at: float = 0.0
     slack_ok: bool = True
+    announcement_channel_id: str | None = None
     probe_client: AsyncWebClient | None = None
 
     async def bot_identity(self) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 TITLE_LIMIT = 500
 DESCRIPTION_LIMIT = 3000
 NAME_ATTEMPTS = 20
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 SETUP_STEPS = frozenset({"invited", "topic", "card", "announced", "pinned"})
 
 
@@ -89,7 +91,7 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
             resuming = adopted
         if resuming and not incident.card_ts:
             # A card posted just before a crash is found again rather than posted twice.
-            found = await _find_card(rt, incident.channel_id, incident.id)
+            found = await _find_own_message(rt, incident.channel_id, incident.id)
             if found:
                 incident.card_ts = found
                 updates["card_ts"] = found
@@ -111,7 +113,7 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
                 blocks=incident_card_blocks(view),
             )
         if "announced" not in done:
-            steps["announced"] = _announce(rt, view)
+            steps["announced"] = _announce(rt, view, resuming=resuming)
         results = dict(
             zip(steps, await asyncio.gather(*steps.values(), return_exceptions=True), strict=True)
         )
@@ -201,13 +203,13 @@ async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str, bo
     raise RuntimeError(f"no free channel name for {incident.id}")
 
 
-async def _find_card(rt: Runtime, channel_id: str, incident_id: str) -> str | None:
-    """The ts of a summary card the bot already posted in the channel, if any."""
+async def _find_own_message(rt: Runtime, channel_id: str, incident_id: str) -> str | None:
+    """The ts of a card or announcement of this incident the bot already posted, if any."""
     bot_user = (await rt.bot_identity()).get("bot_user_id")
     try:
         history = await rt.client.conversations_history(channel=channel_id, limit=100)
     except SlackApiError as error:
-        log.warning("could not look for an earlier card of %s: %s", incident_id, error)
+        log.warning("could not look for an earlier post of %s: %s", incident_id, error)
         return None
     for message in history.get("messages", []):
         own = message.get("user") == bot_user or message.get("bot_id")
@@ -249,9 +251,17 @@ async def invite_members(rt: Runtime, channel_id: str, users: set[str]) -> None:
             raise
 
 
-async def _announce(rt: Runtime, view: Any) -> tuple[str, str] | None:
-    """Post the announcement; a missing announcement channel is reported, not fatal."""
+async def _announce(rt: Runtime, view: Any, *, resuming: bool) -> tuple[str, str] | None:
+    """Post the announcement; a missing announcement channel is reported, not fatal.
+
+    When resuming after a crash, an announcement already posted is found and kept.
+    """
     target = rt.settings.incidents_channel.lstrip("#")
+    if resuming:
+        channel = await _announcement_channel_id(rt, target)
+        found = await _find_own_message(rt, channel, view.id) if channel else None
+        if channel and found:
+            return channel, found
     try:
         response = await rt.client.chat_postMessage(
             channel=target,
@@ -259,6 +269,7 @@ async def _announce(rt: Runtime, view: Any) -> tuple[str, str] | None:
             blocks=announcement_blocks(view),
             unfurl_links=False,
         )
+        rt.announcement_channel_id = response["channel"]
         return response["channel"], response["ts"]
     except SlackApiError as error:
         code = error.response.get("error", "")
@@ -271,3 +282,25 @@ async def _announce(rt: Runtime, view: Any) -> tuple[str, str] | None:
             "Check the INCIDENTS_CHANNEL setting and that the bot can post there.",
         )
         return None
+
+
+async def _announcement_channel_id(rt: Runtime, target: str) -> str | None:
+    """INCIDENTS_CHANNEL as a channel ID: given as one, seen in a post, or looked up by name."""
+    if rt.announcement_channel_id:
+        return rt.announcement_channel_id
+    if CHANNEL_ID.match(target):
+        rt.announcement_channel_id = target
+        return target
+    cursor = None
+    for _ in range(50):
+        page = await rt.client.conversations_list(
+            types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
+        )
+        for channel in page.get("channels", []):
+            if channel.get("name") == target:
+                rt.announcement_channel_id = str(channel["id"])
+                return rt.announcement_channel_id
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return None

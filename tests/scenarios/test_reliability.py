@@ -162,12 +162,16 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
         channel.creator = fake.bot_user_id
         # …and it had even posted the card.
         card = fake.post_message(channel, fake.bot_user_id, f"{record.id} · SEV-1 · card", [])
+        incidents = fake.channel_by_name("incidents")
+        fake.post_message(incidents, fake.bot_user_id, f"{record.id} · SEV-1 · announced", [])
         ready = await set_up_incident(running.rt, record.id)
         assert ready.channel_id == channel.id
         assert not [c for c in fake.channels.values() if c.name.startswith(name + "-")]
         assert channel.pins == [card.ts]
         cards = [m for m in fake.messages(channel.id) if m.text.startswith(record.id)]
         assert len(cards) == 1
+        announced = [m for m in fake.messages(incidents.id) if m.text.startswith(record.id)]
+        assert len(announced) == 1
 
 
 async def test_declaration_during_a_slack_outage_is_recorded_and_completed_later(
