@@ -8,8 +8,7 @@ from bot.domain.errors import BadCommand, Conflict, InvalidTransition, NotInInci
 from bot.domain.policy import require_command_authority, require_role_authority
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
-from bot.services import checklists, timers
-from bot.services.declare import invite_members
+from bot.services import channels, checklists, timers
 from bot.services.display import post_line, refresh_display
 from bot.services.views import severity_name
 from storage import repo
@@ -271,4 +270,4 @@ async def assign_role(
 
 async def _invite_quietly(rt: Runtime, incident: Incident, user: str) -> None:
     if incident.channel_id:
-        await invite_members(rt, incident.channel_id, {user})
+        await channels.invite_members(rt, incident.channel_id, {user})

@@ -21,7 +21,7 @@ from bot.domain.errors import BadCommand
 from bot.domain.naming import channel_name, with_suffix
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
-from bot.services import timers
+from bot.services import channels, timers
 from bot.services.views import incident_view
 from storage import repo
 from storage.models import Incident, IncidentBase
@@ -91,7 +91,7 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
             resuming = adopted
         if resuming and not incident.card_ts:
             # A card posted just before a crash is found again rather than posted twice.
-            found = await _find_own_message(rt, incident.channel_id, incident.id)
+            found = await channels.own_message(rt, incident.channel_id, incident.id)
             if found:
                 incident.card_ts = found
                 updates["card_ts"] = found
@@ -99,7 +99,7 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
         view = incident_view(incident, holders, rt.pack)
         steps: dict[str, Any] = {}
         if "invited" not in done:
-            steps["invited"] = invite_members(
+            steps["invited"] = channels.invite_members(
                 rt, incident.channel_id or "", {incident.declared_by, incident.commander_id}
             )
         if "topic" not in done:
@@ -192,9 +192,9 @@ async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str, bo
         except SlackApiError as error:
             code = error.response.get("error", "")
             if code == "name_taken":
-                adopted = await _find_own_channel(rt, name)
-                if adopted is not None:
-                    return *adopted, True
+                own = await channels.channel_named(rt, name, created_by_bot=True)
+                if own is not None:
+                    return own, name, True
                 continue
             if code.startswith("invalid_name") and base != _plain_name(incident):
                 base = _plain_name(incident)
@@ -203,52 +203,8 @@ async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str, bo
     raise RuntimeError(f"no free channel name for {incident.id}")
 
 
-async def _find_own_message(rt: Runtime, channel_id: str, incident_id: str) -> str | None:
-    """The ts of a card or announcement of this incident the bot already posted, if any."""
-    bot_user = (await rt.bot_identity()).get("bot_user_id")
-    try:
-        history = await rt.client.conversations_history(channel=channel_id, limit=100)
-    except SlackApiError as error:
-        log.warning("could not look for an earlier post of %s: %s", incident_id, error)
-        return None
-    for message in history.get("messages", []):
-        own = message.get("user") == bot_user or message.get("bot_id")
-        if own and str(message.get("text", "")).startswith(f"{incident_id} · "):
-            return str(message["ts"])
-    return None
-
-
-async def _find_own_channel(rt: Runtime, name: str) -> tuple[str, str] | None:
-    """A channel with this name that the bot itself created, if Slack has one."""
-    bot_user = (await rt.bot_identity()).get("bot_user_id")
-    cursor = None
-    for _ in range(50):  # pages of 1000: bounded even in very large workspaces
-        page = await rt.client.conversations_list(
-            types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
-        )
-        for channel in page.get("channels", []):
-            if channel.get("name") == name and bot_user and channel.get("creator") == bot_user:
-                return channel["id"], name
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return None
-    return None
-
-
 def _plain_name(incident: Incident) -> str:
     return channel_name(incident.declared_at.date(), incident.seq, "")
-
-
-async def invite_members(rt: Runtime, channel_id: str, users: set[str]) -> None:
-    """Invite people; someone already in the channel counts as invited."""
-    users.discard("")
-    if not users:
-        return
-    try:
-        await rt.client.conversations_invite(channel=channel_id, users=",".join(sorted(users)))
-    except SlackApiError as error:
-        if error.response.get("error") != "already_in_channel":
-            raise
 
 
 async def _announce(rt: Runtime, view: Any, *, resuming: bool) -> tuple[str, str] | None:
@@ -259,7 +215,7 @@ async def _announce(rt: Runtime, view: Any, *, resuming: bool) -> tuple[str, str
     target = rt.settings.incidents_channel.lstrip("#")
     if resuming:
         channel = await _announcement_channel_id(rt, target)
-        found = await _find_own_message(rt, channel, view.id) if channel else None
+        found = await channels.own_message(rt, channel, view.id) if channel else None
         if channel and found:
             return channel, found
     try:
@@ -286,21 +242,9 @@ async def _announce(rt: Runtime, view: Any, *, resuming: bool) -> tuple[str, str
 
 async def _announcement_channel_id(rt: Runtime, target: str) -> str | None:
     """INCIDENTS_CHANNEL as a channel ID: given as one, seen in a post, or looked up by name."""
-    if rt.announcement_channel_id:
-        return rt.announcement_channel_id
-    if CHANNEL_ID.match(target):
-        rt.announcement_channel_id = target
-        return target
-    cursor = None
-    for _ in range(50):
-        page = await rt.client.conversations_list(
-            types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
-        )
-        for channel in page.get("channels", []):
-            if channel.get("name") == target:
-                rt.announcement_channel_id = str(channel["id"])
-                return rt.announcement_channel_id
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
-    return None
+    if not rt.announcement_channel_id:
+        if CHANNEL_ID.match(target):
+            rt.announcement_channel_id = target
+        else:
+            rt.announcement_channel_id = await channels.channel_named(rt, target)
+    return rt.announcement_channel_id
