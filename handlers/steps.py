@@ -9,14 +9,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.blocks.ids import ActionId, parse_step_block_id
+from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
 from bot.domain.errors import BadCommand
 from bot.runtime import Runtime
 from bot.services import changes, playbooks
 from handlers.errors import listener
 
 MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_UNDO: "undo"}
-STEP_PATTERN = re.compile(r"^step_(done|skip|undo|assign_me|assign)$")
+STEP_PATTERN = re.compile("^(" + "|".join(re.escape(a) for a in STEP_ACTIONS) + ")$")
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

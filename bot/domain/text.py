@@ -60,12 +60,3 @@ def clip(text: str, limit: int) -> str:
     if lt > cut.rfind(">"):
         cut = cut[:lt]
     return cut + ELLIPSIS
-
-
-def mentioned_users(text: str) -> list[str]:
-    """User IDs mentioned in Slack-encoded text, in order, without repeats."""
-    seen: list[str] = []
-    for user in _USER_MENTION.findall(text):
-        if user not in seen:
-            seen.append(user)
-    return seen

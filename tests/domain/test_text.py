@@ -1,4 +1,4 @@
-from bot.domain.text import ELLIPSIS, clip, escape, mentioned_users, plain, safe_mrkdwn
+from bot.domain.text import ELLIPSIS, clip, escape, plain, safe_mrkdwn
 
 
 def test_escape_ampersand_and_brackets():
@@ -45,4 +45,3 @@ def test_clip_never_leaves_half_an_entity_or_mention():
 
 def test_plain_and_mentions():
     assert plain("<@U1|bob> fixed &lt;it&gt;") == "@U1 fixed it"
-    assert mentioned_users("<@U1> <@U2|b> <@U1>") == ["U1", "U2"]
