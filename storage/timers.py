@@ -157,3 +157,14 @@ async def due_timers(*, db: Database, now: datetime, limit: int = 200) -> list[D
             .limit(limit)
         )
         return [DueTimer(*row) for row in result]
+
+
+async def arm_if_idle(
+    *, session: AsyncSession, timer: str, kind: str, key: str, due: datetime
+) -> None:
+    """Arm a global timer only when it is missing or stopped. The caller commits."""
+    await session.exec(
+        update(Timer).where(col(Timer.id) == timer, col(Timer.due_at).is_(None)).values(due_at=due)
+    )
+    statement = _insert(session, _row(timer, None, kind, key, due))
+    await session.exec(statement.on_conflict_do_nothing(index_elements=["id"]))
