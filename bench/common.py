@@ -20,7 +20,8 @@ from typing import Any
 import aiohttp
 
 from tests.fakeslack import FakeSlack
-from tests.harness import SECRET, free_port
+from tests.harness import free_port
+from tests.processes import bot_env
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/"
@@ -108,18 +109,7 @@ class BotProc:
     ) -> None:
         self.port = free_port()
         self.log = log
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))},
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": fake.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.api_url,
-            "DATABASE_URL": database_url,
-            "PORT": str(self.port),
-            "PLAYBOOK_PACK": pack,
-            "INCIDENTS_CHANNEL": "incidents",
-            "LOG_LEVEL": log_level,
-        }
+        self.env = bot_env(fake, database_url, pack, port=self.port, log_level=log_level)
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
 

@@ -18,6 +18,24 @@ from tests.harness import SECRET, free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def bot_env(
+    fake: FakeSlack, database_url: str, pack: str, *, port: int, log_level: str = "INFO"
+) -> dict[str, str]:
+    """The environment of a `python -m bot` process pointed at the fake Slack."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))},
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "PLAYBOOK_PACK": pack,
+        "INCIDENTS_CHANNEL": "incidents",
+        "LOG_LEVEL": log_level,
+    }
+
+
 class BotProcess:
     """One bot process on its own port, sharing the fake Slack and a database URL."""
 
@@ -25,18 +43,7 @@ class BotProcess:
         self.fake = fake
         self.port = free_port()
         self.log = log
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))},
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": fake.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.api_url,
-            "DATABASE_URL": database_url,
-            "PORT": str(self.port),
-            "PLAYBOOK_PACK": pack,
-            "INCIDENTS_CHANNEL": "incidents",
-            "LOG_LEVEL": "INFO",
-        }
+        self.env = bot_env(fake, database_url, pack, port=self.port)
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
