@@ -84,9 +84,9 @@ def _patch_ack_first() -> None:
         print("decl_whatif: ack-first: no handlers/dedupe.py middleware; nothing to patch")
         return
     import handlers.dedupe as dedupe
+    import handlers.errors as errors
 
     import handlers
-    import handlers.errors as errors
     from bot.delivery_keys import delivery_key
 
     original_seen = dedupe.seen_before

@@ -36,9 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_or_exit()
     secrets = [settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret]
     configure_logging(settings.log_level, [s.get_secret_value() for s in secrets if s])
+    import asyncio
+
     from bot.server import run
+    from bot.startup import problem_with
     from playbooks.loader import PackError
 
+    problem = asyncio.run(problem_with(settings))
+    if problem:
+        print(f"incident-bot: {problem}", file=sys.stderr)
+        return 2
     try:
         run(settings)
     except PackError as error:

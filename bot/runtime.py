@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.intake import Intake
 from bot.settings import Settings
 from playbooks.model import Pack
 from storage.db import Database
@@ -42,9 +43,13 @@ class Runtime:
     identity: dict[str, str] = field(default_factory=dict)
     _identity_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     _identity_retry_at: float = 0.0
-    slack_ok: bool = True
+    slack_state: str = "ok"  # "ok", "unreachable", or Slack's error for a bad token
     announcement_channel_id: str | None = None
     probe_client: AsyncWebClient | None = None
+    intake: Intake = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.intake = Intake(db=self.db, clock=lambda: self.clock())
 
     async def bot_identity(self) -> dict[str, str]:
         """The bot's user, bot and team IDs from auth.test (cached; empty if Slack is down).
@@ -84,6 +89,23 @@ class Runtime:
         pending = [t for t in self.in_flight if t is not current and not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=timeout)
+
+    async def cancel_all(self, timeout: float) -> None:
+        """Cancel every listener and background task still running, and wait for them.
+
+        Nothing may touch the database after it is closed: a task left running would hang
+        on a connection that no longer exists.
+        """
+        current = asyncio.current_task()
+        tasks = [
+            task
+            for task in (*self.in_flight, *self.background, *self.intake.tasks())
+            if task is not current and not task.done()
+        ]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
 
     def spawn(self, coro: object, *, name: str) -> None:
         """Run a coroutine in the background and keep a reference until it ends."""

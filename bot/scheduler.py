@@ -90,3 +90,8 @@ class TimerLoop:
             self.scheduler.shutdown(wait=False)
         if self.firings:
             await asyncio.wait(set(self.firings), timeout=timeout)
+        late = [task for task in self.firings if not task.done()]
+        for task in late:
+            task.cancel()  # a leased timer falls due again when its lease runs out
+        if late:
+            await asyncio.wait(late, timeout=1.0)

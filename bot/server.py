@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+import os
+import socket as sockets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -15,27 +18,36 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app, make_client
 from bot.payload_shape import shape_problem
 from bot.runtime import Runtime
 from bot.scheduler import TimerLoop
+from bot.services.channels import join_announcement_channel
 from bot.services.declare import finish_pending_setups
+from bot.services.display import catch_up_displays
 from bot.settings import Settings
+from bot.startup import BAD_TOKEN
+from handlers.intake import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack
-from storage import deliveries
+from storage import inbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
 BOLT = web.AppKey("bolt", AsyncApp)
 HOUSEKEEPING_SECONDS = 5.0
+INTAKE_SECONDS = 2.0
 DELIVERY_MEMORY = timedelta(hours=24)
 MAX_BODY = 1024 * 1024
-DRAIN_SECONDS = 4.5
-TIMER_DRAIN_SECONDS = 2.0
-HTTP_DRAIN_SECONDS = 2.0
+HEALTH_TIMEOUT = 2.0
+# SIGTERM to exit stays under 8 s: HTTP requests, then listeners, then timers, then the rest.
+HTTP_DRAIN_SECONDS = 1.0
+DRAIN_SECONDS = 3.0
+TIMER_DRAIN_SECONDS = 1.5
+CANCEL_SECONDS = 1.0
 
 
 def _bad_request(reason: str) -> web.Response:
@@ -62,7 +74,7 @@ async def slack_events(request: web.Request) -> web.Response:
     if secret is None or not _signed(secret.get_secret_value(), raw, request):
         return web.json_response({"error": "invalid request"}, status=401)
     try:
-        body = raw.decode("utf-8")
+        body = raw.decode("utf-8", errors="strict")
         bolt_request = AsyncBoltRequest(
             body=body, query=request.query_string, headers=dict(request.headers)
         )
@@ -84,41 +96,78 @@ async def slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
+REPLICA = f"{sockets.gethostname()}:{os.getpid()}"
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness: always 200 while serving; says whether the database and Slack answer."""
+    """Liveness: always 200 while serving; says whether the database writes and Slack answers.
+
+    `database` is `ok` only when a real write commits (`read_only` or `unreachable`
+    otherwise); `slack` is `ok`, `unreachable`, or Slack's error for a bad token such as
+    `invalid_auth`.
+    """
     rt = request.app[RUNTIME]
-    database = await rt.db.ping()
+    try:
+        database = await asyncio.wait_for(rt.db.health(REPLICA, rt.clock()), HEALTH_TIMEOUT)
+    except TimeoutError:
+        database = "unreachable"
     return web.json_response(
         {
-            "ok": database,
-            "database": "ok" if database else "unreachable",
-            "slack": "ok" if rt.slack_ok else "unreachable",
+            "ok": database == "ok" and rt.slack_state == "ok",
+            "database": database,
+            "slack": rt.slack_state,
             "mode": "socket" if rt.settings.socket_mode else "http",
         }
     )
 
 
-async def _housekeeping(rt: Runtime) -> None:
-    """Every few seconds: check Slack, finish half-done setups, forget old delivery keys."""
+async def _every(seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
+    """Run `work` forever, `seconds` apart; a failure is logged and the loop goes on."""
     while True:
-        rt.slack_ok = await _slack_answers(rt)
-        if rt.slack_ok:
-            with contextlib.suppress(Exception):
-                await finish_pending_setups(rt)
-        with contextlib.suppress(Exception):
-            async with rt.db.session() as session:
-                await deliveries.forget_before(session=session, cutoff=rt.clock() - DELIVERY_MEMORY)
-        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+        try:
+            await work()
+        except Exception as error:  # noqa: BLE001 - the next round tries again
+            log.warning("%s failed: %r", getattr(work, "__name__", "background work"), error)
+        await asyncio.sleep(seconds)
 
 
-async def _slack_answers(rt: Runtime) -> bool:
-    """True when the Web API answers (auth.test, no retries, short timeout)."""
+async def _housekeeping(rt: Runtime) -> None:
+    """Check Slack, finish half-done setups, redraw displays that fell behind, forget keys."""
+    rt.slack_state = await _slack_state(rt)
+    if rt.slack_state == "ok":
+        await finish_pending_setups(rt)
+        await catch_up_displays(rt)
+    async with rt.db.transaction() as session:
+        await inbox.forget_before(session=session, cutoff=rt.clock() - DELIVERY_MEMORY)
+
+
+async def _slack_state(rt: Runtime) -> str:
+    """`ok`, `unreachable`, or Slack's error for a token it refuses (auth.test, no retries)."""
     try:
         client = rt.probe_client or rt.client
         await asyncio.wait_for(client.auth_test(), timeout=5)
-        return True
-    except Exception:  # noqa: BLE001 - any failure means Slack is unreachable for us
-        return False
+        return "ok"
+    except SlackApiError as error:
+        code = str(error.response.get("error", ""))
+        return code if code in BAD_TOKEN else "unreachable"
+    except Exception:  # noqa: BLE001 - any other failure means Slack is unreachable for us
+        return "unreachable"
+
+
+def _intake_work(rt: Runtime, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
+    """Renew the leases of deliveries handled here; replay those whose handler died."""
+
+    async def give_up(payload: dict[str, Any]) -> None:
+        await tell_through_response_url(rt, payload, GAVE_UP)
+
+    async def replay_one(key: str, payload: dict[str, Any]) -> None:
+        await replay(bolt, key, payload)
+
+    async def intake_rounds() -> None:
+        await rt.intake.renew_leases()
+        await rt.intake.replay_stalled(replay_one, give_up)
+
+    return intake_rounds
 
 
 def create_web_app(rt: Runtime) -> web.Application:
@@ -137,35 +186,36 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     rt, bolt = web_app[RUNTIME], web_app[BOLT]
     # One pooled HTTP session for every Web API call, instead of a new one per call.
     http = aiohttp.ClientSession()
-    for client in (rt.client, rt.probe_client):
+    for client in (rt.client, rt.probe_client, bolt.client):
         if client is not None:
             client.session = http
     await rt.db.migrate()
+    await rt.bot_identity()  # now, not in the first burst of requests
+    with contextlib.suppress(Exception):
+        await join_announcement_channel(rt)
     socket: AsyncSocketModeHandler | None = None
     if rt.settings.slack_app_token is not None:
         socket = AsyncSocketModeHandler(bolt, rt.settings.slack_app_token.get_secret_value())
         await socket.connect_async()
         log.info("connected to Slack over Socket Mode")
-    rt.spawn(_housekeeping(rt), name="housekeeping")
+    rt.spawn(_every(INTAKE_SECONDS, _intake_work(rt, bolt)), name="intake")
+    rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(rt)), name="housekeeping")
     clock = TimerLoop(rt)
     await clock.start()
-    await rt.bot_identity()  # now, not in the first burst of requests
     # Startup objects live for the whole run: keep them out of the collector's full passes,
     # whose pauses otherwise land on request acks.
     gc.collect()
     gc.freeze()
     yield
     # Stop taking work, then finish what was acknowledged: listeners in flight, then the
-    # timers being fired. The budgets add up to well under the 10 s a SIGTERM allows.
+    # timers being fired. What is still running after that is cancelled: its deliveries
+    # stay pending in the inbox and are replayed after the restart, so nothing is lost.
     if socket is not None:
-        await socket.close_async()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(socket.close_async(), 1.0)
     await rt.drain(timeout=DRAIN_SECONDS)
     await clock.stop(timeout=TIMER_DRAIN_SECONDS)
-    tasks = list(rt.background)
-    for task in tasks:
-        if task.get_name() == "housekeeping":
-            task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await rt.cancel_all(timeout=CANCEL_SECONDS)
     await http.close()
     await rt.db.dispose()
 

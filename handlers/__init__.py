@@ -9,16 +9,18 @@ from handlers import (
     checklists,
     comms,
     declare_modal,
-    errors,
     events,
     incident_command,
+    intake,
+    listening,
     steps,
 )
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    """Bind every listener to the app."""
-    errors.register(app, rt)
+    """Bind every listener to the app, behind the intake that keeps deliveries durable."""
+    intake.register(app, rt)
+    listening.register(app, rt)
     incident_command.register(app, rt)
     declare_modal.register(app, rt)
     events.register(app, rt)

@@ -13,7 +13,7 @@ from bot.blocks.ids import ActionId
 from bot.domain.errors import BadCommand
 from bot.runtime import Runtime
 from bot.services import checklists
-from handlers.errors import listener
+from handlers.listening import listener
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
@@ -33,5 +33,10 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             if isinstance(o, dict) and str(o.get("value", "")).isdigit()
         }
         await checklists.tick(
-            rt, run_id=target[0], group=target[1], selected=selected, actor=body["user"]["id"]
+            rt,
+            run_id=target[0],
+            group=target[1],
+            selected=selected,
+            actor=body["user"]["id"],
+            channel_id=str((body.get("channel") or {}).get("id", "")),
         )

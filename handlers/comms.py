@@ -12,7 +12,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.blocks.ids import ActionId
 from bot.runtime import Runtime
 from bot.services import changes, comms
-from handlers.errors import listener
+from handlers.listening import listener
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -13,13 +14,19 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from bot.blocks.declare import DeclareForm, SeverityChoice, declare_modal_view, read_declare_form
 from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
 from bot.delivery_keys import view_key
+from bot.domain.errors import DomainError
+from bot.intake import ADMIT_BUDGET, AlreadyHandled
 from bot.runtime import Runtime
-from bot.services import playbooks
-from bot.services.declare import declare_incident, set_up_incident
-from handlers.errors import listener, seen_before
+from bot.services import people
+from bot.services.declare import declare_incident, playbook_plan, set_up_incident
+from handlers.intake import NOT_RECORDED, admit_with_effect
+from handlers.listening import listener
 
 log = logging.getLogger(__name__)
-NOT_RECORDED = "The incident could not be recorded (database unavailable). Try again."
+SLOW = (
+    "The incident database is slow to answer. If it records this declaration, the channel "
+    "appears shortly; submitting again is safe, it is never declared twice."
+)
 
 
 def form_errors(form: DeclareForm, rt: Runtime) -> dict[str, str]:
@@ -48,36 +55,50 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     ) -> None:
         form = read_declare_form((view.get("state") or {}).get("values") or {})
         errors = form_errors(form, rt)
+        if not errors and form.commander:
+            try:
+                await people.require_person(rt, form.commander, "incident commander")
+            except DomainError as refusal:
+                errors[BlockId.COMMANDER] = str(refusal).replace("<@", "").replace(">", "")
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        # Closing the modal tells the user it worked, so commit first (local, milliseconds);
-        # the Slack work comes after the ack.
-        if await seen_before(rt, view_key(view)):
-            await ack()
-            return  # the same form submitted twice declares once
+        # Closing the modal tells the user it worked, so the declaration is committed
+        # before the ack; the Slack work comes after it.
         user = body["user"]["id"]
-        try:
-            incident = await declare_incident(
+        if form.playbook == SUGGEST:
+            chosen = rt.pack.suggest_playbook(" ".join(form.title.split()))
+        else:
+            chosen = rt.pack.playbook(form.playbook)
+        admit_with_effect(rt, context, view_key(view), body)
+        declaring = asyncio.ensure_future(
+            declare_incident(
                 rt,
                 title=form.title,
                 severity=form.severity or "",
                 declarer=user,
                 commander=form.commander,
                 description=form.description,
+                plan=playbook_plan(chosen.id if chosen else None, suggest=False),
             )
-        except Exception:
-            log.exception("could not record a declaration")
-            await ack(response_action="errors", errors={BlockId.TITLE: NOT_RECORDED})
+        )
+        try:
+            incident = await asyncio.wait_for(asyncio.shield(declaring), ADMIT_BUDGET)
+        except AlreadyHandled:
+            await ack()
+            return  # the same form submitted twice declares once
+        except TimeoutError:
+            # Unknown yet whether it will commit: say so, and finish the setup if it does.
+            await ack(response_action="errors", errors={BlockId.TITLE: SLOW})
+            incident = await declaring
+        except Exception as error:
+            log.warning("could not record a declaration from the modal: %r", error)
+            reason = str(error) if isinstance(error, DomainError) else NOT_RECORDED
+            await ack(response_action="errors", errors={BlockId.TITLE: reason})
             return
-        await ack()
-        ready = await set_up_incident(rt, incident.id)
-        if form.playbook == SUGGEST:
-            chosen = rt.pack.suggest_playbook(incident.title)
         else:
-            chosen = rt.pack.playbook(form.playbook)
-        if chosen is not None:
-            await playbooks.attach_playbook(rt, ready, actor=user, playbook_id=chosen.id)
+            await ack()
+        ready = await set_up_incident(rt, incident.id)
         origin = _origin_channel(view)
         if origin and ready.channel_id:
             try:

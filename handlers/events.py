@@ -9,10 +9,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.card import incident_card_blocks, incident_card_text
+from bot.domain.errors import NotInIncidentChannel
 from bot.runtime import Runtime
+from bot.services.changes import incident_for_channel
 from bot.services.views import load_view
-from handlers.errors import listener
-from storage import repo
+from handlers.listening import listener
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
@@ -26,9 +27,11 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         channel, user = event.get("channel"), event.get("user")
         if not channel or not user:
             return
-        async with rt.db.reader() as session:
-            incident = await repo.get_by_channel(session=session, channel_id=channel)
-        if incident is None or incident.status == "resolved":
+        try:
+            incident = await incident_for_channel(rt, channel, "")
+        except NotInIncidentChannel:
+            return
+        if incident.status == "resolved":
             return
         _, view = await load_view(rt, incident.id)
         await rt.client.chat_postEphemeral(

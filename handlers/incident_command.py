@@ -14,16 +14,17 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.choices import customer_warning_blocks, playbook_choices_text
+from bot.blocks.format import user_text
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.domain import commands
-from bot.domain.text import clip
+from bot.domain.text import clip, safe_mrkdwn
 from bot.runtime import Runtime
-from bot.services import changes, comms, playbooks, records
-from bot.services.declare import declare_incident, set_up_incident
+from bot.services import changes, comms, playbooks, posts, records
+from bot.services.declare import declare_incident, playbook_plan, set_up_incident
 from bot.services.export import incident_log_markdown
 from bot.services.views import severity_name
 from handlers.declare_modal import declare_modal
-from handlers.errors import listener
+from handlers.listening import listener
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,13 @@ async def _playbook(rt: Runtime, i: Incident, user: str, rest: str, respond: Asy
 async def _log(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     markdown = await incident_log_markdown(db=rt.db, pack=rt.pack, incident_id=i.id, now=rt.clock)
     if i.channel_id:
-        await rt.client.chat_postMessage(
-            channel=i.channel_id, text=clip(markdown, 39000), mrkdwn=True
+        await posts.post_once(
+            rt.client,
+            channel=i.channel_id,
+            incident_id=i.id,
+            kind=f"log:{rt.clock().isoformat()}",
+            text=clip(safe_mrkdwn(markdown), 39000),
+            mrkdwn=True,
         )
 
 
@@ -143,7 +149,13 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
 
     args = commands.parse_declare(rest, find)
     playbook = playbooks.find_playbook(rt, args.playbook) if args.playbook else None
-    incident = await declare_incident(rt, title=args.title, severity=args.severity, declarer=user)
+    incident = await declare_incident(
+        rt,
+        title=args.title,
+        severity=args.severity,
+        declarer=user,
+        plan=playbook_plan(playbook.id if playbook else None, suggest=True),
+    )
     # The reply and the channel setup don't depend on each other: run them together.
     _, ready = await asyncio.gather(
         _say(respond, f":rotating_light: Declared *{incident.id}*. Setting up the channel…"),
@@ -151,7 +163,6 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
     )
     if ready.channel_id:
         await _say(respond, f"*{incident.id}* is live in <#{ready.channel_id}>.")
-    await playbooks.start_or_suggest(rt, ready, actor=user, playbook=playbook)
 
 
 async def _say(respond: AsyncRespond, text: str) -> None:
@@ -185,4 +196,4 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         elif name in ("", "help"):
             await respond(text=_help(rt))
         else:
-            await respond(text=f"I don't know `{name}`.\n\n{_help(rt)}")
+            await respond(text=f"I don't know `{user_text(name, 50)}`.\n\n{_help(rt)}")

@@ -13,7 +13,7 @@ from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
 from bot.domain.errors import BadCommand
 from bot.runtime import Runtime
 from bot.services import changes, playbooks
-from handlers.errors import listener
+from handlers.listening import listener
 
 MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_UNDO: "undo"}
 STEP_PATTERN = re.compile("^(" + "|".join(re.escape(a) for a in STEP_ACTIONS) + ")$")

@@ -11,10 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import ChecklistRun, ChecklistTick, Event
 
 
-async def add_run(*, session: AsyncSession, run: ChecklistRun) -> None:
+def add_run(*, session: AsyncSession, run: ChecklistRun) -> None:
     """Record a checklist posting before it is posted."""
     session.add(run)
-    await session.commit()
 
 
 async def save_run_ts(*, session: AsyncSession, run: str, channel: str, ts: str) -> None:
@@ -22,7 +21,6 @@ async def save_run_ts(*, session: AsyncSession, run: str, channel: str, ts: str)
     await session.exec(
         update(ChecklistRun).where(col(ChecklistRun.id) == run).values(channel_id=channel, ts=ts)
     )
-    await session.commit()
 
 
 async def get_run(*, session: AsyncSession, run: str) -> ChecklistRun | None:
@@ -44,10 +42,7 @@ async def ticked(*, session: AsyncSession, run: str) -> dict[int, tuple[str, dat
     return state
 
 
-async def add_ticks(
-    *, session: AsyncSession, ticks: list[ChecklistTick], events: list[Event]
-) -> None:
-    """Record ticks (and incident events for them) in one commit."""
+def add_ticks(*, session: AsyncSession, ticks: list[ChecklistTick], events: list[Event]) -> None:
+    """Record ticks (and incident events for them) in the caller's unit of work."""
     for row in [*ticks, *events]:
         session.add(row)
-    await session.commit()

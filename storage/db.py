@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Heartbeat
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x1C1DE47  # PostgreSQL advisory lock key: one migrator at a time
@@ -82,6 +86,13 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        async with self.session() as session:
+            yield session
+            await session.commit()
+
+    @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only: on SQLite it takes no write lock, so it never queues."""
         async with self._sessions() as session:
@@ -95,18 +106,43 @@ class Database:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
             await conn.run_sync(_upgrade)
 
-    async def ping(self) -> bool:
-        """True when a trivial query succeeds."""
+    async def check_connection(self) -> None:
+        """Raise unless a trivial query succeeds."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def health(self, replica: str, now: datetime) -> str:
+        """`ok` when a write commits, `read_only` when only reads work, else `unreachable`.
+
+        The write is real (this process's heartbeat row), so a full disk or a read-only
+        replica shows here, not only when a user's request fails.
+        """
         try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            return True
+            async with self.transaction() as session:
+                statement = dialect_insert(session, Heartbeat).values(replica=replica, beat_at=now)
+                await session.exec(
+                    statement.on_conflict_do_update(
+                        index_elements=["replica"], set_={"beat_at": now}
+                    )
+                )
+            return "ok"
         except Exception:  # noqa: BLE001 - health checks report, they never raise
-            return False
+            pass
+        try:
+            await self.check_connection()
+        except Exception:  # noqa: BLE001
+            return "unreachable"
+        return "read_only"
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that can take ON CONFLICT (both dialects spell it alike)."""
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table)
 
 
 def _upgrade(connection: Connection) -> None:

@@ -42,6 +42,12 @@ class Incident(IncidentBase, table=True):
     announcement_ts: str | None = None
     setup_state: str = "pending"
     setup_done: str = ""
+    # What setup does about a playbook: "attach:<id>", "suggest" (offer the best match) or "".
+    playbook_plan: str = ""
+    # Bumped by every change that the card and topic show; `shown_revision` is what Slack
+    # showed last, so a display that fell behind (Slack refused an edit) is redrawn later.
+    revision: int = 0
+    shown_revision: int = 0
 
 
 class RoleHolder(SQLModel, table=True):
@@ -149,8 +155,23 @@ class ChecklistTick(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Delivery(SQLModel, table=True):
-    """A Slack delivery already handled, so retries and double submits apply once."""
+class InboxItem(SQLModel, table=True):
+    """A Slack delivery, kept before it is acknowledged and replayed if its handler died."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_state_lease", "state", "lease_until"),)
 
     key: str = Field(primary_key=True, max_length=128)
-    seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    kind: str = Field(max_length=24)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    state: str = Field(default="pending", max_length=12)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    attempts: int = 0
+
+
+class Heartbeat(SQLModel, table=True):
+    """One row per process, rewritten by each health check to prove the database writes."""
+
+    replica: str = Field(primary_key=True, max_length=128)
+    beat_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

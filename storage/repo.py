@@ -1,8 +1,9 @@
-"""Repository functions. Keyword-only, typed; each write commits its timeline event with it."""
+"""Repository functions: keyword-only, typed, and never committing (the service's unit of
+work commits)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -11,11 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.naming import incident_id
 from storage.models import DaySequence, Event, Incident, IncidentBase, RoleHolder
-
-# Work a service adds to the same transaction (e.g. planning timers) before it commits.
-Then = Callable[[AsyncSession], Awaitable[None]] | None
 
 
 def new_event(
@@ -52,14 +49,18 @@ async def create_incident(
     fields: IncidentBase,
     day: date,
     now: datetime,
-    then: Callable[[AsyncSession, Incident], Awaitable[None]] | None = None,
+    id_for: Callable[[date, int], str],
+    **extra: Any,
 ) -> Incident:
-    """Allocate the day's next ID, insert the incident and its `declared` event, and commit."""
+    """Allocate the day's next number, insert the incident and its `declared` event.
+
+    `id_for(day, seq)` formats the ID; `extra` sets further columns (e.g. the setup plan).
+    """
     day_text = day.isoformat()
     seq = await _next_seq(session, day_text)
     incident = Incident.model_validate(
         fields,
-        update={"id": incident_id(day, seq), "day": day_text, "seq": seq, "declared_at": now},
+        update={"id": id_for(day, seq), "day": day_text, "seq": seq, "declared_at": now, **extra},
     )
     session.add(incident)
     await session.flush()  # the event's foreign key needs the incident row first
@@ -75,9 +76,6 @@ async def create_incident(
             description=fields.description,
         )
     )
-    if then is not None:
-        await then(session, incident)
-    await session.commit()
     return incident
 
 
@@ -121,7 +119,6 @@ async def list_unfinished_setup(*, session: AsyncSession) -> Sequence[Incident]:
 async def save_setup(*, session: AsyncSession, incident: Incident, **values: Any) -> None:
     """Persist setup progress (channel, card ts, steps done) on the incident row."""
     await session.exec(update(Incident).where(col(Incident.id) == incident.id).values(**values))
-    await session.commit()
     for key, value in values.items():
         setattr(incident, key, value)
 
@@ -135,27 +132,52 @@ async def change_if(
     new: str,
     event: Event,
     extra: dict[str, Any] | None = None,
-    then: Then = None,
 ) -> bool:
-    """Set `field` to `new` only if it still holds `expected`; record `event` in the same commit.
+    """Set `field` to `new` only if it still holds `expected`, and add `event`.
 
     This is the one-writer rule for the commander, severity and status: two racing changes
-    both read the same `expected`, and the database lets exactly one of them through.
+    both read the same `expected`, and the database lets exactly one of them through. The
+    incident's revision goes up with it, so the display can tell it is behind.
     """
     column = getattr(Incident, field)
     result = await session.exec(
         update(Incident)
         .where(col(Incident.id) == incident, column == expected)
-        .values({field: new, **(extra or {})})
+        .values({field: new, "revision": Incident.revision + 1, **(extra or {})})
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        await session.rollback()
         return False
     session.add(event)
-    if then is not None:
-        await then(session)
-    await session.commit()
     return True
+
+
+async def bump_revision(*, session: AsyncSession, incident: str) -> None:
+    """Note that what Slack shows of the incident (card, topic) must be redrawn."""
+    await session.exec(
+        update(Incident).where(col(Incident.id) == incident).values(revision=Incident.revision + 1)
+    )
+
+
+async def mark_shown(*, session: AsyncSession, incident: str, revision: int) -> None:
+    """Record that Slack shows the incident as of `revision`."""
+    await session.exec(
+        update(Incident)
+        .where(col(Incident.id) == incident, col(Incident.shown_revision) < revision)
+        .values(shown_revision=revision)
+    )
+
+
+async def list_out_of_date(*, session: AsyncSession, limit: int = 50) -> Sequence[Incident]:
+    """Set-up incidents whose card or topic in Slack is behind the database."""
+    result = await session.exec(
+        select(Incident)
+        .where(
+            col(Incident.shown_revision) < col(Incident.revision),
+            Incident.setup_state == "ready",
+        )
+        .limit(limit)
+    )
+    return result.all()
 
 
 async def role_holders(*, session: AsyncSession, incident: str) -> dict[str, list[str]]:
@@ -182,16 +204,11 @@ async def assign_role(
     now: datetime,
     event: Event,
 ) -> bool:
-    """Give `role` to `user`; for a single role only if its holder is still `expected`."""
-    if not single:
-        session.add(
-            RoleHolder(incident_id=incident, role_id=role, slot=user, user_id=user, assigned_at=now)
-        )
-    elif expected is None:
-        session.add(
-            RoleHolder(incident_id=incident, role_id=role, slot="", user_id=user, assigned_at=now)
-        )
-    else:
+    """Give `role` to `user`; for a single role only if its holder is still `expected`.
+
+    False when someone else changed the role first; the session stays usable either way.
+    """
+    if single and expected is not None:
         result = await session.exec(
             update(RoleHolder)
             .where(
@@ -203,23 +220,29 @@ async def assign_role(
             .values(user_id=user, assigned_at=now)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            await session.rollback()
             return False
+    else:
+        try:
+            async with session.begin_nested():
+                session.add(
+                    RoleHolder(
+                        incident_id=incident,
+                        role_id=role,
+                        slot="" if single else user,
+                        user_id=user,
+                        assigned_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False  # a racing assignment took the single slot first
     session.add(event)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return False
+    await bump_revision(session=session, incident=incident)
     return True
 
 
-async def add_event(*, session: AsyncSession, event: Event, then: Then = None) -> Event:
-    """Record one timeline event (and whatever `then` adds) and commit."""
+def add_event(*, session: AsyncSession, event: Event) -> Event:
+    """Record one timeline event in the caller's unit of work."""
     session.add(event)
-    if then is not None:
-        await then(session)
-    await session.commit()
     return event
 
 

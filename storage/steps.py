@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,26 +21,25 @@ async def attach_steps(
     playbook: str,
     phases: Sequence[tuple[int, datetime | None]],
     event: Event,
-    then: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> bool:
     """Create open step rows and phase posts for a playbook; False if it was attached already."""
-    for phase, (steps, due_at) in enumerate(phases):
-        session.add(
-            PhasePost(incident_id=incident, playbook_id=playbook, phase=phase, due_at=due_at)
-        )
-        for step in range(steps):
-            session.add(
-                StepState(incident_id=incident, playbook_id=playbook, phase=phase, step=step)
-            )
-    session.add(event)
     try:
-        await session.flush()
+        async with session.begin_nested():
+            for phase, (steps, due_at) in enumerate(phases):
+                session.add(
+                    PhasePost(
+                        incident_id=incident, playbook_id=playbook, phase=phase, due_at=due_at
+                    )
+                )
+                for step in range(steps):
+                    session.add(
+                        StepState(
+                            incident_id=incident, playbook_id=playbook, phase=phase, step=step
+                        )
+                    )
     except IntegrityError:
-        await session.rollback()
-        return False
-    if then is not None:
-        await then(session)
-    await session.commit()
+        return False  # attached already (perhaps by a racing click)
+    session.add(event)
     return True
 
 
@@ -67,7 +66,6 @@ async def save_phase_ts(
         )
         .values(ts=ts)
     )
-    await session.commit()
 
 
 async def step_states(
@@ -142,35 +140,40 @@ def _step_is(incident: str, playbook: str, phase: int, step: int) -> list[Any]:
 
 
 async def _update_with_event(session: AsyncSession, statement: Any, event: Event) -> bool:
-    """Run a conditional UPDATE; commit the event with it only if exactly one row changed."""
+    """Run a conditional UPDATE; add the event only if exactly one row changed."""
     result = await session.exec(statement)
     if result.rowcount != 1:
-        await session.rollback()
         return False
     session.add(event)
-    await session.commit()
     return True
 
 
-async def add_draft(*, session: AsyncSession, draft: Draft) -> None:
+def add_draft(*, session: AsyncSession, draft: Draft) -> None:
     """Hold a customer update until its author decides."""
     session.add(draft)
-    await session.commit()
+
+
+async def get_draft(*, session: AsyncSession, draft_id: str) -> Draft | None:
+    """A held customer update, if any."""
+    return await session.get(Draft, draft_id, populate_existing=True)
 
 
 async def settle_draft(
-    *, session: AsyncSession, draft_id: str, state: str, event: Event | None
+    *, session: AsyncSession, draft_id: str, incident: str, state: str
 ) -> Draft | None:
-    """Move a pending draft to `state` (posted/cancelled) once; None if already settled."""
+    """Move a pending draft of this incident to `state` (posted/cancelled) once.
+
+    None if it was settled already or belongs to another incident.
+    """
     result = await session.exec(
         update(Draft)
-        .where(col(Draft.id) == draft_id, col(Draft.state) == "pending")
+        .where(
+            col(Draft.id) == draft_id,
+            col(Draft.incident_id) == incident,
+            col(Draft.state) == "pending",
+        )
         .values(state=state)
     )
     if result.rowcount != 1:
-        await session.rollback()
         return None
-    if event is not None:
-        session.add(event)
-    await session.commit()
-    return await session.get(Draft, draft_id, populate_existing=True)
+    return await get_draft(session=session, draft_id=draft_id)

@@ -8,18 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import Database
+from storage.db import Database, dialect_insert
 from storage.models import Event, Timer
 
 
 def _insert(session: AsyncSession, values: dict[str, Any]) -> Any:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(Timer).values(**values)
+    return dialect_insert(session, Timer).values(**values)
 
 
 def _row(timer: str, incident: str | None, kind: str, key: str, due: datetime | None) -> dict:

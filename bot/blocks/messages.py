@@ -74,6 +74,11 @@ def timeline_blocks(
     return [SectionBlock(text=MarkdownTextObject(text=c)).to_dict() for c in chunks]
 
 
+def update_text(label: str, text: str) -> str:
+    """The notification text of an update: `Status update: …`, escaped and short."""
+    return user_text(f"{label}: {text}", 300)
+
+
 def update_blocks(*, author: str, text: str, view: IncidentView) -> list[dict[str, Any]]:
     """A formatted status update as posted in the channel."""
     return [

@@ -35,3 +35,7 @@ class Conflict(DomainError):
 
 class InvalidTransition(DomainError):
     """The incident cannot move to the requested state."""
+
+
+class NotShown(DomainError):
+    """A change was saved, but Slack has not shown all of it yet (it is retried)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from bot.domain.errors import NotAllowed
 
@@ -73,3 +74,30 @@ def require_step_authority(
         f"This step belongs to the {role_name} (<@{holder}>). Only they, the incident "
         f"commander (<@{commander}>) or an incident admin can change it."
     )
+
+
+@dataclass(frozen=True)
+class Person:
+    """What Slack says about a user the bot is asked to give a role to."""
+
+    id: str
+    found: bool = True
+    deleted: bool = False
+    is_bot: bool = False
+
+
+# Slackbot is not flagged as a bot by users.info, but it can hold no role.
+SLACKBOT = "USLACKBOT"
+
+
+def check_can_hold(person: Person, role_name: str, *, bot_user: str | None) -> None:
+    """Only an active human in the workspace can be given a role; refuse anyone else."""
+    who = f"<@{person.id}>"
+    if person.id == bot_user:
+        raise NotAllowed(f"I can't be the {role_name} myself. Pick a person.")
+    if not person.found:
+        raise NotAllowed(f"I can't find {who} in this workspace, so they can't be {role_name}.")
+    if person.deleted:
+        raise NotAllowed(f"{who} is deactivated, so they can't be {role_name}. Pick someone else.")
+    if person.is_bot or person.id == SLACKBOT:
+        raise NotAllowed(f"{who} is a bot, so it can't be {role_name}. Pick a person.")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 
 ELLIPSIS = "…"
-# Mentions a user can only produce by really mentioning someone (Slack encodes them), plus links.
+# What user text may keep: real user and channel mentions (Slack encodes them when a person
+# picks someone from the list; they notify one person at most) and plain links.
 _KEEP = re.compile(
     r"<@[UW][A-Z0-9_]+(?:\|[^<>]*)?>"
     r"|<#C[A-Z0-9]+(?:\|[^<>]*)?>"
-    r"|<!subteam\^[A-Z0-9]+(?:\|[^<>]*)?>"
-    r"|<https?://[^<>|\s]+(?:\|[^<>]*)?>"
+    r"|<https?://[^<>|\s]+>"
 )
+# A link whose label hides where it goes: shown as the label followed by the real address.
+_DISGUISED_LINK = re.compile(r"<(https?://[^<>|\s]+)\|([^<>]*)>")
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^<>]*)?>")
 
 
@@ -26,12 +28,14 @@ def unescape(text: str) -> str:
 
 
 def safe_mrkdwn(text: str) -> str:
-    """Escape user text but keep real user, channel, user-group mentions and links.
+    """Escape user text but keep real user and channel mentions and plain links.
 
-    `<!channel>`, `<!here>` and `<!everyone>` are never kept: incident text must not page a
-    whole channel. Slack escapes `&`, `<`, `>` in slash-command text, so it is unescaped first.
+    Nothing in user text can page a group: `<!channel>`, `<!here>`, `<!everyone>` and
+    `<!subteam^…>` are shown as inert text, and a link whose label hides its address is
+    shown as the label with the real address after it. Slack escapes `&`, `<`, `>` in
+    slash-command text, so it is unescaped first.
     """
-    text = unescape(text)
+    text = _DISGUISED_LINK.sub(lambda m: f"{m.group(2)} <{m.group(1)}>", unescape(text))
     out: list[str] = []
     last = 0
     for match in _KEEP.finditer(text):

@@ -1,4 +1,8 @@
-"""Changing an incident: command, severity, status, roles, resolve and reopen."""
+"""Changing an incident: command, severity, status, roles, resolve and reopen.
+
+Each use case checks the rules, then commits the change with its timeline event (and
+any clock it moves) in one unit of work, and only then shows it in Slack.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,18 @@ from bot.domain.errors import BadCommand, Conflict, InvalidTransition, NotInInci
 from bot.domain.policy import require_command_authority, require_role_authority
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
-from bot.services import channels, checklists, timers
-from bot.services.display import post_line, refresh_display
+from bot.services import checklists, people, timers
+from bot.services.display import show_change
+from bot.services.unit import unit_of_work
 from bot.services.views import severity_name
 from storage import repo
-from storage.models import Incident
+from storage.models import Event, Incident
 
 SUMMARY_LIMIT = 3000
+RACE = (
+    "Someone changed this incident at the same moment, so nothing was changed. "
+    "Check the card and try again."
+)
 
 
 async def incident_for_channel(rt: Runtime, channel_id: str, subcommand: str) -> Incident:
@@ -26,44 +35,16 @@ async def incident_for_channel(rt: Runtime, channel_id: str, subcommand: str) ->
     return incident
 
 
-async def _change(
-    rt: Runtime,
-    incident: Incident,
-    *,
-    field: str,
-    value: str,
-    actor: str,
-    kind: str,
-    text: str,
-    extra: dict[str, object] | None = None,
-    then: repo.Then = None,
-    **data: object,
-) -> None:
-    """Conditional update + event (+ `then`) in one commit; Conflict if someone was first."""
-    expected = getattr(incident, field)
-    event = repo.new_event(
+def _event(
+    rt: Runtime, incident: Incident, *, actor: str, kind: str, text: str, **data: object
+) -> Event:
+    return repo.new_event(
         incident=incident.id, at=rt.clock(), actor=actor, kind=kind, text=text, **data
     )
-    async with rt.db.session() as session:
-        ok = await repo.change_if(
-            session=session,
-            incident=incident.id,
-            field=field,
-            expected=expected,
-            new=value,
-            event=event,
-            extra=extra,
-            then=then,
-        )
-    if not ok:
-        raise Conflict(
-            "Someone changed this incident at the same moment, so nothing was "
-            "changed. Check the card and try again."
-        )
 
 
 async def hand_over_command(rt: Runtime, incident: Incident, *, actor: str, new: str) -> None:
-    """Make `new` the commander; only the commander or an admin may."""
+    """Make `new` the commander; only the commander or an admin may, and only to a person."""
     old = incident.commander_id
     require_command_authority(
         "hand_over", actor=actor, commander=old, admins=rt.settings.incident_admins
@@ -71,29 +52,71 @@ async def hand_over_command(rt: Runtime, incident: Incident, *, actor: str, new:
     rules.check_open(rules.Status(incident.status), "hand over command")
     if new == old:
         raise InvalidTransition(f"<@{new}> is already the incident commander.")
-    try:
-        await _change(
-            rt,
-            incident,
+    await people.require_person(rt, new, "incident commander")
+    event = _event(
+        rt,
+        incident,
+        actor=actor,
+        kind="commander_changed",
+        text=f"<@{old}> → <@{new}>",
+        old=old,
+        new=new,
+    )
+    async with unit_of_work(rt.db) as session:
+        changed = await repo.change_if(
+            session=session,
+            incident=incident.id,
             field="commander_id",
-            value=new,
-            actor=actor,
-            kind="commander_changed",
-            text=f"<@{old}> → <@{new}>",
-            old=old,
+            expected=old,
             new=new,
+            event=event,
         )
-    except Conflict:
-        async with rt.db.session() as session:
+        current = None
+        if not changed:
             now = await repo.get_incident(session=session, incident=incident.id)
-        current = now.commander_id if now else "?"
+            current = now.commander_id if now else "?"
+    if not changed:
         raise Conflict(
             f"Command changed hands meanwhile: <@{current}> is now the commander. "
             "Nothing was changed."
-        ) from None
-    await _invite_quietly(rt, incident, new)
-    await refresh_display(rt, incident.id)
-    await post_line(rt, incident, lines.commander_changed_line(actor=actor, old=old, new=new))
+        )
+    await show_change(
+        rt,
+        incident,
+        lines.commander_changed_line(actor=actor, old=old, new=new),
+        f"<@{new}> is the incident commander",
+        invite=frozenset({new}),
+    )
+
+
+async def _change(
+    rt: Runtime,
+    incident: Incident,
+    event: Event,
+    *,
+    field: str,
+    value: str,
+    extra: dict[str, object] | None = None,
+    replan: Incident | None = None,
+    resolved: bool = False,
+) -> None:
+    """Conditional update + event (+ the clocks it moves) in one commit; Conflict if late."""
+    async with unit_of_work(rt.db) as session:
+        changed = await repo.change_if(
+            session=session,
+            incident=incident.id,
+            field=field,
+            expected=getattr(incident, field),
+            new=value,
+            event=event,
+            extra=extra,
+        )
+        if not changed:
+            raise Conflict(RACE)
+        if replan is not None:
+            await timers.plan_open_incident(session, rt.pack, replan, rt.clock())
+        if resolved:
+            await timers.stop_for_resolve(session, rt.pack, incident, event.at)
 
 
 async def change_severity(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
@@ -108,23 +131,28 @@ async def change_severity(rt: Runtime, incident: Incident, *, actor: str, text: 
     rules.check_open(rules.Status(incident.status), "change its severity")
     rules.check_severity_change(incident.severity, found.id)
     old_name = severity_name(rt.pack, incident.severity)
-    await _change(
+    event = _event(
         rt,
         incident,
-        field="severity",
-        value=found.id,
         actor=actor,
         kind="severity_changed",
         text=f"{old_name} → {found.name}",
         old=incident.severity,
         new=found.id,
-        then=lambda session: timers.plan_open_incident(
-            session, rt.pack, incident.model_copy(update={"severity": found.id}), rt.clock()
-        ),
     )
-    await refresh_display(rt, incident.id)
-    await post_line(
-        rt, incident, lines.severity_changed_line(actor=actor, old=old_name, new=found.name)
+    await _change(
+        rt,
+        incident,
+        event,
+        field="severity",
+        value=found.id,
+        replan=incident.model_copy(update={"severity": found.id}),
+    )
+    await show_change(
+        rt,
+        incident,
+        lines.severity_changed_line(actor=actor, old=old_name, new=found.name),
+        f"severity is {found.name}",
     )
 
 
@@ -136,20 +164,21 @@ async def change_status(rt: Runtime, incident: Incident, *, actor: str, text: st
         return
     old = rules.Status(incident.status)
     rules.check_status_change(old, new)
-    await _change(
+    event = _event(
         rt,
         incident,
-        field="status",
-        value=new.value,
         actor=actor,
         kind="status_changed",
         text=f"{old.label} → {new.label}",
         old=old.value,
         new=new.value,
     )
-    await refresh_display(rt, incident.id)
-    await post_line(
-        rt, incident, lines.status_changed_line(actor=actor, old=old.label, new=new.label)
+    await _change(rt, incident, event, field="status", value=new.value)
+    await show_change(
+        rt,
+        incident,
+        lines.status_changed_line(actor=actor, old=old.label, new=new.label),
+        f"status is {new.label}",
     )
 
 
@@ -161,21 +190,27 @@ async def resolve(rt: Runtime, incident: Incident, *, actor: str, summary: str) 
     rules.check_open(rules.Status(incident.status), "resolve it again")
     summary = clip(unescape(summary).strip(), SUMMARY_LIMIT)
     now = rt.clock()
-    await _change(
+    event = _event(
         rt,
         incident,
-        field="status",
-        value=rules.Status.RESOLVED.value,
         actor=actor,
         kind="resolved",
         text=summary or "Resolved",
-        extra={"resolved_at": now, "summary": summary or None},
         old=incident.status,
         summary=summary,
-        then=lambda session: timers.stop_for_resolve(session, rt.pack, incident, now),
     )
-    await refresh_display(rt, incident.id)
-    await post_line(rt, incident, lines.resolved_line(actor=actor, summary=summary or None))
+    await _change(
+        rt,
+        incident,
+        event,
+        field="status",
+        value=rules.Status.RESOLVED.value,
+        extra={"resolved_at": now, "summary": summary or None},
+        resolved=True,
+    )
+    await show_change(
+        rt, incident, lines.resolved_line(actor=actor, summary=summary or None), "resolved"
+    )
     await checklists.post_on_resolve(rt, incident)
 
 
@@ -185,27 +220,23 @@ async def reopen(rt: Runtime, incident: Incident, *, actor: str) -> None:
         "reopen", actor=actor, commander=incident.commander_id, admins=rt.settings.incident_admins
     )
     rules.check_reopen(rules.Status(incident.status))
+    event = _event(rt, incident, actor=actor, kind="reopened", text="Reopened")
     await _change(
         rt,
         incident,
+        event,
         field="status",
         value=rules.Status.INVESTIGATING.value,
-        actor=actor,
-        kind="reopened",
-        text="Reopened",
         extra={"resolved_at": None},
-        then=lambda session: timers.plan_open_incident(
-            session, rt.pack, incident.model_copy(update={"status": "investigating"}), rt.clock()
-        ),
+        replan=incident.model_copy(update={"status": "investigating"}),
     )
-    await refresh_display(rt, incident.id)
-    await post_line(rt, incident, lines.reopened_line(actor=actor))
+    await show_change(rt, incident, lines.reopened_line(actor=actor), "reopened as Investigating")
 
 
 async def assign_role(
     rt: Runtime, incident: Incident, *, actor: str, role_text: str, user: str
 ) -> None:
-    """Give a pack role to someone; single roles keep exactly one holder."""
+    """Give a pack role to a person; single roles keep exactly one holder."""
     role = rt.pack.role(role_text)
     if role is None:
         valid = ", ".join(f"`{r.id}`" for r in rt.pack.roles)
@@ -214,7 +245,7 @@ async def assign_role(
         await hand_over_command(rt, incident, actor=actor, new=user)
         return
     rules.check_open(rules.Status(incident.status), "assign roles")
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         holders = (await repo.role_holders(session=session, incident=incident.id)).get(role.id, [])
     holder = holders[0] if role.single and holders else None
     require_role_authority(
@@ -227,9 +258,10 @@ async def assign_role(
     )
     if user in holders:
         raise InvalidTransition(f"<@{user}> is already {role.name}.")
-    event = repo.new_event(
-        incident=incident.id,
-        at=rt.clock(),
+    await people.require_person(rt, user, role.name)
+    event = _event(
+        rt,
+        incident,
         actor=actor,
         kind="role_assigned",
         text=f"{role.name}: <@{user}>",
@@ -237,28 +269,28 @@ async def assign_role(
         user=user,
         previous=holder,
     )
-    async with rt.db.session() as session:
-        ok = await repo.assign_role(
+    async with unit_of_work(rt.db) as session:
+        assigned = await repo.assign_role(
             session=session,
             incident=incident.id,
             role=role.id,
             user=user,
             single=role.single,
             expected=holder,
-            now=rt.clock(),
+            now=event.at,
             event=event,
         )
-    if not ok:
-        raise Conflict(
-            f"{role.name} changed hands at the same moment, so nothing was changed. "
-            "Check the card and try again."
-        )
-    await _invite_quietly(rt, incident, user)
-    await refresh_display(rt, incident.id)
-    await post_line(
+        if not assigned:
+            raise Conflict(
+                f"{role.name} changed hands at the same moment, so nothing was changed. "
+                "Check the card and try again."
+            )
+    await show_change(
         rt,
         incident,
         lines.role_assigned_line(actor=actor, role=role.name, assignee=user, previous=holder),
+        f"<@{user}> is {role.name}",
+        invite=frozenset({user}),
     )
     if role.instructions and incident.channel_id:
         await rt.client.chat_postEphemeral(
@@ -266,8 +298,3 @@ async def assign_role(
             user=user,
             text=f"You are now *{role.name}* for {incident.id}.\n{role.instructions}",
         )
-
-
-async def _invite_quietly(rt: Runtime, incident: Incident, user: str) -> None:
-    if incident.channel_id:
-        await channels.invite_members(rt, incident.channel_id, {user})

@@ -1,8 +1,9 @@
-"""Slack channel helpers shared by the services: members, lookups by name, our own posts."""
+"""Slack channel helpers shared by the services: members, lookups by name, the announcements."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from slack_sdk.errors import SlackApiError
 
@@ -10,6 +11,7 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 50  # pages of 1000 channels: bounded even in very large workspaces
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 async def invite_members(rt: Runtime, channel_id: str, users: set[str]) -> None:
@@ -45,16 +47,41 @@ async def channel_named(rt: Runtime, name: str, *, created_by_bot: bool = False)
     return None
 
 
-async def own_message(rt: Runtime, channel_id: str, incident_id: str) -> str | None:
-    """The ts of a card or announcement of this incident the bot already posted, if any."""
-    bot_user = (await rt.bot_identity()).get("bot_user_id")
+async def announcement_channel(rt: Runtime) -> str:
+    """INCIDENTS_CHANNEL as an ID when it can be found (lookups need one), else as given."""
+    target = rt.settings.incidents_channel.lstrip("#")
+    if rt.announcement_channel_id:
+        return rt.announcement_channel_id
+    if CHANNEL_ID.match(target):
+        rt.announcement_channel_id = target
+        return target
     try:
-        history = await rt.client.conversations_history(channel=channel_id, limit=100)
+        found = await channel_named(rt, target)
     except SlackApiError as error:
-        log.warning("could not look for an earlier post of %s: %s", incident_id, error)
-        return None
-    for message in history.get("messages", []):
-        own = message.get("user") == bot_user or message.get("bot_id")
-        if own and str(message.get("text", "")).startswith(f"{incident_id} · "):
-            return str(message["ts"])
-    return None
+        log.warning("could not look up INCIDENTS_CHANNEL %r: %s", target, error)
+        return target
+    if found:
+        rt.announcement_channel_id = found
+    return found or target
+
+
+async def join_announcement_channel(rt: Runtime) -> None:
+    """Join INCIDENTS_CHANNEL, so the bot can read back its own announcements.
+
+    `chat:write.public` lets the bot post in a public channel it is not in, but not read
+    it; after a lost reply the bot must read it to avoid announcing twice.
+    """
+    channel = await announcement_channel(rt)
+    if not CHANNEL_ID.match(channel):
+        log.warning("INCIDENTS_CHANNEL %r not found; announcements will fail", channel)
+        return
+    try:
+        await rt.client.conversations_join(channel=channel)
+    except SlackApiError as error:
+        code = error.response.get("error", "")
+        log.warning(
+            "could not join INCIDENTS_CHANNEL %s (%s): invite the bot there so that it can "
+            "check its own announcements after a lost reply",
+            channel,
+            code,
+        )

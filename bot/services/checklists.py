@@ -8,8 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.blocks.checklist import PER_GROUP, checklist_blocks
+from bot.domain.errors import BadCommand
 from bot.domain.timers import TimerKind, timer_id
 from bot.runtime import Runtime
+from bot.services import posts
+from bot.services.unit import unit_of_work
 from playbooks.model import Checklist
 from storage import checklists, repo, timers
 from storage.models import ChecklistRun, ChecklistTick, Incident
@@ -25,7 +28,7 @@ def next_checklist_run(checklist: Checklist, now: datetime, tz: str) -> datetime
 async def plan_checklists(rt: Runtime) -> None:
     """Arm each scheduled checklist's timer unless it is armed already (e.g. by a replica)."""
     now = rt.clock()
-    async with rt.db.session() as session:
+    async with rt.db.transaction() as session:
         for checklist in rt.pack.checklists:
             due = next_checklist_run(checklist, now, rt.settings.tz)
             if due is None:
@@ -37,7 +40,6 @@ async def plan_checklists(rt: Runtime) -> None:
                 key=checklist.id,
                 due=due,
             )
-        await session.commit()
 
 
 async def post_checklist(
@@ -50,19 +52,20 @@ async def post_checklist(
         incident_id=incident.id if incident else None,
         posted_at=rt.clock(),
     )
-    async with rt.db.session() as session:
-        await checklists.add_run(session=session, run=run)
-    response = await rt.client.chat_postMessage(
+    async with rt.db.transaction() as session:
+        checklists.add_run(session=session, run=run)
+    posted_in, ts = await posts.post_once(
+        rt.client,
         channel=channel,
+        incident_id=incident.id if incident else "",
+        kind=f"checklist:{run.id}",
         text=checklist.title,
         blocks=checklist_blocks(
             run_id=run.id, title=checklist.title, items=checklist.items, ticks={}
         ),
     )
-    async with rt.db.session() as session:
-        await checklists.save_run_ts(
-            session=session, run=run.id, channel=response["channel"], ts=response["ts"]
-        )
+    async with rt.db.transaction() as session:
+        await checklists.save_run_ts(session=session, run=run.id, channel=posted_in, ts=ts)
     return run.id
 
 
@@ -76,13 +79,23 @@ async def post_on_resolve(rt: Runtime, incident: Incident) -> None:
 
 
 async def tick(
-    rt: Runtime, *, run_id: str, group: int, selected: Collection[int], actor: str
+    rt: Runtime,
+    *,
+    run_id: str,
+    group: int,
+    selected: Collection[int],
+    actor: str,
+    channel_id: str,
 ) -> None:
-    """Record what this click ticked or unticked in one group, then re-render the run."""
-    async with rt.db.session() as session:
+    """Record what this click ticked or unticked in one group, then re-render the run.
+
+    The click must come from the message that shows the run: checkboxes naming another
+    channel's run change nothing.
+    """
+    async with unit_of_work(rt.db) as session:
         run = await checklists.get_run(session=session, run=run_id)
-        if run is None:
-            return
+        if run is None or run.channel_id != channel_id:
+            raise BadCommand("Those checkboxes belong to another checklist; nothing was ticked.")
         checklist = rt.pack.checklist(run.checklist_id)
         if checklist is None:
             return
@@ -109,7 +122,7 @@ async def tick(
                         item=item,
                     )
                 )
-        await checklists.add_ticks(session=session, ticks=rows, events=events)
+        checklists.add_ticks(session=session, ticks=rows, events=events)
         state = await checklists.ticked(session=session, run=run_id)
     if run.channel_id and run.ts:
         await rt.client.chat_update(

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
-from bot.blocks.messages import customer_update_blocks
+from bot.blocks.messages import customer_update_blocks, update_text
 from bot.domain.errors import Conflict
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
 from bot.runtime import Runtime
-from bot.services import timers
+from bot.services import posts, timers
+from bot.services.unit import unit_of_work
 from bot.services.views import load_view
 from playbooks.wording import find_avoided_phrases
 from storage import repo, steps
-from storage.models import Draft, Incident
+from storage.models import Draft, Event, Incident
 
 TEXT_LIMIT = 2800
 
@@ -25,7 +27,7 @@ async def submit_customer_update(
     text = clip(unescape(text).strip(), TEXT_LIMIT)
     found = find_avoided_phrases(text, rt.pack.comms.avoid)
     if not found:
-        await _record_and_post(rt, incident, actor=actor, text=text, overridden=[])
+        await _record_and_post(rt, incident, actor=actor, text=text)
         return None
     draft = Draft(
         id=secrets.token_hex(8),
@@ -35,52 +37,83 @@ async def submit_customer_update(
         found="\n".join(found),
         created_at=rt.clock(),
     )
-    async with rt.db.session() as session:
-        await steps.add_draft(session=session, draft=draft)
+    async with unit_of_work(rt.db) as session:
+        steps.add_draft(session=session, draft=draft)
     return draft
 
 
 async def settle_draft(
     rt: Runtime, incident: Incident, *, actor: str, draft_id: str, post: bool
 ) -> Draft:
-    """Post the held update anyway, or cancel it; a second click changes nothing."""
-    async with rt.db.session() as session:
+    """Post the held update anyway, or cancel it; a second click changes nothing.
+
+    Only a draft of this channel's incident can be settled here: a button carrying another
+    incident's draft ID is refused.
+    """
+    async with rt.db.reader() as session:
+        held = await steps.get_draft(session=session, draft_id=draft_id)
+    if held is None or held.incident_id != incident.id:
+        raise Conflict(
+            f"That customer update is not one of {incident.id}'s drafts; nothing was posted."
+        )
+    now = rt.clock()
+    async with unit_of_work(rt.db) as session:
         draft = await steps.settle_draft(
-            session=session, draft_id=draft_id, state="posted" if post else "cancelled", event=None
+            session=session,
+            draft_id=draft_id,
+            incident=incident.id,
+            state="posted" if post else "cancelled",
         )
-    if draft is None:
-        raise Conflict("That customer update was already posted or cancelled.")
-    if post:
-        await _record_and_post(
-            rt, incident, actor=actor, text=draft.text, overridden=draft.found.splitlines()
-        )
+        if draft is None:
+            raise Conflict("That customer update was already posted or cancelled.")
+        event = None
+        if post:
+            event = _customer_update(
+                incident, actor=actor, text=draft.text, now=now, overridden=draft.found
+            )
+            repo.add_event(session=session, event=event)
+            await timers.reset_update_timer(
+                session, rt.pack, incident, TimerKind.CUSTOMER_UPDATE, now
+            )
+    if event is not None:
+        await _post(rt, incident, actor=actor, text=draft.text, event_id=event.id)
     return draft
 
 
-async def _record_and_post(
-    rt: Runtime, incident: Incident, *, actor: str, text: str, overridden: list[str]
-) -> None:
+def _customer_update(
+    incident: Incident, *, actor: str, text: str, now: datetime, overridden: str
+) -> Event:
+    """The timeline event of a posted customer update (`overridden`: the avoided words)."""
+    return repo.new_event(
+        incident=incident.id,
+        at=now,
+        actor=actor,
+        kind="customer_update_posted",
+        text=text,
+        audience="customer",
+        overridden=overridden.splitlines(),
+    )
+
+
+async def _record_and_post(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
     now = rt.clock()
-    async with rt.db.session() as session:
-        await repo.add_event(
-            session=session,
-            then=lambda s: timers.reset_update_timer(
-                s, rt.pack, incident, TimerKind.CUSTOMER_UPDATE, now
-            ),
-            event=repo.new_event(
-                incident=incident.id,
-                at=now,
-                actor=actor,
-                kind="customer_update_posted",
-                text=text,
-                audience="customer",
-                overridden=overridden,
-            ),
-        )
+    event = _customer_update(incident, actor=actor, text=text, now=now, overridden="")
+    async with unit_of_work(rt.db) as session:
+        repo.add_event(session=session, event=event)
+        await timers.reset_update_timer(session, rt.pack, incident, TimerKind.CUSTOMER_UPDATE, now)
+    await _post(rt, incident, actor=actor, text=text, event_id=event.id)
+
+
+async def _post(
+    rt: Runtime, incident: Incident, *, actor: str, text: str, event_id: int | None
+) -> None:
     _, view = await load_view(rt, incident.id)
     if incident.channel_id:
-        await rt.client.chat_postMessage(
+        await posts.post_once(
+            rt.client,
             channel=incident.channel_id,
-            text=clip(f"Customer update: {text}", 300),
+            incident_id=incident.id,
+            kind=f"customer-update:{event_id}",
+            text=update_text("Customer update", text),
             blocks=customer_update_blocks(author=actor, text=text, view=view),
         )

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.card import (
     announcement_blocks,
@@ -17,11 +15,13 @@ from bot.blocks.card import (
     incident_card_text,
     topic_text,
 )
-from bot.domain.errors import BadCommand
-from bot.domain.naming import channel_name, with_suffix
+from bot.blocks.view import IncidentView
+from bot.domain.errors import BadCommand, DomainError
+from bot.domain.naming import channel_name, incident_id, with_suffix
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
-from bot.services import channels, timers
+from bot.services import channels, playbooks, posts, timers
+from bot.services.unit import unit_of_work
 from bot.services.views import incident_view
 from storage import repo
 from storage.models import Incident, IncidentBase
@@ -30,8 +30,15 @@ log = logging.getLogger(__name__)
 TITLE_LIMIT = 500
 DESCRIPTION_LIMIT = 3000
 NAME_ATTEMPTS = 20
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-SETUP_STEPS = frozenset({"invited", "topic", "card", "announced", "pinned"})
+SETUP_STEPS = frozenset({"invited", "topic", "card", "announced", "pinned", "playbook"})
+ANNOUNCE_REFUSED = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+
+
+def playbook_plan(playbook_id: str | None, *, suggest: bool) -> str:
+    """What setup does about a playbook: attach one, offer the best match, or nothing."""
+    if playbook_id:
+        return f"attach:{playbook_id}"
+    return "suggest" if suggest else ""
 
 
 async def declare_incident(
@@ -42,8 +49,9 @@ async def declare_incident(
     declarer: str,
     commander: str | None = None,
     description: str = "",
+    plan: str = "",
 ) -> Incident:
-    """Record a new incident (committed) and return it; Slack setup is a separate step."""
+    """Record a new incident with its clocks (one commit); Slack setup is a separate step."""
     found = rt.pack.severity(severity)
     if found is None:
         valid = ", ".join(s.id for s in rt.pack.severities)
@@ -60,43 +68,40 @@ async def declare_incident(
         pack_id=rt.pack.id,
     )
     now = rt.clock()
-
-    async def plan(session: AsyncSession, incident: Incident) -> None:
-        await timers.plan_open_incident(session, rt.pack, incident, now, fresh=True)
-
-    async with rt.db.session() as session:
-        return await repo.create_incident(
-            session=session, fields=fields, day=now.date(), now=now, then=plan
+    async with unit_of_work(rt.db) as session:
+        incident = await repo.create_incident(
+            session=session,
+            fields=fields,
+            day=now.date(),
+            now=now,
+            id_for=incident_id,
+            playbook_plan=plan,
         )
+        await timers.plan_open_incident(session, rt.pack, incident, now, fresh=True)
+    return incident
 
 
 async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
-    """Create and fill the incident channel. Safe to run again: it resumes where it stopped."""
+    """Create and fill the incident channel. Safe to run again: it resumes where it stopped.
+
+    The channel ID is saved the moment Slack answers, so commands work in the channel at
+    once. Work that a crashed earlier pass may have done (card, announcement) is looked
+    for before it is done again.
+    """
     async with rt.setup_locks[incident_id]:
-        async with rt.db.reader() as session:
-            incident = await repo.get_incident(session=session, incident=incident_id)
-            holders = await repo.role_holders(session=session, incident=incident_id)
-        if incident is None:
-            raise LookupError(incident_id)
+        incident, holders = await _load(rt, incident_id)
         if incident.setup_state == "ready":
             return incident
-        updates: dict[str, Any] = {}
         resuming = bool(incident.channel_id)
         if not incident.channel_id:
-            # Saved with the other results below: if the bot dies before that, the retry
-            # finds the channel by name (name_taken) and adopts it, so no second channel.
             channel_id, name, adopted = await _create_channel(rt, incident)
-            incident.channel_id, incident.channel_name = channel_id, name
-            updates.update(channel_id=channel_id, channel_name=name)
+            await _save(
+                rt, incident, channel_id=channel_id, channel_name=name, setup_state="channel"
+            )
             resuming = adopted
-        if resuming and not incident.card_ts:
-            # A card posted just before a crash is found again rather than posted twice.
-            found = await channels.own_message(rt, incident.channel_id, incident.id)
-            if found:
-                incident.card_ts = found
-                updates["card_ts"] = found
         done = set(filter(None, incident.setup_done.split(",")))
         view = incident_view(incident, holders, rt.pack)
+        since = incident.declared_at.timestamp() - 60
         steps: dict[str, Any] = {}
         if "invited" not in done:
             steps["invited"] = channels.invite_members(
@@ -107,46 +112,44 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
                 channel=incident.channel_id, topic=topic_text(view)
             )
         if not incident.card_ts:
-            steps["card"] = rt.client.chat_postMessage(
-                channel=incident.channel_id,
+            steps["card"] = posts.post_once(
+                rt.client,
+                channel=incident.channel_id or "",
+                incident_id=incident.id,
+                kind="card",
                 text=incident_card_text(view),
                 blocks=incident_card_blocks(view),
+                look_first=resuming,
+                since=since,
             )
         if "announced" not in done:
-            steps["announced"] = _announce(rt, view, resuming=resuming)
-        results = dict(
-            zip(steps, await asyncio.gather(*steps.values(), return_exceptions=True), strict=True)
-        )
-        for step, result in results.items():
+            steps["announced"] = _announce(rt, view, look_first=resuming, since=since)
+        results = await asyncio.gather(*steps.values(), return_exceptions=True)
+        updates: dict[str, Any] = {}
+        for step, result in zip(steps, results, strict=True):
             if isinstance(result, BaseException):
                 log.warning("setup of %s: %s failed: %r", incident_id, step, result)
                 continue
             done.add(step)
             if step == "card":
-                updates["card_ts"] = result["ts"]
+                updates["card_ts"] = result[1]
             elif step == "announced" and result is not None:
                 updates["announcement_channel"], updates["announcement_ts"] = result
-        card_ts = updates.get("card_ts") or incident.card_ts
-        if card_ts:
+        if incident.card_ts or updates.get("card_ts"):
             done.add("card")
-        if card_ts and "pinned" not in done:
-            try:
-                await rt.client.pins_add(channel=incident.channel_id, timestamp=card_ts)
-                done.add("pinned")
-            except SlackApiError as error:
-                if error.response.get("error") == "already_pinned":
-                    done.add("pinned")
-                else:  # keep what did work; the next pass pins it
-                    log.warning("setup of %s: pin failed: %s", incident_id, error)
-            except Exception as error:  # noqa: BLE001 - Slack unreachable: same as above
-                log.warning("setup of %s: pin failed: %r", incident_id, error)
+        if updates:
+            await _save(rt, incident, **updates)  # before the pin, which may be rate-limited
+        if incident.card_ts and "pinned" not in done and await _pin(rt, incident):
+            done.add("pinned")
+        if "playbook" not in done and {"card", "pinned"} <= done:
+            if await _carry_out_playbook_plan(rt, incident):
+                done.add("playbook")
         complete = SETUP_STEPS <= done
         await _save(
             rt,
             incident,
             setup_done=",".join(sorted(done)),
             setup_state="ready" if complete else "channel",
-            **updates,
         )
         if complete:
             log.info("incident %s is ready in #%s", incident_id, incident.channel_name)
@@ -155,7 +158,7 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
 
 async def finish_pending_setups(rt: Runtime) -> int:
     """Resume every incident whose setup did not finish; returns how many are now ready."""
-    async with rt.db.session() as session:
+    async with rt.db.reader() as session:
         pending = await repo.list_unfinished_setup(session=session)
     ready = 0
     for incident in pending:
@@ -167,18 +170,63 @@ async def finish_pending_setups(rt: Runtime) -> int:
     return ready
 
 
+async def _load(rt: Runtime, incident_id: str) -> tuple[Incident, dict[str, list[str]]]:
+    async with rt.db.reader() as session:
+        incident = await repo.get_incident(session=session, incident=incident_id)
+        holders = await repo.role_holders(session=session, incident=incident_id)
+    if incident is None:
+        raise LookupError(incident_id)
+    return incident, holders
+
+
 async def _save(rt: Runtime, incident: Incident, **values: Any) -> None:
-    async with rt.db.session() as session:
+    async with rt.db.transaction() as session:
         await repo.save_setup(session=session, incident=incident, **values)
+
+
+async def _pin(rt: Runtime, incident: Incident) -> bool:
+    try:
+        await rt.client.pins_add(channel=incident.channel_id, timestamp=incident.card_ts)
+    except SlackApiError as error:
+        if error.response.get("error") == "already_pinned":
+            return True
+        log.warning("setup of %s: pin failed: %s", incident.id, error)  # the next pass pins it
+        return False
+    except Exception as error:  # noqa: BLE001 - Slack unreachable: same as above
+        log.warning("setup of %s: pin failed: %r", incident.id, error)
+        return False
+    return True
+
+
+async def _carry_out_playbook_plan(rt: Runtime, incident: Incident) -> bool:
+    """Attach the playbook chosen at declaration, or offer the best match; True when done."""
+    plan = incident.playbook_plan
+    try:
+        if plan.startswith("attach:"):
+            await playbooks.attach_playbook(
+                rt,
+                incident,
+                actor=incident.declared_by,
+                playbook_id=plan.removeprefix("attach:"),
+                resuming=True,
+            )
+        elif plan == "suggest":
+            await playbooks.suggest_playbook(rt, incident)
+    except DomainError as error:  # e.g. attached already by a click, or gone from the pack
+        log.info("setup of %s: playbook plan %r: %s", incident.id, plan, error)
+    except Exception as error:  # noqa: BLE001 - Slack trouble: the next pass tries again
+        log.warning("setup of %s: playbook failed: %r", incident.id, error)
+        return False
+    return True
 
 
 async def _create_channel(rt: Runtime, incident: Incident) -> tuple[str, str, bool]:
     """conversations.create with the incident's name, adding suffixes on `name_taken`.
 
     A taken name may be our own channel: the bot died after Slack created it but before its
-    ID was saved. The bot then adopts it rather than making a second channel. (Names carry
-    the incident's day and number, so a channel the bot created with this name is this
-    incident's.)
+    ID was saved, or Slack's reply was lost. The bot then adopts it rather than making a
+    second channel. (Names carry the incident's day and number, so a channel the bot created
+    with this name is this incident's.)
     """
     day = incident.declared_at.date()
     base = channel_name(day, incident.seq, incident.title)
@@ -207,44 +255,36 @@ def _plain_name(incident: Incident) -> str:
     return channel_name(incident.declared_at.date(), incident.seq, "")
 
 
-async def _announce(rt: Runtime, view: Any, *, resuming: bool) -> tuple[str, str] | None:
-    """Post the announcement; a missing announcement channel is reported, not fatal.
-
-    When resuming after a crash, an announcement already posted is found and kept.
-    """
-    target = rt.settings.incidents_channel.lstrip("#")
-    if resuming:
-        channel = await _announcement_channel_id(rt, target)
-        found = await channels.own_message(rt, channel, view.id) if channel else None
-        if channel and found:
-            return channel, found
+async def _announce(
+    rt: Runtime, view: IncidentView, *, look_first: bool, since: float
+) -> tuple[str, str] | None:
+    """Post the announcement once; a channel the bot cannot post in is reported, not fatal."""
+    target = await channels.announcement_channel(rt)
     try:
-        response = await rt.client.chat_postMessage(
+        return await posts.post_once(
+            rt.client,
             channel=target,
+            incident_id=view.id,
+            kind="announcement",
             text=incident_card_text(view),
             blocks=announcement_blocks(view),
             unfurl_links=False,
+            look_first=look_first,
+            since=since,
         )
-        rt.announcement_channel_id = response["channel"]
-        return response["channel"], response["ts"]
     except SlackApiError as error:
         code = error.response.get("error", "")
-        if code not in {"channel_not_found", "not_in_channel", "is_archived"}:
+        if code not in ANNOUNCE_REFUSED:
             raise
         log.error("cannot announce in %r: %s (check INCIDENTS_CHANNEL)", target, code)
-        await rt.client.chat_postMessage(
-            channel=view.channel_id,
+        await posts.post_once(
+            rt.client,
+            channel=view.channel_id or "",
+            incident_id=view.id,
+            kind="announce-failed",
             text=f":warning: Could not announce this incident in `{target}` ({code}). "
             "Check the INCIDENTS_CHANNEL setting and that the bot can post there.",
+            look_first=look_first,
+            since=since,
         )
         return None
-
-
-async def _announcement_channel_id(rt: Runtime, target: str) -> str | None:
-    """INCIDENTS_CHANNEL as a channel ID: given as one, seen in a post, or looked up by name."""
-    if not rt.announcement_channel_id:
-        if CHANNEL_ID.match(target):
-            rt.announcement_channel_id = target
-        else:
-            rt.announcement_channel_id = await channels.channel_named(rt, target)
-    return rt.announcement_channel_id

@@ -26,7 +26,7 @@ async def incident_log_markdown(
     *, db: Database, pack: Pack, incident_id: str, now: Callable[[], datetime]
 ) -> str:
     """The Markdown incident log of one incident, in its pack's template."""
-    async with db.session() as session:
+    async with db.reader() as session:
         incident = await repo.get_incident(session=session, incident=incident_id.strip().upper())
         if incident is None:
             raise UnknownIncident(

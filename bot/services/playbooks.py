@@ -11,9 +11,10 @@ from bot.blocks.steps import PhaseView, StepLine, phase_blocks, phase_text
 from bot.domain import incident as rules
 from bot.domain.errors import BadCommand, Conflict, InvalidTransition
 from bot.domain.policy import require_step_authority
-from bot.domain.text import clip
+from bot.domain.text import clip, plain
 from bot.runtime import Runtime
-from bot.services import timers
+from bot.services import posts, timers
+from bot.services.unit import unit_of_work
 from playbooks.model import Playbook, Step
 from storage import repo, steps
 from storage.models import Incident, PhasePost, StepState
@@ -37,8 +38,14 @@ def find_playbook(rt: Runtime, playbook_id: str) -> Playbook:
     return found
 
 
-async def attach_playbook(rt: Runtime, incident: Incident, *, actor: str, playbook_id: str) -> None:
-    """Record the playbook's steps as open, then post one message per phase."""
+async def attach_playbook(
+    rt: Runtime, incident: Incident, *, actor: str, playbook_id: str, resuming: bool = False
+) -> None:
+    """Record the playbook's steps as open, then post one message per phase.
+
+    Attaching a playbook that is already running posts any phase message still missing
+    (a crash may have stopped the posting) and then says it is running.
+    """
     playbook = find_playbook(rt, playbook_id)
     rules.check_open(rules.Status(incident.status), "attach a playbook")
     phases = [
@@ -53,58 +60,66 @@ async def attach_playbook(rt: Runtime, incident: Incident, *, actor: str, playbo
         text=playbook.title,
         playbook=playbook.id,
     )
-    async with rt.db.session() as session:
+    async with unit_of_work(rt.db) as session:
         attached = await steps.attach_steps(
             session=session,
             incident=incident.id,
             playbook=playbook.id,
             phases=phases,
             event=event,
-            then=lambda s: timers.arm_phase_deadlines(
-                s, incident, playbook.id, [due for _, due in phases]
-            ),
         )
-        if attached and not incident.playbook_id:
-            await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)
+        if attached:
+            await timers.arm_phase_deadlines(
+                session, incident, playbook.id, [due for _, due in phases]
+            )
+            if not incident.playbook_id:
+                await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)
+    await post_phases(rt, incident, look_first=resuming or not attached)
     if not attached:
         raise InvalidTransition(f"The {playbook.title} playbook is already running here.")
-    await post_phases(rt, incident)
 
 
-async def start_or_suggest(
-    rt: Runtime, incident: Incident, *, actor: str, playbook: Playbook | None
-) -> None:
-    """Run the chosen playbook, or suggest the one whose keywords match the title."""
-    if playbook is not None:
-        await attach_playbook(rt, incident, actor=actor, playbook_id=playbook.id)
-        return
+async def suggest_playbook(rt: Runtime, incident: Incident) -> None:
+    """Offer the playbook whose keywords match the title, with a button to run it."""
     suggested = rt.pack.suggest_playbook(incident.title)
     if suggested is not None and incident.channel_id:
-        await rt.client.chat_postMessage(
+        await posts.post_once(
+            rt.client,
             channel=incident.channel_id,
-            text=f"Suggested playbook: {suggested.title}",
+            incident_id=incident.id,
+            kind="playbook-suggestion",
+            text=f"Suggested playbook: {plain(suggested.title)}",
             blocks=playbook_suggestion_blocks(suggested.id, suggested.title),
+            look_first=True,
+            since=incident.declared_at.timestamp() - 60,
         )
 
 
-async def post_phases(rt: Runtime, incident: Incident) -> None:
+async def post_phases(rt: Runtime, incident: Incident, *, look_first: bool = False) -> None:
     """Post every phase message not posted yet (resumable), in order."""
     async with rt.db.reader() as session:
-        posts = await steps.phase_posts(session=session, incident=incident.id)
-    for post in posts:
+        phase_posts = await steps.phase_posts(session=session, incident=incident.id)
+    for post in phase_posts:
         if post.ts or not incident.channel_id:
             continue
         view = await phase_view(rt, incident, post)
-        response = await rt.client.chat_postMessage(
-            channel=incident.channel_id, text=phase_text(view), blocks=phase_blocks(view)
+        _, ts = await posts.post_once(
+            rt.client,
+            channel=incident.channel_id,
+            incident_id=incident.id,
+            kind=f"phase:{post.playbook_id}:{post.phase}",
+            text=phase_text(view),
+            blocks=phase_blocks(view),
+            look_first=look_first,
+            since=incident.declared_at.timestamp() - 60,
         )
-        async with rt.db.session() as session:
+        async with rt.db.transaction() as session:
             await steps.save_phase_ts(
                 session=session,
                 incident=incident.id,
                 playbook=post.playbook_id,
                 phase=post.phase,
-                ts=response["ts"],
+                ts=ts,
             )
 
 
@@ -200,7 +215,7 @@ async def move_step(
         step=step,
         flags=list(found.flags),
     )
-    async with rt.db.session() as session:
+    async with unit_of_work(rt.db) as session:
         moved = await steps.move_step(
             session=session,
             incident=incident.id,
@@ -244,7 +259,7 @@ async def assign_step(
         step=step,
         assignee=assignee,
     )
-    async with rt.db.session() as session:
+    async with unit_of_work(rt.db) as session:
         await steps.assign_step(
             session=session,
             incident=incident.id,
@@ -267,14 +282,26 @@ def _step(playbook: Playbook, phase: int, step: int) -> Step:
 async def _authorized_step(
     rt: Runtime, incident: Incident, playbook_id: str, phase: int, step: int, actor: str
 ) -> tuple[Playbook, Step]:
-    """The playbook and step a click names, once the actor may change that step."""
+    """The playbook and step a click names, once the actor may change that step.
+
+    The step must belong to a playbook running in this incident: a click whose block names
+    another incident's playbook changes nothing.
+    """
     playbook = find_playbook(rt, playbook_id)
     found = _step(playbook, phase, step)
+    async with rt.db.reader() as session:
+        states = await steps.step_states(
+            session=session, incident=incident.id, playbook=playbook.id
+        )
+        holders_by_role = await repo.role_holders(session=session, incident=incident.id)
+    if (phase, step) not in states:
+        raise BadCommand(
+            f"That step is not part of a playbook running in {incident.id}; nothing was changed."
+        )
     role = rt.pack.role(found.role or "")
     if role is None or role.id == "commander":
         return playbook, found
-    async with rt.db.session() as session:
-        holders = (await repo.role_holders(session=session, incident=incident.id)).get(role.id)
+    holders = holders_by_role.get(role.id)
     require_step_authority(
         role.name,
         single=role.single,

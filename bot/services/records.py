@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.blocks.lines import note_line
-from bot.blocks.messages import update_blocks
+from bot.blocks.messages import update_blocks, update_text
 from bot.blocks.view import IncidentView
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
 from bot.runtime import Runtime
-from bot.services import timers
+from bot.services import posts, timers
 from bot.services.display import post_line
+from bot.services.unit import unit_of_work
 from bot.services.views import incident_view, load_view
 from storage import repo
 from storage.models import Incident
@@ -20,29 +21,28 @@ TEXT_LIMIT = 2800
 
 
 async def post_update(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
-    """Record a status update, then post it formatted in the channel."""
+    """Record a status update (restarting its reminder), then post it formatted."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
     now = rt.clock()
-    async with rt.db.session() as session:
-        await repo.add_event(
-            session=session,
-            event=repo.new_event(
-                incident=incident.id,
-                at=now,
-                actor=actor,
-                kind="update_posted",
-                text=text,
-                audience="internal",
-            ),
-            then=lambda s: timers.reset_update_timer(
-                s, rt.pack, incident, TimerKind.INTERNAL_UPDATE, now
-            ),
-        )
+    event = repo.new_event(
+        incident=incident.id,
+        at=now,
+        actor=actor,
+        kind="update_posted",
+        text=text,
+        audience="internal",
+    )
+    async with unit_of_work(rt.db) as session:
+        repo.add_event(session=session, event=event)
+        await timers.reset_update_timer(session, rt.pack, incident, TimerKind.INTERNAL_UPDATE, now)
     _, view = await load_view(rt, incident.id)
     if incident.channel_id:
-        await rt.client.chat_postMessage(
+        await posts.post_once(
+            rt.client,
             channel=incident.channel_id,
-            text=clip(f"Status update: {text}", 300),
+            incident_id=incident.id,
+            kind=f"update:{event.id}",
+            text=update_text("Status update", text),
             blocks=update_blocks(author=actor, text=text, view=view),
         )
 
@@ -50,8 +50,8 @@ async def post_update(rt: Runtime, incident: Incident, *, actor: str, text: str)
 async def add_note(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
     """Record a note, then show it in the channel."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
-    async with rt.db.session() as session:
-        await repo.add_event(
+    async with unit_of_work(rt.db) as session:
+        repo.add_event(
             session=session,
             event=repo.new_event(
                 incident=incident.id, at=rt.clock(), actor=actor, kind="note_added", text=text

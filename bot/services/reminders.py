@@ -17,7 +17,7 @@ from bot.domain.timers import (
     next_repeat,
 )
 from bot.runtime import Runtime
-from bot.services import checklists
+from bot.services import checklists, posts
 from bot.services.timers import cadence_of
 from storage import repo, steps, timers
 from storage.models import Incident
@@ -49,7 +49,7 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
     """
     now = rt.clock()
     lease_until = now + LEASE
-    async with rt.db.session() as session:
+    async with rt.db.transaction() as session:
         won = [
             timer
             for timer in due
@@ -60,7 +60,6 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
         incidents = await repo.get_incidents(
             session=session, ids=[t.incident_id for t in won if t.incident_id]
         )
-        await session.commit()
     if not won:
         return 0
     decided = []
@@ -69,7 +68,7 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
         firing = await _decide(rt, timer, incident, now)
         decided.append((timer, incident, firing))
     recorded = []
-    async with rt.db.session() as session:
+    async with rt.db.transaction() as session:
         for timer, incident, firing in decided:
             if await timers.claim(
                 session=session,
@@ -80,7 +79,6 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
                 event=_event(timer, incident, firing, now),
             ):
                 recorded.append((timer, incident, firing))
-        await session.commit()
     await asyncio.gather(*(_post(rt, *item) for item in recorded if item[2].kind))
     return len(recorded)
 
@@ -109,7 +107,13 @@ async def _post(rt: Runtime, timer: DueTimer, incident: Incident | None, firing:
                 channel = checklist.channel or rt.settings.incidents_channel
                 await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
         elif incident is not None and incident.channel_id:
-            await rt.client.chat_postMessage(channel=incident.channel_id, text=firing.text)
+            await posts.post_once(
+                rt.client,
+                channel=incident.channel_id,
+                incident_id=incident.id,
+                kind=f"timer:{timer.id}:{timer.due_at.isoformat()}",
+                text=firing.text,
+            )
     except Exception as error:  # noqa: BLE001 - one failed post must not stop the others
         log.warning("could not post %s: %r", timer.id, error)
 

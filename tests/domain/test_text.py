@@ -16,13 +16,24 @@ def test_slack_escaped_special_mentions_are_neutralised_too():
     assert "<!channel>" not in safe_mrkdwn("&lt;!channel&gt;")
 
 
-def test_real_user_and_group_mentions_and_links_are_kept():
-    text = "ask <@U123|alice> and <!subteam^S42|@oncall> see <https://x.io/a|runbook> & more"
-    out = safe_mrkdwn(text)
+def test_real_user_mentions_and_plain_links_are_kept():
+    out = safe_mrkdwn("ask <@U123|alice> in <#C42|ops>, see <https://x.io/a> & more")
     assert "<@U123|alice>" in out
-    assert "<!subteam^S42|@oncall>" in out
-    assert "<https://x.io/a|runbook>" in out
+    assert "<#C42|ops>" in out
+    assert "<https://x.io/a>" in out
     assert "&amp; more" in out
+
+
+def test_group_mentions_from_user_text_never_ping():
+    out = safe_mrkdwn("page <!subteam^S42|@oncall> now")
+    assert "<!subteam" not in out
+    assert "&lt;!subteam^S42|@oncall&gt;" in out
+
+
+def test_a_disguised_link_shows_where_it_goes():
+    out = safe_mrkdwn("<https://evil.example|click here> or <https://ok.example/a|docs>")
+    assert out == "click here <https://evil.example> or docs <https://ok.example/a>"
+    assert "|" not in out
 
 
 def test_fake_mentions_typed_as_text_are_escaped():

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import bot.server
 from bot.blocks.ids import ActionId, BlockId, CallbackId, step_block_id
 from bot.services.declare import declare_incident, set_up_incident
+from bot.services.posts import post_metadata
 from storage import repo
 from tests.fakeslack import event_callback, slash_command_form
 from tests.harness import running_bot
@@ -160,17 +161,25 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
         name = f"inc-{record.id[4:14].replace('-', '')}-001-crashed-mid-create"
         channel = fake.add_channel(name)
         channel.creator = fake.bot_user_id
-        # …and it had even posted the card.
-        card = fake.post_message(channel, fake.bot_user_id, f"{record.id} · SEV-1 · card", [])
+        # …and it had even posted the card and the announcement (found by their metadata).
+        card = fake.post_message(
+            channel, fake.bot_user_id, "card", [], metadata=post_metadata(record.id, "card")
+        )
         incidents = fake.channel_by_name("incidents")
-        fake.post_message(incidents, fake.bot_user_id, f"{record.id} · SEV-1 · announced", [])
+        fake.post_message(
+            incidents,
+            fake.bot_user_id,
+            "announced",
+            [],
+            metadata=post_metadata(record.id, "announcement"),
+        )
         ready = await set_up_incident(running.rt, record.id)
         assert ready.channel_id == channel.id
         assert not [c for c in fake.channels.values() if c.name.startswith(name + "-")]
         assert channel.pins == [card.ts]
-        cards = [m for m in fake.messages(channel.id) if m.text.startswith(record.id)]
+        cards = [m for m in fake.messages(channel.id) if m.metadata == card.metadata]
         assert len(cards) == 1
-        announced = [m for m in fake.messages(incidents.id) if m.text.startswith(record.id)]
+        announced = [m for m in fake.messages(incidents.id) if m.metadata]
         assert len(announced) == 1
 
 

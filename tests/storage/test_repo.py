@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import text
 
+from bot.domain.naming import incident_id
 from storage import repo
 from storage.db import Database
 from storage.models import IncidentBase
@@ -17,8 +18,10 @@ def fields(title="Refunds executed twice", commander="U_ALICE"):
 
 
 async def declare(db: Database, *, day=date(2026, 11, 22), now=NOW, **kw):
-    async with db.session() as session:
-        return await repo.create_incident(session=session, fields=fields(**kw), day=day, now=now)
+    async with db.transaction() as session:
+        return await repo.create_incident(
+            session=session, fields=fields(**kw), day=day, now=now, id_for=incident_id
+        )
 
 
 async def test_ids_are_sequential_per_day(db):
@@ -60,7 +63,7 @@ async def handover(db, incident, *, expected, new, at=NOW):
         old=expected,
         new=new,
     )
-    async with db.session() as session:
+    async with db.transaction() as session:
         return await repo.change_if(
             session=session,
             incident=incident,
@@ -112,7 +115,7 @@ async def test_single_role_keeps_one_holder_under_races(db):
         event = repo.new_event(
             incident=incident.id, at=NOW, actor=user, kind="role_assigned", text=f"scribe: {user}"
         )
-        async with db.session() as session:
+        async with db.transaction() as session:
             return await repo.assign_role(
                 session=session,
                 incident=incident.id,
@@ -135,8 +138,8 @@ async def test_single_role_keeps_one_holder_under_races(db):
 
 async def test_open_list_and_timeline_survive_a_new_engine(db, tmp_path):
     incident = await declare(db)
-    async with db.session() as session:
-        await repo.add_event(
+    async with db.transaction() as session:
+        repo.add_event(
             session=session,
             event=repo.new_event(
                 incident=incident.id,

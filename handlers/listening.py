@@ -1,9 +1,14 @@
-"""How every listener runs: ack first, skip repeated deliveries, report errors in one place.
+"""How every listener runs: ack first, finish the delivery, report errors in one place.
 
 Listeners are wrapped with `listener(rt)` rather than relying only on `@app.error`: when a
 listener raises right after `ack()`, Bolt's runner can lose the ack and answer 404 (it resets
 the ack response while its poll loop is still waiting). Catching inside the listener keeps
 the ack intact; `@app.error` still covers anything raised before the listener runs.
+
+The intake middleware (`handlers.intake`) has already committed the delivery before the
+listener acks it. The wrapper marks the delivery handled when the listener ends, unless
+a unit of work already did so together with its effect; a handler that died mid-way
+leaves it pending, and it is replayed.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery_keys import delivery_key
 from bot.domain.errors import DomainError
+from bot.domain.text import safe_mrkdwn
+from bot.intake import HANDLING, AlreadyHandled
 from bot.runtime import Runtime
-from storage import deliveries
+from handlers.intake import DELIVERY
 
 log = logging.getLogger(__name__)
 UNEXPECTED = (
@@ -31,7 +37,11 @@ Listener = Callable[..., Awaitable[None]]
 
 
 async def tell_user(rt: Runtime, context: AsyncBoltContext, text: str) -> None:
-    """Reply privately: through response_url, else an ephemeral, else a DM."""
+    """Reply privately: through response_url, else an ephemeral, else a DM.
+
+    Refusals may quote what the user typed, so the text is made safe (no group pings).
+    """
+    text = safe_mrkdwn(text)
     try:
         if context.respond is not None and context.response_url:
             await context.respond(text=text, response_type="ephemeral", replace_original=False)
@@ -77,38 +87,44 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
     """Wrap a listener that takes `ack`, `body` and `context`.
 
     The wrapper acks at once (unless `ack_first` is False, for modals that may answer with
-    field errors), then drops a delivery it has seen before (a Slack retry, a double click,
-    the same command twice: keys live in the database, so this holds across restarts and
-    replicas), tracks the work for a graceful shutdown, and reports errors to the user.
+    field errors), tracks the work for a graceful shutdown, reports errors to the user, and
+    marks the delivery handled when the listener is done with it.
     """
 
     def decorate(handler: Listener) -> Listener:
         @functools.wraps(handler)
         async def guarded(**kwargs: Any) -> None:
             rt.track_current()
+            context: AsyncBoltContext = kwargs["context"]
+            HANDLING.set(context.get(DELIVERY))
             try:
                 if ack_first:
                     await kwargs["ack"]()
-                    key = delivery_key(kwargs.get("body") or {})
-                    if key is not None and await seen_before(rt, key):
-                        log.info("ignored a repeated delivery %s", key)
-                        return
                 await handler(**kwargs)
+            except AlreadyHandled:
+                log.info("a delivery was handled elsewhere first; nothing more to do")
             except Exception as error:  # noqa: BLE001 - every failure is reported to the user
                 ack = kwargs.get("ack")
                 if ack is not None and ack.response is None:
                     await ack()  # never leave Slack waiting for an answer
-                await report_error(rt, kwargs["context"], error)
+                await report_error(rt, context, error)
+            finally:
+                await _finish(rt)
 
         return guarded
 
     return decorate
 
 
-async def seen_before(rt: Runtime, key: str) -> bool:
-    """True when a delivery with this key was already taken (in any process)."""
-    async with rt.db.session() as session:
-        return not await deliveries.first_delivery(session=session, key=key, now=rt.clock())
+async def _finish(rt: Runtime) -> None:
+    delivery = HANDLING.get()
+    if delivery is None:
+        return
+    if delivery.finished:
+        rt.intake.forget(delivery.key)
+    else:
+        await rt.intake.finish(delivery.key)
+        delivery.finished = True
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

@@ -1,0 +1,201 @@
+"""Durable intake: a Slack delivery is committed before it is acknowledged.
+
+`Intake.admit` queues a delivery and waits for the batch it lands in to commit: while one
+transaction is in flight the next requests gather behind it, so a burst of 50 requests is
+a few transactions, not 50 queued ones (group commit). Nothing is acknowledged that a
+crash can undo; when the database cannot take the delivery within the ack budget the
+caller is told (`NotRecorded`) so the user hears that nothing was recorded.
+
+The handler of a delivery finishes it in the same transaction as its effect (see
+`bot.services.unit`), and a delivery whose handler died is replayed by `replay_stalled`
+on any replica once its lease runs out. Leases of deliveries still being handled here are
+renewed, so only the work of a dead process is taken over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage import inbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+ADMIT_BUDGET = 2.0  # seconds; Slack gives up on an ack after 3
+LEASE = timedelta(seconds=10)
+MAX_ATTEMPTS = 3
+
+
+class NotRecorded(Exception):
+    """The delivery could not be committed in time; nothing about it was kept."""
+
+
+class AlreadyHandled(Exception):
+    """Another process (or an earlier attempt) already handled this delivery."""
+
+
+@dataclass
+class Delivery:
+    """The Slack delivery a listener is handling; finished once its effect commits.
+
+    `record` is set for a delivery not admitted yet (a modal submission): its inbox row is
+    written with its effect, in one transaction, so it is kept exactly when the effect is.
+    """
+
+    key: str
+    finished: bool = False
+    record: dict[str, Any] | None = None
+
+    @classmethod
+    def with_effect(cls, key: str, kind: str, payload: dict[str, Any], now: datetime) -> Delivery:
+        """A delivery to be admitted in the same transaction as its effect."""
+        row = {"key": key, "kind": kind, "payload": payload, "received_at": now}
+        return cls(key, record={**row, "lease_until": now})
+
+
+# The delivery being handled by the current listener task (None outside listeners).
+HANDLING: ContextVar[Delivery | None] = ContextVar("handling", default=None)
+
+
+@dataclass
+class _Waiting:
+    row: dict[str, Any]
+    future: asyncio.Future[bool]
+    abandoned: bool = False
+
+
+@dataclass
+class Intake:
+    """Group-committed admission of deliveries, lease renewal and replay of stalled ones."""
+
+    db: Database
+    clock: Callable[[], datetime]
+    budget: float = ADMIT_BUDGET
+    working: set[str] = field(default_factory=set)
+    _queue: list[_Waiting] = field(default_factory=list)
+    _flusher: asyncio.Task[None] | None = None
+
+    async def admit(self, *, key: str, kind: str, payload: dict[str, Any]) -> bool:
+        """Commit a delivery; True if new, False if seen before. Raises NotRecorded."""
+        now = self.clock()
+        row = {
+            "key": key,
+            "kind": kind,
+            "payload": payload,
+            "received_at": now,
+            "lease_until": now + LEASE,
+        }
+        waiting = _Waiting(row, asyncio.get_running_loop().create_future())
+        self._queue.append(waiting)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="intake-flush")
+        try:
+            new = await asyncio.wait_for(asyncio.shield(waiting.future), self.budget)
+        except TimeoutError:
+            if waiting.future.done() and waiting.future.exception() is None:
+                new = waiting.future.result()
+            else:
+                # Checked by the flusher in the same loop step it would report success, so
+                # a batch that commits late is marked refused instead of being handled.
+                waiting.abandoned = True
+                raise NotRecorded("the database did not answer within the ack budget") from None
+        if new:
+            self.working.add(key)
+        return new
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = [w for w in self._queue if not w.abandoned], []
+            if not batch:
+                continue
+            rows = {w.row["key"]: w.row for w in reversed(batch)}
+            try:
+                async with self.db.transaction() as session:
+                    new = await inbox.admit(session=session, rows=list(rows.values()))
+            except Exception as error:  # noqa: BLE001 - every waiter is told, none is lost
+                log.warning("could not record %d Slack deliveries: %r", len(batch), error)
+                for waiting in batch:
+                    if not waiting.future.done():
+                        waiting.future.set_exception(NotRecorded(str(error)))
+                        waiting.future.exception()  # retrieved: an abandoned waiter is gone
+                continue
+            late, first = [], set()
+            for waiting in batch:
+                key = waiting.row["key"]
+                is_new = key in new and key not in first
+                first.add(key)
+                if waiting.abandoned:
+                    if is_new:
+                        late.append(key)
+                elif not waiting.future.done():
+                    waiting.future.set_result(is_new)
+            if late:
+                await self._refuse(late)
+
+    async def _refuse(self, keys: list[str]) -> None:
+        """Deliveries whose sender was already told "not recorded" must never take effect."""
+        try:
+            async with self.db.transaction() as session:
+                await inbox.refuse(session=session, keys=keys)
+        except Exception as error:  # noqa: BLE001 - logged; the lease keeps them for a while
+            log.error("could not mark %d late deliveries refused: %r", len(keys), error)
+
+    async def finish(self, key: str) -> None:
+        """Mark a delivery handled when its handler committed nothing (e.g. a read)."""
+        self.working.discard(key)
+        try:
+            async with self.db.transaction() as session:
+                await inbox.finish(session=session, key=key)
+        except Exception as error:  # noqa: BLE001 - it is replayed later; reads are harmless
+            log.warning("could not mark delivery %s handled: %r", key, error)
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The intake's own background task, if one is running (for shutdown)."""
+        return [self._flusher] if self._flusher is not None else []
+
+    def forget(self, key: str) -> None:
+        """Stop renewing the lease of a delivery that is finished."""
+        self.working.discard(key)
+
+    async def renew_leases(self) -> None:
+        """Keep the deliveries this process is still handling from being replayed elsewhere."""
+        if not self.working:
+            return
+        async with self.db.transaction() as session:
+            await inbox.renew(
+                session=session, keys=sorted(self.working), until=self.clock() + LEASE
+            )
+
+    async def replay_stalled(
+        self,
+        replay: Callable[[str, dict[str, Any]], Awaitable[None]],
+        give_up: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> int:
+        """Replay deliveries whose handler died; returns how many this process took over."""
+        now = self.clock()
+        async with self.db.reader() as session:
+            stalled = await inbox.stalled(session=session, now=now)
+        taken = 0
+        for item in stalled:
+            async with self.db.transaction() as session:
+                won = await inbox.take_over(
+                    session=session, key=item.key, expected=item.lease_until, until=now + LEASE
+                )
+            if not won:
+                continue
+            taken += 1
+            if item.attempts >= MAX_ATTEMPTS:
+                log.error("giving up on delivery %s after %d attempts", item.key, item.attempts)
+                async with self.db.transaction() as session:
+                    await inbox.finish(session=session, key=item.key, state=inbox.FAILED)
+                await give_up(item.payload)
+                continue
+            log.info("replaying delivery %s (attempt %d)", item.key, item.attempts + 1)
+            self.working.add(item.key)
+            await replay(item.key, item.payload)
+        return taken

@@ -1,0 +1,42 @@
+"""Who may be given a role: asked of Slack before anything is saved."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.errors import DomainError
+from bot.domain.policy import Person, check_can_hold
+from bot.runtime import Runtime
+
+
+async def person(rt: Runtime, user_id: str) -> Person:
+    """What users.info says about a user; DomainError when Slack cannot be asked."""
+    try:
+        response = await rt.client.users_info(user=user_id)
+    except SlackApiError as error:
+        if error.response.get("error") == "user_not_found":
+            return Person(id=user_id, found=False)
+        raise _cannot_check(user_id, error.response.get("error", "error")) from error
+    except Exception as error:  # noqa: BLE001 - Slack unreachable: refuse rather than guess
+        raise _cannot_check(user_id, type(error).__name__) from error
+    user = response.get("user") or {}
+    return Person(
+        id=user_id,
+        deleted=bool(user.get("deleted")),
+        is_bot=bool(user.get("is_bot") or user.get("is_app_user")),
+    )
+
+
+async def require_person(rt: Runtime, user_id: str, role_name: str) -> None:
+    """Refuse (before saving) a role for the bot, another bot, or a missing or gone user."""
+    bot_user = (await rt.bot_identity()).get("bot_user_id")
+    if user_id == bot_user:
+        check_can_hold(Person(id=user_id), role_name, bot_user=bot_user)
+    check_can_hold(await person(rt, user_id), role_name, bot_user=bot_user)
+
+
+def _cannot_check(user_id: str, reason: str) -> DomainError:
+    return DomainError(
+        f":warning: I couldn't check <@{user_id}> with Slack ({reason}), so nothing was "
+        "changed. Try again in a moment."
+    )

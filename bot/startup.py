@@ -1,0 +1,73 @@
+"""Checks before serving: a token Slack refuses or a database that cannot be reached stops
+the bot with one line naming the setting (exit code 2), instead of a traceback later.
+
+Slack being unreachable is not fatal: the bot records declarations and finishes their
+setup when Slack answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.app import make_client
+from bot.settings import Settings
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+DATABASE_TIMEOUT = 10.0
+SLACK_TIMEOUT = 10.0
+# Slack's answers that mean the token itself is wrong, not that Slack is having trouble.
+BAD_TOKEN = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+
+
+async def problem_with(settings: Settings) -> str | None:
+    """The first fatal problem, as one line naming the setting; None when all is well."""
+    return await _database_problem(settings) or await _slack_problem(settings)
+
+
+async def _database_problem(settings: Settings) -> str | None:
+    database = Database(settings.database_url)
+    try:
+        await asyncio.wait_for(database.check_connection(), DATABASE_TIMEOUT)
+    except Exception as error:  # noqa: BLE001 - any failure: name the setting, not the URL
+        reason = "no answer" if isinstance(error, TimeoutError) else _first_line(error)
+        return f"DATABASE_URL: cannot reach the database ({type(error).__name__}: {reason})"
+    finally:
+        await database.dispose()
+    return None
+
+
+async def _slack_problem(settings: Settings) -> str | None:
+    client = make_client(settings, retries=False)
+    checks = [("SLACK_BOT_TOKEN", client.auth_test())]
+    if settings.slack_app_token is not None:
+        app_token = settings.slack_app_token.get_secret_value()
+        checks.append(("SLACK_APP_TOKEN", client.apps_connections_open(app_token=app_token)))
+    try:
+        for name, call in checks:
+            try:
+                await asyncio.wait_for(call, SLACK_TIMEOUT)
+            except SlackApiError as error:
+                code = str(error.response.get("error", ""))
+                if code in BAD_TOKEN:
+                    return f"{name} is invalid: Slack answered {code}"
+                log.warning("Slack answered %s to the %s check; starting anyway", code, name)
+            except Exception as error:  # noqa: BLE001 - Slack unreachable: start anyway
+                log.warning("Slack is unreachable at startup (%r); starting anyway", error)
+                break
+    finally:
+        for _, call in checks:
+            call.close()  # a check skipped after an outage is never awaited
+        if client.session is not None:
+            await client.session.close()
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else "no detail"
