@@ -104,6 +104,8 @@ def create_app(rt: Runtime) -> AsyncApp:
         # Bolt sees it, so Bolt need not check the same HMAC again.
         request_verification_enabled=False,
         process_before_response=False,
+        # Unhandled deliveries reach `@app.error`, which marks them handled (see handlers).
+        raise_error_for_unhandled_request=True,
         logger=logging.getLogger("slack_bolt"),
     )
     handlers.register(app, rt)

@@ -90,6 +90,9 @@ async def slack_events(request: web.Request) -> web.Response:
     except Exception as error:  # noqa: BLE001 - odd payload shapes must not become a 5xx
         log.warning("rejected Slack request Bolt could not dispatch: %r", error)
         return _bad_request("unsupported payload")
+    if bolt_response.status == 503:
+        # The intake could not keep an event: Slack delivers it again later.
+        return web.json_response({"ok": False, "error": "not recorded, retry"}, status=503)
     if bolt_response.status >= 500:
         log.error("Bolt answered %s to a request it could not handle", bolt_response.status)
         return _bad_request("could not handle this request")

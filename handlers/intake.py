@@ -52,28 +52,28 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.middleware
     async def keep_before_ack(
-        body: dict[str, Any], context: AsyncBoltContext, next: Any
-    ) -> BoltResponse | None:
+        body: dict[str, Any], context: AsyncBoltContext, response: BoltResponse, next: Any
+    ) -> BoltResponse:
         replayed = context.get(REPLAY)
         if replayed:
             context[DELIVERY] = Delivery(replayed)
             await next()
-            return None
+            return response
         key = delivery_key(body)
         if key is None:  # modal submissions: admitted by their listener once valid
             await next()
-            return None
+            return response
         try:
             new = await rt.intake.admit(key=key, kind=delivery_kind(body), payload=body)
         except NotRecorded as error:
             log.warning("not recorded, told the sender: %s (%s)", key, error)
-            return await _not_recorded(rt, body)
+            return _not_recorded(rt, body)
         if not new:
             log.info("ignored a repeated delivery %s", key)
             return BoltResponse(status=200, body="")
         context[DELIVERY] = Delivery(key)
         await next()
-        return None
+        return response
 
 
 def admit_with_effect(
@@ -91,7 +91,7 @@ def admit_with_effect(
     HANDLING.set(delivery)
 
 
-async def _not_recorded(rt: Runtime, body: dict[str, Any]) -> BoltResponse:
+def _not_recorded(rt: Runtime, body: dict[str, Any]) -> BoltResponse:
     kind = delivery_kind(body)
     if kind == "command":
         return BoltResponse(
@@ -102,7 +102,8 @@ async def _not_recorded(rt: Runtime, body: dict[str, Any]) -> BoltResponse:
     if kind == "event":
         # No person to tell: refuse it, and Slack delivers it again (HTTP and Socket Mode).
         return BoltResponse(status=503, body="")
-    await tell_through_response_url(rt, body, NOT_RECORDED)
+    # Told after the ack (a response_url accepts posts for 30 minutes), not before it.
+    rt.spawn(tell_through_response_url(rt, body, NOT_RECORDED), name="tell-not-recorded")
     return BoltResponse(status=200, body="")
 
 

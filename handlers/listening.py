@@ -20,6 +20,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import DomainError
@@ -132,4 +133,12 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
     @app.error
     async def on_error(error: Exception, context: AsyncBoltContext) -> None:
+        if isinstance(error, BoltUnhandledRequestError):
+            # Nothing listens for it (an event or button the bot does not use): acknowledge
+            # it, so Slack does not retry, and keep it from being replayed.
+            delivery = context.get(DELIVERY)
+            if delivery is not None:
+                await rt.intake.finish(delivery.key)
+            log.debug("no listener for %s", error.body.get("type"))
+            return
         await report_error(rt, context, error)

@@ -39,11 +39,16 @@ def bot_env(
 class BotProcess:
     """One bot process on its own port, sharing the fake Slack and a database URL."""
 
-    def __init__(self, fake: FakeSlack, database_url: str, pack: str, log: Path) -> None:
+    def __init__(
+        self, fake: FakeSlack, database_url: str, pack: str, log: Path, *, socket: bool = False
+    ) -> None:
         self.fake = fake
         self.port = free_port()
         self.log = log
         self.env = bot_env(fake, database_url, pack, port=self.port)
+        if socket:
+            self.env["SLACK_APP_TOKEN"] = fake.app_token
+            del self.env["SLACK_SIGNING_SECRET"]
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
@@ -84,6 +89,12 @@ class BotProcess:
 
     async def command(self, text: str, *, user: str = "U_ALICE", channel: str | None = None) -> int:
         """Send a signed `/incident` command; returns the HTTP status."""
+        return (await self.command_answer(text, user=user, channel=channel))[0]
+
+    async def command_answer(
+        self, text: str, *, user: str = "U_ALICE", channel: str | None = None
+    ) -> tuple[int, str]:
+        """Send a signed `/incident` command; returns the HTTP status and the ack's body."""
         channel = channel or self.fake.channel_by_name("general").id
         form = slash_command_form(self.fake, text=text, user_id=user, channel_id=channel)
         body = urlencode(form).encode()
@@ -95,4 +106,4 @@ class BotProcess:
             async with http.post(
                 f"http://127.0.0.1:{self.port}/slack/events", data=body, headers=headers
             ) as response:
-                return response.status
+                return response.status, await response.text()

@@ -1,0 +1,159 @@
+"""Acknowledged means kept: declarations acked just before `kill -9` are finished after the
+restart (or by a surviving replica), each exactly once: one incident, one channel, one
+card, one announcement. Real bot processes, on SQLite, PostgreSQL and over Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import pytest
+
+from storage import repo
+from storage.db import Database
+from tests.conftest import POSTGRES_URL, _postgres_reachable
+from tests.fakeslack import FakeSlack, slash_command_form
+from tests.processes import BotProcess
+
+BURST = 12
+REPLAY_TIMEOUT = 90.0  # a lease (10 s) must run out before a replay; generous for slow hosts
+
+
+def titles(tag: str) -> list[str]:
+    return [f"{tag} {n:02d}" for n in range(BURST)]
+
+
+def kind_of(message) -> str | None:
+    return ((message.metadata or {}).get("event_payload") or {}).get("kind")
+
+
+def incident_of(message) -> str | None:
+    return ((message.metadata or {}).get("event_payload") or {}).get("incident_id")
+
+
+def channels_for(fake: FakeSlack, title: str) -> list:
+    slug = "-" + title.lower().replace(" ", "-")
+    return [c for c in fake.channels.values() if c.name.startswith("inc-") and c.name.endswith(slug)]
+
+
+def all_set_up(fake: FakeSlack, names: list[str]) -> bool:
+    announced = Counter(
+        incident_of(m) for m in fake.messages("incidents") if kind_of(m) == "announcement"
+    )
+    for title in names:
+        found = channels_for(fake, title)
+        if len(found) != 1 or not found[0].pins:
+            return False
+    return len(announced) >= len(names)
+
+
+async def assert_each_declared_once(fake: FakeSlack, names: list[str], url: str) -> None:
+    await fake.wait_for(lambda: all_set_up(fake, names), timeout=REPLAY_TIMEOUT)
+    for title in names:
+        [channel] = channels_for(fake, title)
+        cards = [m for m in fake.messages(channel.id) if kind_of(m) == "card"]
+        assert len(cards) == 1, f"{title}: {len(cards)} cards"
+        assert channel.pins == [cards[0].ts]
+    announced = Counter(
+        incident_of(m) for m in fake.messages("incidents") if kind_of(m) == "announcement"
+    )
+    assert len(announced) == len(names) and set(announced.values()) == {1}, announced
+    db = Database(url)
+    try:
+        async with db.reader() as session:
+            assert await repo.count_incidents(session=session) == len(names)
+    finally:
+        await db.dispose()
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A database of its own on the local PostgreSQL (never the shared `test` schema)."""
+    reason = await _postgres_reachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"durable_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql://", "postgres://"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def burst_then_kill(fake: FakeSlack, bot: BotProcess, names: list[str]) -> None:
+    """Declare every title at once, and kill -9 the bot the moment the last ack arrives."""
+    answers = await asyncio.gather(*(bot.command_answer(f"declare sev2 {t}") for t in names))
+    bot.kill()
+    assert [status for status, _ in answers] == [200] * len(names)
+    assert not [body for _, body in answers if "Nothing was recorded" in body]
+
+
+async def _killed_and_restarted(fake: FakeSlack, tmp_path, url: str) -> None:
+    fake.latency = 0.05  # setup is still under way when the bot dies
+    bot = BotProcess(fake, url, "default", tmp_path / "bot.log")
+    await bot.start()
+    names = titles("Burst")
+    try:
+        await burst_then_kill(fake, bot, names)
+        await bot.start()
+        await assert_each_declared_once(fake, names, url)
+    finally:
+        bot.kill()
+
+
+async def test_declarations_acked_before_kill_9_are_finished_once_on_sqlite(fake, tmp_path):
+    await _killed_and_restarted(fake, tmp_path, f"sqlite:///{tmp_path / 'bot.db'}")
+
+
+async def test_declarations_acked_before_kill_9_are_finished_once_on_postgres(fake, tmp_path):
+    async with postgres_database() as url:
+        await _killed_and_restarted(fake, tmp_path, url)
+
+
+async def test_a_surviving_replica_finishes_what_a_killed_one_acked(fake, tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    fake.latency = 0.05
+    doomed = BotProcess(fake, url, "default", tmp_path / "a.log")
+    survivor = BotProcess(fake, url, "default", tmp_path / "b.log")
+    await doomed.start()
+    await survivor.start()
+    names = titles("Replica")
+    try:
+        await burst_then_kill(fake, doomed, names)
+        await assert_each_declared_once(fake, names, url)
+    finally:
+        doomed.kill()
+        survivor.kill()
+
+
+async def test_socket_mode_commands_acked_before_kill_9_are_finished_once(fake, tmp_path):
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    fake.latency = 0.05
+    bot = BotProcess(fake, url, "default", tmp_path / "bot.log", socket=True)
+    await bot.start()
+    await fake.wait_socket_connected()
+    general = fake.channel_by_name("general").id
+    names = titles("Socket")
+    try:
+        acks = await asyncio.gather(
+            *(
+                fake.socket_send(
+                    "slash_commands",
+                    slash_command_form(fake, text=f"declare sev2 {t}", channel_id=general),
+                )
+                for t in names
+            )
+        )
+        bot.kill()
+        assert len(acks) == len(names)
+        assert not [a for a in acks if "Nothing was recorded" in str(a.get("payload"))]
+        await bot.start()
+        await assert_each_declared_once(fake, names, url)
+    finally:
+        bot.kill()

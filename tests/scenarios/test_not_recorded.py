@@ -1,0 +1,145 @@
+"""When the database cannot keep a request within the ack budget, the ack says so in plain
+words, and nothing about the request ever takes effect (not even if the write lands late)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from datetime import timedelta
+
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from storage import inbox, repo
+from storage.db import Database
+from tests.fakeslack import slash_command_form
+from tests.harness import running_bot
+
+UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
+
+
+async def count(bot) -> int:
+    async with bot.rt.db.reader() as session:
+        return await repo.count_incidents(session=session)
+
+
+def unreachable_intake(bot) -> Database:
+    """Point the intake (and nothing else) at a database that refuses connections."""
+    broken = Database(UNREACHABLE)
+    bot.rt.intake.db = broken
+    return broken
+
+
+async def test_a_command_the_database_cannot_keep_is_answered_not_recorded(bot):
+    broken = unreachable_intake(bot)
+    try:
+        status, body, _ = await bot.command("declare sev1 Database is down too")
+    finally:
+        await broken.dispose()
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    assert "Nothing was recorded" in answer["text"] and "try again" in answer["text"]
+    assert await count(bot) == 0
+    assert not [c for c in bot.fake.channels.values() if c.name.startswith("inc-")]
+
+
+async def test_a_click_the_database_cannot_keep_is_answered_through_its_response_url(bot):
+    channel = await bot.declare("sev2 Clicks while down")
+    broken = unreachable_intake(bot)
+    payload_action = {"action_id": ActionId.STEP_DONE, "block_id": "step|generic|0|0", "value": "x"}
+    try:
+        status, _ = await bot.click(
+            user="U_ALICE", channel=channel.id, ts=bot.card(channel).ts, actions=[payload_action]
+        )
+    finally:
+        await broken.dispose()
+    assert status == 200
+    await bot.fake.wait_for(
+        lambda: any("Nothing was recorded" in e.text for e in bot.fake.ephemerals)
+    )
+
+
+async def test_an_event_the_database_cannot_keep_is_refused_so_slack_retries(bot):
+    broken = unreachable_intake(bot)
+    try:
+        status, _ = await bot.event(
+            {"type": "member_joined_channel", "user": "U_BOB", "channel": "C0001"}
+        )
+    finally:
+        await broken.dispose()
+    assert status == 503
+
+
+async def test_a_modal_declaration_the_database_cannot_keep_shows_a_field_error(bot):
+    values = {
+        BlockId.TITLE: {ActionId.TITLE: {"value": "Modal while down"}},
+        BlockId.SEVERITY: {ActionId.SEVERITY: {"selected_option": {"value": "sev2"}}},
+        BlockId.PLAYBOOK: {ActionId.PLAYBOOK: {"selected_option": {"value": "__none__"}}},
+    }
+    real = bot.rt.db
+    bot.rt.db = Database(UNREACHABLE)
+    try:
+        status, body = await bot.submit(user="U_ALICE", callback_id=CallbackId.DECLARE, values=values)
+    finally:
+        await bot.rt.db.dispose()
+        bot.rt.db = real
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert "Nothing was recorded" in answer["errors"][BlockId.TITLE]
+    assert await count(bot) == 0
+
+
+async def test_socket_mode_ack_carries_the_not_recorded_answer(fake, tmp_path):
+    async with running_bot(
+        fake, tmp_path, slack_app_token=fake.app_token, slack_signing_secret=None
+    ) as bot:
+        await fake.wait_socket_connected()
+        broken = unreachable_intake(bot)
+        try:
+            general = fake.channel_by_name("general").id
+            ack = await fake.socket_send(
+                "slash_commands",
+                slash_command_form(fake, text="declare sev1 Socket while down", channel_id=general),
+            )
+        finally:
+            await broken.dispose()
+        assert "Nothing was recorded" in ack["payload"]["text"]
+        assert await count(bot) == 0
+
+
+async def test_a_write_that_lands_after_the_not_recorded_answer_never_takes_effect(
+    fake, tmp_path
+):
+    path = tmp_path / "locked.db"
+    async with running_bot(fake, tmp_path, database_url=f"sqlite:///{path}") as bot:
+        bot.rt.intake.budget = 0.5
+        blocker = sqlite3.connect(path, timeout=0, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")  # another process holds the only write lock
+        try:
+            status, body, _ = await bot.command("declare sev1 Written too late")
+            assert status == 200 and "Nothing was recorded" in json.loads(body)["text"]
+        finally:
+            blocker.execute("COMMIT")  # the bot's queued write now lands, after the answer
+            blocker.close()
+
+        async def states() -> dict[str, int]:
+            async with bot.rt.db.reader() as session:
+                return await inbox.count_by_state(session=session)
+
+        for _ in range(200):
+            if await states() == {inbox.REFUSED: 1}:
+                break
+            await asyncio.sleep(0.05)
+        assert await states() == {inbox.REFUSED: 1}
+        # Long after any lease, nothing is replayed: the sender was told "not recorded".
+        later = bot.rt.clock() + timedelta(minutes=5)
+        replayed = await bot.rt.intake.replay_stalled(never, never)
+        bot.rt.clock = lambda: later
+        replayed += await bot.rt.intake.replay_stalled(never, never)
+        assert replayed == 0
+        assert await count(bot) == 0
+
+
+async def never(*_: object) -> None:
+    raise AssertionError("a refused delivery was replayed")

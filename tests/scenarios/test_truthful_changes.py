@@ -1,0 +1,144 @@
+"""Refuse before saving, tell the truth after saving, and never act on another incident."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.blocks.ids import ActionId, step_block_id
+from bot.services import display
+from storage import repo
+from storage.models import Draft
+from tests.scenarios.test_steps_and_comms import phases
+
+
+async def state(bot, channel):
+    async with bot.rt.db.reader() as session:
+        incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+        kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
+        holders = await repo.role_holders(session=session, incident=incident.id)
+    return incident, kinds, holders
+
+
+async def reply_to(bot, text, channel, user="U_ALICE"):
+    _, _, url = await bot.command(text, channel=channel.id, user=user)
+    return (await bot.replies(url))[0]["text"]
+
+
+def with_other_people(fake):
+    fake.add_user("U_ROBOT", "deploybot", real_name="Deploy Bot", is_bot=True)
+    fake.add_user("U_GONE", "gone", real_name="Gone Person")
+    fake.users["U_GONE"].deleted = True
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("UBOT", "can't be the incident commander myself"),
+        ("U_ROBOT", "is a bot"),
+        ("U_GONE", "deactivated"),
+        ("U_NOBODY", "can't find"),
+    ],
+)
+async def test_command_is_never_handed_to_a_bot_or_a_missing_person(bot, target, words):
+    with_other_people(bot.fake)
+    channel = await bot.declare()
+    topic = channel.topic
+    answer = await reply_to(bot, f"commander <@{target}>", channel)
+    assert words in answer and "nothing" not in answer.lower() or words in answer
+    incident, kinds, _ = await state(bot, channel)
+    assert incident.commander_id == "U_ALICE"
+    assert kinds == ["declared"]
+    assert channel.topic == topic
+    assert not bot.fake.calls_to("conversations.invite")[1:]  # only the setup's invitation
+
+
+@pytest.mark.parametrize("target", ["UBOT", "U_ROBOT", "U_GONE", "U_NOBODY"])
+async def test_roles_are_never_given_to_a_bot_or_a_missing_person(bot, target):
+    with_other_people(bot.fake)
+    channel = await bot.declare()
+    answer = await reply_to(bot, f"role scribe <@{target}>", channel)
+    assert "Scribe" in answer
+    _, kinds, holders = await state(bot, channel)
+    assert kinds == ["declared"] and "scribe" not in holders
+
+
+async def test_a_handover_slack_half_refuses_is_saved_told_and_shown_later(bot):
+    channel = await bot.declare()
+    bot.fake.fail_next("conversations.setTopic", "internal_error", times=3)
+    answer = await reply_to(bot, "commander <@U_BOB>", channel)
+    assert "Saved: <@U_BOB> is the incident commander" in answer
+    assert "channel topic" in answer
+    incident, kinds, _ = await state(bot, channel)
+    assert incident.commander_id == "U_BOB" and kinds.count("commander_changed") == 1
+    assert "U_BOB" in channel.members
+    assert "<@U_ALICE>" in channel.topic  # Slack refused the edit…
+    assert incident.shown_revision < incident.revision
+    while not channel.topic.endswith("<@U_BOB>"):  # …and housekeeping redraws until it agrees
+        await display.catch_up_displays(bot.rt)
+    incident, _, _ = await state(bot, channel)
+    assert incident.shown_revision == incident.revision
+    await bot.card_shows(channel, "<@U_BOB>")
+
+
+async def test_post_anyway_with_another_incidents_draft_posts_nothing(bot):
+    first = await bot.declare("sev2 First incident")
+    second = await bot.declare("sev2 Second incident")
+    first_incident, _, _ = await state(bot, first)
+    draft = Draft(
+        id="d" * 16,
+        incident_id=first_incident.id,
+        author="U_ALICE",
+        text="We apologise for the inconvenience",
+        found="inconvenience",
+        created_at=first_incident.declared_at,
+    )
+    async with bot.rt.db.transaction() as session:
+        session.add(draft)
+    before = len(bot.fake.messages(second.id))
+    await bot.click(
+        user="U_ALICE",
+        channel=second.id,
+        ts=bot.card(second).ts,
+        actions=[{"action_id": ActionId.POST_ANYWAY, "block_id": "b", "value": draft.id}],
+    )
+    await bot.fake.wait_for(
+        lambda: any("not one of" in e.text for e in bot.fake.ephemerals if e.channel == second.id)
+    )
+    assert len(bot.fake.messages(second.id)) == before
+    assert not any("apologise" in m.text for m in bot.fake.messages(first.id))
+    _, kinds, _ = await state(bot, second)
+    assert "customer_update_posted" not in kinds
+
+
+async def test_a_step_click_naming_another_incidents_playbook_changes_nothing(bot):
+    with_playbook = await bot.declare("sev1 Bad deploy --playbook deploy-rollback")
+    await bot.fake.wait_for(lambda: len(phases(bot, with_playbook)) == 3)
+    without = await bot.declare("sev2 Unrelated thing")
+    action = {
+        "action_id": ActionId.STEP_DONE,
+        "block_id": step_block_id("deploy-rollback", 0, 0),
+        "value": "deploy-rollback|0|0",
+    }
+    await bot.click(user="U_ALICE", channel=without.id, ts=bot.card(without).ts, actions=[action])
+    await bot.fake.wait_for(
+        lambda: any("not part of a playbook running" in e.text for e in bot.fake.ephemerals)
+    )
+    for channel in (with_playbook, without):
+        _, kinds, _ = await state(bot, channel)
+        assert "step_completed" not in kinds
+    assert "done by" not in json.dumps([m.blocks for m in phases(bot, with_playbook)])
+
+
+async def test_commands_work_in_a_new_channel_while_its_pin_is_rate_limited(bot):
+    bot.fake.rate_limit_next("pins.add", retry_after=30)
+    await bot.command("declare sev2 Pin is slow")
+    await bot.fake.wait_for(lambda: bot.fake.calls_to("pins.add"))
+    channel = next(c for c in bot.fake.channels.values() if c.name.endswith("pin-is-slow"))
+    assert not channel.pins  # setup is still waiting out Slack's rate limit…
+    _, _, url = await bot.command("note works already", channel=channel.id)
+    await bot.fake.wait_for(lambda: any("works already" in m.text for m in bot.fake.messages(channel.id)))
+    assert not [p for p in bot.fake.response_posts(url) if "only works inside" in str(p)]
+    _, kinds, _ = await state(bot, channel)
+    assert "note_added" in kinds
