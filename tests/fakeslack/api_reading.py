@@ -44,7 +44,8 @@ def paginate(
     a: Args, items: Sequence[T], key: Callable[[T], str], default: int, maximum: int
 ) -> tuple[list[T], JSON]:
     """One page of `items` from `cursor` (the key of its first item), and the paging fields."""
-    limit = min(a.number("limit", default) or default, maximum)
+    limit = a.number("limit", default)
+    limit = min(limit if limit > 0 else default, maximum)
     start = 0
     if "cursor" in a:
         wanted = decode_cursor(a.text("cursor"))

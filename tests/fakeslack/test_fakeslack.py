@@ -589,6 +589,8 @@ async def test_history_ranges_and_cursor_paging(fake: FakeSlack) -> None:
         if not cursor:
             break
     assert (seen, pages) == (["m4", "m3", "m2", "m1", "m0"], 3)
+    everything = await client.conversations_history(channel=cid, limit=0)
+    assert len(everything["messages"]) == 5 and not everything["has_more"]
     bad = client.conversations_history(channel=cid, cursor="bm9wZQ==")
     assert await slack_error(bad) == "invalid_cursor"
     assert await slack_error(client.conversations_history(channel=cid, latest="soon")) == (
