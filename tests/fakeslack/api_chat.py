@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from .models import JSON, Bookmark, Channel, Ephemeral, Message
 from .registry import ApiError, Args, get_channel, get_user, method, require_live
+from .scopes import CHAT_WRITE, fixed
 from .state import Workspace
-from .validation import MAX_TEXT, block_errors
+from .validation import MAX_TEXT, block_errors, metadata_error, metadata_kept
+
+log = logging.getLogger(__name__)
+
+ABSENT = object()  # `metadata` not sent: keep what the message has
+DROPPED = object()  # sent, but Slack silently ignores it (see validation.EVENT_TYPE_RE)
 
 
 def _blocks(a: Args) -> list[JSON] | None:
@@ -38,10 +45,31 @@ def _content(a: Args) -> tuple[str | None, list[JSON] | None, list[JSON] | None]
     return text, blocks, attachments if isinstance(attachments, list) else None
 
 
+def _metadata(a: Args) -> Any:
+    """The `metadata` argument: ABSENT, DROPPED, None (`{}`: clear it) or the object to store."""
+    if a.data.get("metadata") in (None, ""):
+        return ABSENT
+    metadata = a.json("metadata", "invalid_metadata_format")
+    error = metadata_error(metadata)
+    if error:
+        raise ApiError(error)
+    if not metadata:
+        return None
+    if not metadata_kept(metadata):
+        log.warning("fake Slack drops metadata with event_type %r", metadata.get("event_type"))
+        return DROPPED
+    return metadata
+
+
 def _writable(ws: Workspace, channel: Channel) -> None:
-    """chat:write.public lets the bot post to any public channel, not to private ones."""
+    """A non-member bot may post only to public channels, and only with chat:write.public.
+
+    (For chat.postEphemeral the chat:write.public rule is unconfirmed.)
+    """
     require_live(channel)
-    if channel.is_private and ws.bot_user_id not in channel.members:
+    if ws.bot_user_id in channel.members:
+        return
+    if channel.is_private or "chat:write.public" not in ws.scopes:
         raise ApiError("not_in_channel")
 
 
@@ -52,34 +80,37 @@ def _message(channel: Channel, a: Args, key: str = "ts") -> Message:
     return msg
 
 
-@method("chat.postMessage")
+@method("chat.postMessage", scopes=CHAT_WRITE)
 def post_message(ws: Workspace, a: Args) -> JSON:
-    """Post a message to a channel given by id or name."""
+    """Post a message to a channel given by id or name (with optional metadata)."""
     channel = get_channel(ws, a, by_name=True)
     _writable(ws, channel)
     text, blocks, attachments = _content(a)
-    metadata = a.json("metadata", "invalid_metadata_format")
+    metadata = _metadata(a)
     msg = ws.post_message(
         channel,
         ws.bot_user_id,
         text or "",
         blocks or [],
         thread_ts=a.text("thread_ts") or None,
-        metadata=metadata if isinstance(metadata, dict) else None,
+        metadata=None if metadata is ABSENT or metadata is DROPPED else metadata,
         attachments=attachments or [],
     )
     return {"channel": channel.id, "ts": msg.ts, "message": msg.to_json()}
 
 
-@method("chat.update")
+@method("chat.update", scopes=CHAT_WRITE)
 def update(ws: Workspace, a: Args) -> JSON:
-    """Edit a bot message; omitted text/blocks are kept."""
+    """Edit a bot message; omitted text/blocks/metadata are kept, `metadata={}` clears it."""
     channel = get_channel(ws, a)
     msg = _message(channel, a)
     if msg.user != ws.bot_user_id:
         raise ApiError("cant_update_message")
     require_live(channel)
     text, blocks, attachments = _content(a)
+    metadata = _metadata(a)
+    if metadata is not ABSENT and metadata is not DROPPED:
+        msg.metadata = metadata
     if text is not None:
         msg.text = text
     if blocks is not None:
@@ -90,7 +121,7 @@ def update(ws: Workspace, a: Args) -> JSON:
     return {"channel": channel.id, "ts": msg.ts, "text": msg.text, "message": msg.to_json()}
 
 
-@method("chat.delete")
+@method("chat.delete", scopes=CHAT_WRITE)
 def delete(ws: Workspace, a: Args) -> JSON:
     """Delete a bot message (and its pin)."""
     channel = get_channel(ws, a)
@@ -103,7 +134,7 @@ def delete(ws: Workspace, a: Args) -> JSON:
     return {"channel": channel.id, "ts": msg.ts}
 
 
-@method("chat.postEphemeral")
+@method("chat.postEphemeral", scopes=CHAT_WRITE)
 def post_ephemeral(ws: Workspace, a: Args) -> JSON:
     """Show a message to one member of a channel."""
     channel = get_channel(ws, a)
@@ -133,7 +164,7 @@ def get_permalink(ws: Workspace, a: Args) -> JSON:
     return {"channel": channel.id, "permalink": ws.permalink(channel.id, msg.ts)}
 
 
-@method("pins.add")
+@method("pins.add", scopes=fixed("pins:write"))
 def pins_add(ws: Workspace, a: Args) -> JSON:
     """Pin a message."""
     channel = get_channel(ws, a)
@@ -144,7 +175,7 @@ def pins_add(ws: Workspace, a: Args) -> JSON:
     return {}
 
 
-@method("pins.remove")
+@method("pins.remove", scopes=fixed("pins:write"))
 def pins_remove(ws: Workspace, a: Args) -> JSON:
     """Unpin a message."""
     channel = get_channel(ws, a)
@@ -155,7 +186,7 @@ def pins_remove(ws: Workspace, a: Args) -> JSON:
     return {}
 
 
-@method("pins.list")
+@method("pins.list", scopes=fixed("pins:read"))
 def pins_list(ws: Workspace, a: Args) -> JSON:
     """Pinned messages of a channel, in pin order."""
     channel = get_channel(ws, a)
@@ -167,7 +198,7 @@ def pins_list(ws: Workspace, a: Args) -> JSON:
     return {"items": items}
 
 
-@method("reactions.add")
+@method("reactions.add", scopes=fixed("reactions:write"))
 def reactions_add(ws: Workspace, a: Args) -> JSON:
     """Add the bot's emoji reaction to a message."""
     channel = get_channel(ws, a)
@@ -180,7 +211,7 @@ def reactions_add(ws: Workspace, a: Args) -> JSON:
     return {}
 
 
-@method("bookmarks.add")
+@method("bookmarks.add", scopes=fixed("bookmarks:write"))
 def bookmarks_add(ws: Workspace, a: Args) -> JSON:
     """Add a link bookmark to a channel."""
     channel = get_channel(ws, a, "channel_id")

@@ -1,8 +1,8 @@
-"""conversations.* Web API methods."""
+"""conversations.* Web API methods that change channels (reads are in api_reading)."""
 
 from __future__ import annotations
 
-from .models import JSON, Channel
+from .models import JSON, Channel, User
 from .registry import (
     ApiError,
     Args,
@@ -12,6 +12,7 @@ from .registry import (
     require_live,
     require_member,
 )
+from .scopes import INVITE, MANAGE, TOPIC, fixed, per_private_flag
 from .state import Workspace
 from .validation import MAX_TOPIC, channel_name_error
 
@@ -20,7 +21,7 @@ def _is_general(channel: Channel) -> bool:
     return channel.name == "general"
 
 
-@method("conversations.create")
+@method("conversations.create", scopes=per_private_flag(("channels:manage",), ("groups:write",)))
 def create(ws: Workspace, a: Args) -> JSON:
     """Create a channel; the bot becomes its first member."""
     name = a.text("name").strip()
@@ -33,27 +34,50 @@ def create(ws: Workspace, a: Args) -> JSON:
     return {"channel": channel.to_json()}
 
 
-@method("conversations.invite")
+def _invite_error(ws: Workspace, user: User | None) -> str | None:
+    """Why this user cannot be invited (None: they can).
+
+    Unconfirmed codes: Slack documents no specific error for a deactivated user or for another
+    bot/app user; both answer the documented `cant_invite` ("User cannot be invited to this
+    channel"). Slack's 2021 OpenAPI spec also lists an undocumented `user_is_bot` here.
+    """
+    if user is None:
+        return "user_not_found"
+    if user.id == ws.bot_user_id:
+        return "cant_invite_self"
+    if user.deleted or user.is_bot:
+        return "cant_invite"
+    return None
+
+
+@method("conversations.invite", scopes=INVITE)
 def invite(ws: Workspace, a: Args) -> JSON:
-    """Invite users (comma-separated ids) to a channel the bot is in."""
+    """Invite users (comma-separated ids) to a channel the bot is in.
+
+    Failures carry Slack's per-user `errors` list. As documented, users in a "removed"
+    (deactivated) state fail while the others are still invited; any other failure invites
+    nobody.
+    """
     channel = get_channel(ws, a)
     require_live(channel)
     require_member(ws, channel)
     user_ids = [u.strip() for u in a.required("users", "no_user").split(",") if u.strip()]
     if not user_ids:
         raise ApiError("no_user")
-    if ws.bot_user_id in user_ids:
-        raise ApiError("cant_invite_self")
-    for user_id in user_ids:
-        get_user(ws, user_id)
-    new = [u for u in user_ids if u not in channel.members]
+    failed = {u: e for u in user_ids if (e := _invite_error(ws, ws.users.get(u)))}
+    new = [u for u in user_ids if u not in channel.members and u not in failed]
+    if failed:
+        if all(failed[u] == "cant_invite" and ws.users[u].deleted for u in failed):
+            channel.members.update(new)  # only removed users failed: the rest are invited
+        errors = [{"user": u, "ok": False, "error": e} for u, e in failed.items()]
+        raise ApiError(next(iter(failed.values())), errors=errors)
     if not new:
         raise ApiError("already_in_channel")
     channel.members.update(new)
     return {"channel": channel.to_json()}
 
 
-@method("conversations.kick")
+@method("conversations.kick", scopes=MANAGE)
 def kick(ws: Workspace, a: Args) -> JSON:
     """Remove a user from a channel."""
     channel = get_channel(ws, a)
@@ -67,7 +91,7 @@ def kick(ws: Workspace, a: Args) -> JSON:
     return {}
 
 
-@method("conversations.join")
+@method("conversations.join", scopes=fixed("channels:join"))
 def join(ws: Workspace, a: Args) -> JSON:
     """The bot joins a public channel."""
     channel = get_channel(ws, a)
@@ -80,7 +104,7 @@ def join(ws: Workspace, a: Args) -> JSON:
     return {"channel": channel.to_json(), **extra}
 
 
-@method("conversations.leave")
+@method("conversations.leave", scopes=MANAGE)
 def leave(ws: Workspace, a: Args) -> JSON:
     """The bot leaves a channel."""
     channel = get_channel(ws, a)
@@ -93,7 +117,7 @@ def leave(ws: Workspace, a: Args) -> JSON:
     return {}
 
 
-@method("conversations.archive")
+@method("conversations.archive", scopes=MANAGE)
 def archive(ws: Workspace, a: Args) -> JSON:
     """Archive a channel the bot is in."""
     channel = get_channel(ws, a)
@@ -106,7 +130,7 @@ def archive(ws: Workspace, a: Args) -> JSON:
     return {}
 
 
-@method("conversations.unarchive")
+@method("conversations.unarchive", scopes=MANAGE)
 def unarchive(ws: Workspace, a: Args) -> JSON:
     """Unarchive a channel."""
     channel = get_channel(ws, a)
@@ -116,7 +140,7 @@ def unarchive(ws: Workspace, a: Args) -> JSON:
     return {}
 
 
-@method("conversations.setTopic")
+@method("conversations.setTopic", scopes=TOPIC)
 def set_topic(ws: Workspace, a: Args) -> JSON:
     """Set a channel's topic (at most 250 characters)."""
     channel = get_channel(ws, a)
@@ -129,7 +153,7 @@ def set_topic(ws: Workspace, a: Args) -> JSON:
     return {"channel": channel.to_json(), "topic": topic}
 
 
-@method("conversations.setPurpose")
+@method("conversations.setPurpose", scopes=TOPIC)
 def set_purpose(ws: Workspace, a: Args) -> JSON:
     """Set a channel's purpose (at most 250 characters)."""
     channel = get_channel(ws, a)
@@ -140,60 +164,3 @@ def set_purpose(ws: Workspace, a: Args) -> JSON:
         raise ApiError("too_long")
     channel.purpose = purpose
     return {"channel": channel.to_json(), "purpose": purpose}
-
-
-@method("conversations.info")
-def info(ws: Workspace, a: Args) -> JSON:
-    """Describe a channel."""
-    return {"channel": get_channel(ws, a).to_json()}
-
-
-@method("conversations.members")
-def members(ws: Workspace, a: Args) -> JSON:
-    """List a channel's member ids (sorted, single page)."""
-    channel = get_channel(ws, a)
-    return {"members": sorted(channel.members), "response_metadata": {"next_cursor": ""}}
-
-
-@method("conversations.history")
-def history(ws: Workspace, a: Args) -> JSON:
-    """Top-level messages of a channel, newest first, at most `limit`."""
-    channel = get_channel(ws, a)
-    limit = a.number("limit", 100) or 100
-    top = [m for m in channel.messages if not m.deleted and m.thread_ts in (None, m.ts)]
-    newest = list(reversed(top))
-    return {
-        "messages": [m.to_json() for m in newest[:limit]],
-        "has_more": len(newest) > limit,
-        "response_metadata": {"next_cursor": ""},
-    }
-
-
-@method("conversations.replies")
-def replies(ws: Workspace, a: Args) -> JSON:
-    """A thread: the parent message then its replies, oldest first."""
-    channel = get_channel(ws, a)
-    ts = a.required("ts", "thread_not_found")
-    if channel.message(ts) is None:
-        raise ApiError("thread_not_found")
-    thread = [m for m in channel.messages if not m.deleted and (m.ts == ts or m.thread_ts == ts)]
-    return {"messages": [m.to_json() for m in thread], "has_more": False}
-
-
-@method("conversations.list")
-def list_(ws: Workspace, a: Args) -> JSON:
-    """Public channels, plus private ones the bot is in when types asks for them."""
-    types = set(a.text("types", "public_channel").split(","))
-    found = []
-    for channel in ws.channels.values():
-        if a.flag("exclude_archived") and channel.is_archived:
-            continue
-        if channel.is_private:
-            if "private_channel" in types and ws.bot_user_id in channel.members:
-                found.append(channel)
-        elif "public_channel" in types:
-            found.append(channel)
-    return {
-        "channels": [c.to_json() for c in found],
-        "response_metadata": {"next_cursor": ""},
-    }

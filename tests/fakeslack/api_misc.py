@@ -8,6 +8,7 @@ from typing import Any
 
 from .models import JSON, PERMALINK_HOST, View
 from .registry import ApiError, Args, get_user, method
+from .scopes import fixed
 from .state import Workspace
 from .validation import view_problem
 
@@ -26,13 +27,14 @@ def auth_test(ws: Workspace, a: Args) -> JSON:
     }
 
 
-@method("users.info")
+@method("users.info", scopes=fixed("users:read"))
 def users_info(ws: Workspace, a: Args) -> JSON:
-    """Describe a user."""
-    return {"user": get_user(ws, a.required("user", "user_not_found")).to_json()}
+    """Describe a user; a deactivated one is still found, with `"deleted": true`."""
+    user = get_user(ws, a.required("user", "user_not_found"), deleted_ok=True)
+    return {"user": user.to_json()}
 
 
-@method("users.lookupByEmail")
+@method("users.lookupByEmail", scopes=fixed("users:read.email"))
 def users_lookup_by_email(ws: Workspace, a: Args) -> JSON:
     """Find a user by email."""
     email = a.required("email", "users_not_found").lower()
@@ -42,7 +44,7 @@ def users_lookup_by_email(ws: Workspace, a: Args) -> JSON:
     raise ApiError("users_not_found")
 
 
-@method("users.list")
+@method("users.list", scopes=fixed("users:read"))
 def users_list(ws: Workspace, a: Args) -> JSON:
     """All users (single page)."""
     members = [u.to_json() for u in ws.users.values()]

@@ -26,14 +26,16 @@ class User:
     is_bot: bool = False
     deleted: bool = False
     tz: str = "UTC"
+    bot_id: str | None = None
+    app_id: str | None = None
 
     def to_json(self) -> JSON:
-        """Render as a `users.info` user object."""
+        """Render as a `users.info` user object (bots carry profile.bot_id, like Slack's)."""
         profile: JSON = {"real_name": self.real_name, "display_name": self.name}
         if self.email:
             profile["email"] = self.email
         if self.is_bot:
-            profile["bot_id"] = BOT_ID
+            profile.update(bot_id=self.bot_id, api_app_id=self.app_id, always_active=True)
         return {
             "id": self.id,
             "team_id": TEAM_ID,
@@ -64,8 +66,8 @@ class Message:
     attachments: list[JSON] = field(default_factory=list)
     reactions: dict[str, list[str]] = field(default_factory=dict)
 
-    def to_json(self) -> JSON:
-        """Render as a Web API message object."""
+    def to_json(self, *, with_metadata: bool = True) -> JSON:
+        """Render as a Web API message object (`metadata` only when `with_metadata`)."""
         out: JSON = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts}
         out["team"] = TEAM_ID
         if self.user == BOT_USER_ID:
@@ -76,7 +78,7 @@ class Message:
             out["attachments"] = self.attachments
         if self.thread_ts:
             out["thread_ts"] = self.thread_ts
-        if self.metadata is not None:
+        if self.metadata is not None and with_metadata:
             out["metadata"] = self.metadata
         if self.edits:
             out["edited"] = {"user": self.user, "ts": self.ts}
@@ -214,7 +216,7 @@ class View:
 
 @dataclass
 class Call:
-    """One Web API call as the fake answered it."""
+    """One Web API call as the fake answered it; `fault` names an injected connection fault."""
 
     method: str
     args: JSON
@@ -222,6 +224,7 @@ class Call:
     ok: bool
     error: str | None
     time: float
+    fault: str | None = None
 
 
 @dataclass

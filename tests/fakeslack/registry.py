@@ -12,6 +12,8 @@ from .state import Workspace
 
 TokenKind = Literal["bot", "app"]
 Handler = Callable[[Workspace, "Args"], JSON]
+# What a method needs: a list of scope groups; each group is satisfied by any one of its scopes.
+ScopeNeed = Callable[[Workspace, "Args"], list[tuple[str, ...]]]
 
 
 class ApiError(Exception):
@@ -29,16 +31,19 @@ class MethodSpec:
 
     handler: Handler
     token: TokenKind
+    scopes: ScopeNeed | None = None
 
 
 METHODS: dict[str, MethodSpec] = {}
 
 
-def method(name: str, *, token: TokenKind = "bot") -> Callable[[Handler], Handler]:
-    """Register a handler for the Web API method `name`."""
+def method(
+    name: str, *, token: TokenKind = "bot", scopes: ScopeNeed | None = None
+) -> Callable[[Handler], Handler]:
+    """Register a handler for the Web API method `name` (`scopes`: None = no scope checked)."""
 
     def _register(handler: Handler) -> Handler:
-        METHODS[name] = MethodSpec(handler, token)
+        METHODS[name] = MethodSpec(handler, token, scopes)
         return handler
 
     return _register
@@ -104,10 +109,12 @@ def get_channel(
     return channel
 
 
-def get_user(ws: Workspace, user_id: str, error: str = "user_not_found") -> User:
-    """The user with this id, else ApiError(error)."""
+def get_user(
+    ws: Workspace, user_id: str, error: str = "user_not_found", *, deleted_ok: bool = False
+) -> User:
+    """The user with this id, else ApiError(error); deactivated users count only if `deleted_ok`."""
     user = ws.users.get(user_id.strip())
-    if user is None or user.deleted:
+    if user is None or (user.deleted and not deleted_ok):
         raise ApiError(error)
     return user
 
@@ -116,6 +123,12 @@ def require_member(ws: Workspace, channel: Channel) -> None:
     """Raise not_in_channel unless the bot is a member."""
     if ws.bot_user_id not in channel.members:
         raise ApiError("not_in_channel")
+
+
+def require_reader(ws: Workspace, channel: Channel) -> None:
+    """Reading needs membership: not_in_channel (public) or channel_not_found (private)."""
+    if ws.bot_user_id not in channel.members:
+        raise ApiError("channel_not_found" if channel.is_private else "not_in_channel")
 
 
 def require_live(channel: Channel) -> None:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from aiohttp import web
 
 from .models import JSON
 from .responses import handle_response_url
+from .scopes import manifest_bot_scopes
 from .socketmode import SocketHub
 from .state import Workspace
 from .webapi import WORKSPACE, handle_api
 
 
 class FakeSlack(Workspace):
-    """A fake Slack workspace served on 127.0.0.1; tests assert on its state."""
+    """A fake Slack workspace served on 127.0.0.1; tests assert on its state.
+
+    `scopes` are the bot scopes granted to the app; by default the ones manifest.yml asks for.
+    """
 
     def __init__(
         self,
@@ -25,8 +29,10 @@ class FakeSlack(Workspace):
         app_token: str = "xapp-test",
         latency: float = 0.0,
         host: str = "127.0.0.1",
+        scopes: Iterable[str] | None = None,
     ) -> None:
-        super().__init__(bot_token, app_token, latency)
+        granted = manifest_bot_scopes() if scopes is None else scopes
+        super().__init__(bot_token, app_token, latency, granted)
         self.host = host
         self.port = 0
         self.hub = SocketHub(self)
@@ -59,11 +65,13 @@ class FakeSlack(Workspace):
         )
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
+        self.stopping.clear()
 
     async def stop(self) -> None:
-        """Close Socket Mode connections and stop the server."""
+        """Release hung calls, close Socket Mode connections and stop the server."""
         if self._runner is None:
             return
+        self.stopping.set()
         await self.hub.close_all()
         await self._runner.cleanup()
         self._runner = None

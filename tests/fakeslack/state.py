@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .models import (
     APP_ID,
@@ -27,6 +28,9 @@ from .models import (
 )
 from .validation import TRIGGER_RE
 
+FaultMode = Literal["drop", "hang", "drop_before"]
+FAULT_MODES: tuple[str, ...] = get_args(FaultMode)
+
 SEED_USERS = [
     ("U_ALICE", "alice", "Alice"),
     ("U_BOB", "bob", "Bob"),
@@ -38,10 +42,19 @@ SEED_USERS = [
 class Workspace:
     """All state of the fake Slack workspace; the server classes only read and mutate it."""
 
-    def __init__(self, bot_token: str, app_token: str, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        bot_token: str,
+        app_token: str,
+        latency: float = 0.0,
+        scopes: Iterable[str] = (),
+    ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
         self.latency = latency
+        self.scopes: set[str] = set(scopes)
+        self.hang_seconds = 12.0
+        self.stopping = asyncio.Event()
         self.down = False
         self.trigger_ttl: float | None = None
         self.team_id, self.team_domain = TEAM_ID, TEAM_DOMAIN
@@ -57,13 +70,21 @@ class Workspace:
         self.response_urls: dict[str, ResponseUrl] = {}
         self._failures: dict[str, list[str]] = {}
         self._rate_limits: dict[str, list[int]] = {}
+        self._faults: dict[str, list[FaultMode]] = {}
         self._seq = itertools.count(1)
         self._ts_base_us = int(time.time()) * 1_000_000
         self.base_url = ""
         self._seed()
 
     def _seed(self) -> None:
-        self.add_user(BOT_USER_ID, "incidentbot", real_name="Incident Bot", is_bot=True)
+        self.add_user(
+            BOT_USER_ID,
+            "incidentbot",
+            real_name="Incident Bot",
+            is_bot=True,
+            bot_id=BOT_ID,
+            app_id=APP_ID,
+        )
         for user_id, name, real_name in SEED_USERS:
             self.add_user(user_id, name, real_name=real_name, email=f"{name}@example.com")
         everyone = list(self.users)
@@ -91,10 +112,21 @@ class Workspace:
         real_name: str | None = None,
         email: str | None = None,
         is_bot: bool = False,
+        bot_id: str | None = None,
+        app_id: str | None = None,
     ) -> User:
-        """Add (or replace) a workspace user."""
+        """Add (or replace) a workspace user; a bot gets its own bot_id and app_id."""
         user = User(user_id, name, real_name or name.title(), email, is_bot=is_bot)
+        if is_bot:
+            user.bot_id = bot_id or self.new_id("B")
+            user.app_id = app_id or self.new_id("A")
         self.users[user_id] = user
+        return user
+
+    def deactivate(self, user_id: str) -> User:
+        """Deactivate a user: users.info then shows `"deleted": true`; invites fail."""
+        user = self.users[user_id]
+        user.deleted = True
         return user
 
     def add_channel(
@@ -205,6 +237,22 @@ class Workspace:
     def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Make the next `times` calls to `method` answer HTTP 429 with Retry-After."""
         self._rate_limits.setdefault(method, []).extend([retry_after] * times)
+
+    def fault_next(self, method: str, mode: FaultMode, times: int = 1) -> None:
+        """Lose the reply of the next `times` calls to `method`.
+
+        "drop": perform the call, then close the connection without an answer; "hang": perform
+        it, then answer nothing for `hang_seconds` (or until stop) and close; "drop_before":
+        close the connection without performing the call.
+        """
+        if mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {mode!r}; use one of {FAULT_MODES}")
+        self._faults.setdefault(method, []).extend([mode] * times)
+
+    def take_fault(self, method: str) -> FaultMode | None:
+        """Pop the next injected connection fault for `method`, if any."""
+        queue = self._faults.get(method)
+        return queue.pop(0) if queue else None
 
     def take_failure(self, method: str) -> str | None:
         """Pop the next injected error for `method`, if any."""

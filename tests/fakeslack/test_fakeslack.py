@@ -6,9 +6,12 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+import yaml
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -28,6 +31,7 @@ from tests.fakeslack import (
     slash_command_form,
     view_submission_payload,
 )
+from tests.fakeslack.registry import METHODS
 
 
 def client_for(fake: FakeSlack, token: str | None = "xoxb-test", **kwargs: Any) -> AsyncWebClient:
@@ -61,6 +65,7 @@ async def test_auth_and_tokens(fake: FakeSlack) -> None:
 
 async def test_create_channel_and_names(fake: FakeSlack) -> None:
     """conversations.create enforces Slack's channel-name rules."""
+    fake.scopes.add("groups:write")  # manifest.yml lacks it; the private create below needs it
     client = client_for(fake)
     resp = await client.conversations_create(name="inc-42_db")
     channel = fake.channels[resp["channel"]["id"]]
@@ -109,6 +114,7 @@ async def test_invite(fake: FakeSlack) -> None:
 
 async def test_topic_purpose_info_members(fake: FakeSlack) -> None:
     """Topic/purpose setters and read-only conversation/user lookups."""
+    fake.scopes |= {"users:read", "users:read.email"}  # not in manifest.yml
     client = client_for(fake)
     incidents = fake.channel_by_name("#incidents")
     assert incidents is not None
@@ -191,6 +197,7 @@ async def test_invalid_blocks(fake: FakeSlack) -> None:
 
 async def test_update_delete_pins_reactions(fake: FakeSlack) -> None:
     """Edits, pins, reactions, permalinks, bookmarks and deletes."""
+    fake.scopes |= {"pins:read", "reactions:write", "bookmarks:write"}  # not in manifest.yml
     client = client_for(fake)
     posted = await client.chat_postMessage(channel="incidents", text="status: open")
     cid, ts = posted["channel"], posted["ts"]
@@ -457,3 +464,291 @@ async def test_wait_for_reports_useful_failure(fake: FakeSlack) -> None:
     await client_for(fake).auth_test()
     with pytest.raises(AssertionError, match=r"auth.test=ok"):
         await fake.wait_for(lambda: fake.messages("incidents")[0], timeout=0.05)
+
+
+# ---- strictness: scopes, membership, paging, metadata, users, lost replies -----------------
+
+NO_SCOPE_METHODS = {"auth.test", "chat.getPermalink", "views.open", "views.push"}
+NO_SCOPE_METHODS |= {"views.update", "views.publish"}
+
+
+def repo_manifest_scopes() -> set[str]:
+    """The bot scopes in the repository's manifest.yml, read independently of the fake."""
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
+    return set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+async def missing_scope(call: Awaitable[Any]) -> tuple[str, str]:
+    """Await a call that must fail with missing_scope; return (needed, provided)."""
+    with pytest.raises(SlackApiError) as info:
+        await call
+    body = info.value.response.data
+    assert body["error"] == "missing_scope", body
+    return body["needed"], body["provided"]
+
+
+async def test_scopes_default_to_manifest_and_every_method_declares_them(fake: FakeSlack) -> None:
+    """Granted scopes come from manifest.yml; every bot method says which scopes it needs."""
+    assert fake.scopes == repo_manifest_scopes()
+    assert FakeSlack(scopes=["chat:write"]).scopes == {"chat:write"}
+    undeclared = [
+        name
+        for name, spec in METHODS.items()
+        if spec.token == "bot" and spec.scopes is None and name not in NO_SCOPE_METHODS
+    ]
+    assert undeclared == []
+
+
+async def test_missing_scope_answers_and_changes_nothing(fake: FakeSlack) -> None:
+    """missing_scope names the needed scope and the granted ones, and changes no state."""
+    client = client_for(fake)
+    fake.scopes.discard("chat:write")
+    needed, provided = await missing_scope(client.chat_postMessage(channel="incidents", text="x"))
+    assert needed == "chat:write" and provided == ",".join(sorted(fake.scopes))
+    assert fake.messages("incidents") == []
+    assert (fake.calls[-1].ok, fake.calls[-1].error) == (False, "missing_scope")
+    # public vs private picks channels:* vs groups:*
+    secret = fake.add_channel("secret", members=["UBOT"], is_private=True)
+    assert (await missing_scope(client.conversations_history(channel=secret.id)))[0] == (
+        "groups:history"
+    )
+    await client.conversations_history(channel=fake.channel_by_name("incidents").id)
+    private_create = client.conversations_create(name="inc-private", is_private=True)
+    assert (await missing_scope(private_create))[0] == "groups:write"
+    assert fake.channel_by_name("inc-private") is None
+    both = client.conversations_list(types="public_channel,private_channel")
+    assert (await missing_scope(both))[0] == "groups:read"
+    assert (await missing_scope(client.users_info(user="U_ALICE")))[0] == "users:read"
+    email = client.users_lookupByEmail(email="bob@example.com")
+    assert (await missing_scope(email))[0] == "users:read.email"
+    assert (
+        await missing_scope(client.reactions_add(channel=secret.id, timestamp="1.2", name="eyes"))
+    )[0] == ("reactions:write")
+    # methods without scopes, and the app-token method, are never checked
+    fake.scopes.clear()
+    await client.auth_test()
+    await client.views_publish(user_id="U_BOB", view={"type": "home", "blocks": []})
+    await client.apps_connections_open(app_token="xapp-test")
+
+
+async def test_posting_to_a_public_channel_needs_membership_or_chat_write_public(
+    fake: FakeSlack,
+) -> None:
+    """Without chat:write.public a bot posts only where it is a member."""
+    client = client_for(fake)
+    outside = fake.add_channel("outside", members=["U_ALICE"])
+    await client.chat_postMessage(channel=outside.id, text="with chat:write.public")
+    fake.scopes.discard("chat:write.public")
+    assert await slack_error(client.chat_postMessage(channel=outside.id, text="x")) == (
+        "not_in_channel"
+    )
+    assert [m.text for m in fake.messages("outside")] == ["with chat:write.public"]
+    await client.chat_postMessage(channel="incidents", text="member")
+
+
+async def test_history_and_replies_need_membership(fake: FakeSlack) -> None:
+    """A bot reads only channels it is in: not_in_channel (public), channel_not_found (private)."""
+    fake.scopes |= {"channels:join", "groups:history", "groups:read"}
+    client = client_for(fake)
+    outside = fake.add_channel("outside", members=["U_ALICE"])
+    fake.post_message(outside, "U_ALICE", "hello", [])
+    ts = fake.messages("outside")[0].ts
+    assert await slack_error(client.conversations_history(channel=outside.id)) == "not_in_channel"
+    replies = client.conversations_replies(channel=outside.id, ts=ts)
+    assert await slack_error(replies) == "not_in_channel"
+    hidden = fake.add_channel("hidden", members=["U_ALICE"], is_private=True)
+    for call in (
+        client.conversations_history(channel=hidden.id),
+        client.conversations_replies(channel=hidden.id, ts=ts),
+        client.conversations_info(channel=hidden.id),
+    ):
+        assert await slack_error(call) == "channel_not_found"
+    await client.conversations_join(channel=outside.id)
+    history = await client.conversations_history(channel=outside.id)
+    assert [m["text"] for m in history["messages"]] == ["hello"]
+
+
+async def test_history_ranges_and_cursor_paging(fake: FakeSlack) -> None:
+    """latest/oldest/inclusive select by ts; limit + cursor page newest first."""
+    client = client_for(fake)
+    cid = fake.channel_by_name("incidents").id
+    posted = [(await client.chat_postMessage(channel=cid, text=f"m{i}"))["ts"] for i in range(5)]
+    one = await client.conversations_history(channel=cid, latest=posted[2], inclusive=True, limit=1)
+    assert [m["text"] for m in one["messages"]] == ["m2"] and one["has_more"]
+    before = await client.conversations_history(channel=cid, latest=posted[2], limit=10)
+    assert [m["text"] for m in before["messages"]] == ["m1", "m0"] and not before["has_more"]
+    after = await client.conversations_history(channel=cid, oldest=posted[3])
+    assert [m["text"] for m in after["messages"]] == ["m4"]
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = await client.conversations_history(channel=cid, limit=2, cursor=cursor)
+        seen += [m["text"] for m in page["messages"]]
+        pages += 1
+        cursor = page["response_metadata"]["next_cursor"]
+        assert bool(cursor) == page["has_more"]
+        if not cursor:
+            break
+    assert (seen, pages) == (["m4", "m3", "m2", "m1", "m0"], 3)
+    everything = await client.conversations_history(channel=cid, limit=0)
+    assert len(everything["messages"]) == 5 and not everything["has_more"]
+    bad = client.conversations_history(channel=cid, cursor="bm9wZQ==")
+    assert await slack_error(bad) == "invalid_cursor"
+    assert await slack_error(client.conversations_history(channel=cid, latest="soon")) == (
+        "invalid_ts_latest"
+    )
+
+
+async def test_conversations_list_paging(fake: FakeSlack) -> None:
+    """conversations.list pages with limit and cursor."""
+    client = client_for(fake)
+    for i in range(3):
+        fake.add_channel(f"inc-{i}")
+    names, cursor = [], None
+    while True:
+        page = await client.conversations_list(limit=2, cursor=cursor)
+        assert len(page["channels"]) <= 2
+        names += [c["name"] for c in page["channels"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert names == ["general", "incidents", "inc-0", "inc-1", "inc-2"]
+    assert await slack_error(client.conversations_list(cursor="x")) == "invalid_cursor"
+
+
+async def test_message_metadata(fake: FakeSlack) -> None:
+    """Metadata is validated, stored, replaced by chat.update and read back on request."""
+    client = client_for(fake)
+    cid = fake.channel_by_name("incidents").id
+    meta = {"event_type": "incident_card", "event_payload": {"incident": "INC-1", "n": 2}}
+    posted = await client.chat_postMessage(channel=cid, text="card", metadata=meta)
+    plain = await client.conversations_history(channel=cid)
+    assert "metadata" not in plain["messages"][0]
+    full = await client.conversations_history(channel=cid, include_all_metadata=True)
+    assert full["messages"][0]["metadata"] == meta
+    form = {"channel": cid, "text": "form", "metadata": json.dumps(meta)}
+    await client.api_call("chat.postMessage", data=form)
+    assert fake.messages(cid)[-1].metadata == meta
+    for bad, error in (
+        ("{not json", "invalid_metadata_format"),
+        ([meta], "invalid_metadata_format"),
+        ({"event_type": "incident_card"}, "invalid_metadata_schema"),
+        ({"event_type": "incident_card", "event_payload": "INC-1"}, "invalid_metadata_schema"),
+        ({"event_type": 5, "event_payload": {}}, "invalid_metadata_schema"),
+    ):
+        call = client.api_call(
+            "chat.postMessage", json={"channel": cid, "text": "x", "metadata": bad}
+        )
+        assert await slack_error(call) == error, bad
+    assert len(fake.messages(cid)) == 2
+    dotted = {"event_type": "incident.card", "event_payload": {"a": 1}}
+    await client.chat_postMessage(channel=cid, text="dotted", metadata=dotted)
+    assert fake.messages(cid)[-1].metadata is None  # posted, metadata silently dropped
+    ts = posted["ts"]
+    new_meta = {"event_type": "incident_card", "event_payload": {"incident": "INC-1", "n": 3}}
+    await client.chat_update(channel=cid, ts=ts, text="card v2", metadata=new_meta)
+    assert fake.messages(cid)[0].metadata == new_meta
+    await client.chat_update(channel=cid, ts=ts, text="card v3")
+    assert fake.messages(cid)[0].metadata == new_meta
+    bad_update = client.chat_update(channel=cid, ts=ts, text="v4", metadata={"event_type": "x"})
+    assert await slack_error(bad_update) == "invalid_metadata_schema"
+    assert fake.messages(cid)[0].text == "card v3"
+    await client.chat_update(channel=cid, ts=ts, text="card v5", metadata={})
+    assert fake.messages(cid)[0].metadata is None
+
+
+async def test_deactivated_and_bot_users(fake: FakeSlack) -> None:
+    """users.info shows deactivated users; invites of them and of other bots fail."""
+    fake.scopes.add("users:read")
+    client = client_for(fake)
+    other = fake.add_user("U_PAGERBOT", "pagerbot", is_bot=True)
+    shown = (await client.users_info(user=other.id))["user"]
+    assert shown["is_bot"] and shown["profile"]["bot_id"].startswith("B")
+    assert shown["profile"]["bot_id"] != fake.bot_id
+    assert (await client.users_info(user="UBOT"))["user"]["profile"]["bot_id"] == fake.bot_id
+    fake.deactivate("U_BOB")
+    bob = (await client.users_info(user="U_BOB"))["user"]
+    assert bob["deleted"] is True and bob["id"] == "U_BOB"
+    assert await slack_error(client.users_info(user="U_NOPE")) == "user_not_found"
+    cid = (await client.conversations_create(name="inc-7"))["channel"]["id"]
+    with pytest.raises(SlackApiError) as info:
+        await client.conversations_invite(channel=cid, users="U_ALICE,U_PAGERBOT")
+    assert info.value.response["error"] == "cant_invite"
+    assert info.value.response["errors"] == [
+        {"user": "U_PAGERBOT", "ok": False, "error": "cant_invite"}
+    ]
+    assert fake.channels[cid].members == {"UBOT"}
+    with pytest.raises(SlackApiError) as info:
+        await client.conversations_invite(channel=cid, users="U_BOB,U_CAROL")
+    assert info.value.response["errors"] == [{"user": "U_BOB", "ok": False, "error": "cant_invite"}]
+    assert fake.channels[cid].members == {"UBOT", "U_CAROL"}, "removed users fail alone"
+    assert await slack_error(client.conversations_invite(channel=cid, users="UBOT")) == (
+        "cant_invite_self"
+    )
+
+
+def no_retry_client(fake: FakeSlack, timeout: float = 5) -> AsyncWebClient:
+    """A client that neither retries nor waits long: it sees every lost reply."""
+    return client_for(fake, retry_handlers=[], timeout=timeout)
+
+
+async def test_fault_drop_performs_the_call_then_loses_the_reply(fake: FakeSlack) -> None:
+    """Mode "drop": the message is posted exactly once, the client gets a connection error."""
+    fake.fault_next("chat.postMessage", "drop")
+    with pytest.raises(aiohttp.ClientError):
+        await no_retry_client(fake).chat_postMessage(channel="incidents", text="lost reply")
+    assert [m.text for m in fake.messages("incidents")] == ["lost reply"]
+    call = fake.calls_to("chat.postMessage")[-1]
+    assert (call.ok, call.status, call.fault) == (True, 200, "drop")
+    await no_retry_client(fake).chat_postMessage(channel="incidents", text="next one is fine")
+    assert len(fake.messages("incidents")) == 2
+
+
+async def test_fault_drop_with_default_retries_posts_twice(fake: FakeSlack) -> None:
+    """The SDK's default connection-error retry turns a lost reply into a duplicate post."""
+    fake.fault_next("chat.postMessage", "drop")
+    await client_for(fake).chat_postMessage(channel="incidents", text="dup")
+    assert [m.text for m in fake.messages("incidents")] == ["dup", "dup"]
+
+
+async def test_fault_drop_before_performs_nothing(fake: FakeSlack) -> None:
+    """Mode "drop_before": the connection closes and nothing happens."""
+    fake.fault_next("chat.postMessage", "drop_before")
+    with pytest.raises(aiohttp.ClientError):
+        await no_retry_client(fake).chat_postMessage(channel="incidents", text="never")
+    assert fake.messages("incidents") == []
+    call = fake.calls_to("chat.postMessage")[-1]
+    assert (call.ok, call.status, call.fault) == (False, 0, "drop_before")
+    with pytest.raises(ValueError):
+        fake.fault_next("chat.postMessage", "explode")  # type: ignore[arg-type]
+
+
+async def test_fault_hang_times_out_the_client(fake: FakeSlack) -> None:
+    """Mode "hang": the call happens, no answer comes; later the connection closes."""
+    fake.hang_seconds = 30
+    fake.fault_next("chat.postMessage", "hang")
+    started = time.monotonic()
+    with pytest.raises((TimeoutError, aiohttp.ClientError)):
+        await no_retry_client(fake, timeout=0.3).chat_postMessage(channel="incidents", text="h")
+    assert time.monotonic() - started < 2
+    assert [m.text for m in fake.messages("incidents")] == ["h"]
+    assert fake.calls_to("chat.postMessage")[-1].fault == "hang"
+    fake.hang_seconds = 0.2
+    fake.fault_next("conversations.setTopic", "hang")
+    with pytest.raises(aiohttp.ClientError):
+        await no_retry_client(fake).conversations_setTopic(
+            channel=fake.channel_by_name("incidents").id, topic="t"
+        )
+    assert fake.channel_by_name("incidents").topic == "t"
+
+
+async def test_stop_is_prompt_during_a_hang(fake: FakeSlack) -> None:
+    """stop() releases a hung call at once instead of waiting for hang_seconds."""
+    fake.hang_seconds = 60
+    fake.fault_next("auth.test", "hang")
+    call = asyncio.create_task(no_retry_client(fake, timeout=30).auth_test())
+    await fake.wait_for(lambda: fake.calls_to("auth.test"))
+    started = time.monotonic()
+    await fake.stop()
+    assert time.monotonic() - started < 3
+    with pytest.raises(aiohttp.ClientError):
+        await asyncio.wait_for(call, 5)

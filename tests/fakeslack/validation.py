@@ -1,9 +1,11 @@
-"""Small validators for channel names, Block Kit blocks and views (Slack's documented limits)."""
+"""Small validators: channel names, Block Kit blocks, views and message metadata (Slack's rules)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+JSONObject = dict[str, Any]
 
 CHANNEL_NAME_RE = re.compile(r"^[a-z0-9_-]+$")
 TRIGGER_RE = re.compile(r"^\d+\.\d+\.[0-9a-f]+$")
@@ -156,3 +158,32 @@ def _option(option: Any, at: str) -> list[str]:
     errors = _text(option.get("text"), 75, f"{at}/text", required=True)
     errors += _too_long(option.get("value"), 150, f"{at}/value")
     return errors
+
+
+# Observed (slackapi/bolt-python#863): an event_type with "." posts fine but the metadata is
+# silently dropped, while "-" and "_" work; Slack's guide asks for alphanumerics and "_".
+# The exact character set Slack accepts is unconfirmed.
+EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def metadata_error(metadata: Any) -> str | None:
+    """Slack's error code for a decoded `metadata` argument, or None when it is acceptable.
+
+    Documented codes: invalid_metadata_format / invalid_metadata_schema. Which malformation
+    gets which is unconfirmed: here "not a JSON object" is a format error, and a missing or
+    mistyped event_type / event_payload (both required; payload an object) a schema error.
+    An empty object is accepted (chat.update documents `{}` as "remove the metadata").
+    """
+    if not isinstance(metadata, dict):
+        return "invalid_metadata_format"
+    if not metadata:
+        return None
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        return "invalid_metadata_schema"
+    return None
+
+
+def metadata_kept(metadata: JSONObject) -> bool:
+    """Whether Slack keeps well-formed metadata (False: it silently drops it, see above)."""
+    return bool(metadata) and bool(EVENT_TYPE_RE.match(str(metadata.get("event_type", ""))))

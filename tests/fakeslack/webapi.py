@@ -1,17 +1,19 @@
-"""HTTP front of the fake Web API: argument merging, auth, fault injection, call log."""
+"""HTTP front of the fake Web API: argument merging, auth, scopes, fault injection, call log."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 
 from aiohttp import web
 
-from . import api_chat, api_conversations, api_misc  # noqa: F401  (registers methods)
+from . import api_chat, api_conversations, api_misc, api_reading  # noqa: F401  (registers)
 from .models import JSON, Call
 from .registry import METHODS, ApiError, Args, MethodSpec
+from .scopes import scope_error
 from .state import Workspace
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ def answer(ws: Workspace, name: str, args: JSON, token: str | None) -> Answer:
     auth_error = _auth_error(ws, spec, token)
     if auth_error:
         return _fail(auth_error)
+    missing = scope_error(ws, spec.scopes, Args(args)) if spec.scopes else None
+    if missing is not None:
+        return _fail("missing_scope", **missing)
     retry_after = ws.take_rate_limit(name)
     if retry_after is not None:
         status, body, _ = _fail("ratelimited", 429)
@@ -86,8 +91,29 @@ def answer(ws: Workspace, name: str, args: JSON, token: str | None) -> Answer:
         return _fail(exc.error, **exc.extra)
 
 
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without answering; aiohttp then fails to write the (unsent) reply."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=204)
+
+
+async def _hang(ws: Workspace) -> None:
+    """Answer nothing for `ws.hang_seconds`, or until the fake stops."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(ws.stopping.wait(), ws.hang_seconds)
+
+
+def _safe_answer(ws: Workspace, name: str, args: JSON, token: str | None) -> Answer:
+    try:
+        return answer(ws, name, args, token)
+    except Exception as exc:  # a bug in the fake itself: make it loud
+        log.exception("fake Slack failed on %s", name)
+        return _fail(f"fake_internal_error: {exc!r}", 500)
+
+
 async def handle_api(request: web.Request) -> web.Response:
-    """aiohttp handler for `/api/<method>` (GET or POST)."""
+    """aiohttp handler for `/api/<method>` (GET or POST), with injected connection faults."""
     ws = request.app[WORKSPACE]
     name = request.match_info["method"]
     started = time.time()
@@ -102,15 +128,17 @@ async def handle_api(request: web.Request) -> web.Response:
         result = None
     if ws.latency > 0:
         await asyncio.sleep(ws.latency)
-    if result is None:
-        try:
-            result = answer(ws, name, args, token)
-        except Exception as exc:  # a bug in the fake itself: make it loud
-            log.exception("fake Slack failed on %s", name)
-            result = _fail(f"fake_internal_error: {exc!r}", 500)
-    status, body, headers = result
+    fault = ws.take_fault(name)
+    if fault == "drop_before":
+        ws.calls.append(Call(name, args, 0, False, None, started, fault=fault))
+        return _drop(request)
+    status, body, headers = result or _safe_answer(ws, name, args, token)
     error = body.get("error")
-    ws.calls.append(Call(name, args, status, bool(body.get("ok")), error, started))
+    ws.calls.append(Call(name, args, status, bool(body.get("ok")), error, started, fault=fault))
+    if fault == "hang":
+        await _hang(ws)
+    if fault is not None:
+        return _drop(request)
     return web.Response(
         text=json.dumps(body), status=status, headers=headers, content_type="application/json"
     )

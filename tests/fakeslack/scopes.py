@@ -1,0 +1,88 @@
+"""Bot scopes: the granted set (read from manifest.yml) and what each Web API method needs.
+
+Per-method bot scopes are taken from Slack's method reference (docs.slack.dev, "Required scopes",
+bot token), e.g. conversations.history: channels:history / groups:history / im:history /
+mpim:history. Where Slack lists several, any one suffices; this fake picks the public
+(`channels:*`) or private (`groups:*`) ones by the channel's type when the channel is known.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .models import JSON
+from .registry import Args, ScopeNeed
+from .state import Workspace
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+Scopes = tuple[str, ...]
+
+
+def manifest_bot_scopes(path: Path = MANIFEST) -> set[str]:
+    """The bot scopes the app manifest asks for (`oauth_config.scopes.bot`)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        scopes = data["oauth_config"]["scopes"]["bot"]
+    except (KeyError, TypeError):
+        raise ValueError(f"{path} has no oauth_config.scopes.bot list") from None
+    return {str(scope) for scope in scopes or []}
+
+
+def fixed(*scopes: str) -> ScopeNeed:
+    """A need that does not depend on the arguments (any one of `scopes`)."""
+    return lambda ws, a: [scopes]
+
+
+def per_channel(public: Scopes, private: Scopes, key: str = "channel") -> ScopeNeed:
+    """`public` or `private` scopes by the type of the channel in argument `key`."""
+
+    def need(ws: Workspace, a: Args) -> list[Scopes]:
+        channel = ws.channels.get(a.text(key).strip())
+        if channel is None:  # unknown channel: any of them, then the handler says channel_not_found
+            return [public + private]
+        return [private if channel.is_private else public]
+
+    return need
+
+
+def per_private_flag(public: Scopes, private: Scopes, flag: str = "is_private") -> ScopeNeed:
+    """`private` scopes when argument `flag` is true (conversations.create), else `public`."""
+    return lambda ws, a: [private if a.flag(flag) else public]
+
+
+def per_listed_type(by_type: dict[str, Scopes], default: str = "public_channel") -> ScopeNeed:
+    """One scope group per conversation type asked for in `types` (conversations.list).
+
+    Unconfirmed: that Slack demands the scope of every requested type (missing_scope) rather
+    than silently leaving that type out; reports of missing_scope from conversations.list with
+    extra types suggest it does.
+    """
+
+    def need(ws: Workspace, a: Args) -> list[Scopes]:
+        types = [t.strip() for t in a.text("types", default).split(",") if t.strip()]
+        return [by_type[t] for t in types or [default] if t in by_type]
+
+    return need
+
+
+CHAT_WRITE = fixed("chat:write")
+MANAGE = per_channel(("channels:manage",), ("groups:write",))
+INVITE = per_channel(
+    ("channels:manage", "channels:write.invites"), ("groups:write", "groups:write.invites")
+)
+TOPIC = per_channel(
+    ("channels:manage", "channels:write.topic"), ("groups:write", "groups:write.topic")
+)
+HISTORY = per_channel(("channels:history",), ("groups:history",))
+READ = per_channel(("channels:read",), ("groups:read",))
+
+
+def scope_error(ws: Workspace, need: ScopeNeed, a: Args) -> JSON | None:
+    """missing_scope extras (`needed`, `provided`) when a scope group is unmet, else None."""
+    for group in need(ws, a):
+        if group and not ws.scopes.intersection(group):
+            return {"needed": group[0], "provided": ",".join(sorted(ws.scopes))}
+    return None
