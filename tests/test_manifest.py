@@ -22,8 +22,10 @@ def test_scopes_cover_the_web_api_calls():
         "commands",
         "chat:write",
         "chat:write.public",
+        "channels:join",
         "channels:manage",
         "channels:read",
         "channels:history",
         "pins:write",
+        "users:read",
     } == scopes

@@ -518,6 +518,7 @@ async def test_missing_scope_answers_and_changes_nothing(fake: FakeSlack) -> Non
     assert fake.channel_by_name("inc-private") is None
     both = client.conversations_list(types="public_channel,private_channel")
     assert (await missing_scope(both))[0] == "groups:read"
+    fake.scopes.discard("users:read")
     assert (await missing_scope(client.users_info(user="U_ALICE")))[0] == "users:read"
     email = client.users_lookupByEmail(email="bob@example.com")
     assert (await missing_scope(email))[0] == "users:read.email"

@@ -46,7 +46,7 @@ async def test_command_is_never_handed_to_a_bot_or_a_missing_person(bot, target,
     channel = await bot.declare()
     topic = channel.topic
     answer = await reply_to(bot, f"commander <@{target}>", channel)
-    assert words in answer and "nothing" not in answer.lower() or words in answer
+    assert words in answer
     incident, kinds, _ = await state(bot, channel)
     assert incident.commander_id == "U_ALICE"
     assert kinds == ["declared"]
