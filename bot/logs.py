@@ -44,5 +44,7 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # APScheduler logs every run of the 4-per-second timer poll at INFO.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # APScheduler logs every run of the 4-per-second timer poll at INFO, and Alembic every
+    # plugin it loads: neither says anything an operator needs.
+    for noisy in ("apscheduler", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

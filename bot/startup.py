@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import make_client
 from bot.settings import Settings
+from playbooks.loader import PackError, load_pack
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ BAD_TOKEN = frozenset(
 
 async def problem_with(settings: Settings) -> str | None:
     """The first fatal problem, as one line naming the setting; None when all is well."""
+    try:
+        load_pack(settings.playbook_pack)
+    except PackError as error:
+        return f"PLAYBOOK_PACK is invalid: {error}"
     return await _database_problem(settings) or await _slack_problem(settings)
 
 

@@ -111,28 +111,29 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def health(self, replica: str, now: datetime) -> str:
+    async def health(self, replica: str, now: datetime, *, timeout: float = 1.5) -> str:
         """`ok` when a write commits, `read_only` when only reads work, else `unreachable`.
 
-        The write is real (this process's heartbeat row), so a full disk or a read-only
-        replica shows here, not only when a user's request fails.
+        The write is real (this process's heartbeat row), so a full disk, a lock held too
+        long or a read-only replica shows here, not only when a user's request fails.
         """
         try:
-            async with self.transaction() as session:
-                statement = dialect_insert(session, Heartbeat).values(replica=replica, beat_at=now)
-                await session.exec(
-                    statement.on_conflict_do_update(
-                        index_elements=["replica"], set_={"beat_at": now}
-                    )
-                )
+            await asyncio.wait_for(self._beat(replica, now), timeout)
             return "ok"
         except Exception:  # noqa: BLE001 - health checks report, they never raise
             pass
         try:
-            await self.check_connection()
+            await asyncio.wait_for(self.check_connection(), timeout)
         except Exception:  # noqa: BLE001
             return "unreachable"
         return "read_only"
+
+    async def _beat(self, replica: str, now: datetime) -> None:
+        async with self.transaction() as session:
+            statement = dialect_insert(session, Heartbeat).values(replica=replica, beat_at=now)
+            await session.exec(
+                statement.on_conflict_do_update(index_elements=["replica"], set_={"beat_at": now})
+            )
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -37,7 +37,9 @@ def incident_of(message) -> str | None:
 
 def channels_for(fake: FakeSlack, title: str) -> list:
     slug = "-" + title.lower().replace(" ", "-")
-    return [c for c in fake.channels.values() if c.name.startswith("inc-") and c.name.endswith(slug)]
+    return [
+        c for c in fake.channels.values() if c.name.startswith("inc-") and c.name.endswith(slug)
+    ]
 
 
 def all_set_up(fake: FakeSlack, names: list[str]) -> bool:

@@ -79,7 +79,9 @@ async def test_a_modal_declaration_the_database_cannot_keep_shows_a_field_error(
     real = bot.rt.db
     bot.rt.db = Database(UNREACHABLE)
     try:
-        status, body = await bot.submit(user="U_ALICE", callback_id=CallbackId.DECLARE, values=values)
+        status, body = await bot.submit(
+            user="U_ALICE", callback_id=CallbackId.DECLARE, values=values
+        )
     finally:
         await bot.rt.db.dispose()
         bot.rt.db = real
@@ -108,9 +110,7 @@ async def test_socket_mode_ack_carries_the_not_recorded_answer(fake, tmp_path):
         assert await count(bot) == 0
 
 
-async def test_a_write_that_lands_after_the_not_recorded_answer_never_takes_effect(
-    fake, tmp_path
-):
+async def test_a_write_that_lands_after_the_not_recorded_answer_never_takes_effect(fake, tmp_path):
     path = tmp_path / "locked.db"
     async with running_bot(fake, tmp_path, database_url=f"sqlite:///{path}") as bot:
         bot.rt.intake.budget = 0.5

@@ -138,7 +138,9 @@ async def test_commands_work_in_a_new_channel_while_its_pin_is_rate_limited(bot)
     channel = next(c for c in bot.fake.channels.values() if c.name.endswith("pin-is-slow"))
     assert not channel.pins  # setup is still waiting out Slack's rate limit…
     _, _, url = await bot.command("note works already", channel=channel.id)
-    await bot.fake.wait_for(lambda: any("works already" in m.text for m in bot.fake.messages(channel.id)))
+    await bot.fake.wait_for(
+        lambda: any("works already" in m.text for m in bot.fake.messages(channel.id))
+    )
     assert not [p for p in bot.fake.response_posts(url) if "only works inside" in str(p)]
     _, kinds, _ = await state(bot, channel)
     assert "note_added" in kinds

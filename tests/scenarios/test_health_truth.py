@@ -1,0 +1,151 @@
+"""Health that tells the truth: a refused token, an unreachable database and a database that
+cannot write are named as such, at startup (one line, exit 2) and in /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+import bot.server
+from tests.fakeslack import slash_command_form
+from tests.harness import free_port, running_bot
+from tests.processes import BotProcess, bot_env
+
+
+async def health(bot) -> dict:
+    async with bot.http.get(f"{bot.url}/healthz") as response:
+        assert response.status == 200
+        return await response.json()
+
+
+async def run_to_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot"], env=env, cwd=cwd, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+
+    return await asyncio.get_running_loop().run_in_executor(None, run)
+
+
+async def test_a_token_slack_refuses_stops_the_bot_with_one_line(fake, tmp_path):
+    env = bot_env(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", port=free_port())
+    env["SLACK_BOT_TOKEN"] = "xoxb-not-the-right-one"
+    result = await run_to_exit(env, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["incident-bot: SLACK_BOT_TOKEN is invalid: Slack answered invalid_auth"]
+
+
+async def test_an_app_token_slack_refuses_stops_the_bot_with_one_line(fake, tmp_path):
+    env = bot_env(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", port=free_port())
+    env["SLACK_APP_TOKEN"] = "xapp-not-the-right-one"
+    result = await run_to_exit(env, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "incident-bot: SLACK_APP_TOKEN is invalid: Slack answered invalid_auth"
+    ]
+
+
+async def test_an_unreachable_database_stops_the_bot_with_one_line(fake, tmp_path):
+    env = bot_env(fake, "postgresql://nobody@127.0.0.1:1/none", "default", port=free_port())
+    result = await run_to_exit(env, tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("incident-bot: DATABASE_URL: cannot reach the database (")
+    assert "Traceback" not in result.stderr and "nobody" not in line
+
+
+async def test_healthz_tells_a_refused_token_from_an_unreachable_slack(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 0.1)
+    async with running_bot(fake, tmp_path) as running:
+        fake.bot_token = "xoxb-revoked"  # every call with the bot's token is now refused
+        for _ in range(100):
+            if (await health(running))["slack"] == "invalid_auth":
+                break
+            await asyncio.sleep(0.05)
+        assert await health(running) == {
+            "ok": False, "database": "ok", "slack": "invalid_auth", "mode": "http"
+        }  # fmt: skip
+        fake.bot_token, fake.down = "xoxb-test", True
+        for _ in range(100):
+            if (await health(running))["slack"] == "unreachable":
+                break
+            await asyncio.sleep(0.05)
+        assert (await health(running))["slack"] == "unreachable"
+
+
+@contextmanager
+def tiny_disk(path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs mounted at `path` (needs root, as CI has; skipped otherwise)."""
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill up: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Take every free byte of the disk; returns the filler file."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 4096)
+    return filler
+
+
+async def test_a_full_disk_is_not_called_ok_and_requests_are_not_recorded(fake, tmp_path):
+    with tiny_disk(tmp_path / "disk") as disk:
+        url = f"sqlite:///{disk / 'bot.db'}"
+        async with running_bot(fake, tmp_path, database_url=url) as running:
+            assert (await health(running))["database"] == "ok"
+            filler = fill(disk)
+            body = await health(running)
+            assert body["database"] == "read_only" and body["ok"] is False
+            status, answer, _ = await running.command("declare sev1 Disk is full")
+            assert status == 200 and "Nothing was recorded" in json.loads(answer)["text"]
+            filler.unlink()
+            assert (await health(running))["database"] == "ok"
+            await running.declare("sev1 Disk has room again")
+
+
+async def test_a_body_that_is_not_utf8_gets_400(bot):
+    status, _ = await bot.post(
+        b"text=\xff\xfe\xfa", content_type="application/x-www-form-urlencoded"
+    )
+    assert status == 400
+
+
+async def test_a_percent_encoded_body_that_is_not_utf8_gets_400(bot):
+    form = slash_command_form(bot.fake, text="note x", channel_id="C0001")
+    body = urlencode(form).encode().replace(b"note+x", b"note+%FF%FE")
+    status, _ = await bot.post(body, content_type="application/x-www-form-urlencoded")
+    assert status == 400
+
+
+async def test_sigterm_exits_within_8_seconds_even_while_slack_hangs(fake, tmp_path):
+    process = BotProcess(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", tmp_path / "b.log")
+    await process.start()
+    fake.hang_seconds = 60
+    fake.fault_next("conversations.create", "hang", times=5)
+    assert await process.command("declare sev1 Stuck setup") == 200
+    await fake.wait_for(lambda: fake.calls_to("conversations.create"))  # now hanging
+    started = time.monotonic()
+    code = await asyncio.get_running_loop().run_in_executor(None, process.terminate)
+    assert time.monotonic() - started < 8
+    assert code == 0

@@ -1,0 +1,85 @@
+"""Exactly once on Slack's side: when Slack acts but its reply is lost (a dropped connection
+or a hang past the client's timeout), the bot finds its post instead of posting again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from storage import repo
+from tests.harness import running_bot
+
+FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
+
+
+async def setup_state(bot, channel) -> str:
+    async with bot.rt.db.reader() as session:
+        incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+    return incident.setup_state
+
+
+def kinds(fake, channel_id: str) -> Counter[str]:
+    return Counter(
+        ((m.metadata or {}).get("event_payload") or {}).get("kind", "")
+        for m in fake.messages(channel_id)
+    )
+
+
+async def declared(bot, title: str):
+    await bot.declare(f"sev2 {title}")
+    return next(c for c in bot.fake.channels.values() if c.name.endswith(title.lower()))
+
+
+@pytest.mark.parametrize("times", [1, 2])
+async def test_dropped_replies_to_the_card_and_announcement_post_each_once(bot, times):
+    bot.fake.fault_next("chat.postMessage", "drop", times=times)
+    channel = await declared(bot, "dropped")
+    assert kinds(bot.fake, channel.id)["card"] == 1
+    assert kinds(bot.fake, "incidents")["announcement"] == 1
+    assert [c.fault for c in bot.fake.calls_to("chat.postMessage")].count("drop") == times
+
+
+async def test_a_reply_slower_than_the_client_timeout_posts_once(bot):
+    bot.rt.client.timeout = 1
+    bot.fake.hang_seconds = 2
+    bot.fake.fault_next("chat.postMessage", "hang", times=2)
+    channel = await declared(bot, "hung")
+    assert kinds(bot.fake, channel.id)["card"] == 1
+    assert kinds(bot.fake, "incidents")["announcement"] == 1
+
+
+async def test_a_post_slack_never_received_is_posted_after_the_lookup(bot):
+    bot.fake.fault_next("chat.postMessage", "drop_before", times=2)
+    channel = await declared(bot, "never-arrived")
+    assert kinds(bot.fake, channel.id)["card"] == 1
+    assert kinds(bot.fake, "incidents")["announcement"] == 1
+
+
+async def test_the_bot_joins_the_announcement_channel_so_it_can_check_its_posts(fake, tmp_path):
+    incidents = fake.channel_by_name("incidents")
+    incidents.members.discard(fake.bot_user_id)  # chat:write.public alone: post, not read
+    async with running_bot(fake, tmp_path) as bot:
+        assert fake.bot_user_id in incidents.members
+        assert [c.ok for c in fake.calls_to("conversations.join")] == [True]
+        fake.fault_next("chat.postMessage", "drop", times=2)
+        await declared(bot, "joined")
+        assert kinds(fake, incidents.id)["announcement"] == 1
+
+
+async def test_a_lost_reply_to_a_reminder_posts_it_once(fake, tmp_path):
+    async with running_bot(fake, tmp_path, playbook_pack=FAST) as bot:
+        channel = await declared(bot, "reminded")
+        while (await setup_state(bot, channel)) != "ready":  # nothing else left to post
+            await asyncio.sleep(0.02)
+        fake.fault_next("chat.postMessage", "drop")
+        await fake.wait_for(
+            lambda: any("No internal update" in m.text for m in fake.messages(channel.id)),
+            timeout=10,
+        )
+        reminders = [m for m in fake.messages(channel.id) if "No internal update" in m.text]
+        assert len(reminders) == 1
+        [dropped] = [c for c in fake.calls_to("chat.postMessage") if c.fault == "drop"]
+        assert "No internal update" in dropped.args["text"]
