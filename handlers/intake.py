@@ -47,6 +47,12 @@ def delivery_kind(body: dict[str, Any]) -> str:
     )
 
 
+def kept(body: dict[str, Any]) -> dict[str, Any]:
+    """What the inbox keeps of a delivery: everything a replay needs, but not the legacy
+    verification token, which nothing checks and nothing should store."""
+    return {key: value for key, value in body.items() if key != "token"}
+
+
 def register(app: AsyncApp, rt: Runtime) -> None:
     """Install the intake as the first custom middleware."""
 
@@ -64,7 +70,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             await next()
             return response
         try:
-            new = await rt.intake.admit(key=key, kind=delivery_kind(body), payload=body)
+            new = await rt.intake.admit(key=key, kind=delivery_kind(body), payload=kept(body))
         except NotRecorded as error:
             log.warning("not recorded, told the sender: %s (%s)", key, error)
             return _not_recorded(rt, body)
@@ -86,7 +92,7 @@ def admit_with_effect(
     """
     if context.get(REPLAY):
         return  # already admitted, and `context[DELIVERY]` is set
-    delivery = Delivery.with_effect(key, "view", body, rt.clock())
+    delivery = Delivery.with_effect(key, "view", kept(body), rt.clock())
     context[DELIVERY] = delivery
     HANDLING.set(delivery)
 
