@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.intake import LEASE, HANDLING, AlreadyHandled, Delivery, Intake, NotRecorded
+from bot.intake import HANDLING, LEASE, AlreadyHandled, Delivery, Intake, NotRecorded
 from bot.services.unit import unit_of_work
 from storage import inbox
 from storage.db import Database
