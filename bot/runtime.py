@@ -38,6 +38,7 @@ class Runtime:
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    setting_up: set[str] = field(default_factory=set)  # incidents whose setup lease we hold
 
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
     identity: dict[str, str] = field(default_factory=dict)

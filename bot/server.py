@@ -29,13 +29,13 @@ from bot.payload_shape import shape_problem
 from bot.runtime import Runtime
 from bot.scheduler import TimerLoop
 from bot.services.channels import join_announcement_channel
-from bot.services.declare import finish_pending_setups
+from bot.services.declare import SETUP_LEASE, finish_pending_setups
 from bot.services.display import catch_up_displays
 from bot.settings import Settings
 from bot.startup import BAD_TOKEN
 from handlers.intake import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack
-from storage import inbox
+from storage import inbox, repo
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ async def _slack_state(rt: Runtime) -> str:
 
 
 def _intake_work(rt: Runtime, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
-    """Renew the leases of deliveries handled here; replay those whose handler died."""
+    """Renew the leases of work in progress here; replay deliveries whose handler died."""
 
     async def give_up(payload: dict[str, Any]) -> None:
         await tell_through_response_url(rt, payload, GAVE_UP)
@@ -176,6 +176,13 @@ def _intake_work(rt: Runtime, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
 
     async def intake_rounds() -> None:
         await rt.intake.renew_leases()
+        if rt.setting_up:
+            async with rt.db.transaction() as session:
+                await repo.renew_setups(
+                    session=session,
+                    incidents=sorted(rt.setting_up),
+                    until=rt.clock() + SETUP_LEASE,
+                )
         await rt.intake.replay_stalled(replay_one, give_up)
 
     return intake_rounds

@@ -44,6 +44,8 @@ class Incident(IncidentBase, table=True):
     setup_done: str = ""
     # What setup does about a playbook: "attach:<id>", "suggest" (offer the best match) or "".
     playbook_plan: str = ""
+    # Which process is setting the channel up: one at a time, across replicas.
+    setup_lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # Bumped by every change that the card and topic show; `shown_revision` is what Slack
     # showed last, so a display that fell behind (Slack refused an edit) is redrawn later.
     revision: int = 0

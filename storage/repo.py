@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -121,6 +121,39 @@ async def save_setup(*, session: AsyncSession, incident: Incident, **values: Any
     await session.exec(update(Incident).where(col(Incident.id) == incident.id).values(**values))
     for key, value in values.items():
         setattr(incident, key, value)
+
+
+async def take_setup(
+    *, session: AsyncSession, incident: str, now: datetime, until: datetime
+) -> bool:
+    """Lease the setup of an incident's channel; False while another process holds it."""
+    result = await session.exec(
+        update(Incident)
+        .where(
+            col(Incident.id) == incident,
+            col(Incident.setup_state) != "ready",
+            or_(col(Incident.setup_lease_until).is_(None), col(Incident.setup_lease_until) < now),
+        )
+        .values(setup_lease_until=until)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def release_setup(*, session: AsyncSession, incident: str) -> None:
+    """Give up the setup lease (after a failed pass), so the next pass need not wait."""
+    await session.exec(
+        update(Incident).where(col(Incident.id) == incident).values(setup_lease_until=None)
+    )
+
+
+async def renew_setups(*, session: AsyncSession, incidents: Sequence[str], until: datetime) -> None:
+    """Extend the setup leases of incidents this process is still setting up."""
+    if incidents:
+        await session.exec(
+            update(Incident)
+            .where(col(Incident.id).in_(list(incidents)))
+            .values(setup_lease_until=until)
+        )
 
 
 async def change_if(

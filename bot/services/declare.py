@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -31,6 +33,7 @@ TITLE_LIMIT = 500
 DESCRIPTION_LIMIT = 3000
 NAME_ATTEMPTS = 20
 SETUP_STEPS = frozenset({"invited", "topic", "card", "announced", "pinned", "playbook"})
+SETUP_LEASE = timedelta(seconds=10)  # renewed while setup runs (see bot.server)
 ANNOUNCE_REFUSED = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 
 
@@ -89,71 +92,84 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
     for before it is done again.
     """
     async with rt.setup_locks[incident_id]:
-        incident, holders = await _load(rt, incident_id)
-        if incident.setup_state == "ready":
-            return incident
-        resuming = bool(incident.channel_id)
-        if not incident.channel_id:
-            channel_id, name, adopted = await _create_channel(rt, incident)
-            await _save(
-                rt, incident, channel_id=channel_id, channel_name=name, setup_state="channel"
-            )
-            resuming = adopted
-        done = set(filter(None, incident.setup_done.split(",")))
-        view = incident_view(incident, holders, rt.pack)
-        since = incident.declared_at.timestamp() - 60
-        steps: dict[str, Any] = {}
-        if "invited" not in done:
-            steps["invited"] = channels.invite_members(
-                rt, incident.channel_id or "", {incident.declared_by, incident.commander_id}
-            )
-        if "topic" not in done:
-            steps["topic"] = rt.client.conversations_setTopic(
-                channel=incident.channel_id, topic=topic_text(view)
-            )
-        if not incident.card_ts:
-            steps["card"] = posts.post_once(
-                rt.client,
-                channel=incident.channel_id or "",
-                incident_id=incident.id,
-                kind="card",
-                text=incident_card_text(view),
-                blocks=incident_card_blocks(view),
-                look_first=resuming,
-                since=since,
-            )
-        if "announced" not in done:
-            steps["announced"] = _announce(rt, view, look_first=resuming, since=since)
-        results = await asyncio.gather(*steps.values(), return_exceptions=True)
-        updates: dict[str, Any] = {}
-        for step, result in zip(steps, results, strict=True):
-            if isinstance(result, BaseException):
-                log.warning("setup of %s: %s failed: %r", incident_id, step, result)
-                continue
-            done.add(step)
-            if step == "card":
-                updates["card_ts"] = result[1]
-            elif step == "announced" and result is not None:
-                updates["announcement_channel"], updates["announcement_ts"] = result
-        if incident.card_ts or updates.get("card_ts"):
-            done.add("card")
-        if updates:
-            await _save(rt, incident, **updates)  # before the pin, which may be rate-limited
-        if incident.card_ts and "pinned" not in done and await _pin(rt, incident):
-            done.add("pinned")
-        if "playbook" not in done and {"card", "pinned"} <= done:
-            if await _carry_out_playbook_plan(rt, incident):
-                done.add("playbook")
-        complete = SETUP_STEPS <= done
-        await _save(
-            rt,
-            incident,
-            setup_done=",".join(sorted(done)),
-            setup_state="ready" if complete else "channel",
+        if not await _lease_setup(rt, incident_id):
+            return (await _load(rt, incident_id))[0]  # ready, or being set up elsewhere
+        rt.setting_up.add(incident_id)
+        try:
+            incident, holders = await _load(rt, incident_id)
+            return await _set_up(rt, incident, holders)
+        except BaseException:
+            with contextlib.suppress(Exception):  # let the next pass (anywhere) try at once
+                async with rt.db.transaction() as session:
+                    await repo.release_setup(session=session, incident=incident_id)
+            raise
+        finally:
+            rt.setting_up.discard(incident_id)
+
+
+async def _set_up(rt: Runtime, incident: Incident, holders: dict[str, list[str]]) -> Incident:
+    """One pass of setup, under this process's lease."""
+    resuming = bool(incident.channel_id)
+    if not incident.channel_id:
+        channel_id, name, adopted = await _create_channel(rt, incident)
+        await _save(rt, incident, channel_id=channel_id, channel_name=name, setup_state="channel")
+        resuming = adopted
+    done = set(filter(None, incident.setup_done.split(",")))
+    view = incident_view(incident, holders, rt.pack)
+    since = incident.declared_at.timestamp() - 60
+    steps: dict[str, Any] = {}
+    if "invited" not in done:
+        steps["invited"] = channels.invite_members(
+            rt, incident.channel_id or "", {incident.declared_by, incident.commander_id}
         )
-        if complete:
-            log.info("incident %s is ready in #%s", incident_id, incident.channel_name)
-        return incident
+    if "topic" not in done:
+        steps["topic"] = rt.client.conversations_setTopic(
+            channel=incident.channel_id, topic=topic_text(view)
+        )
+    if not incident.card_ts:
+        steps["card"] = posts.post_once(
+            rt.client,
+            channel=incident.channel_id or "",
+            incident_id=incident.id,
+            kind="card",
+            text=incident_card_text(view),
+            blocks=incident_card_blocks(view),
+            look_first=resuming,
+            since=since,
+        )
+    if "announced" not in done:
+        steps["announced"] = _announce(rt, view, look_first=resuming, since=since)
+    results = await asyncio.gather(*steps.values(), return_exceptions=True)
+    updates: dict[str, Any] = {}
+    for step, result in zip(steps, results, strict=True):
+        if isinstance(result, BaseException):
+            log.warning("setup of %s: %s failed: %r", incident.id, step, result)
+            continue
+        done.add(step)
+        if step == "card":
+            updates["card_ts"] = result[1]
+        elif step == "announced" and result is not None:
+            updates["announcement_channel"], updates["announcement_ts"] = result
+    if incident.card_ts or updates.get("card_ts"):
+        done.add("card")
+    if updates:
+        await _save(rt, incident, **updates)  # before the pin, which may be rate-limited
+    if incident.card_ts and "pinned" not in done and await _pin(rt, incident):
+        done.add("pinned")
+    if "playbook" not in done and {"card", "pinned"} <= done:
+        if await _carry_out_playbook_plan(rt, incident):
+            done.add("playbook")
+    complete = SETUP_STEPS <= done
+    await _save(
+        rt,
+        incident,
+        setup_done=",".join(sorted(done)),
+        setup_state="ready" if complete else "channel",
+        setup_lease_until=None,
+    )
+    if complete:
+        log.info("incident %s is ready in #%s", incident.id, incident.channel_name)
+    return incident
 
 
 async def finish_pending_setups(rt: Runtime) -> int:
@@ -168,6 +184,14 @@ async def finish_pending_setups(rt: Runtime) -> int:
         except Exception as error:  # noqa: BLE001 - Slack may still be down; try again later
             log.warning("setup of %s still pending: %r", incident.id, error)
     return ready
+
+
+async def _lease_setup(rt: Runtime, incident_id: str) -> bool:
+    now = rt.clock()
+    async with rt.db.transaction() as session:
+        return await repo.take_setup(
+            session=session, incident=incident_id, now=now, until=now + SETUP_LEASE
+        )
 
 
 async def _load(rt: Runtime, incident_id: str) -> tuple[Incident, dict[str, list[str]]]:

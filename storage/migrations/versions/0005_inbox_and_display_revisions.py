@@ -53,6 +53,9 @@ def upgrade() -> None:
                 server_default="",
             )
         )
+        batch_op.add_column(
+            sa.Column("setup_lease_until", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(
             sa.Column("shown_revision", sa.Integer(), nullable=False, server_default="0")
@@ -63,6 +66,7 @@ def downgrade() -> None:
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.drop_column("shown_revision")
         batch_op.drop_column("revision")
+        batch_op.drop_column("setup_lease_until")
         batch_op.drop_column("playbook_plan")
     op.create_table(
         "delivery",

@@ -1,0 +1,643 @@
+"""Durability: does "acknowledged means kept" hold under kill -9 storms and database outages?
+
+    PYTHONPATH=. .venv/bin/python -m bench.durability [--database sqlite|postgres]
+        [--scenario kills|outage|both] [--count 200] [--in-flight 20] [--kills 5] [--seed 7]
+        [--outage-count 50] [--outage-in-flight 10] [--outage-seconds 6] [--latency 0.02]
+
+The bot promises that a Slack request it acknowledges is committed first (the inbox), that
+a delivery whose handler died is replayed once its lease runs out, and that it takes effect
+exactly once; when the database cannot take a request, the slash command's ack says
+"Nothing was recorded". This script checks the promise end to end, with a real
+`python -m bot` process (bench.common.BotProc) behind signed HTTP `/incident declare sev2
+<title>` POSTs and the fake Slack of tests/fakeslack served from this process:
+
+1. kills — `--count` declarations, `--in-flight` at a time; at `--kills` random moments
+   (seeded) the bot is killed with SIGKILL and started again at once. Requests in flight
+   then fail with a connection error ("no answer") and are not retried; new ones wait
+   until the new process is healthy.
+2. outage — `--outage-count` declarations paced over ~15 s, `--outage-in-flight` at a time,
+   while the database is taken away for `--outage-seconds` in the middle: PostgreSQL is a
+   private cluster on a free port, stopped with `pg_ctl stop -m fast` and started again;
+   SQLite lives on a small tmpfs mounted here, filled to the last byte, then emptied.
+
+After the last request the bot settles (the fake's state unchanged for `--quiet` s, no
+pending inbox row, and at least `--settle` s since the last kill or the outage's end;
+bounded by `--settle-max`). Then, per title: the answer the sender got, incident rows,
+channels, cards, pinned cards and announcements (from Slack message metadata). Targets:
+no acknowledged declaration lost, none duplicated, nobody told "not recorded" whose
+declaration was kept anyway. Prints a Markdown table per scenario and one JSON line.
+Timings are noisy; the counts are exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from sqlmodel import select
+
+from bench.common import BotProc, Skip, fmt, fresh_database, json_line, machine, markdown_table
+from bench.declarations import errors_in
+from bot.intake import LEASE
+from storage import inbox
+from storage.db import Database
+from storage.models import InboxItem, Incident
+from tests.fakeslack import FakeSlack, sign_request, slash_command_form
+from tests.harness import SECRET, free_port
+
+NOT_RECORDED = "Nothing was recorded"
+WENT_WRONG = "Something went wrong"
+GAVE_UP = "could not finish this request"
+USERS = ("U_ALICE", "U_BOB", "U_CAROL")
+TOKEN = re.compile(r"dk\d{4}")
+PARTS = ("incidents", "channels", "cards", "pinned", "announcements")
+REQUEST_TIMEOUT = 10.0
+
+
+@dataclass
+class Decl:
+    """One declaration: its title, what its sender was answered, and where to look for it."""
+
+    title: str
+    token: str
+    key: str = ""  # the inbox key, command:<trigger_id>
+    response_url: str = ""
+    answer: str = "unsent"  # acked | told | none | other | unsent
+    detail: str = ""  # HTTP status or the connection error
+    sent_at: float = math.nan  # monotonic
+    latency: float = math.nan
+
+
+@dataclass
+class Traffic:
+    sent: int = 0
+    in_flight: int = 0
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def send_all(
+    fake: FakeSlack, port: int, decls: list[Decl], in_flight: int, traffic: Traffic, pace: float
+) -> None:
+    """POST every declaration (at most `in_flight` at once, the i-th not before i·pace s)."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    general = fake.channel_by_name("general").id  # type: ignore[union-attr]
+    slots = asyncio.Semaphore(in_flight)
+    t0 = time.monotonic()
+
+    async def one(http: aiohttp.ClientSession, i: int, decl: Decl) -> None:
+        await asyncio.sleep(max(0.0, t0 + i * pace - time.monotonic()))
+        async with slots:
+            await traffic.gate.wait()  # closed while the bot restarts
+            form = slash_command_form(
+                fake, text=f"declare sev2 {decl.title}", user_id=USERS[i % 3], channel_id=general
+            )
+            decl.key, decl.response_url = f"command:{form['trigger_id']}", form["response_url"]
+            body = urlencode(form).encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            traffic.sent += 1
+            traffic.in_flight += 1
+            decl.sent_at = time.monotonic()
+            try:
+                async with http.post(
+                    url, data=body, headers={**headers, **sign_request(body, SECRET)}
+                ) as response:
+                    text = await response.text()
+                told = NOT_RECORDED in text
+                decl.answer = "told" if told else "acked" if response.status == 200 else "other"
+                decl.detail = str(response.status)
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                decl.answer, decl.detail = "none", type(error).__name__
+            finally:
+                traffic.in_flight -= 1
+                decl.latency = time.monotonic() - decl.sent_at
+
+    # One connection per request, as Slack does: no pooled socket outlives a killed bot.
+    connector = aiohttp.TCPConnector(force_close=True, limit=0)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        await asyncio.gather(*(one(http, i, d) for i, d in enumerate(decls)))
+
+
+def mark(bot: BotProc, text: str) -> None:
+    """A line in the bot's log (between processes), so evidence can be placed in time."""
+    with bot.log.open("a") as out:
+        out.write(f"=== bench.durability: {text} ===\n")
+
+
+async def kill_storm(
+    bot: BotProc, at: list[int], traffic: Traffic, t0: float, done: list[dict[str, Any]]
+) -> None:
+    """kill -9 the bot when the sent counter reaches each of `at`, and restart it at once."""
+    for index in at:
+        while traffic.sent < index:
+            await asyncio.sleep(0.005)
+        traffic.gate.clear()
+        in_flight = traffic.in_flight
+        bot.kill()
+        killed = time.monotonic()
+        mark(bot, f"kill -9 #{len(done) + 1} after {traffic.sent} sent, {in_flight} in flight")
+        await bot.start()
+        restart = time.monotonic() - killed
+        done.append(
+            {"after_sent": index, "in_flight": in_flight, "at_s": killed - t0, "restart_s": restart}
+        )
+        traffic.gate.set()
+
+
+# ---- taking the database away ---------------------------------------------------------------
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster (trust auth) on a free port, run as the postgres user."""
+
+    def __init__(self, bindir: Path, keep_log: Path) -> None:
+        self.bindir, self.keep_log = bindir, keep_log
+        self.root = Path(tempfile.mkdtemp(prefix="bench-durability-pg-"))
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *argv: str) -> None:
+        command = ["runuser", "-u", "postgres", "--", str(self.bindir / tool), *argv]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=90)
+        if done.returncode != 0:
+            raise RuntimeError(f"{tool} {argv[-1]}: {(done.stderr or done.stdout)[-600:]}")
+
+    def init(self) -> None:
+        (self.root / "sock").mkdir()
+        for path in (self.root, self.root / "sock"):
+            shutil.chown(path, "postgres", "postgres")
+        data = str(self.root / "data")
+        self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-N", "--no-instructions")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root / 'sock'} -c listen_addresses=127.0.0.1"
+        log = str(self.root / "postgres.log")
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-l", log, "-o", options, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stop("immediate")
+        with contextlib.suppress(OSError):
+            shutil.copy(self.root / "postgres.log", self.keep_log)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def private_postgres(workdir: Path) -> AsyncIterator[PrivatePostgres]:
+    """A started private cluster, removed (with its data) on the way out."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if not found or shutil.which("runuser") is None:
+        raise Skip("no PostgreSQL server binaries (initdb, pg_ctl) or no runuser here")
+    cluster = PrivatePostgres(found[-1].parent, workdir / "postgres.log")
+    try:
+        try:
+            await asyncio.to_thread(cluster.init)
+            await asyncio.to_thread(cluster.start)
+        except (RuntimeError, OSError, LookupError) as error:
+            raise Skip(f"cannot run a private PostgreSQL cluster: {error}") from None
+        yield cluster
+    finally:
+        await asyncio.to_thread(cluster.remove)
+
+
+@contextlib.contextmanager
+def tiny_disk(path: Path, megabytes: int) -> Iterator[Path]:
+    """A tmpfs of `megabytes` MB mounted at `path` (needs root); Skip if it cannot be."""
+    path.mkdir()
+    size = f"size={megabytes}m"
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", size, "tmpfs", str(path)], capture_output=True
+    )
+    if done.returncode != 0:
+        raise Skip(f"cannot mount a {megabytes} MB tmpfs: {done.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        if subprocess.run(["umount", str(path)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def fill(disk: Path) -> Path:
+    """Take every free byte of the disk; returns the filler file."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 65536)
+    with filler.open("ab", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 512)
+    return filler
+
+
+async def take_database_away(
+    kind: str, cluster: PrivatePostgres | None, disk: Path | None, at: float, seconds: float
+) -> dict[str, float]:
+    """At monotonic `at`, stop PostgreSQL / fill the disk for `seconds`; the window taken."""
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+    begin = time.monotonic()
+    if cluster is not None:
+        await asyncio.to_thread(cluster.stop, "fast")
+        filler = None
+    else:
+        assert disk is not None
+        filler = await asyncio.to_thread(fill, disk)
+    await asyncio.sleep(seconds)
+    if cluster is not None:
+        await asyncio.to_thread(cluster.start)
+    elif filler is not None:
+        filler.unlink()
+    return {"begin": begin, "end": time.monotonic()}
+
+
+# ---- settling and counting ------------------------------------------------------------------
+
+
+def kind_of(message: Any) -> str | None:
+    return ((message.metadata or {}).get("event_payload") or {}).get("kind")
+
+
+def incident_of(message: Any) -> str | None:
+    return ((message.metadata or {}).get("event_payload") or {}).get("incident_id")
+
+
+def snapshot(fake: FakeSlack) -> tuple[int, ...]:
+    """What the bot has done in Slack so far (its housekeeping auth.test calls excluded)."""
+    channels = list(fake.channels.values())
+    messages = [m for c in channels for m in c.messages]
+    pins = sum(len(c.pins) for c in channels)
+    return len(channels), len(messages), sum(m.edits for m in messages), pins, len(fake.ephemerals)
+
+
+async def pending(db: Database) -> int:
+    try:
+        async with db.reader() as session:
+            return (await inbox.count_by_state(session=session)).get(inbox.PENDING, 0)
+    except Exception:  # noqa: BLE001 - not readable yet: not settled
+        return -1
+
+
+async def settle(fake: FakeSlack, db: Database, since: float, args: argparse.Namespace) -> dict:
+    """Wait until Slack is quiet, the inbox has nothing pending and `--settle` s have passed."""
+    start = changed = time.monotonic()
+    last = snapshot(fake)
+    while True:
+        await asyncio.sleep(0.5)
+        now, seen = time.monotonic(), snapshot(fake)
+        if seen != last:
+            last, changed = seen, now
+        quiet = now - changed >= args.quiet and now - since >= args.settle
+        if quiet and await pending(db) == 0:
+            return {"settled": True, "seconds": now - start}
+        if now - start >= args.settle_max:
+            return {"settled": False, "seconds": now - start, "pending": await pending(db)}
+
+
+async def read_database(db: Database) -> tuple[list[Any], dict[str, Any], dict[str, int]]:
+    async with db.reader() as session:
+        incidents = (
+            await session.exec(select(Incident.id, Incident.title, Incident.setup_state))
+        ).all()
+        rows = (
+            await session.exec(select(InboxItem.key, InboxItem.state, InboxItem.attempts))
+        ).all()
+        states = await inbox.count_by_state(session=session)
+    return list(incidents), {key: (state, attempts) for key, state, attempts in rows}, states
+
+
+def tally(fake: FakeSlack, decls: list[Decl], incidents: list[Any]) -> dict[str, Counter[str]]:
+    """Per title token: incident rows, channels, cards, pinned cards and announcements."""
+    per: dict[str, Counter[str]] = {d.token: Counter() for d in decls}
+    owner: dict[str, str] = {}
+    for incident_id, title, setup_state in incidents:
+        found = TOKEN.search(title)
+        if found and found[0] in per:
+            per[found[0]]["incidents"] += 1
+            per[found[0]]["not_ready"] += setup_state != "ready"
+            owner[incident_id] = found[0]
+    for channel in fake.channels.values():
+        found = TOKEN.search(channel.name) if channel.name.startswith("inc-") else None
+        if not found or found[0] not in per:
+            continue
+        per[found[0]]["channels"] += 1
+        for message in channel.messages:
+            if not message.deleted and kind_of(message) == "card":
+                per[found[0]]["cards"] += 1
+                per[found[0]]["pinned"] += message.ts in channel.pins
+    for message in fake.messages("incidents"):
+        if kind_of(message) == "announcement":
+            found = TOKEN.search(message.text)
+            token = owner.get(incident_of(message) or "") or (found[0] if found else "")
+            if token in per:
+                per[token]["announcements"] += 1
+    return per
+
+
+def evidence(log: str, needles: list[str], limit: int = 8) -> list[str]:
+    """Log lines that mention any of the needles (incident ids, delivery key, channel slug)."""
+    hits = [line[:300] for line in log.splitlines() if any(n and n in line for n in needles)]
+    return hits[:limit]
+
+
+def judge(
+    fake: FakeSlack,
+    decls: list[Decl],
+    per: dict[str, Counter[str]],
+    rows: dict[str, Any],
+    incidents: list[Any],
+) -> dict[str, Any]:
+    """The counts of the table, and the titles that break a promise (with their details)."""
+    answers = Counter(d.answer for d in decls)
+    stored = {d.token for d in decls if per[d.token]["incidents"]}
+    once = {t for t, c in per.items() if all(c[p] == 1 for p in PARTS) and not c["not_ready"]}
+    missing = {t for t, c in per.items() if any(c[p] == 0 for p in PARTS)}
+    dups = {t for t, c in per.items() if any(c[p] > 1 for p in PARTS)}
+    acked = {d.token for d in decls if d.answer == "acked"}
+    told = {d.token for d in decls if d.answer == "told"}
+    notes: Counter[str] = Counter()
+    for d in decls:
+        posts = fake.response_posts(d.response_url) if d.response_url else []
+        texts = [str(p.get("text", "")) for p in posts]
+        notes["went_wrong"] += d.answer == "acked" and any(WENT_WRONG in t for t in texts)
+        notes["gave_up"] += any(GAVE_UP in t for t in texts)
+    problems = {}
+    for d in decls:
+        if d.token in (acked & missing) | dups | (told & stored) | (stored - once):
+            ids = [i for i, title, _ in incidents if d.token in title]
+            problems[d.title] = {
+                "answer": d.answer,
+                "detail": d.detail,
+                **{p: per[d.token][p] for p in (*PARTS, "not_ready")},
+                "inbox": rows.get(d.key),
+                "needles": [*ids, d.key, d.token],
+            }
+    return {
+        "sent": sum(answers.values()) - answers["unsent"],
+        "acked": answers["acked"],
+        "told": answers["told"],
+        "no_answer": answers["none"],
+        "other": answers["other"],
+        "unsent": answers["unsent"],
+        "no_answer_stored": len({d.token for d in decls if d.answer == "none"} & stored),
+        **{p: sum(c[p] for c in per.values()) for p in PARTS},
+        "acked_and_lost": sorted(acked & missing),
+        "duplicates": sorted(dups),
+        "acked_not_exactly_once": sorted(acked - once),
+        "told_yet_stored": sorted(told & stored),
+        "stored_not_complete": sorted(stored - once),
+        "acked_then_told_went_wrong": notes["went_wrong"],
+        "told_gave_up": notes["gave_up"],
+        "problems": problems,
+    }
+
+
+# ---- scenarios ------------------------------------------------------------------------------
+
+
+async def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    kills = name == "kills"
+    count = args.count if kills else args.outage_count
+    in_flight = args.in_flight if kills else args.outage_in_flight
+    prefix = "Kill storm" if kills else "Db pause"
+    decls = [Decl(f"{prefix} dk{i:04d}", f"dk{i:04d}") for i in range(count)]
+    result: dict[str, Any] = {"scenario": name, "database": args.database, "in_flight": in_flight}
+    fake = FakeSlack(latency=args.latency)
+    async with contextlib.AsyncExitStack() as stack:
+        await fake.start()
+        stack.push_async_callback(fake.stop)
+        cluster: PrivatePostgres | None = None
+        disk: Path | None = None
+        if kills:
+            url = await stack.enter_async_context(fresh_database(args.database, workdir))
+        elif args.database == "postgres":
+            cluster = await stack.enter_async_context(private_postgres(workdir))
+            url = cluster.url
+        else:
+            disk = stack.enter_context(tiny_disk(workdir / "disk", args.tmpfs_mb))
+            url = f"sqlite:///{disk / 'bot.db'}"
+        bot = BotProc(fake, url, "default", workdir / f"bot-{name}.log", log_level="INFO")
+        stack.callback(bot.kill)  # callbacks run last-in first-out: stop, then kill
+        stack.push_async_callback(bot.stop)
+        db = Database(url)
+        stack.push_async_callback(db.dispose)
+        await bot.start()
+        traffic = Traffic()
+        traffic.gate.set()
+        t0 = time.monotonic()
+        if kills:
+            rng = random.Random(args.seed)
+            at = sorted(rng.sample(range(in_flight, count), min(args.kills, count - in_flight)))
+            restarts: list[dict[str, Any]] = []
+            await asyncio.gather(
+                send_all(fake, bot.port, decls, in_flight, traffic, 0.0),
+                kill_storm(bot, at, traffic, t0, restarts),
+            )
+            sent_s = time.monotonic() - t0
+            since = max([t0 + r["at_s"] for r in restarts], default=time.monotonic())
+            result["kills"] = restarts
+        else:
+            start = t0 + (args.outage_spread - args.outage_seconds) / 2
+            _, window = await asyncio.gather(
+                send_all(fake, bot.port, decls, in_flight, traffic, args.outage_spread / count),
+                take_database_away(args.database, cluster, disk, start, args.outage_seconds),
+            )
+            sent_s = time.monotonic() - t0
+            since = window["end"]
+            during = Counter(
+                d.answer for d in decls if window["begin"] <= d.sent_at <= window["end"]
+            )
+            result["outage"] = {
+                "kind": "pg_ctl stop -m fast" if cluster else f"full {args.tmpfs_mb} MB tmpfs",
+                "from_s": window["begin"] - t0,
+                "seconds": window["end"] - window["begin"],
+                "sent_during": dict(during),
+            }
+        result["send_s"] = sent_s
+        result["settle"] = await settle(fake, db, since, args)
+        incidents, rows, states = await read_database(db)
+        result.update(judge(fake, decls, tally(fake, decls, incidents), rows, incidents))
+        result["inbox_states"] = states
+        result["latency_s"] = {
+            "max_answered": max((d.latency for d in decls if d.answer != "none"), default=0.0),
+            "over_3s": sum(1 for d in decls if d.answer != "none" and d.latency > 3),
+        }
+        text = bot.log.read_text(errors="replace")
+        for problem in result["problems"].values():
+            problem["log"] = evidence(text, problem.pop("needles"))
+        result["bot_log"] = errors_in(bot)
+        result["log_counts"] = {
+            "replaying": text.count("replaying delivery"),
+            "not_recorded": text.count("not recorded, told the sender"),
+            "giving_up": text.count("giving up on delivery"),
+        }
+    return result
+
+
+# ---- output ---------------------------------------------------------------------------------
+
+
+def met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def table(r: dict[str, Any]) -> str:
+    lost, dups, told_kept = r["acked_and_lost"], r["duplicates"], r["told_yet_stored"]
+    outage = r["scenario"] == "outage"
+    rows: list[list[Any]] = [
+        ["declarations sent (in flight)", f"{r['sent']} ({r['in_flight']})", "", ""],
+        ["acknowledged (HTTP 200, no warning)", r["acked"], "", ""],
+        ['told "Nothing was recorded"', r["told"], "> 0" if outage else "", ""],
+        [
+            "no answer (connection error) / of those stored",
+            f"{r['no_answer']} / {r['no_answer_stored']}",
+            "0 / –" if outage else "",
+            met(r["no_answer"] == 0) if outage else "",
+        ],
+        ["other answers (not 200)", r["other"], "0", met(r["other"] == 0)],
+        [
+            "stored / channels / cards / pinned cards / announcements",
+            " / ".join(str(r[p]) for p in PARTS),
+            "",
+            "",
+        ],
+        ["**acknowledged-and-lost**", len(lost), "0", met(not lost)],
+        ["**duplicates**", len(dups), "0", met(not dups)],
+        ['told "not recorded", yet stored', len(told_kept), "0", met(not told_kept)],
+        ["stored, not set up exactly once", len(r["stored_not_complete"]), "0", ""],
+        ['acknowledged, then told "Something went wrong"', r["acked_then_told_went_wrong"], "", ""],
+    ]
+    if "kills" in r:
+        kills = "; ".join(
+            f"#{k['after_sent']} ({k['in_flight']} in flight, up in {k['restart_s']:.1f} s)"
+            for k in r["kills"]
+        )
+        rows.append(["kill -9 after request # (in flight, restart)", kills or "none", "", ""])
+    if "outage" in r:
+        o = r["outage"]
+        during = ", ".join(f"{k} {v}" for k, v in sorted(o["sent_during"].items()))
+        rows.append(
+            [
+                f"database away: {o['kind']}",
+                f"{o['seconds']:.1f} s from {o['from_s']:.1f} s; sent meanwhile: {during or '–'}",
+                "",
+                "",
+            ]
+        )
+    s = r["settle"]
+    rows.append(
+        [
+            "sending took / settled after",
+            f"{fmt(r['send_s'], 1)} s / {fmt(s['seconds'], 1)} s",
+            "",
+            met(s["settled"]),
+        ]
+    )
+    states = ", ".join(f"{k} {v}" for k, v in sorted(r["inbox_states"].items()))
+    rows.append(
+        ["inbox rows at the end", states, "no pending", met(not r["inbox_states"].get("pending"))]
+    )
+    return markdown_table(["measure", "result", "target", "met"], rows)
+
+
+def problems_text(r: dict[str, Any]) -> str:
+    lines = []
+    for title, p in r["problems"].items():
+        counts = ", ".join(f"{k} {p[k]}" for k in (*PARTS, "not_ready"))
+        lines.append(
+            f"- `{title}`: answer {p['answer']} ({p['detail']}), {counts}, inbox {p['inbox']}"
+        )
+        lines += [f"    {line}" for line in p["log"]]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench.durability", description=__doc__.split("\n")[0])
+    add = parser.add_argument
+    add("--database", choices=("sqlite", "postgres"), default="sqlite")
+    add("--scenario", choices=("kills", "outage", "both"), default="both")
+    add("--latency", type=float, default=0.02, help="seconds per fake Slack call")
+    add("--count", type=int, default=200, help="declarations in the kill storm")
+    add("--in-flight", type=int, default=20, help="concurrent requests in the kill storm")
+    add("--kills", type=int, default=5, help="kill -9 + restart during the storm")
+    add("--seed", type=int, default=7, help="chooses the kill moments")
+    add("--outage-count", type=int, default=50, help="declarations in the outage scenario")
+    add("--outage-in-flight", type=int, default=10)
+    add("--outage-seconds", type=float, default=6.0, help="how long the database is away")
+    add("--outage-spread", type=float, default=15.0, help="seconds the declarations span")
+    add("--tmpfs-mb", type=int, default=16, help="size of the SQLite disk that is filled")
+    add("--quiet", type=float, default=5.0, help="seconds of no change in Slack to settle")
+    settle_default = 2 * LEASE.total_seconds() + 10
+    add("--settle", type=float, default=settle_default, help="min s after the last disturbance")
+    add("--settle-max", type=float, default=120.0, help="upper bound of settling (s)")
+    add("--deadline", type=float, default=300.0, help="cap on each scenario (s)")
+    add("--keep-logs", default="", help="copy the bot (and PostgreSQL) logs to this folder")
+    return parser.parse_args(argv)
+
+
+async def amain(args: argparse.Namespace) -> int:
+    names = ["kills", "outage"] if args.scenario == "both" else [args.scenario]
+    results: list[dict[str, Any]] = []
+    code = 0
+    with tempfile.TemporaryDirectory(prefix="bench-durability-") as tmp:
+        for name in names:
+            workdir = Path(tmp) / name
+            workdir.mkdir()
+            try:
+                result = await asyncio.wait_for(run_scenario(name, args, workdir), args.deadline)
+            except Skip as reason:
+                print(f"SKIPPED: {name} on {args.database}: {reason}\n")
+                results.append({"scenario": name, "skipped": str(reason)})
+                continue
+            except TimeoutError:
+                print(f"bench.durability: {name} did not finish within --deadline {args.deadline}s")
+                results.append({"scenario": name, "timed_out": True})
+                code = 1
+                continue
+            finally:
+                if args.keep_logs:
+                    keep = Path(args.keep_logs)
+                    keep.mkdir(parents=True, exist_ok=True)
+                    for log in workdir.glob("*.log"):
+                        shutil.copy(log, keep / f"{args.database}-{log.name}")
+            m = machine()
+            title = "kill -9 storm" if name == "kills" else "database outage"
+            where = f"{args.database}; nproc {m['nproc']}, load {m['load_avg_1m']}"
+            print(f"## Durability: {title} ({where})\n")
+            print(table(result))
+            if result["problems"]:
+                print("\nTitles that break a promise (with bot log lines):\n")
+                print(problems_text(result))
+            print()
+            results.append(result)
+    print(
+        json_line(
+            {"bench": "durability", "machine": machine(), "options": vars(args), "results": results}
+        )
+    )
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(amain(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
