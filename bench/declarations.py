@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python -m bench.declarations [--latency 0.05] [--concurrency 20]
         [--count 200] [--rounds 3] [--burst 50] [--rss-incidents 1000]
         [--database sqlite|postgres] [--phases ack,ready,throughput,rss]
-        [--what-if session,sqlite-pool1,ack-first,warm-identity,gc-freeze] [--keep-logs DIR]
+        [--keep-logs DIR]
 
 The bot runs as a real `python -m bot` process in HTTP mode (bench.common.BotProc, the same
 environment tests/processes.py uses), against the fake Slack of tests/fakeslack served from
@@ -31,8 +31,7 @@ Phases (each bounded; the whole run is capped by --deadline):
 
 Every run also checks that each declaration got exactly one channel, one announcement and
 one pinned card, and prints the commit and a hash of the bot's sources it measured (the
-working tree may hold uncommitted work). `--what-if` runs `python -m bench.decl_whatif`
-instead of `python -m bot`: the same bot with candidate fixes patched in memory.
+working tree may hold uncommitted work).
 
 Prints a Markdown table (figures vs targets) and one JSON line.
 """
@@ -527,33 +526,8 @@ def integrity(fake: TimedFake, tokens: int) -> dict[str, Any]:
 # ---- orchestration ------------------------------------------------------------------------
 
 
-class WhatIfBot(BotProc):
-    """`python -m bench.decl_whatif`: the bot with candidate fixes patched in memory."""
-
-    def __init__(self, *args: Any, what_if: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.env["DECL_WHATIF"] = what_if
-
-    def spawn(self) -> None:
-        with self.log.open("ab") as out:
-            self.started_at = time.monotonic()
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bench.decl_whatif"],
-                env=self.env,
-                cwd=self.log.parent,
-                stdout=out,
-                stderr=out,
-            )
-
-
-async def start_bot(
-    fake: TimedFake, url: str, workdir: Path, name: str, what_if: str = ""
-) -> BotProc:
-    log = workdir / f"{name}.log"
-    if what_if:
-        bot: BotProc = WhatIfBot(fake, url, "default", log, log_level="INFO", what_if=what_if)
-    else:
-        bot = BotProc(fake, url, "default", log, log_level="INFO")
+async def start_bot(fake: TimedFake, url: str, workdir: Path, name: str) -> BotProc:
+    bot = BotProc(fake, url, "default", workdir / f"{name}.log", log_level="INFO")
     await bot.start()
     return bot
 
@@ -571,7 +545,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             url = await stack.enter_async_context(
                 fresh_database(args.database, workdir / "latency")
             )
-            bot = await start_bot(fake, url, workdir, "bot-latency", args.what_if)
+            bot = await start_bot(fake, url, workdir, "bot-latency")
             try:
                 results["startup_rss_mb"] = bot.memory().get("VmRSS", 0) / 1024
                 if "ack" in phases:
@@ -588,7 +562,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             declarer.count = 0
             (workdir / "load").mkdir()
             url = await stack.enter_async_context(fresh_database(args.database, workdir / "load"))
-            bot = await start_bot(fake, url, workdir, "bot-load", args.what_if)
+            bot = await start_bot(fake, url, workdir, "bot-load")
             try:
                 await asyncio.sleep(0.5)
                 baseline = bot.memory()
@@ -792,12 +766,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rss-incidents", type=int, default=1000, help="open incidents for RSS")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--phases", default=",".join(PHASES), help="subset of " + ",".join(PHASES))
-    parser.add_argument(
-        "--what-if",
-        default="",
-        help="measure the bot with candidate fixes patched in memory (bench/decl_whatif.py):"
-        " comma-separated session, sqlite-pool1, ack-first, warm-identity",
-    )
     parser.add_argument("--keep-logs", default="", help="copy the bot logs to this folder")
     parser.add_argument("--deadline", type=float, default=175.0, help="cap on the whole run (s)")
     args = parser.parse_args(argv)
@@ -831,8 +799,6 @@ async def amain(args: argparse.Namespace) -> int:
         results["bot_code"]["changed_during_run"] = True
         print("WARNING: the bot's code changed while this ran; the figures may mix versions")
     results["options"] = vars(args)
-    if args.what_if:
-        print(f"WHAT-IF run: the bot is patched in memory with {args.what_if} (not the real bot)")
     print(
         f"## Declarations ({args.database}; nproc {results['machine']['nproc']}, "
         f"Python {results['machine']['python']}, load {results['machine']['load_avg_1m']})\n"

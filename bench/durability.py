@@ -4,29 +4,32 @@
         [--scenario kills|outage|both] [--count 200] [--in-flight 20] [--kills 5] [--seed 7]
         [--outage-count 50] [--outage-in-flight 10] [--outage-seconds 6] [--latency 0.02]
 
-The bot promises that a Slack request it acknowledges is committed first (the inbox), that
-a delivery whose handler died is replayed once its lease runs out, and that it takes effect
-exactly once; when the database cannot take a request, the slash command's ack says
-"Nothing was recorded". This script checks the promise end to end, with a real
-`python -m bot` process (bench.common.BotProc) behind signed HTTP `/incident declare sev2
-<title>` POSTs and the fake Slack of tests/fakeslack served from this process:
+The bot promises that a Slack request it acknowledges was committed first (the inbox), that
+a delivery whose handler died is replayed once its lease runs out and takes effect exactly
+once, and that when the database cannot take a request the slash command's ack says
+"Nothing was recorded". This checks the promise end to end: a real `python -m bot`
+process (bench.common.BotProc) gets signed HTTP `/incident declare sev2 <title>` POSTs,
+every title unique, against the fake Slack of tests/fakeslack served from this process.
 
-1. kills — `--count` declarations, `--in-flight` at a time; at `--kills` random moments
-   (seeded) the bot is killed with SIGKILL and started again at once. Requests in flight
-   then fail with a connection error ("no answer") and are not retried; new ones wait
-   until the new process is healthy.
-2. outage — `--outage-count` declarations paced over ~15 s, `--outage-in-flight` at a time,
-   while the database is taken away for `--outage-seconds` in the middle: PostgreSQL is a
-   private cluster on a free port, stopped with `pg_ctl stop -m fast` and started again;
-   SQLite lives on a small tmpfs mounted here, filled to the last byte, then emptied.
+1. kills: `--count` declarations, `--in-flight` at a time. At `--kills` seeded random
+   moments (at least `--in-flight` requests apart) the bot is killed with SIGKILL and
+   started again at once. Requests in flight then fail with a connection error ("no
+   answer", as a Slack user would see an error) and are not retried; new requests wait
+   until the new process answers /healthz.
+2. outage: `--outage-count` declarations spread over `--outage-spread` s, at most
+   `--outage-in-flight` at a time, while the database is taken away for
+   `--outage-seconds` in the middle. PostgreSQL: a private cluster started here on a free
+   port (as the postgres OS user), stopped with `pg_ctl stop -m fast` and started again.
+   SQLite: the file lives on a small tmpfs mounted here, filled to the last byte, then
+   emptied (needs root; skipped otherwise).
 
-After the last request the bot settles (the fake's state unchanged for `--quiet` s, no
-pending inbox row, and at least `--settle` s since the last kill or the outage's end;
-bounded by `--settle-max`). Then, per title: the answer the sender got, incident rows,
-channels, cards, pinned cards and announcements (from Slack message metadata). Targets:
-no acknowledged declaration lost, none duplicated, nobody told "not recorded" whose
-declaration was kept anyway. Prints a Markdown table per scenario and one JSON line.
-Timings are noisy; the counts are exact.
+Then the bot settles (the fake's state unchanged for `--quiet` s, no pending inbox row, and
+at least `--settle` s, two leases and a margin, since the last kill or the outage's end;
+bounded by `--settle-max`), and every title is counted: the answer its sender got; its
+incident rows; channels; cards, pinned cards and announcements found by their Slack
+message metadata. Targets: no acknowledged declaration lost, none duplicated, nobody told
+"not recorded" whose declaration was kept anyway. Prints a Markdown table per scenario and
+one JSON line; the counts are exact, the timings noisy.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ import aiohttp
 from sqlmodel import select
 
 from bench.common import BotProc, Skip, fmt, fresh_database, json_line, machine, markdown_table
-from bench.declarations import errors_in
+from bench.declarations import bot_code, errors_in
 from bot.intake import LEASE
 from storage import inbox
 from storage.db import Database
@@ -63,23 +66,24 @@ from tests.harness import SECRET, free_port
 
 NOT_RECORDED = "Nothing was recorded"
 WENT_WRONG = "Something went wrong"
-GAVE_UP = "could not finish this request"
 USERS = ("U_ALICE", "U_BOB", "U_CAROL")
 TOKEN = re.compile(r"dk\d{4}")
 PARTS = ("incidents", "channels", "cards", "pinned", "announcements")
 REQUEST_TIMEOUT = 10.0
+RECORD_START = re.compile(r"^(\d{4}-\d\d-\d\d |=== )")
+EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Handled)\b")
 
 
 @dataclass
 class Decl:
-    """One declaration: its title, what its sender was answered, and where to look for it."""
+    """One declaration: its title, the answer its sender got, and where to look for it."""
 
     title: str
     token: str
-    key: str = ""  # the inbox key, command:<trigger_id>
+    key: str = ""  # its inbox key, command:<trigger_id>
     response_url: str = ""
     answer: str = "unsent"  # acked | told | none | other | unsent
-    detail: str = ""  # HTTP status or the connection error
+    detail: str = ""  # the HTTP status, or the connection error
     sent_at: float = math.nan  # monotonic
     latency: float = math.nan
 
@@ -88,13 +92,13 @@ class Decl:
 class Traffic:
     sent: int = 0
     in_flight: int = 0
-    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    open: asyncio.Event = field(default_factory=asyncio.Event)  # cleared while restarting
 
 
 async def send_all(
     fake: FakeSlack, port: int, decls: list[Decl], in_flight: int, traffic: Traffic, pace: float
 ) -> None:
-    """POST every declaration (at most `in_flight` at once, the i-th not before i·pace s)."""
+    """POST every declaration, at most `in_flight` at once and the i-th not before i·pace s."""
     url = f"http://127.0.0.1:{port}/slack/events"
     general = fake.channel_by_name("general").id  # type: ignore[union-attr]
     slots = asyncio.Semaphore(in_flight)
@@ -103,10 +107,10 @@ async def send_all(
     async def one(http: aiohttp.ClientSession, i: int, decl: Decl) -> None:
         await asyncio.sleep(max(0.0, t0 + i * pace - time.monotonic()))
         async with slots:
-            await traffic.gate.wait()  # closed while the bot restarts
-            form = slash_command_form(
-                fake, text=f"declare sev2 {decl.title}", user_id=USERS[i % 3], channel_id=general
-            )
+            while not traffic.open.is_set():
+                await traffic.open.wait()
+            text = f"declare sev2 {decl.title}"
+            form = slash_command_form(fake, text=text, user_id=USERS[i % 3], channel_id=general)
             decl.key, decl.response_url = f"command:{form['trigger_id']}", form["response_url"]
             body = urlencode(form).encode()
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -114,11 +118,10 @@ async def send_all(
             traffic.in_flight += 1
             decl.sent_at = time.monotonic()
             try:
-                async with http.post(
-                    url, data=body, headers={**headers, **sign_request(body, SECRET)}
-                ) as response:
-                    text = await response.text()
-                told = NOT_RECORDED in text
+                headers.update(sign_request(body, SECRET))
+                async with http.post(url, data=body, headers=headers) as response:
+                    answer = await response.text()
+                told = NOT_RECORDED in answer
                 decl.answer = "told" if told else "acked" if response.status == 200 else "other"
                 decl.detail = str(response.status)
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -127,15 +130,24 @@ async def send_all(
                 traffic.in_flight -= 1
                 decl.latency = time.monotonic() - decl.sent_at
 
-    # One connection per request, as Slack does: no pooled socket outlives a killed bot.
+    # A new connection per request, as Slack makes: no pooled socket outlives a killed bot.
     connector = aiohttp.TCPConnector(force_close=True, limit=0)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         await asyncio.gather(*(one(http, i, d) for i, d in enumerate(decls)))
 
 
+def kill_points(count: int, in_flight: int, kills: int, seed: int) -> list[int]:
+    """Seeded sent-counts to kill at, at least `in_flight` apart (a full load each time)."""
+    room = count - kills * in_flight
+    if kills <= 0 or room < kills:
+        return []
+    base = sorted(random.Random(seed).sample(range(room), kills))
+    return [b + (n + 1) * in_flight for n, b in enumerate(base)]
+
+
 def mark(bot: BotProc, text: str) -> None:
-    """A line in the bot's log (between processes), so evidence can be placed in time."""
+    """A line in the bot's log between two processes, to place the evidence in time."""
     with bot.log.open("a") as out:
         out.write(f"=== bench.durability: {text} ===\n")
 
@@ -143,28 +155,26 @@ def mark(bot: BotProc, text: str) -> None:
 async def kill_storm(
     bot: BotProc, at: list[int], traffic: Traffic, t0: float, done: list[dict[str, Any]]
 ) -> None:
-    """kill -9 the bot when the sent counter reaches each of `at`, and restart it at once."""
+    """kill -9 the bot when the sent count reaches each of `at`; restart it at once."""
     for index in at:
         while traffic.sent < index:
             await asyncio.sleep(0.005)
-        traffic.gate.clear()
-        in_flight = traffic.in_flight
+        traffic.open.clear()
+        in_flight, killed = traffic.in_flight, time.monotonic()
         bot.kill()
-        killed = time.monotonic()
         mark(bot, f"kill -9 #{len(done) + 1} after {traffic.sent} sent, {in_flight} in flight")
         await bot.start()
-        restart = time.monotonic() - killed
-        done.append(
-            {"after_sent": index, "in_flight": in_flight, "at_s": killed - t0, "restart_s": restart}
-        )
-        traffic.gate.set()
+        restart_s = time.monotonic() - killed
+        done.append({"sent": traffic.sent, "in_flight": in_flight, "at_s": killed - t0})
+        done[-1]["restart_s"] = restart_s
+        traffic.open.set()
 
 
 # ---- taking the database away ---------------------------------------------------------------
 
 
 class PrivatePostgres:
-    """A throwaway PostgreSQL cluster (trust auth) on a free port, run as the postgres user."""
+    """A throwaway cluster (trust auth) on a free port, run as the postgres OS user."""
 
     def __init__(self, bindir: Path, keep_log: Path) -> None:
         self.bindir, self.keep_log = bindir, keep_log
@@ -172,7 +182,7 @@ class PrivatePostgres:
         self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
-    def _run(self, tool: str, *argv: str) -> None:
+    def run(self, tool: str, *argv: str) -> None:
         command = ["runuser", "-u", "postgres", "--", str(self.bindir / tool), *argv]
         done = subprocess.run(command, capture_output=True, text=True, timeout=90)
         if done.returncode != 0:
@@ -183,15 +193,15 @@ class PrivatePostgres:
         for path in (self.root, self.root / "sock"):
             shutil.chown(path, "postgres", "postgres")
         data = str(self.root / "data")
-        self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-N", "--no-instructions")
+        self.run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-N", "--no-instructions")
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root / 'sock'} -c listen_addresses=127.0.0.1"
         log = str(self.root / "postgres.log")
-        self._run("pg_ctl", "-D", str(self.root / "data"), "-l", log, "-o", options, "-w", "start")
+        self.run("pg_ctl", "-D", str(self.root / "data"), "-l", log, "-o", options, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
-        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", mode, "-w", "stop")
+        self.run("pg_ctl", "-D", str(self.root / "data"), "-m", mode, "-w", "stop")
 
     def remove(self) -> None:
         with contextlib.suppress(Exception):
@@ -203,7 +213,7 @@ class PrivatePostgres:
 
 @contextlib.asynccontextmanager
 async def private_postgres(workdir: Path) -> AsyncIterator[PrivatePostgres]:
-    """A started private cluster, removed (with its data) on the way out."""
+    """A started private cluster; stopped and deleted on the way out."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
     if not found or shutil.which("runuser") is None:
         raise Skip("no PostgreSQL server binaries (initdb, pg_ctl) or no runuser here")
@@ -223,10 +233,8 @@ async def private_postgres(workdir: Path) -> AsyncIterator[PrivatePostgres]:
 def tiny_disk(path: Path, megabytes: int) -> Iterator[Path]:
     """A tmpfs of `megabytes` MB mounted at `path` (needs root); Skip if it cannot be."""
     path.mkdir()
-    size = f"size={megabytes}m"
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", size, "tmpfs", str(path)], capture_output=True
-    )
+    mount = ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(path)]
+    done = subprocess.run(mount, capture_output=True)
     if done.returncode != 0:
         raise Skip(f"cannot mount a {megabytes} MB tmpfs: {done.stderr.decode().strip()}")
     try:
@@ -239,31 +247,27 @@ def tiny_disk(path: Path, megabytes: int) -> Iterator[Path]:
 def fill(disk: Path) -> Path:
     """Take every free byte of the disk; returns the filler file."""
     filler = disk / "filler"
-    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0" * 65536)
-    with filler.open("ab", buffering=0) as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0" * 512)
+    with filler.open("wb", buffering=0) as out:
+        for chunk in (65536, 512):
+            with contextlib.suppress(OSError):
+                while True:
+                    out.write(b"\0" * chunk)
     return filler
 
 
 async def take_database_away(
-    kind: str, cluster: PrivatePostgres | None, disk: Path | None, at: float, seconds: float
+    cluster: PrivatePostgres | None, disk: Path | None, at: float, seconds: float
 ) -> dict[str, float]:
-    """At monotonic `at`, stop PostgreSQL / fill the disk for `seconds`; the window taken."""
+    """At monotonic `at`, stop PostgreSQL or fill the disk, for `seconds`; the window."""
     await asyncio.sleep(max(0.0, at - time.monotonic()))
     begin = time.monotonic()
     if cluster is not None:
         await asyncio.to_thread(cluster.stop, "fast")
-        filler = None
-    else:
-        assert disk is not None
-        filler = await asyncio.to_thread(fill, disk)
+    filler = await asyncio.to_thread(fill, disk) if disk is not None else None
     await asyncio.sleep(seconds)
     if cluster is not None:
         await asyncio.to_thread(cluster.start)
-    elif filler is not None:
+    if filler is not None:
         filler.unlink()
     return {"begin": begin, "end": time.monotonic()}
 
@@ -271,16 +275,12 @@ async def take_database_away(
 # ---- settling and counting ------------------------------------------------------------------
 
 
-def kind_of(message: Any) -> str | None:
-    return ((message.metadata or {}).get("event_payload") or {}).get("kind")
-
-
-def incident_of(message: Any) -> str | None:
-    return ((message.metadata or {}).get("event_payload") or {}).get("incident_id")
+def payload_of(message: Any) -> dict[str, Any]:
+    return (message.metadata or {}).get("event_payload") or {}
 
 
 def snapshot(fake: FakeSlack) -> tuple[int, ...]:
-    """What the bot has done in Slack so far (its housekeeping auth.test calls excluded)."""
+    """What the bot has done in Slack so far (its periodic auth.test probes left out)."""
     channels = list(fake.channels.values())
     messages = [m for c in channels for m in c.messages]
     pins = sum(len(c.pins) for c in channels)
@@ -291,12 +291,12 @@ async def pending(db: Database) -> int:
     try:
         async with db.reader() as session:
             return (await inbox.count_by_state(session=session)).get(inbox.PENDING, 0)
-    except Exception:  # noqa: BLE001 - not readable yet: not settled
+    except Exception:  # noqa: BLE001 - not readable (yet): not settled
         return -1
 
 
 async def settle(fake: FakeSlack, db: Database, since: float, args: argparse.Namespace) -> dict:
-    """Wait until Slack is quiet, the inbox has nothing pending and `--settle` s have passed."""
+    """Wait until Slack is quiet, no delivery is pending and `--settle` s have passed."""
     start = changed = time.monotonic()
     last = snapshot(fake)
     while True:
@@ -304,23 +304,21 @@ async def settle(fake: FakeSlack, db: Database, since: float, args: argparse.Nam
         now, seen = time.monotonic(), snapshot(fake)
         if seen != last:
             last, changed = seen, now
-        quiet = now - changed >= args.quiet and now - since >= args.settle
-        if quiet and await pending(db) == 0:
+        if now - changed >= args.quiet and now - since >= args.settle and not await pending(db):
             return {"settled": True, "seconds": now - start}
         if now - start >= args.settle_max:
             return {"settled": False, "seconds": now - start, "pending": await pending(db)}
 
 
 async def read_database(db: Database) -> tuple[list[Any], dict[str, Any], dict[str, int]]:
+    """Incident rows, inbox rows by key, and inbox rows by state."""
     async with db.reader() as session:
-        incidents = (
-            await session.exec(select(Incident.id, Incident.title, Incident.setup_state))
-        ).all()
-        rows = (
-            await session.exec(select(InboxItem.key, InboxItem.state, InboxItem.attempts))
-        ).all()
+        columns = select(Incident.id, Incident.title, Incident.setup_state)
+        incidents = list((await session.exec(columns)).all())
+        columns = select(InboxItem.key, InboxItem.state, InboxItem.attempts)
+        rows = {key: (state, n) for key, state, n in (await session.exec(columns)).all()}
         states = await inbox.count_by_state(session=session)
-    return list(incidents), {key: (state, attempts) for key, state, attempts in rows}, states
+    return incidents, rows, states
 
 
 def tally(fake: FakeSlack, decls: list[Decl], incidents: list[Any]) -> dict[str, Counter[str]]:
@@ -335,76 +333,83 @@ def tally(fake: FakeSlack, decls: list[Decl], incidents: list[Any]) -> dict[str,
             owner[incident_id] = found[0]
     for channel in fake.channels.values():
         found = TOKEN.search(channel.name) if channel.name.startswith("inc-") else None
-        if not found or found[0] not in per:
-            continue
-        per[found[0]]["channels"] += 1
-        for message in channel.messages:
-            if not message.deleted and kind_of(message) == "card":
-                per[found[0]]["cards"] += 1
-                per[found[0]]["pinned"] += message.ts in channel.pins
+        if found and found[0] in per:
+            count = per[found[0]]
+            count["channels"] += 1
+            for message in channel.messages:
+                if not message.deleted and payload_of(message).get("kind") == "card":
+                    count["cards"] += 1
+                    count["pinned"] += message.ts in channel.pins
     for message in fake.messages("incidents"):
-        if kind_of(message) == "announcement":
+        if payload_of(message).get("kind") == "announcement":
             found = TOKEN.search(message.text)
-            token = owner.get(incident_of(message) or "") or (found[0] if found else "")
+            token = owner.get(payload_of(message).get("incident_id", "")) or (
+                found[0] if found else ""
+            )
             if token in per:
                 per[token]["announcements"] += 1
     return per
 
 
-def evidence(log: str, needles: list[str], limit: int = 8) -> list[str]:
-    """Log lines that mention any of the needles (incident ids, delivery key, channel slug)."""
-    hits = [line[:300] for line in log.splitlines() if any(n and n in line for n in needles)]
-    return hits[:limit]
+def evidence(log: str, needles: list[str], limit: int = 6) -> list[str]:
+    """Log records naming an incident id, delivery key or title token (with their error)."""
+    records: list[list[str]] = []
+    for line in log.splitlines():
+        if RECORD_START.match(line) or not records:
+            records.append([line])
+        else:
+            records[-1].append(line)
+    found = []
+    for record in records:
+        if any(n in line for line in record for n in needles):
+            error = next((line for line in record[1:] if EXCEPTION_LINE.match(line)), "")
+            found.append(record[0][:220] + (f" | {error[:200]}" if error else ""))
+    return found[:limit]
 
 
 def judge(
-    fake: FakeSlack,
-    decls: list[Decl],
-    per: dict[str, Counter[str]],
-    rows: dict[str, Any],
-    incidents: list[Any],
+    fake: FakeSlack, decls: list[Decl], incidents: list[Any], rows: dict[str, Any], log: str
 ) -> dict[str, Any]:
-    """The counts of the table, and the titles that break a promise (with their details)."""
+    """The counts of the table, and every title that breaks a promise, with its evidence."""
+    per = tally(fake, decls, incidents)
     answers = Counter(d.answer for d in decls)
-    stored = {d.token for d in decls if per[d.token]["incidents"]}
+    by = {kind: {d.token for d in decls if d.answer == kind} for kind in ("acked", "told", "none")}
+    stored = {t for t, c in per.items() if c["incidents"]}
     once = {t for t, c in per.items() if all(c[p] == 1 for p in PARTS) and not c["not_ready"]}
     missing = {t for t, c in per.items() if any(c[p] == 0 for p in PARTS)}
     dups = {t for t, c in per.items() if any(c[p] > 1 for p in PARTS)}
-    acked = {d.token for d in decls if d.answer == "acked"}
-    told = {d.token for d in decls if d.answer == "told"}
-    notes: Counter[str] = Counter()
-    for d in decls:
-        posts = fake.response_posts(d.response_url) if d.response_url else []
-        texts = [str(p.get("text", "")) for p in posts]
-        notes["went_wrong"] += d.answer == "acked" and any(WENT_WRONG in t for t in texts)
-        notes["gave_up"] += any(GAVE_UP in t for t in texts)
+    went_wrong = {
+        d.token
+        for d in decls
+        if d.response_url
+        and any(WENT_WRONG in str(p.get("text")) for p in fake.response_posts(d.response_url))
+    }
+    bad = (by["acked"] & missing) | dups | (by["told"] & stored) | (stored - once)
     problems = {}
-    for d in decls:
-        if d.token in (acked & missing) | dups | (told & stored) | (stored - once):
-            ids = [i for i, title, _ in incidents if d.token in title]
-            problems[d.title] = {
-                "answer": d.answer,
-                "detail": d.detail,
-                **{p: per[d.token][p] for p in (*PARTS, "not_ready")},
-                "inbox": rows.get(d.key),
-                "needles": [*ids, d.key, d.token],
-            }
+    for d in (d for d in decls if d.token in bad):
+        ids = [i for i, title, _ in incidents if d.token in title]
+        problems[d.title] = {
+            "answer": d.answer,
+            "detail": d.detail,
+            **{p: per[d.token][p] for p in (*PARTS, "not_ready")},
+            "inbox": rows.get(d.key),
+            "told_went_wrong": d.token in went_wrong,
+            "log": evidence(log, [*ids, d.key, d.token]),
+        }
     return {
-        "sent": sum(answers.values()) - answers["unsent"],
+        "sent": len(decls) - answers["unsent"],
         "acked": answers["acked"],
         "told": answers["told"],
         "no_answer": answers["none"],
         "other": answers["other"],
-        "unsent": answers["unsent"],
-        "no_answer_stored": len({d.token for d in decls if d.answer == "none"} & stored),
+        "no_answer_stored": len(by["none"] & stored),
         **{p: sum(c[p] for c in per.values()) for p in PARTS},
-        "acked_and_lost": sorted(acked & missing),
+        "acked_and_lost": sorted(by["acked"] & missing),
         "duplicates": sorted(dups),
-        "acked_not_exactly_once": sorted(acked - once),
-        "told_yet_stored": sorted(told & stored),
+        "acked_not_exactly_once": sorted(by["acked"] - once),
+        "told_yet_stored": sorted(by["told"] & stored),
         "stored_not_complete": sorted(stored - once),
-        "acked_then_told_went_wrong": notes["went_wrong"],
-        "told_gave_up": notes["gave_up"],
+        "acked_then_told_went_wrong": len(by["acked"] & went_wrong),
         "problems": problems,
     }
 
@@ -434,60 +439,48 @@ async def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> di
             disk = stack.enter_context(tiny_disk(workdir / "disk", args.tmpfs_mb))
             url = f"sqlite:///{disk / 'bot.db'}"
         bot = BotProc(fake, url, "default", workdir / f"bot-{name}.log", log_level="INFO")
-        stack.callback(bot.kill)  # callbacks run last-in first-out: stop, then kill
+        stack.callback(bot.kill)  # exit callbacks run last-in first-out: stop, then kill
         stack.push_async_callback(bot.stop)
         db = Database(url)
         stack.push_async_callback(db.dispose)
         await bot.start()
         traffic = Traffic()
-        traffic.gate.set()
+        traffic.open.set()
         t0 = time.monotonic()
         if kills:
-            rng = random.Random(args.seed)
-            at = sorted(rng.sample(range(in_flight, count), min(args.kills, count - in_flight)))
             restarts: list[dict[str, Any]] = []
+            at = kill_points(count, in_flight, args.kills, args.seed)
             await asyncio.gather(
                 send_all(fake, bot.port, decls, in_flight, traffic, 0.0),
                 kill_storm(bot, at, traffic, t0, restarts),
             )
-            sent_s = time.monotonic() - t0
-            since = max([t0 + r["at_s"] for r in restarts], default=time.monotonic())
             result["kills"] = restarts
+            since = max([t0 + k["at_s"] for k in restarts], default=time.monotonic())
         else:
-            start = t0 + (args.outage_spread - args.outage_seconds) / 2
+            away_at = t0 + (args.outage_spread - args.outage_seconds) / 2
+            pace = args.outage_spread / count
             _, window = await asyncio.gather(
-                send_all(fake, bot.port, decls, in_flight, traffic, args.outage_spread / count),
-                take_database_away(args.database, cluster, disk, start, args.outage_seconds),
+                send_all(fake, bot.port, decls, in_flight, traffic, pace),
+                take_database_away(cluster, disk, away_at, args.outage_seconds),
             )
-            sent_s = time.monotonic() - t0
-            since = window["end"]
-            during = Counter(
-                d.answer for d in decls if window["begin"] <= d.sent_at <= window["end"]
-            )
+            meanwhile = [d.answer for d in decls if window["begin"] <= d.sent_at <= window["end"]]
             result["outage"] = {
-                "kind": "pg_ctl stop -m fast" if cluster else f"full {args.tmpfs_mb} MB tmpfs",
+                "kind": "pg_ctl stop -m fast" if cluster else f"{args.tmpfs_mb} MB tmpfs full",
                 "from_s": window["begin"] - t0,
                 "seconds": window["end"] - window["begin"],
-                "sent_during": dict(during),
+                "sent_meanwhile": dict(Counter(meanwhile)),
             }
-        result["send_s"] = sent_s
+            since = window["end"]
+        result["send_s"] = time.monotonic() - t0
         result["settle"] = await settle(fake, db, since, args)
-        incidents, rows, states = await read_database(db)
-        result.update(judge(fake, decls, tally(fake, decls, incidents), rows, incidents))
-        result["inbox_states"] = states
-        result["latency_s"] = {
-            "max_answered": max((d.latency for d in decls if d.answer != "none"), default=0.0),
-            "over_3s": sum(1 for d in decls if d.answer != "none" and d.latency > 3),
-        }
-        text = bot.log.read_text(errors="replace")
-        for problem in result["problems"].values():
-            problem["log"] = evidence(text, problem.pop("needles"))
+        incidents, rows, result["inbox_states"] = await read_database(db)
+        log = bot.log.read_text(errors="replace")
+        result.update(judge(fake, decls, incidents, rows, log))
+        answered = [d.latency for d in decls if d.answer not in ("none", "unsent")]
+        result["answer_s_max"] = max(answered, default=math.nan)
+        result["answers_over_3s"] = sum(1 for s in answered if s > 3)
         result["bot_log"] = errors_in(bot)
-        result["log_counts"] = {
-            "replaying": text.count("replaying delivery"),
-            "not_recorded": text.count("not recorded, told the sender"),
-            "giving_up": text.count("giving up on delivery"),
-        }
+        result["replays_logged"] = log.count("replaying delivery")
     return result
 
 
@@ -499,8 +492,8 @@ def met(ok: bool) -> str:
 
 
 def table(r: dict[str, Any]) -> str:
-    lost, dups, told_kept = r["acked_and_lost"], r["duplicates"], r["told_yet_stored"]
     outage = r["scenario"] == "outage"
+    lost, dups, kept = r["acked_and_lost"], r["duplicates"], r["told_yet_stored"]
     rows: list[list[Any]] = [
         ["declarations sent (in flight)", f"{r['sent']} ({r['in_flight']})", "", ""],
         ["acknowledged (HTTP 200, no warning)", r["acked"], "", ""],
@@ -508,52 +501,35 @@ def table(r: dict[str, Any]) -> str:
         [
             "no answer (connection error) / of those stored",
             f"{r['no_answer']} / {r['no_answer_stored']}",
-            "0 / –" if outage else "",
+            "0 / 0" if outage else "",
             met(r["no_answer"] == 0) if outage else "",
         ],
         ["other answers (not 200)", r["other"], "0", met(r["other"] == 0)],
-        [
-            "stored / channels / cards / pinned cards / announcements",
-            " / ".join(str(r[p]) for p in PARTS),
-            "",
-            "",
-        ],
+        ["stored / channels / cards / pinned / announcements", "", "", ""],
         ["**acknowledged-and-lost**", len(lost), "0", met(not lost)],
         ["**duplicates**", len(dups), "0", met(not dups)],
-        ['told "not recorded", yet stored', len(told_kept), "0", met(not told_kept)],
+        ['told "not recorded", yet stored', len(kept), "0", met(not kept)],
         ["stored, not set up exactly once", len(r["stored_not_complete"]), "0", ""],
         ['acknowledged, then told "Something went wrong"', r["acked_then_told_went_wrong"], "", ""],
     ]
+    rows[5][1] = " / ".join(str(r[p]) for p in PARTS)
+    rows[5][3] = met(not r["stored_not_complete"])
     if "kills" in r:
         kills = "; ".join(
-            f"#{k['after_sent']} ({k['in_flight']} in flight, up in {k['restart_s']:.1f} s)"
-            for k in r["kills"]
+            f"{k['sent']} ({k['in_flight']}, {k['restart_s']:.1f} s)" for k in r["kills"]
         )
-        rows.append(["kill -9 after request # (in flight, restart)", kills or "none", "", ""])
+        rows.append(["kill -9 after N sent (in flight, restart took)", kills or "none", "", ""])
     if "outage" in r:
         o = r["outage"]
-        during = ", ".join(f"{k} {v}" for k, v in sorted(o["sent_during"].items()))
-        rows.append(
-            [
-                f"database away: {o['kind']}",
-                f"{o['seconds']:.1f} s from {o['from_s']:.1f} s; sent meanwhile: {during or '–'}",
-                "",
-                "",
-            ]
-        )
-    s = r["settle"]
-    rows.append(
-        [
-            "sending took / settled after",
-            f"{fmt(r['send_s'], 1)} s / {fmt(s['seconds'], 1)} s",
-            "",
-            met(s["settled"]),
-        ]
-    )
+        meanwhile = ", ".join(f"{k} {v}" for k, v in sorted(o["sent_meanwhile"].items()))
+        took = f"{o['seconds']:.1f} s from {o['from_s']:.1f} s; sent meanwhile: {meanwhile or '–'}"
+        rows.append([f"database away ({o['kind']})", took, "", ""])
+    settled = r["settle"]
+    took = f"{fmt(r['send_s'], 1)} s / {fmt(settled['seconds'], 1)} s"
+    rows.append(["sending took / settled within", took, "bounded", met(settled["settled"])])
     states = ", ".join(f"{k} {v}" for k, v in sorted(r["inbox_states"].items()))
-    rows.append(
-        ["inbox rows at the end", states, "no pending", met(not r["inbox_states"].get("pending"))]
-    )
+    rows.append(["inbox rows by state", states, "none pending", ""])
+    rows[-1][3] = met(not r["inbox_states"].get("pending"))
     return markdown_table(["measure", "result", "target", "met"], rows)
 
 
@@ -561,8 +537,9 @@ def problems_text(r: dict[str, Any]) -> str:
     lines = []
     for title, p in r["problems"].items():
         counts = ", ".join(f"{k} {p[k]}" for k in (*PARTS, "not_ready"))
+        told = ', told "Something went wrong"' if p["told_went_wrong"] else ""
         lines.append(
-            f"- `{title}`: answer {p['answer']} ({p['detail']}), {counts}, inbox {p['inbox']}"
+            f"- `{title}`: {p['answer']} ({p['detail']}){told}; {counts}; inbox {p['inbox']}"
         )
         lines += [f"    {line}" for line in p["log"]]
     return "\n".join(lines)
@@ -575,27 +552,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--scenario", choices=("kills", "outage", "both"), default="both")
     add("--latency", type=float, default=0.02, help="seconds per fake Slack call")
     add("--count", type=int, default=200, help="declarations in the kill storm")
-    add("--in-flight", type=int, default=20, help="concurrent requests in the kill storm")
-    add("--kills", type=int, default=5, help="kill -9 + restart during the storm")
-    add("--seed", type=int, default=7, help="chooses the kill moments")
+    add("--in-flight", type=int, default=20, help="requests in flight in the kill storm")
+    add("--kills", type=int, default=5, help="kill -9 and restart during the storm")
+    add("--seed", type=int, default=7, help="chooses the moments of the kills")
     add("--outage-count", type=int, default=50, help="declarations in the outage scenario")
-    add("--outage-in-flight", type=int, default=10)
+    add("--outage-in-flight", type=int, default=10, help="requests in flight in the outage")
     add("--outage-seconds", type=float, default=6.0, help="how long the database is away")
     add("--outage-spread", type=float, default=15.0, help="seconds the declarations span")
     add("--tmpfs-mb", type=int, default=16, help="size of the SQLite disk that is filled")
-    add("--quiet", type=float, default=5.0, help="seconds of no change in Slack to settle")
-    settle_default = 2 * LEASE.total_seconds() + 10
-    add("--settle", type=float, default=settle_default, help="min s after the last disturbance")
+    add("--quiet", type=float, default=5.0, help="seconds without change in Slack to settle")
+    lease = LEASE.total_seconds()
+    add("--settle", type=float, default=2 * lease + 10, help="at least this long after a kill")
     add("--settle-max", type=float, default=120.0, help="upper bound of settling (s)")
     add("--deadline", type=float, default=300.0, help="cap on each scenario (s)")
     add("--keep-logs", default="", help="copy the bot (and PostgreSQL) logs to this folder")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.kills and not kill_points(args.count, args.in_flight, args.kills, args.seed):
+        parser.error("--count must leave room for --kills × --in-flight requests between kills")
+    return args
 
 
 async def amain(args: argparse.Namespace) -> int:
     names = ["kills", "outage"] if args.scenario == "both" else [args.scenario]
-    results: list[dict[str, Any]] = []
-    code = 0
+    code, results, measured = 0, [], bot_code()
+    print(f"Bot code: commit {measured['commit'] or '?'}, sources {measured['source_sha256']}")
+    if measured["uncommitted"]:
+        print(f"  with uncommitted changes: {'; '.join(measured['uncommitted'])}")
     with tempfile.TemporaryDirectory(prefix="bench-durability-") as tmp:
         for name in names:
             workdir = Path(tmp) / name
@@ -603,11 +585,11 @@ async def amain(args: argparse.Namespace) -> int:
             try:
                 result = await asyncio.wait_for(run_scenario(name, args, workdir), args.deadline)
             except Skip as reason:
-                print(f"SKIPPED: {name} on {args.database}: {reason}\n")
+                print(f"\nSKIPPED: {name} on {args.database}: {reason}")
                 results.append({"scenario": name, "skipped": str(reason)})
                 continue
             except TimeoutError:
-                print(f"bench.durability: {name} did not finish within --deadline {args.deadline}s")
+                print(f"\nbench.durability: {name} took longer than --deadline {args.deadline} s")
                 results.append({"scenario": name, "timed_out": True})
                 code = 1
                 continue
@@ -620,18 +602,15 @@ async def amain(args: argparse.Namespace) -> int:
             m = machine()
             title = "kill -9 storm" if name == "kills" else "database outage"
             where = f"{args.database}; nproc {m['nproc']}, load {m['load_avg_1m']}"
-            print(f"## Durability: {title} ({where})\n")
-            print(table(result))
+            print(f"\n## Durability: {title} ({where})\n\n{table(result)}")
             if result["problems"]:
-                print("\nTitles that break a promise (with bot log lines):\n")
-                print(problems_text(result))
-            print()
+                print(f"\nTitles that break a promise:\n{problems_text(result)}")
             results.append(result)
-    print(
-        json_line(
-            {"bench": "durability", "machine": machine(), "options": vars(args), "results": results}
-        )
-    )
+    changed = bot_code()["source_sha256"] != measured["source_sha256"]
+    if changed:
+        print("WARNING: the bot's code changed while this ran; the figures may mix versions")
+    payload = {"bench": "durability", "bot_code": {**measured, "changed_during_run": changed}}
+    print(json_line({**payload, "machine": machine(), "options": vars(args), "results": results}))
     return code
 
 
