@@ -4,32 +4,23 @@
         [--scenario kills|outage|both] [--count 200] [--in-flight 20] [--kills 5] [--seed 7]
         [--outage-count 50] [--outage-in-flight 10] [--outage-seconds 6] [--latency 0.02]
 
-The bot promises that a Slack request it acknowledges was committed first (the inbox), that
-a delivery whose handler died is replayed once its lease runs out and takes effect exactly
-once, and that when the database cannot take a request the slash command's ack says
-"Nothing was recorded". This checks the promise end to end: a real `python -m bot`
-process (bench.common.BotProc) gets signed HTTP `/incident declare sev2 <title>` POSTs,
-every title unique, against the fake Slack of tests/fakeslack served from this process.
+The bot commits every Slack request to its inbox before the ack, replays a delivery whose
+handler died once its lease runs out (exactly once), and answers "Nothing was recorded"
+when the database cannot take a request in time. This checks that end to end: a real
+`python -m bot` (bench.common.BotProc) gets signed `/incident declare sev2 <title>` POSTs,
+each title unique, against the fake Slack of tests/fakeslack served from this process.
 
-1. kills: `--count` declarations, `--in-flight` at a time. At `--kills` seeded random
-   moments (at least `--in-flight` requests apart) the bot is killed with SIGKILL and
-   started again at once. Requests in flight then fail with a connection error ("no
-   answer", as a Slack user would see an error) and are not retried; new requests wait
-   until the new process answers /healthz.
-2. outage: `--outage-count` declarations spread over `--outage-spread` s, at most
-   `--outage-in-flight` at a time, while the database is taken away for
-   `--outage-seconds` in the middle. PostgreSQL: a private cluster started here on a free
-   port (as the postgres OS user), stopped with `pg_ctl stop -m fast` and started again.
-   SQLite: the file lives on a small tmpfs mounted here, filled to the last byte, then
-   emptied (needs root; skipped otherwise).
+1. kills: `--count` declarations, `--in-flight` at a time; at `--kills` seeded random
+   moments the bot gets SIGKILL and is started again at once. Requests in flight then
+   fail ("no answer", not retried); new ones wait until the new process is healthy.
+2. outage: `--outage-count` declarations over `--outage-spread` s while the database is
+   away for `--outage-seconds` in the middle: a private PostgreSQL cluster stopped with
+   `pg_ctl stop -m fast`, or the tmpfs holding the SQLite file filled to the last byte.
 
-Then the bot settles (the fake's state unchanged for `--quiet` s, no pending inbox row, and
-at least `--settle` s, two leases and a margin, since the last kill or the outage's end;
-bounded by `--settle-max`), and every title is counted: the answer its sender got; its
-incident rows; channels; cards, pinned cards and announcements found by their Slack
-message metadata. Targets: no acknowledged declaration lost, none duplicated, nobody told
-"not recorded" whose declaration was kept anyway. Prints a Markdown table per scenario and
-one JSON line; the counts are exact, the timings noisy.
+Once the bot has settled, every title is counted: the answer its sender got, incident rows,
+channels, and cards, pins and announcements by their Slack message metadata. Targets: no
+acknowledged declaration lost or duplicated, nobody told "not recorded" yet kept. Prints a
+Markdown table per scenario and one JSON line; counts are exact, timings noisy.
 """
 
 from __future__ import annotations
@@ -48,6 +39,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -85,6 +77,7 @@ class Decl:
     answer: str = "unsent"  # acked | told | none | other | unsent
     detail: str = ""  # the HTTP status, or the connection error
     sent_at: float = math.nan  # monotonic
+    sent_wall: float = math.nan  # time.time(), to find the bot's log lines
     latency: float = math.nan
 
 
@@ -116,7 +109,7 @@ async def send_all(
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
             traffic.sent += 1
             traffic.in_flight += 1
-            decl.sent_at = time.monotonic()
+            decl.sent_at, decl.sent_wall = time.monotonic(), time.time()
             try:
                 headers.update(sign_request(body, SECRET))
                 async with http.post(url, data=body, headers=headers) as response:
@@ -351,8 +344,9 @@ def tally(fake: FakeSlack, decls: list[Decl], incidents: list[Any]) -> dict[str,
     return per
 
 
-def evidence(log: str, needles: list[str], limit: int = 6) -> list[str]:
-    """Log records naming an incident id, delivery key or title token (with their error)."""
+def evidence(log: str, needles: list[str], sent: float, limit: int = 6) -> list[str]:
+    """Log records naming the incident, delivery key or title, and ERROR records logged
+    within 2 s after the request was sent: each as its first line and its exception."""
     records: list[list[str]] = []
     for line in log.splitlines():
         if RECORD_START.match(line) or not records:
@@ -361,7 +355,11 @@ def evidence(log: str, needles: list[str], limit: int = 6) -> list[str]:
             records[-1].append(line)
     found = []
     for record in records:
-        if any(n in line for line in record for n in needles):
+        named = any(n in line for line in record for n in needles)
+        stamp = re.match(r"(\S+ \S+) (ERROR|CRITICAL) ", record[0])
+        if stamp:
+            at = datetime.strptime(stamp[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        if named or (stamp and sent - 0.1 <= at <= sent + 2):
             error = next((line for line in record[1:] if EXCEPTION_LINE.match(line)), "")
             found.append(record[0][:220] + (f" | {error[:200]}" if error else ""))
     return found[:limit]
@@ -394,7 +392,7 @@ def judge(
             **{p: per[d.token][p] for p in (*PARTS, "not_ready")},
             "inbox": rows.get(d.key),
             "told_went_wrong": d.token in went_wrong,
-            "log": evidence(log, [*ids, d.key, d.token]),
+            "log": evidence(log, [*ids, d.key, d.token], d.sent_wall),
         }
     return {
         "sent": len(decls) - answers["unsent"],
@@ -492,44 +490,53 @@ def met(ok: bool) -> str:
 
 
 def table(r: dict[str, Any]) -> str:
-    outage = r["scenario"] == "outage"
-    lost, dups, kept = r["acked_and_lost"], r["duplicates"], r["told_yet_stored"]
+    o, settled = r.get("outage"), r["settle"]
+
+    def none_of(key: str) -> list[Any]:
+        return [len(r[key]), "0", met(not r[key])]
+
     rows: list[list[Any]] = [
         ["declarations sent (in flight)", f"{r['sent']} ({r['in_flight']})", "", ""],
         ["acknowledged (HTTP 200, no warning)", r["acked"], "", ""],
-        ['told "Nothing was recorded"', r["told"], "> 0" if outage else "", ""],
+        [
+            'told "Nothing was recorded"',
+            r["told"],
+            "> 0" if o else "",
+            met(r["told"] > 0) if o else "",
+        ],
         [
             "no answer (connection error) / of those stored",
             f"{r['no_answer']} / {r['no_answer_stored']}",
-            "0 / 0" if outage else "",
-            met(r["no_answer"] == 0) if outage else "",
+            "0 / –" if o else "",
+            met(not r["no_answer"]) if o else "",
         ],
-        ["other answers (not 200)", r["other"], "0", met(r["other"] == 0)],
-        ["stored / channels / cards / pinned / announcements", "", "", ""],
-        ["**acknowledged-and-lost**", len(lost), "0", met(not lost)],
-        ["**duplicates**", len(dups), "0", met(not dups)],
-        ['told "not recorded", yet stored', len(kept), "0", met(not kept)],
-        ["stored, not set up exactly once", len(r["stored_not_complete"]), "0", ""],
+        ["other answers (not HTTP 200)", r["other"], "0", met(not r["other"])],
+        [
+            "stored / channels / cards / pinned / announcements",
+            " / ".join(str(r[p]) for p in PARTS),
+            "",
+            "",
+        ],
+        ["**acknowledged-and-lost**", *none_of("acked_and_lost")],
+        ["**duplicates**", *none_of("duplicates")],
+        ['told "not recorded", yet stored', *none_of("told_yet_stored")],
+        ["stored, not set up exactly once", *none_of("stored_not_complete")],
         ['acknowledged, then told "Something went wrong"', r["acked_then_told_went_wrong"], "", ""],
     ]
-    rows[5][1] = " / ".join(str(r[p]) for p in PARTS)
-    rows[5][3] = met(not r["stored_not_complete"])
     if "kills" in r:
         kills = "; ".join(
             f"{k['sent']} ({k['in_flight']}, {k['restart_s']:.1f} s)" for k in r["kills"]
         )
         rows.append(["kill -9 after N sent (in flight, restart took)", kills or "none", "", ""])
-    if "outage" in r:
-        o = r["outage"]
+    if o:
         meanwhile = ", ".join(f"{k} {v}" for k, v in sorted(o["sent_meanwhile"].items()))
         took = f"{o['seconds']:.1f} s from {o['from_s']:.1f} s; sent meanwhile: {meanwhile or '–'}"
         rows.append([f"database away ({o['kind']})", took, "", ""])
-    settled = r["settle"]
     took = f"{fmt(r['send_s'], 1)} s / {fmt(settled['seconds'], 1)} s"
     rows.append(["sending took / settled within", took, "bounded", met(settled["settled"])])
     states = ", ".join(f"{k} {v}" for k, v in sorted(r["inbox_states"].items()))
-    rows.append(["inbox rows by state", states, "none pending", ""])
-    rows[-1][3] = met(not r["inbox_states"].get("pending"))
+    pending_rows = r["inbox_states"].get(inbox.PENDING)
+    rows.append(["inbox rows by state", states, "none pending", met(not pending_rows)])
     return markdown_table(["measure", "result", "target", "met"], rows)
 
 

@@ -115,7 +115,8 @@ class Intake:
                 continue
             rows = {w.row["key"]: w.row for w in reversed(batch)}
             try:
-                async with self.db.transaction() as session:
+                # Urgent: Slack is waiting for these acks; other writes can wait a moment.
+                async with self.db.transaction(urgent=True) as session:
                     new = await inbox.admit(session=session, rows=list(rows.values()))
             except Exception as error:  # noqa: BLE001 - every waiter is told, none is lost
                 log.warning("could not record %d Slack deliveries: %r", len(batch), error)

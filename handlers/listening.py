@@ -13,6 +13,7 @@ leaves it pending, and it is replayed.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,7 @@ UNEXPECTED = (
     "was recorded before you try again."
 )
 Listener = Callable[..., Awaitable[None]]
+ACK_POLL_SECONDS = 0.011
 
 
 async def tell_user(rt: Runtime, context: AsyncBoltContext, text: str) -> None:
@@ -101,6 +103,10 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
             try:
                 if ack_first:
                     await kwargs["ack"]()
+                    # Bolt notices an ack by polling every 10 ms. Yield that long before the
+                    # work starts, so that in a burst every ack goes out before the work of
+                    # the first ones takes the CPU (the work is not urgent; the ack is).
+                    await asyncio.sleep(ACK_POLL_SECONDS)
                 await handler(**kwargs)
             except AlreadyHandled:
                 log.info("a delivery was handled elsewhere first; nothing more to do")

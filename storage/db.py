@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -53,6 +54,47 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+class WriteTurn:
+    """SQLite's single writer, queued in-process: first come, first served, except that
+    urgent writers (the request intake, whose commit a Slack ack waits for) go first."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool) -> AsyncIterator[None]:
+        """Hold the write turn for the block."""
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if not self._held and not self._urgent and not self._normal:
+            self._held = True
+            return
+        granted = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(granted)
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self._release()  # handed the turn just as we were cancelled: pass it on
+            raise
+
+    def _release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # the turn passes straight to this waiter
+                    return
+        self._held = False
+
+
 class Database:
     """One engine and its session factory."""
 
@@ -73,22 +115,36 @@ class Database:
         # SQLite has one writer at a time. Queueing writers here, instead of letting several
         # connections wait in SQLite's busy handler (which sleeps in growing steps), keeps
         # write latency at the cost of the write itself. Other processes still use the handler.
-        self._write_turn = asyncio.Lock() if self.is_sqlite else None
+        self._write_turn = WriteTurn() if self.is_sqlite else None
+        # On PostgreSQL, urgent writers get a small pool of their own, so that they never
+        # queue behind a burst of ordinary transactions for a pooled connection.
+        self._urgent_engine: AsyncEngine | None = None
+        if not self.is_sqlite:
+            self._urgent_engine = create_async_engine(
+                self.url, pool_size=2, max_overflow=2, **kwargs
+            )
+        self._urgent_sessions = async_sessionmaker(
+            self._urgent_engine or self.engine, class_=AsyncSession, expire_on_commit=False
+        )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session for writing; the caller commits, anything uncommitted is rolled back."""
+    async def session(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for writing; the caller commits, anything uncommitted is rolled back.
+
+        `urgent` writers jump the in-process SQLite queue (PostgreSQL has no queue).
+        """
         if self._write_turn is None:
-            async with self._sessions() as session:
+            sessions = self._urgent_sessions if urgent else self._sessions
+            async with sessions() as session:
                 yield session
             return
-        async with self._write_turn, self._sessions() as session:
+        async with self._write_turn.turn(urgent=urgent), self._sessions() as session:
             yield session
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
-        async with self.session() as session:
+        async with self.session(urgent=urgent) as session:
             yield session
             await session.commit()
 
@@ -138,6 +194,8 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._urgent_engine is not None:
+            await self._urgent_engine.dispose()
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:

@@ -34,13 +34,16 @@ async def admit(
     """
     if not rows:
         return set()
+    # One cached statement run with many parameter sets (SQLAlchemy sends it as one
+    # multi-row INSERT … RETURNING), rather than a new statement per batch size.
     statement = (
         dialect_insert(session, InboxItem)
-        .values([{**row, "state": state, "attempts": 0} for row in rows])
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(col(InboxItem.key))
     )
-    result = await session.exec(statement)
+    result = await session.exec(
+        statement, params=[{**row, "state": state, "attempts": 0} for row in rows]
+    )
     return {str(key) for key in result.scalars().all()}
 
 
