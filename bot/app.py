@@ -7,6 +7,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -68,6 +72,13 @@ def make_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
     )
 
 
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _NoEnvTokenNotices) for f in logger.filters):
+        logger.addFilter(_NoEnvTokenNotices())
+    return logger
+
+
 def _authorizer(rt: Runtime) -> Any:
     """Authorize with our one bot token; auth.test once, and keep working if Slack is down."""
     token = rt.settings.slack_bot_token.get_secret_value()
@@ -83,6 +94,17 @@ def _authorizer(rt: Runtime) -> Any:
         )
 
     return authorize
+
+
+class _NoEnvTokenNotices(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client and an
+    `authorize`, then warns that the token is ignored. It is ignored: say nothing."""
+
+    NOTICES = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but those two notices."""
+        return record.getMessage() not in self.NOTICES
 
 
 def create_app(rt: Runtime) -> AsyncApp:
@@ -106,7 +128,7 @@ def create_app(rt: Runtime) -> AsyncApp:
         process_before_response=False,
         # Unhandled deliveries reach `@app.error`, which marks them handled (see handlers).
         raise_error_for_unhandled_request=True,
-        logger=logging.getLogger("slack_bolt"),
+        logger=_bolt_logger(),
     )
     handlers.register(app, rt)
     return app

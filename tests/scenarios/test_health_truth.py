@@ -149,3 +149,13 @@ async def test_sigterm_exits_within_8_seconds_even_while_slack_hangs(fake, tmp_p
     code = await asyncio.get_running_loop().run_in_executor(None, process.terminate)
     assert time.monotonic() - started < 8
     assert code == 0
+
+
+async def test_a_normal_start_logs_no_warning(fake, tmp_path):
+    log = tmp_path / "bot.log"
+    process = BotProcess(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", log)
+    await process.start()
+    code = await asyncio.get_running_loop().run_in_executor(None, process.terminate)
+    assert code == 0
+    warnings = [line for line in log.read_text().splitlines() if "WARNING" in line]
+    assert warnings == []
