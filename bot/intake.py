@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+
 from storage import inbox
 from storage.db import Database
 
@@ -29,6 +32,16 @@ log = logging.getLogger(__name__)
 ADMIT_BUDGET = 2.0  # seconds; Slack gives up on an ack after 3
 LEASE = timedelta(seconds=10)
 MAX_ATTEMPTS = 3
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database is down, full or unreachable, not that a query
+    was wrong: the delivery is kept, so its work can simply be done again later."""
+    if isinstance(error, OperationalError | InterfaceError | DisconnectionError):
+        return True
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated)
+    return isinstance(error, OSError) and not isinstance(error, aiohttp.ClientError)
 
 
 class NotRecorded(Exception):
@@ -50,6 +63,7 @@ class Delivery:
     key: str
     finished: bool = False
     record: dict[str, Any] | None = None
+    left_for_replay: bool = False  # its work failed for want of a database: do it again later
 
     @classmethod
     def with_effect(cls, key: str, kind: str, payload: dict[str, Any], now: datetime) -> Delivery:

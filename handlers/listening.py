@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import DomainError
 from bot.domain.text import safe_mrkdwn
-from bot.intake import HANDLING, AlreadyHandled
+from bot.intake import HANDLING, AlreadyHandled, database_unavailable
 from bot.runtime import Runtime
 from handlers.intake import DELIVERY
 
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 UNEXPECTED = (
     ":warning: Something went wrong while doing that. Check `/incident timeline` to see what "
     "was recorded before you try again."
+)
+KEPT_FOR_LATER = (
+    ":hourglass_flowing_sand: The incident database is not answering right now. Your request "
+    "is kept and will be carried out as soon as the database is back; the result shows here."
 )
 Listener = Callable[..., Awaitable[None]]
 ACK_POLL_SECONDS = 0.011
@@ -111,6 +115,8 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
             except AlreadyHandled:
                 log.info("a delivery was handled elsewhere first; nothing more to do")
             except Exception as error:  # noqa: BLE001 - every failure is reported to the user
+                if await _kept_for_later(rt, context, error):
+                    return
                 ack = kwargs.get("ack")
                 if ack is not None and ack.response is None:
                     await ack()  # never leave Slack waiting for an answer
@@ -123,11 +129,30 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
     return decorate
 
 
+async def _kept_for_later(rt: Runtime, context: AsyncBoltContext, error: Exception) -> bool:
+    """The database failed before the work was done: say so, and let the delivery (already
+    kept in the inbox) be replayed once the database answers again, on any replica."""
+    delivery = HANDLING.get()
+    if delivery is None or delivery.finished or delivery.record is not None:
+        return False
+    if not database_unavailable(error):
+        return False
+    log.warning(
+        "database unavailable while handling %s; it will be replayed: %r", delivery.key, error
+    )
+    rt.intake.forget(delivery.key)  # stop renewing its lease, so a replay can take it over
+    delivery.finished = True  # nothing more to do here
+    await tell_user(rt, context, KEPT_FOR_LATER)
+    return True
+
+
 async def _finish(rt: Runtime) -> None:
     delivery = HANDLING.get()
     if delivery is None:
         return
-    if delivery.finished:
+    if delivery.finished or delivery.left_for_replay:
+        # A delivery left for a replay: its lease is no longer renewed, so any replica
+        # takes it over when the lease runs out.
         rt.intake.forget(delivery.key)
     else:
         await rt.intake.finish(delivery.key)

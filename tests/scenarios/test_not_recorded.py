@@ -9,6 +9,7 @@ import sqlite3
 from datetime import timedelta
 
 from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.intake import LEASE
 from storage import inbox, repo
 from storage.db import Database
 from tests.fakeslack import slash_command_form
@@ -143,3 +144,29 @@ async def test_a_write_that_lands_after_the_not_recorded_answer_never_takes_effe
 
 async def never(*_: object) -> None:
     raise AssertionError("a refused delivery was replayed")
+
+
+async def test_work_the_database_failed_is_kept_told_and_done_once_when_it_is_back(bot):
+    channel = await bot.declare("sev2 Database blips")
+    real_db = bot.rt.db
+    bot.rt.db = Database(UNREACHABLE)  # the work fails; the intake (own handle) still keeps it
+    try:
+        _, _, url = await bot.command("note written during the blip", channel=channel.id)
+        reply = (await bot.replies(url))[0]["text"]
+    finally:
+        await bot.rt.db.dispose()
+        bot.rt.db = real_db
+    assert "is kept and will be carried out" in reply
+    assert not any("during the blip" in m.text for m in bot.fake.messages(channel.id))
+    real_clock = bot.rt.clock
+    bot.rt.clock = lambda: real_clock() + LEASE + timedelta(seconds=1)  # the lease runs out
+    await bot.fake.wait_for(
+        lambda: any("during the blip" in m.text for m in bot.fake.messages(channel.id)),
+        timeout=10,
+    )
+    bot.rt.clock = real_clock
+    async with bot.rt.db.reader() as session:
+        incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+        kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
+    assert kinds.count("note_added") == 1
+    assert sum("during the blip" in m.text for m in bot.fake.messages(channel.id)) == 1
