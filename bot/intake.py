@@ -23,7 +23,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage import inbox
 from storage.db import Database
@@ -32,16 +38,23 @@ log = logging.getLogger(__name__)
 ADMIT_BUDGET = 2.0  # seconds; Slack gives up on an ack after 3
 LEASE = timedelta(seconds=10)
 MAX_ATTEMPTS = 3
+REFUSE_ATTEMPTS = 12
 
 
 def database_unavailable(error: BaseException) -> bool:
     """True when `error` says the database is down, full or unreachable, not that a query
-    was wrong: the delivery is kept, so its work can simply be done again later."""
-    if isinstance(error, OperationalError | InterfaceError | DisconnectionError):
+    was wrong: the delivery is kept, so its work can simply be done again later.
+
+    A bare timeout or an HTTP client error is Slack's (slack_sdk raises both), never the
+    database's: the database layer raises SQLAlchemy's errors or a refused connection.
+    """
+    if isinstance(error, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
         return True
     if isinstance(error, DBAPIError):
         return bool(error.connection_invalidated)
-    return isinstance(error, OSError) and not isinstance(error, aiohttp.ClientError)
+    if isinstance(error, TimeoutError | aiohttp.ClientError):
+        return False
+    return isinstance(error, ConnectionError | OSError)
 
 
 class NotRecorded(Exception):
@@ -93,6 +106,7 @@ class Intake:
     working: set[str] = field(default_factory=set)
     _queue: list[_Waiting] = field(default_factory=list)
     _flusher: asyncio.Task[None] | None = None
+    _refusing: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def admit(self, *, key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Commit a delivery; True if new, False if seen before. Raises NotRecorded."""
@@ -110,12 +124,15 @@ class Intake:
             self._flusher = asyncio.create_task(self._flush(), name="intake-flush")
         try:
             new = await asyncio.wait_for(asyncio.shield(waiting.future), self.budget)
+        except asyncio.CancelledError:
+            waiting.abandoned = True  # the request is gone (shutdown): nobody was answered
+            raise
         except TimeoutError:
             if waiting.future.done() and waiting.future.exception() is None:
                 new = waiting.future.result()
             else:
-                # Checked by the flusher in the same loop step it would report success, so
-                # a batch that commits late is marked refused instead of being handled.
+                # Seen by the flusher before it commits (the row is dropped) or, if the
+                # commit was already under way, after it (the row is marked refused).
                 waiting.abandoned = True
                 raise NotRecorded("the database did not answer within the ack budget") from None
         if new:
@@ -132,6 +149,12 @@ class Intake:
                 # Urgent: Slack is waiting for these acks; other writes can wait a moment.
                 async with self.db.transaction(urgent=True) as session:
                     new = await inbox.admit(session=session, rows=list(rows.values()))
+                    # A waiter that gave up meanwhile was told "not recorded": its row must
+                    # not commit. (The check and the commit are one loop step apart.)
+                    unwanted = new - {w.row["key"] for w in batch if not w.abandoned}
+                    if unwanted:
+                        await inbox.drop(session=session, keys=sorted(unwanted))
+                        new -= unwanted
             except Exception as error:  # noqa: BLE001 - every waiter is told, none is lost
                 log.warning("could not record %d Slack deliveries: %r", len(batch), error)
                 for waiting in batch:
@@ -139,26 +162,35 @@ class Intake:
                         waiting.future.set_exception(NotRecorded(str(error)))
                         waiting.future.exception()  # retrieved: an abandoned waiter is gone
                 continue
-            late, first = [], set()
+            late, told = set(), set()
             for waiting in batch:
                 key = waiting.row["key"]
-                is_new = key in new and key not in first
-                first.add(key)
                 if waiting.abandoned:
-                    if is_new:
-                        late.append(key)
+                    late.add(key)  # gave up while the commit itself was under way
                 elif not waiting.future.done():
-                    waiting.future.set_result(is_new)
+                    waiting.future.set_result(key in new and key not in told)
+                    told.add(key)
+            late = (late & new) - told
             if late:
-                await self._refuse(late)
+                task = asyncio.create_task(self._refuse(sorted(late)), name="intake-refuse")
+                self._refusing.add(task)
+                task.add_done_callback(self._refusing.discard)
 
     async def _refuse(self, keys: list[str]) -> None:
-        """Deliveries whose sender was already told "not recorded" must never take effect."""
-        try:
-            async with self.db.transaction() as session:
-                await inbox.refuse(session=session, keys=keys)
-        except Exception as error:  # noqa: BLE001 - logged; the lease keeps them for a while
-            log.error("could not mark %d late deliveries refused: %r", len(keys), error)
+        """Deliveries whose sender was already told "not recorded" must never take effect.
+
+        Retried for as long as a lease lasts several times over, so that no replica
+        replays them meanwhile; only a crash in that window can let one through.
+        """
+        for attempt in range(REFUSE_ATTEMPTS):
+            try:
+                async with self.db.transaction(urgent=True) as session:
+                    await inbox.refuse(session=session, keys=keys)
+                return
+            except Exception as error:  # noqa: BLE001 - try again shortly
+                log.warning("could not mark %d late deliveries refused: %r", len(keys), error)
+                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+        log.error("late deliveries %s may be replayed although refused", keys)
 
     async def finish(self, key: str) -> None:
         """Mark a delivery handled when its handler committed nothing (e.g. a read)."""
@@ -170,8 +202,8 @@ class Intake:
             log.warning("could not mark delivery %s handled: %r", key, error)
 
     def tasks(self) -> list[asyncio.Task[None]]:
-        """The intake's own background task, if one is running (for shutdown)."""
-        return [self._flusher] if self._flusher is not None else []
+        """The intake's own background tasks (for shutdown)."""
+        return [*([self._flusher] if self._flusher else []), *self._refusing]
 
     def forget(self, key: str) -> None:
         """Stop renewing the lease of a delivery that is finished."""
@@ -197,6 +229,8 @@ class Intake:
             stalled = await inbox.stalled(session=session, now=now)
         taken = 0
         for item in stalled:
+            if item.key in self.working:
+                continue  # still being handled here (its lease merely lapsed): not stalled
             async with self.db.transaction() as session:
                 won = await inbox.take_over(
                     session=session, key=item.key, expected=item.lease_until, until=now + LEASE
@@ -212,5 +246,9 @@ class Intake:
                 continue
             log.info("replaying delivery %s (attempt %d)", item.key, item.attempts + 1)
             self.working.add(item.key)
-            await replay(item.key, item.payload)
+            try:
+                await replay(item.key, item.payload)
+            except Exception as error:  # noqa: BLE001 - the lease lapses; it is tried again
+                self.working.discard(item.key)
+                log.warning("replay of %s failed to start: %r", item.key, error)
         return taken

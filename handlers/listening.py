@@ -22,6 +22,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import DomainError
@@ -112,6 +113,12 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
                     # the first ones takes the CPU (the work is not urgent; the ack is).
                     await asyncio.sleep(ACK_POLL_SECONDS)
                 await handler(**kwargs)
+            except asyncio.CancelledError:
+                # Shutdown cut the work short: leave the delivery for a replay after restart.
+                delivery = HANDLING.get()
+                if delivery is not None and not delivery.finished:
+                    delivery.left_for_replay = True
+                raise
             except AlreadyHandled:
                 log.info("a delivery was handled elsewhere first; nothing more to do")
             except Exception as error:  # noqa: BLE001 - every failure is reported to the user
@@ -163,7 +170,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     """Install the global error handler for errors raised outside listeners."""
 
     @app.error
-    async def on_error(error: Exception, context: AsyncBoltContext) -> None:
+    async def on_error(error: Exception, context: AsyncBoltContext) -> BoltResponse | None:
         if isinstance(error, BoltUnhandledRequestError):
             # Nothing listens for it (an event or button the bot does not use): acknowledge
             # it, so Slack does not retry, and keep it from being replayed.
@@ -171,5 +178,6 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             if delivery is not None:
                 await rt.intake.finish(delivery.key)
             log.debug("no listener for %s", error.body.get("type"))
-            return
+            return BoltResponse(status=200, body="")
         await report_error(rt, context, error)
+        return None

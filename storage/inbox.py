@@ -44,7 +44,23 @@ async def admit(
     result = await session.exec(
         statement, params=[{**row, "state": state, "attempts": 0} for row in rows]
     )
-    return {str(key) for key in result.scalars().all()}
+    new = {str(key) for key in result.scalars().all()}
+    for row in rows:
+        if row["key"] not in new and await _revive(session, row, state):
+            new.add(row["key"])
+    return new
+
+
+async def _revive(session: AsyncSession, row: dict[str, Any], state: str) -> bool:
+    """Take a delivery refused earlier as new: its sender was told to send it again, and
+    Slack's retry of a refused event is exactly that."""
+    result = await session.exec(
+        update(InboxItem)
+        .where(col(InboxItem.key) == row["key"], col(InboxItem.state) == REFUSED)
+        .values(**{**row, "state": state, "attempts": 0})
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
 
 
 async def finish(*, session: AsyncSession, key: str, state: str = DONE) -> bool:
@@ -56,6 +72,11 @@ async def finish(*, session: AsyncSession, key: str, state: str = DONE) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)
+
+
+async def drop(*, session: AsyncSession, keys: Sequence[str]) -> None:
+    """Take back rows added in this (uncommitted) transaction."""
+    await session.exec(delete(InboxItem).where(col(InboxItem.key).in_(list(keys))))
 
 
 async def refuse(*, session: AsyncSession, keys: Sequence[str]) -> None:

@@ -138,3 +138,34 @@ async def test_an_unreachable_database_is_not_recorded_at_once():
 
 async def _never(*_: object) -> None:
     raise AssertionError("replayed a delivery that a live process is handling")
+
+
+async def test_a_refused_delivery_sent_again_is_taken_as_new(db):
+    intake = intake_at(db)
+    assert await intake.admit(key="ev1", kind="event", payload={})
+    async with db.transaction() as session:
+        await inbox.refuse(session=session, keys=["ev1"])
+    assert await intake.admit(key="ev1", kind="event", payload={"retry": 1})
+    assert await states(db) == {inbox.PENDING: 1}
+    assert await intake.admit(key="ev1", kind="event", payload={}) is False
+
+
+async def test_a_commit_that_lands_after_the_answer_is_refused_not_kept(db, monkeypatch):
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    intake = intake_at(db)
+    intake.budget = 0.1
+    real_commit = AsyncSession.commit
+
+    async def slow_commit(self):
+        await asyncio.sleep(0.3)  # the commit itself outlasts the ack budget
+        await real_commit(self)
+
+    monkeypatch.setattr(AsyncSession, "commit", slow_commit)
+    with pytest.raises(NotRecorded):
+        await intake.admit(key="late", kind="command", payload={})
+    while intake.tasks() and not all(t.done() for t in intake.tasks()):
+        await asyncio.sleep(0.05)
+    monkeypatch.setattr(AsyncSession, "commit", real_commit)
+    assert await states(db) == {inbox.REFUSED: 1}
+    assert await intake_at(db, NOW + LEASE * 10).replay_stalled(_never, _never) == 0
