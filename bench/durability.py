@@ -622,7 +622,11 @@ async def amain(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return asyncio.run(amain(parse_args(argv)))
+    try:
+        return asyncio.run(amain(parse_args(argv)))
+    except KeyboardInterrupt:
+        print("bench.durability: interrupted (processes, clusters, mounts and files cleaned up)")
+        return 130
 
 
 if __name__ == "__main__":
