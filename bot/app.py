@@ -80,11 +80,11 @@ def _bolt_logger() -> logging.Logger:
 
 
 def _authorizer(rt: Runtime) -> Any:
-    """Authorize with our one bot token; auth.test once, and keep working if Slack is down."""
+    """Authorize with our one bot token; auth.test at startup, never while an ack waits."""
     token = rt.settings.slack_bot_token.get_secret_value()
 
     async def authorize(**_: Any) -> AuthorizeResult:
-        identity = await rt.bot_identity()
+        identity = rt.known_identity()
         return AuthorizeResult(
             enterprise_id=None,
             team_id=identity.get("team_id"),

@@ -34,5 +34,9 @@ def delivery_key(body: dict[str, Any]) -> str | None:
 
 
 def view_key(view: dict[str, Any]) -> str:
-    """A submitted modal: the view and the values it was submitted with."""
-    return "view:" + _digest(view.get("id"), (view.get("state") or {}).get("values"))
+    """A submitted modal: its view ID, the same for every submission of that modal.
+
+    A form rejected for a field error is admitted only once valid, so it can be corrected;
+    after that, submitting the same modal again (changed or not) is the same declaration.
+    """
+    return f"view:{view.get('id')}"

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
+import asyncpg
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
@@ -41,20 +42,31 @@ MAX_ATTEMPTS = 3
 REFUSE_ATTEMPTS = 12
 
 
+# PostgreSQL error classes that mean "not available now": connection exceptions, operator
+# intervention (shutting down, starting up) and insufficient resources (disk full, too many
+# connections).
+UNAVAILABLE_SQLSTATES = ("08", "57", "53")
+
+
 def database_unavailable(error: BaseException) -> bool:
     """True when `error` says the database is down, full or unreachable, not that a query
     was wrong: the delivery is kept, so its work can simply be done again later.
 
     A bare timeout or an HTTP client error is Slack's (slack_sdk raises both), never the
-    database's: the database layer raises SQLAlchemy's errors or a refused connection.
+    database's: the database layer raises SQLAlchemy's errors, asyncpg's, or a refused
+    connection.
     """
     if isinstance(error, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
         return True
     if isinstance(error, DBAPIError):
-        return bool(error.connection_invalidated)
+        return error.connection_invalidated or database_unavailable(error.orig)
+    if isinstance(error, asyncpg.PostgresError):
+        return str(getattr(error, "sqlstate", "") or "").startswith(UNAVAILABLE_SQLSTATES)
+    if isinstance(error, asyncpg.InterfaceError):
+        return True  # e.g. "connection is closed"
     if isinstance(error, TimeoutError | aiohttp.ClientError):
         return False
-    return isinstance(error, ConnectionError | OSError)
+    return isinstance(error, OSError)
 
 
 class NotRecorded(Exception):

@@ -77,6 +77,16 @@ class Runtime:
             )
         return self.identity
 
+    def known_identity(self) -> dict[str, str]:
+        """The bot's identity if known, without waiting: an ack must never wait on Slack.
+
+        When it is not known yet (Slack was down at startup), one lookup starts in the
+        background for the next request.
+        """
+        if not self.identity and not self._identity_turn.locked():
+            self.spawn(self.bot_identity(), name="identity")
+        return self.identity
+
     def track_current(self) -> None:
         """Count the running listener as in flight, so shutdown waits for it."""
         task = asyncio.current_task()
@@ -90,6 +100,13 @@ class Runtime:
         pending = [t for t in self.in_flight if t is not current and not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=timeout)
+
+    async def stop_loops(self, names: tuple[str, ...]) -> None:
+        """Cancel the named background loops and wait for them to end."""
+        loops = [task for task in self.background if task.get_name() in names]
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
 
     async def cancel_all(self, timeout: float) -> None:
         """Cancel every listener and background task still running, and wait for them.

@@ -142,9 +142,13 @@ async def _every(seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
         await asyncio.sleep(seconds)
 
 
-async def _housekeeping(rt: Runtime) -> None:
-    """Check Slack, finish half-done setups, redraw displays that fell behind, forget keys."""
+async def _probe_slack(rt: Runtime) -> None:
+    """Keep /healthz's Slack state current, on its own clock (setups may take a while)."""
     rt.slack_state = await _slack_state(rt)
+
+
+async def _housekeeping(rt: Runtime) -> None:
+    """Finish half-done setups, redraw displays that fell behind, forget old deliveries."""
     if rt.slack_state == "ok":
         await finish_pending_setups(rt)
         await catch_up_displays(rt)
@@ -217,6 +221,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
         await socket.connect_async()
         log.info("connected to Slack over Socket Mode")
     rt.spawn(_every(INTAKE_SECONDS, _intake_work(rt, bolt)), name="intake")
+    rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _probe_slack(rt)), name="slack-probe")
     rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(rt)), name="housekeeping")
     clock = TimerLoop(rt)
     await clock.start()
@@ -231,6 +236,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     if socket is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(socket.close_async(), 1.0)
+    await rt.stop_loops(("intake", "slack-probe", "housekeeping"))  # no replays from now on
     await rt.drain(timeout=DRAIN_SECONDS)
     await clock.stop(timeout=TIMER_DRAIN_SECONDS)
     await rt.cancel_all(timeout=CANCEL_SECONDS)

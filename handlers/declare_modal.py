@@ -15,10 +15,16 @@ from bot.blocks.declare import DeclareForm, SeverityChoice, declare_modal_view, 
 from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
 from bot.delivery_keys import view_key
 from bot.domain.errors import DomainError
+from bot.domain.text import plain
 from bot.intake import ADMIT_BUDGET, AlreadyHandled
 from bot.runtime import Runtime
 from bot.services import people
-from bot.services.declare import declare_incident, playbook_plan, set_up_incident
+from bot.services.declare import (
+    declare_incident,
+    playbook_plan,
+    set_up_or_explain,
+    setup_delayed_text,
+)
 from handlers.intake import NOT_RECORDED, admit_with_effect
 from handlers.listening import listener
 
@@ -53,19 +59,18 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     async def on_submit(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
     ) -> None:
+        # Slack gives up on the answer after 3 s: every wait below shares one budget.
+        deadline = asyncio.get_running_loop().time() + ADMIT_BUDGET
         form = read_declare_form((view.get("state") or {}).get("values") or {})
         errors = form_errors(form, rt)
-        if not errors and form.commander:
-            try:
-                await people.require_person(rt, form.commander, "incident commander")
-            except DomainError as refusal:
-                errors[BlockId.COMMANDER] = str(refusal).replace("<@", "").replace(">", "")
+        user = body["user"]["id"]
+        if not errors and form.commander and form.commander != user:
+            errors.update(await _commander_problem(rt, form.commander, _left(deadline) / 2))
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         # Closing the modal tells the user it worked, so the declaration is committed
         # before the ack; the Slack work comes after it.
-        user = body["user"]["id"]
         if form.playbook == SUGGEST:
             chosen = rt.pack.suggest_playbook(" ".join(form.title.split()))
         else:
@@ -83,7 +88,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             )
         )
         try:
-            incident = await asyncio.wait_for(asyncio.shield(declaring), ADMIT_BUDGET)
+            incident = await asyncio.wait_for(asyncio.shield(declaring), _left(deadline))
         except AlreadyHandled:
             await ack()
             return  # the same form submitted twice declares once
@@ -98,17 +103,38 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             return
         else:
             await ack()
-        ready = await set_up_incident(rt, incident.id)
+        ready, problem = await set_up_or_explain(rt, incident.id)
         origin = _origin_channel(view)
-        if origin and ready.channel_id:
-            try:
-                await rt.client.chat_postEphemeral(
-                    channel=origin,
-                    user=user,
-                    text=f"Declared *{incident.id}*: <#{ready.channel_id}>.",
-                )
-            except Exception as error:  # noqa: BLE001 - the channel itself is the confirmation
-                log.info("could not confirm %s to %s: %r", incident.id, user, error)
+        if ready is not None and not ready.channel_id:
+            return
+        text = (
+            setup_delayed_text(incident.id, problem)
+            if ready is None
+            else f"Declared *{incident.id}*: <#{ready.channel_id}>."
+        )
+        try:
+            if origin:
+                await rt.client.chat_postEphemeral(channel=origin, user=user, text=text)
+            elif ready is None:
+                await rt.client.chat_postMessage(channel=user, text=text)  # a DM
+        except Exception as error:  # noqa: BLE001 - the channel itself is the confirmation
+            log.info("could not confirm %s to %s: %r", incident.id, user, error)
+
+
+def _left(deadline: float) -> float:
+    return max(0.05, deadline - asyncio.get_running_loop().time())
+
+
+async def _commander_problem(rt: Runtime, commander: str, within: float) -> dict[str, str]:
+    """A field error when the chosen commander is not an active person (checked quickly:
+    Slack is waiting for this modal's answer)."""
+    try:
+        await asyncio.wait_for(people.require_person(rt, commander, "incident commander"), within)
+    except DomainError as refusal:
+        return {BlockId.COMMANDER: plain(str(refusal))}
+    except TimeoutError:
+        return {BlockId.COMMANDER: "Slack did not say in time who that is. Submit again."}
+    return {}
 
 
 def _origin_channel(view: dict[str, Any]) -> str | None:

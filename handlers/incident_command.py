@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks.choices import customer_warning_blocks, playbook_choices_text
 from bot.blocks.format import user_text
@@ -20,7 +21,12 @@ from bot.domain import commands
 from bot.domain.text import clip, safe_mrkdwn
 from bot.runtime import Runtime
 from bot.services import changes, comms, playbooks, posts, records
-from bot.services.declare import declare_incident, playbook_plan, set_up_incident
+from bot.services.declare import (
+    declare_incident,
+    playbook_plan,
+    set_up_or_explain,
+    setup_delayed_text,
+)
 from bot.services.export import incident_log_markdown
 from bot.services.views import severity_name
 from handlers.declare_modal import declare_modal
@@ -28,6 +34,10 @@ from handlers.listening import listener
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
+FORM_EXPIRED = (
+    "The declare form could not open in time (Slack allows 3 seconds). Type "
+    "`/incident declare` again."
+)
 
 Scoped = Callable[[Runtime, Incident, str, str, AsyncRespond], Awaitable[None]]
 
@@ -137,10 +147,15 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
     user = command["user_id"]
     if not rest:
         metadata = json.dumps({"channel_id": command.get("channel_id", "")})
-        await rt.client.views_open(
-            trigger_id=command["trigger_id"],
-            view=declare_modal(rt, declarer=user, private_metadata=metadata),
-        )
+        try:
+            await rt.client.views_open(
+                trigger_id=command["trigger_id"],
+                view=declare_modal(rt, declarer=user, private_metadata=metadata),
+            )
+        except SlackApiError as error:
+            if error.response.get("error") != "expired_trigger_id":
+                raise
+            await respond(text=FORM_EXPIRED)  # e.g. replayed after a restart: too late
         return
 
     def find(text: str) -> str | None:
@@ -157,11 +172,13 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
         plan=playbook_plan(playbook.id if playbook else None, suggest=True),
     )
     # The reply and the channel setup don't depend on each other: run them together.
-    _, ready = await asyncio.gather(
+    _, (ready, problem) = await asyncio.gather(
         _say(respond, f":rotating_light: Declared *{incident.id}*. Setting up the channel…"),
-        set_up_incident(rt, incident.id),
+        set_up_or_explain(rt, incident.id),
     )
-    if ready.channel_id:
+    if ready is None:
+        await _say(respond, setup_delayed_text(incident.id, problem))
+    elif ready.channel_id:
         await _say(respond, f"*{incident.id}* is live in <#{ready.channel_id}>.")
 
 

@@ -33,8 +33,8 @@ from handlers.intake import DELIVERY
 
 log = logging.getLogger(__name__)
 UNEXPECTED = (
-    ":warning: Something went wrong while doing that. Check `/incident timeline` to see what "
-    "was recorded before you try again."
+    ":warning: Something went wrong while doing that. Before you try again, check what was "
+    "recorded: `/incident timeline` in the incident's channel, or `/incident list`."
 )
 KEPT_FOR_LATER = (
     ":hourglass_flowing_sand: The incident database is not answering right now. Your request "
@@ -83,8 +83,8 @@ async def report_error(rt: Runtime, context: AsyncBoltContext, error: Exception)
             await tell_user(
                 rt,
                 context,
-                f":warning: {SLACK_ERRORS[code]} What was recorded is "
-                "kept; see `/incident timeline`.",
+                f":warning: {SLACK_ERRORS[code]} What was recorded is kept: "
+                "`/incident timeline` in the incident's channel shows it.",
             )
             return
     log.error("unexpected error in a Slack listener", exc_info=error)

@@ -185,7 +185,8 @@ class Database:
         return "read_only"
 
     async def _beat(self, replica: str, now: datetime) -> None:
-        async with self.transaction() as session:
+        # Urgent, like the intake: the probe asks whether a request could be kept now.
+        async with self.transaction(urgent=True) as session:
             statement = dialect_insert(session, Heartbeat).values(replica=replica, beat_at=now)
             await session.exec(
                 statement.on_conflict_do_update(index_elements=["replica"], set_={"beat_at": now})

@@ -172,6 +172,26 @@ async def _set_up(rt: Runtime, incident: Incident, holders: dict[str, list[str]]
     return incident
 
 
+async def set_up_or_explain(rt: Runtime, incident_id: str) -> tuple[Incident | None, str]:
+    """Set the channel up now; on failure, why (in words), since the incident is already
+    declared and setup is retried in the background until it succeeds."""
+    try:
+        return await set_up_incident(rt, incident_id), ""
+    except Exception as error:  # noqa: BLE001 - retried by housekeeping; the caller tells
+        log.warning("setup of %s failed for now: %r", incident_id, error)
+        if isinstance(error, SlackApiError):
+            return None, f"Slack answered {error.response.get('error', 'an error')}"
+        return None, f"{type(error).__name__}"
+
+
+def setup_delayed_text(incident_id: str, reason: str) -> str:
+    """What a declarer hears when the incident is recorded but its channel is not ready."""
+    return (
+        f":warning: *{incident_id}* is declared, but its channel is not ready yet ({reason}). "
+        "I keep trying in the background; it appears as soon as it can."
+    )
+
+
 async def finish_pending_setups(rt: Runtime) -> int:
     """Resume every incident whose setup did not finish; returns how many are now ready."""
     async with rt.db.reader() as session:

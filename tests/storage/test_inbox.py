@@ -5,9 +5,19 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
+import asyncpg
 import pytest
 
-from bot.intake import HANDLING, LEASE, AlreadyHandled, Delivery, Intake, NotRecorded
+from bot.intake import (
+    HANDLING,
+    LEASE,
+    AlreadyHandled,
+    Delivery,
+    Intake,
+    NotRecorded,
+    database_unavailable,
+)
 from bot.services.unit import unit_of_work
 from storage import inbox
 from storage.db import Database
@@ -169,3 +179,20 @@ async def test_a_commit_that_lands_after_the_answer_is_refused_not_kept(db, monk
     monkeypatch.setattr(AsyncSession, "commit", real_commit)
     assert await states(db) == {inbox.REFUSED: 1}
     assert await intake_at(db, NOW + LEASE * 10).replay_stalled(_never, _never) == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (asyncpg.exceptions.CannotConnectNowError("the database system is shutting down"), True),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("gone"), True),
+        (asyncpg.exceptions.DiskFullError("no space"), True),
+        (asyncpg.exceptions.UniqueViolationError("dup"), False),
+        (ConnectionRefusedError(111, "refused"), True),
+        (TimeoutError(), False),  # slack_sdk's call timeout, not the database
+        (aiohttp.ClientOSError(104, "reset"), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_what_counts_as_the_database_being_unavailable(error, unavailable):
+    assert database_unavailable(error) is unavailable
