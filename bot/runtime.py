@@ -39,6 +39,7 @@ class Runtime:
     )
     background: set[asyncio.Task[None]] = field(default_factory=set)
     setting_up: set[str] = field(default_factory=set)  # incidents whose setup lease we hold
+    posting: set[int] = field(default_factory=set)  # outbox posts being delivered here
 
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
     identity: dict[str, str] = field(default_factory=dict)

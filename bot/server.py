@@ -28,21 +28,22 @@ from bot.app import create_app, make_client
 from bot.payload_shape import shape_problem
 from bot.runtime import Runtime
 from bot.scheduler import TimerLoop
+from bot.services import outbox
 from bot.services.channels import join_announcement_channel
-from bot.services.declare import SETUP_LEASE, finish_pending_setups
+from bot.services.declare import finish_pending_setups, renew_setup_leases
 from bot.services.display import catch_up_displays
 from bot.settings import Settings
 from bot.startup import BAD_TOKEN
 from handlers.intake import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack
-from storage import inbox, repo
+from storage import inbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
 BOLT = web.AppKey("bolt", AsyncApp)
 HOUSEKEEPING_SECONDS = 5.0
-INTAKE_SECONDS = 2.0
+LEASE_SECONDS = 2.0  # leases last 10-15 s: renewed (and taken over) every 2 s
 DELIVERY_MEMORY = timedelta(hours=24)
 MAX_BODY = 1024 * 1024
 SIGNATURE_MAX_AGE = 300  # seconds, as Slack documents
@@ -169,8 +170,15 @@ async def _slack_state(rt: Runtime) -> str:
         return "unreachable"
 
 
-def _intake_work(rt: Runtime, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
-    """Renew the leases of work in progress here; replay deliveries whose handler died."""
+async def _renew_leases(rt: Runtime) -> None:
+    """Keep the work in progress here (deliveries, setups, posts) from being taken over."""
+    await rt.intake.renew_leases()
+    await renew_setup_leases(rt)
+    await outbox.renew_leases(rt)
+
+
+def _take_over(rt: Runtime, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
+    """Replay deliveries and deliver posts whose process died (their leases ran out)."""
 
     async def give_up(payload: dict[str, Any]) -> None:
         await tell_through_response_url(rt, payload, GAVE_UP)
@@ -178,18 +186,11 @@ def _intake_work(rt: Runtime, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
     async def replay_one(key: str, payload: dict[str, Any]) -> None:
         await replay(bolt, key, payload)
 
-    async def intake_rounds() -> None:
-        await rt.intake.renew_leases()
-        if rt.setting_up:
-            async with rt.db.transaction() as session:
-                await repo.renew_setups(
-                    session=session,
-                    incidents=sorted(rt.setting_up),
-                    until=rt.clock() + SETUP_LEASE,
-                )
+    async def take_over() -> None:
         await rt.intake.replay_stalled(replay_one, give_up)
+        await outbox.deliver_stalled(rt)
 
-    return intake_rounds
+    return take_over
 
 
 def create_web_app(rt: Runtime) -> web.Application:
@@ -220,7 +221,8 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
         socket = AsyncSocketModeHandler(bolt, rt.settings.slack_app_token.get_secret_value())
         await socket.connect_async()
         log.info("connected to Slack over Socket Mode")
-    rt.spawn(_every(INTAKE_SECONDS, _intake_work(rt, bolt)), name="intake")
+    rt.spawn(_every(LEASE_SECONDS, lambda: _renew_leases(rt)), name="leases")
+    rt.spawn(_every(LEASE_SECONDS, _take_over(rt, bolt)), name="take-over")
     rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _probe_slack(rt)), name="slack-probe")
     rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(rt)), name="housekeeping")
     clock = TimerLoop(rt)
@@ -236,7 +238,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     if socket is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(socket.close_async(), 1.0)
-    await rt.stop_loops(("intake", "slack-probe", "housekeeping"))  # no replays from now on
+    await rt.stop_loops(("take-over", "slack-probe", "housekeeping"))  # no replays from now on
     await rt.drain(timeout=DRAIN_SECONDS)
     await clock.stop(timeout=TIMER_DRAIN_SECONDS)
     await rt.cancel_all(timeout=CANCEL_SECONDS)

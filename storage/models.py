@@ -177,3 +177,24 @@ class Heartbeat(SQLModel, table=True):
 
     replica: str = Field(primary_key=True, max_length=128)
     beat_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class OutboxPost(SQLModel, table=True):
+    """A message the bot owes Slack, written in the same commit as the change it reports.
+
+    Posted right after the commit; if the process dies first (or Slack fails), any replica
+    posts it once its lease runs out, looking first for a post that did get through.
+    """
+
+    __table_args__ = (Index("ix_outboxpost_pending", "posted", "lease_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str | None = Field(default=None, foreign_key="incident.id", max_length=32)
+    channel: str | None = Field(default=None, max_length=80)  # None: the incident's channel
+    text: str
+    blocks: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    attempts: int = 0
+    posted: bool = False
+    ts: str | None = None

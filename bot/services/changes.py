@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from bot.blocks import lines
 from bot.domain import incident as rules
-from bot.domain.errors import BadCommand, Conflict, InvalidTransition, NotInIncidentChannel
+from bot.domain.errors import (
+    BadCommand,
+    Conflict,
+    InvalidTransition,
+    NotInIncidentChannel,
+    NotShown,
+)
 from bot.domain.policy import require_command_authority, require_role_authority
 from bot.domain.text import clip, unescape
 from bot.runtime import Runtime
-from bot.services import checklists, people, timers
+from bot.services import checklists, outbox, people, timers
 from bot.services.display import show_change
 from bot.services.unit import unit_of_work
 from bot.services.views import severity_name
 from storage import repo
-from storage.models import Event, Incident
+from storage.models import Event, Incident, OutboxPost
 
 SUMMARY_LIMIT = 3000
 RACE = (
@@ -71,21 +77,17 @@ async def hand_over_command(rt: Runtime, incident: Incident, *, actor: str, new:
             new=new,
             event=event,
         )
-        current = None
         if not changed:
             now = await repo.get_incident(session=session, incident=incident.id)
             current = now.commander_id if now else "?"
-    if not changed:
-        raise Conflict(
-            f"Command changed hands meanwhile: <@{current}> is now the commander. "
-            "Nothing was changed."
-        )
+            raise Conflict(
+                f"Command changed hands meanwhile: <@{current}> is now the commander. "
+                "Nothing was changed."
+            )
+        line = lines.commander_changed_line(actor=actor, old=old, new=new)
+        owed = [outbox.owe(session, rt, incident.id, line)]
     await show_change(
-        rt,
-        incident,
-        lines.commander_changed_line(actor=actor, old=old, new=new),
-        f"<@{new}> is the incident commander",
-        invite=frozenset({new}),
+        rt, incident, owed, f"<@{new}> is the incident commander", invite=frozenset({new})
     )
 
 
@@ -96,11 +98,13 @@ async def _change(
     *,
     field: str,
     value: str,
+    line: str,
     extra: dict[str, object] | None = None,
     replan: Incident | None = None,
     resolved: bool = False,
-) -> None:
-    """Conditional update + event (+ the clocks it moves) in one commit; Conflict if late."""
+) -> list[OutboxPost]:
+    """Conditional update + event + its line in the channel (+ the clocks it moves), in one
+    commit; Conflict if someone changed it first. Returns the post it owes."""
     async with unit_of_work(rt.db) as session:
         changed = await repo.change_if(
             session=session,
@@ -117,6 +121,7 @@ async def _change(
             await timers.plan_open_incident(session, rt.pack, replan, rt.clock())
         if resolved:
             await timers.stop_for_resolve(session, rt.pack, incident, event.at)
+        return [outbox.owe(session, rt, incident.id, line)]
 
 
 async def change_severity(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
@@ -140,20 +145,16 @@ async def change_severity(rt: Runtime, incident: Incident, *, actor: str, text: 
         old=incident.severity,
         new=found.id,
     )
-    await _change(
+    owed = await _change(
         rt,
         incident,
         event,
         field="severity",
         value=found.id,
+        line=lines.severity_changed_line(actor=actor, old=old_name, new=found.name),
         replan=incident.model_copy(update={"severity": found.id}),
     )
-    await show_change(
-        rt,
-        incident,
-        lines.severity_changed_line(actor=actor, old=old_name, new=found.name),
-        f"severity is {found.name}",
-    )
+    await show_change(rt, incident, owed, f"severity is {found.name}")
 
 
 async def change_status(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
@@ -173,13 +174,15 @@ async def change_status(rt: Runtime, incident: Incident, *, actor: str, text: st
         old=old.value,
         new=new.value,
     )
-    await _change(rt, incident, event, field="status", value=new.value)
-    await show_change(
+    owed = await _change(
         rt,
         incident,
-        lines.status_changed_line(actor=actor, old=old.label, new=new.label),
-        f"status is {new.label}",
+        event,
+        field="status",
+        value=new.value,
+        line=lines.status_changed_line(actor=actor, old=old.label, new=new.label),
     )
+    await show_change(rt, incident, owed, f"status is {new.label}")
 
 
 async def resolve(rt: Runtime, incident: Incident, *, actor: str, summary: str) -> None:
@@ -199,19 +202,24 @@ async def resolve(rt: Runtime, incident: Incident, *, actor: str, summary: str) 
         old=incident.status,
         summary=summary,
     )
-    await _change(
+    owed = await _change(
         rt,
         incident,
         event,
         field="status",
         value=rules.Status.RESOLVED.value,
+        line=lines.resolved_line(actor=actor, summary=summary or None),
         extra={"resolved_at": now, "summary": summary or None},
         resolved=True,
     )
-    await show_change(
-        rt, incident, lines.resolved_line(actor=actor, summary=summary or None), "resolved"
-    )
+    not_shown = None
+    try:
+        await show_change(rt, incident, owed, "resolved")
+    except NotShown as lagging:  # the recovery checklist is still due
+        not_shown = lagging
     await checklists.post_on_resolve(rt, incident)
+    if not_shown is not None:
+        raise not_shown
 
 
 async def reopen(rt: Runtime, incident: Incident, *, actor: str) -> None:
@@ -221,16 +229,17 @@ async def reopen(rt: Runtime, incident: Incident, *, actor: str) -> None:
     )
     rules.check_reopen(rules.Status(incident.status))
     event = _event(rt, incident, actor=actor, kind="reopened", text="Reopened")
-    await _change(
+    owed = await _change(
         rt,
         incident,
         event,
         field="status",
         value=rules.Status.INVESTIGATING.value,
+        line=lines.reopened_line(actor=actor),
         extra={"resolved_at": None},
         replan=incident.model_copy(update={"status": "investigating"}),
     )
-    await show_change(rt, incident, lines.reopened_line(actor=actor), "reopened as Investigating")
+    await show_change(rt, incident, owed, "reopened as Investigating")
 
 
 async def assign_role(
@@ -285,13 +294,9 @@ async def assign_role(
                 f"{role.name} changed hands at the same moment, so nothing was changed. "
                 "Check the card and try again."
             )
-    await show_change(
-        rt,
-        incident,
-        lines.role_assigned_line(actor=actor, role=role.name, assignee=user, previous=holder),
-        f"<@{user}> is {role.name}",
-        invite=frozenset({user}),
-    )
+        line = lines.role_assigned_line(actor=actor, role=role.name, assignee=user, previous=holder)
+        owed = [outbox.owe(session, rt, incident.id, line)]
+    await show_change(rt, incident, owed, f"<@{user}> is {role.name}", invite=frozenset({user}))
     if role.instructions and incident.channel_id:
         await rt.client.chat_postEphemeral(
             channel=incident.channel_id,

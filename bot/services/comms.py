@@ -5,17 +5,19 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.blocks.messages import customer_update_blocks, update_text
 from bot.domain.errors import Conflict
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
 from bot.runtime import Runtime
-from bot.services import posts, timers
+from bot.services import outbox, timers
 from bot.services.unit import unit_of_work
-from bot.services.views import load_view
+from bot.services.views import incident_view
 from playbooks.wording import find_avoided_phrases
 from storage import repo, steps
-from storage.models import Draft, Event, Incident
+from storage.models import Draft, Event, Incident, OutboxPost
 
 TEXT_LIMIT = 2800
 
@@ -66,17 +68,12 @@ async def settle_draft(
         )
         if draft is None:
             raise Conflict("That customer update was already posted or cancelled.")
-        event = None
+        owed = []
         if post:
-            event = _customer_update(
-                incident, actor=actor, text=draft.text, now=now, overridden=draft.found
+            owed = await _record(
+                session, rt, incident, actor=actor, text=draft.text, now=now, overridden=draft.found
             )
-            repo.add_event(session=session, event=event)
-            await timers.reset_update_timer(
-                session, rt.pack, incident, TimerKind.CUSTOMER_UPDATE, now
-            )
-    if event is not None:
-        await _post(rt, incident, actor=actor, text=draft.text, event_id=event.id)
+    await outbox.deliver(rt, owed)
     return draft
 
 
@@ -96,24 +93,36 @@ def _customer_update(
 
 
 async def _record_and_post(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
-    now = rt.clock()
-    event = _customer_update(incident, actor=actor, text=text, now=now, overridden="")
     async with unit_of_work(rt.db) as session:
-        repo.add_event(session=session, event=event)
-        await timers.reset_update_timer(session, rt.pack, incident, TimerKind.CUSTOMER_UPDATE, now)
-    await _post(rt, incident, actor=actor, text=text, event_id=event.id)
-
-
-async def _post(
-    rt: Runtime, incident: Incident, *, actor: str, text: str, event_id: int | None
-) -> None:
-    _, view = await load_view(rt, incident.id)
-    if incident.channel_id:
-        await posts.post_once(
-            rt.client,
-            channel=incident.channel_id,
-            incident_id=incident.id,
-            kind=f"customer-update:{event_id}",
-            text=update_text("Customer update", text),
-            blocks=customer_update_blocks(author=actor, text=text, view=view),
+        owed = await _record(
+            session, rt, incident, actor=actor, text=text, now=rt.clock(), overridden=""
         )
+    await outbox.deliver(rt, owed)
+
+
+async def _record(
+    session: AsyncSession,
+    rt: Runtime,
+    incident: Incident,
+    *,
+    actor: str,
+    text: str,
+    now: datetime,
+    overridden: str,
+) -> list[OutboxPost]:
+    """The update's event, its restarted countdown and the post it owes, in one unit."""
+    repo.add_event(
+        session=session,
+        event=_customer_update(incident, actor=actor, text=text, now=now, overridden=overridden),
+    )
+    await timers.reset_update_timer(session, rt.pack, incident, TimerKind.CUSTOMER_UPDATE, now)
+    view = incident_view(incident, {}, rt.pack)
+    return [
+        outbox.owe(
+            session,
+            rt,
+            incident.id,
+            update_text("Customer update", text),
+            customer_update_blocks(author=actor, text=text, view=view),
+        )
+    ]

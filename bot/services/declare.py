@@ -206,6 +206,15 @@ async def finish_pending_setups(rt: Runtime) -> int:
     return ready
 
 
+async def renew_setup_leases(rt: Runtime) -> None:
+    """Keep the setups this process is running from being taken over by another replica."""
+    if rt.setting_up:
+        async with rt.db.transaction() as session:
+            await repo.renew_setups(
+                session=session, incidents=sorted(rt.setting_up), until=rt.clock() + SETUP_LEASE
+            )
+
+
 async def _lease_setup(rt: Runtime, incident_id: str) -> bool:
     now = rt.clock()
     async with rt.db.transaction() as session:

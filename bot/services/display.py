@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 
 from slack_sdk.errors import SlackApiError
 
@@ -21,13 +20,12 @@ from bot.blocks.card import (
 )
 from bot.domain.errors import NotShown
 from bot.runtime import Runtime
-from bot.services import channels, posts
+from bot.services import channels, outbox
 from bot.services.views import load_view
 from storage import repo
-from storage.models import Incident
+from storage.models import Incident, OutboxPost
 
 log = logging.getLogger(__name__)
-CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
 
 def _reason(error: BaseException) -> str:
@@ -85,18 +83,18 @@ async def refresh_display(
 async def show_change(
     rt: Runtime,
     incident: Incident,
-    line: str,
+    owed: list[OutboxPost],
     saved: str,
     *,
     invite: frozenset[str] = frozenset(),
 ) -> None:
-    """After a committed change: redraw, post its line, and say so if Slack lagged behind.
+    """After a committed change: redraw, post what it owes, and say so if Slack lagged.
 
     `saved` says in words what was recorded, for the user to hear when Slack did not
-    take all of it (the redraw is retried until it does).
+    take all of it (the redraw is retried until it does; owed posts are kept until posted).
     """
     failed = await refresh_display(rt, incident.id, invite=invite)
-    await post_line(rt, incident, line)
+    await outbox.deliver(rt, owed)
     if failed:
         raise NotShown(
             f":white_check_mark: Saved: {saved}. :warning: Slack did not accept the "
@@ -118,28 +116,3 @@ async def catch_up_displays(rt: Runtime) -> int:
         except Exception as error:  # noqa: BLE001 - Slack may still be down; next pass
             log.warning("could not redraw %s: %r", incident.id, error)
     return caught_up
-
-
-async def post_line(rt: Runtime, incident: Incident, text: str) -> None:
-    """Post a short line in the incident channel after a recorded change.
-
-    A vanished or archived channel is raised so the user hears about it; anything else is
-    logged, because the change itself is already committed.
-    """
-    if not incident.channel_id:
-        return
-    try:
-        await posts.post_once(
-            rt.client,
-            channel=incident.channel_id,
-            incident_id=incident.id,
-            kind=f"line:{secrets.token_hex(6)}",
-            text=text,
-        )
-    except SlackApiError as error:
-        code = error.response.get("error")
-        if code in CHANNEL_GONE:
-            raise
-        log.warning("could not post in %s: %s", incident.channel_id, code)
-    except Exception as error:  # noqa: BLE001 - the change is committed; the line is extra
-        log.warning("could not post in %s: %r", incident.channel_id, error)

@@ -10,10 +10,9 @@ from bot.blocks.view import IncidentView
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
 from bot.runtime import Runtime
-from bot.services import posts, timers
-from bot.services.display import post_line
+from bot.services import outbox, timers
 from bot.services.unit import unit_of_work
-from bot.services.views import incident_view, load_view
+from bot.services.views import incident_view
 from storage import repo
 from storage.models import Incident
 
@@ -32,19 +31,18 @@ async def post_update(rt: Runtime, incident: Incident, *, actor: str, text: str)
         text=text,
         audience="internal",
     )
+    view = incident_view(incident, {}, rt.pack)
     async with unit_of_work(rt.db) as session:
         repo.add_event(session=session, event=event)
         await timers.reset_update_timer(session, rt.pack, incident, TimerKind.INTERNAL_UPDATE, now)
-    _, view = await load_view(rt, incident.id)
-    if incident.channel_id:
-        await posts.post_once(
-            rt.client,
-            channel=incident.channel_id,
-            incident_id=incident.id,
-            kind=f"update:{event.id}",
-            text=update_text("Status update", text),
-            blocks=update_blocks(author=actor, text=text, view=view),
+        post = outbox.owe(
+            session,
+            rt,
+            incident.id,
+            update_text("Status update", text),
+            update_blocks(author=actor, text=text, view=view),
         )
+    await outbox.deliver(rt, [post])
 
 
 async def add_note(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
@@ -57,7 +55,8 @@ async def add_note(rt: Runtime, incident: Incident, *, actor: str, text: str) ->
                 incident=incident.id, at=rt.clock(), actor=actor, kind="note_added", text=text
             ),
         )
-    await post_line(rt, incident, note_line(actor=actor, text=text))
+        post = outbox.owe(session, rt, incident.id, note_line(actor=actor, text=text))
+    await outbox.deliver(rt, [post])
 
 
 async def timeline_lines(rt: Runtime, incident_id: str) -> list[tuple[datetime, str | None, str]]:

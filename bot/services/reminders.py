@@ -17,10 +17,10 @@ from bot.domain.timers import (
     next_repeat,
 )
 from bot.runtime import Runtime
-from bot.services import checklists, posts
+from bot.services import checklists, outbox
 from bot.services.timers import cadence_of
 from storage import repo, steps, timers
-from storage.models import Incident
+from storage.models import Incident, OutboxPost
 from storage.timers import DueTimer
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
         incident = incidents.get(timer.incident_id or "")
         firing = await _decide(rt, timer, incident, now)
         decided.append((timer, incident, firing))
-    recorded = []
+    recorded, owed = [], {}
     async with rt.db.transaction() as session:
         for timer, incident, firing in decided:
             if await timers.claim(
@@ -79,7 +79,15 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
                 event=_event(timer, incident, firing, now),
             ):
                 recorded.append((timer, incident, firing))
-    await asyncio.gather(*(_post(rt, *item) for item in recorded if item[2].kind))
+                if firing.kind and incident is not None and timer.kind != TimerKind.CHECKLIST:
+                    # Owed with the firing: a crash after this commit still posts it once.
+                    post = outbox.owe(session, rt, incident.id, firing.text)
+                    owed.setdefault(incident.id, []).append(post)
+    checklist_firings = [item for item in recorded if item[0].kind == TimerKind.CHECKLIST]
+    await asyncio.gather(
+        *(_post_checklist(rt, timer) for timer, _, firing in checklist_firings if firing.kind),
+        *(_deliver(rt, posts) for posts in owed.values()),
+    )
     return len(recorded)
 
 
@@ -98,24 +106,22 @@ def _event(timer: DueTimer, incident: Incident | None, firing: Firing, now: date
     )
 
 
-async def _post(rt: Runtime, timer: DueTimer, incident: Incident | None, firing: Firing) -> None:
-    """Post what a recorded firing says; a failure is logged (the firing stays recorded)."""
+async def _post_checklist(rt: Runtime, timer: DueTimer) -> None:
+    """Post a scheduled checklist; a failure is logged (the firing stays recorded)."""
     try:
-        if timer.kind == TimerKind.CHECKLIST:
-            checklist = rt.pack.checklist(timer.key)
-            if checklist is not None:
-                channel = checklist.channel or rt.settings.incidents_channel
-                await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
-        elif incident is not None and incident.channel_id:
-            await posts.post_once(
-                rt.client,
-                channel=incident.channel_id,
-                incident_id=incident.id,
-                kind=f"timer:{timer.id}:{timer.due_at.isoformat()}",
-                text=firing.text,
-            )
+        checklist = rt.pack.checklist(timer.key)
+        if checklist is not None:
+            channel = checklist.channel or rt.settings.incidents_channel
+            await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
     except Exception as error:  # noqa: BLE001 - one failed post must not stop the others
         log.warning("could not post %s: %r", timer.id, error)
+
+
+async def _deliver(rt: Runtime, owed: list[OutboxPost]) -> None:
+    try:
+        await outbox.deliver(rt, owed)
+    except Exception as error:  # noqa: BLE001 - a gone channel gives its posts up
+        log.warning("could not post a reminder: %r", error)
 
 
 async def _decide(rt: Runtime, timer: DueTimer, incident: Incident | None, now: datetime) -> Firing:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from storage import repo
 from tests.harness import running_bot
+from tests.processes import BotProcess
 
 FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
 
@@ -83,3 +85,59 @@ async def test_a_lost_reply_to_a_reminder_posts_it_once(fake, tmp_path):
         assert len(reminders) == 1
         [dropped] = [c for c in fake.calls_to("chat.postMessage") if c.fault == "drop"]
         assert "No internal update" in dropped.args["text"]
+
+
+async def test_an_update_slack_did_not_take_is_posted_later_exactly_once(bot):
+    channel = await declared(bot, "owed")
+    bot.fake.fault_next("chat.postMessage", "drop_before", times=3)  # every try of the post
+    await bot.command("update still investigating", channel=channel.id)
+    await bot.fake.wait_for(
+        lambda: [c.fault for c in bot.fake.calls_to("chat.postMessage")].count("drop_before") == 3
+    )
+    await bot.fake.wait_for(lambda: not bot.rt.posting)  # the first delivery gave up for now
+    assert not [m for m in bot.fake.messages(channel.id) if "still investigating" in m.text]
+    real_clock = bot.rt.clock
+    bot.rt.clock = lambda: real_clock() + timedelta(minutes=1)  # its lease runs out
+    await bot.fake.wait_for(
+        lambda: [m for m in bot.fake.messages(channel.id) if "still investigating" in m.text],
+        timeout=10,
+    )
+    bot.rt.clock = real_clock
+    updates = [m for m in bot.fake.messages(channel.id) if "still investigating" in m.text]
+    assert len(updates) == 1
+
+
+async def test_a_post_cut_off_by_kill_9_is_found_after_restart_not_posted_again(fake, tmp_path):
+    bot = BotProcess(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", tmp_path / "bot.log")
+    await bot.start()
+    try:
+        before = set(fake.channels)
+        assert await bot.command("declare sev2 Cut off") == 200
+        await fake.wait_for(
+            lambda: any(c.pins for cid, c in fake.channels.items() if cid not in before)
+        )
+        channel = next(c for cid, c in fake.channels.items() if cid not in before)
+        await fake.wait_for(lambda: kinds(fake, "incidents")["announcement"] == 1)
+        fake.hang_seconds = 60
+        fake.fault_next("chat.postMessage", "hang")  # Slack posts it; its answer never comes
+        assert await bot.command("update rolling back", channel=channel.id) == 200
+        await fake.wait_for(
+            lambda: any("rolling back" in m.text for m in fake.messages(channel.id))
+        )
+        bot.kill()  # the bot dies before it hears that the post went through
+        await bot.start()
+        await fake.wait_for(
+            lambda: (
+                fake.calls_to("conversations.history")
+                and any(
+                    c.args.get("channel") == channel.id
+                    for c in fake.calls_to("conversations.history")
+                )
+            ),
+            timeout=60,
+        )
+        await asyncio.sleep(0)  # nothing else to wait for: the lookup found the post
+        posted = [m for m in fake.messages(channel.id) if "rolling back" in m.text]
+        assert len(posted) == 1
+    finally:
+        bot.kill()

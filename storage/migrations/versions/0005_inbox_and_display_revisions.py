@@ -1,4 +1,4 @@
-"""request inbox, setup playbook plan, display revisions, heartbeat
+"""request inbox, post outbox, setup playbook plan and lease, display revisions, heartbeat
 
 Revision ID: 0005
 Revises: 0004
@@ -40,6 +40,23 @@ def upgrade() -> None:
         sa.Column("beat_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("replica"),
     )
+    op.create_table(
+        "outboxpost",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("blocks", sa.JSON(), nullable=True),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("posted", sa.Boolean(), nullable=False),
+        sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("outboxpost", schema=None) as batch_op:
+        batch_op.create_index("ix_outboxpost_pending", ["posted", "lease_until"], unique=False)
     # Delivery keys now live in the inbox, which also remembers what to replay.
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delivery_seen_at"))
@@ -76,6 +93,9 @@ def downgrade() -> None:
     )
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_delivery_seen_at"), ["seen_at"], unique=False)
+    with op.batch_alter_table("outboxpost", schema=None) as batch_op:
+        batch_op.drop_index("ix_outboxpost_pending")
+    op.drop_table("outboxpost")
     op.drop_table("heartbeat")
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbox_received_at"))

@@ -1,0 +1,147 @@
+"""Posts owed to Slack, kept with the change they report.
+
+A use case that records a change and owes a message about it (an update, a note, a change
+line, a reminder) adds the message to the outbox in the same unit of work, then delivers
+it right after the commit. If the process dies in between, or Slack fails, the post is
+still owed: once its lease runs out any replica delivers it, first looking in the channel
+for a copy that did get through (every post carries its outbox ID in its metadata), so it
+appears exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.runtime import Runtime
+from bot.services import posts
+from storage import outbox, repo
+from storage.models import OutboxPost
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=15)
+MAX_ATTEMPTS = 5
+# The channel is gone for good: give the post up and tell whoever is waiting.
+CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
+
+
+def owe(
+    session: AsyncSession,
+    rt: Runtime,
+    incident_id: str | None,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    *,
+    channel: str | None = None,
+) -> OutboxPost:
+    """Add a post to the caller's unit of work (to the incident's channel by default)."""
+    now = rt.clock()
+    return outbox.add(
+        session=session,
+        incident=incident_id,
+        channel=channel,
+        text=text,
+        blocks=blocks,
+        now=now,
+        lease_until=now + LEASE,
+    )
+
+
+async def deliver(rt: Runtime, owed: Sequence[OutboxPost], *, looking: bool = False) -> None:
+    """Post each message once, in order. A channel that is gone is raised (after the rest).
+
+    `looking` (a post taken over from a dead process) searches the channel first.
+    """
+    gone: SlackApiError | None = None
+    for post in owed:
+        assert post.id is not None
+        rt.posting.add(post.id)
+        try:
+            await _deliver_one(rt, post, looking=looking)
+        except SlackApiError as error:
+            if error.response.get("error") in CHANNEL_GONE:
+                await _settle(rt, post.id, None)
+                gone = gone or error
+            else:
+                log.warning("post %s owed, Slack refused it for now: %s", post.id, error)
+        except Exception as error:  # noqa: BLE001 - still owed: a later pass posts it
+            log.warning("post %s owed, could not post it now: %r", post.id, error)
+        finally:
+            rt.posting.discard(post.id)
+    if gone is not None:
+        raise gone
+
+
+async def _deliver_one(rt: Runtime, post: OutboxPost, *, looking: bool) -> None:
+    assert post.id is not None
+    channel = post.channel or await _incident_channel(rt, post.incident_id)
+    if channel is None:
+        log.info("post %s dropped: its incident has no channel", post.id)
+        await _settle(rt, post.id, None)
+        return
+    _, ts = await posts.post_once(
+        rt.client,
+        channel=channel,
+        incident_id=post.incident_id or "",
+        kind=f"post:{post.id}",
+        text=post.text,
+        blocks=post.blocks,
+        look_first=looking,
+        since=post.created_at.timestamp() - 60,
+    )
+    await _settle(rt, post.id, ts)
+
+
+async def deliver_stalled(rt: Runtime) -> int:
+    """Deliver posts whose poster died (their lease ran out); returns how many were taken."""
+    now = rt.clock()
+    async with rt.db.reader() as session:
+        stalled = await outbox.stalled(session=session, now=now)
+    taken: dict[str | None, list[OutboxPost]] = {}
+    for post in stalled:
+        if post.id in rt.posting:
+            continue
+        async with rt.db.transaction() as session:
+            won = await outbox.take_over(
+                session=session, post=post.id or 0, expected=post.lease_until, until=now + LEASE
+            )
+        if not won:
+            continue
+        if post.attempts >= MAX_ATTEMPTS:
+            log.error("giving up on post %s after %d attempts", post.id, post.attempts)
+            await _settle(rt, post.id or 0, None)
+            continue
+        taken.setdefault(post.incident_id, []).append(post)
+    results = await asyncio.gather(
+        *(deliver(rt, owed, looking=True) for owed in taken.values()), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            log.warning("a channel is gone; its owed posts were given up: %r", result)
+    return sum(len(owed) for owed in taken.values())
+
+
+async def renew_leases(rt: Runtime) -> None:
+    """Keep the posts this process is delivering from being taken over."""
+    if rt.posting:
+        async with rt.db.transaction() as session:
+            await outbox.renew(session=session, posts=sorted(rt.posting), until=rt.clock() + LEASE)
+
+
+async def _settle(rt: Runtime, post: int, ts: str | None) -> None:
+    async with rt.db.transaction() as session:
+        await outbox.mark_posted(session=session, post=post, ts=ts)
+
+
+async def _incident_channel(rt: Runtime, incident_id: str | None) -> str | None:
+    if incident_id is None:
+        return None
+    async with rt.db.reader() as session:
+        incident = await repo.get_incident(session=session, incident=incident_id)
+    return incident.channel_id if incident else None
