@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import socket
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +52,10 @@ class Runtime:
     announcement_channel_id: str | None = None
     probe_client: AsyncWebClient | None = None
     intake: Intake = field(init=False)
+    # This process among the replicas: the owner of the leases it takes.
+    replica: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    )
 
     def __post_init__(self) -> None:
         self.intake = Intake(db=self.db, clock=lambda: self.clock())

@@ -8,8 +8,6 @@ import gc
 import hashlib
 import hmac
 import logging
-import os
-import socket as sockets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -111,9 +109,6 @@ async def slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
-REPLICA = f"{sockets.gethostname()}:{os.getpid()}"
-
-
 async def healthz(request: web.Request) -> web.Response:
     """Liveness: always 200 while serving; says whether the database writes and Slack answers.
 
@@ -122,7 +117,7 @@ async def healthz(request: web.Request) -> web.Response:
     `invalid_auth`.
     """
     rt = request.app[RUNTIME]
-    database = await rt.db.health(REPLICA, rt.clock(), timeout=HEALTH_TIMEOUT)
+    database = await rt.db.health(rt.replica, rt.clock(), timeout=HEALTH_TIMEOUT)
     return web.json_response(
         {
             "ok": database == "ok" and rt.slack_state == "ok",

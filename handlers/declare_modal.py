@@ -129,7 +129,9 @@ async def _commander_problem(rt: Runtime, commander: str, within: float) -> dict
     """A field error when the chosen commander is not an active person (checked quickly:
     Slack is waiting for this modal's answer)."""
     try:
-        await asyncio.wait_for(people.require_person(rt, commander, "incident commander"), within)
+        await asyncio.wait_for(
+            people.require_person(rt, commander, "the incident commander"), within
+        )
     except DomainError as refusal:
         return {BlockId.COMMANDER: plain(str(refusal))}
     except TimeoutError:

@@ -44,7 +44,8 @@ class Incident(IncidentBase, table=True):
     setup_done: str = ""
     # What setup does about a playbook: "attach:<id>", "suggest" (offer the best match) or "".
     playbook_plan: str = ""
-    # Which process is setting the channel up: one at a time, across replicas.
+    # Which process is setting the channel up, until when: one at a time, across replicas.
+    setup_owner: str | None = Field(default=None, max_length=128)
     setup_lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # Bumped by every change that the card and topic show; `shown_revision` is what Slack
     # showed last, so a display that fell behind (Slack refused an edit) is redrawn later.
@@ -198,3 +199,11 @@ class OutboxPost(SQLModel, table=True):
     attempts: int = 0
     posted: bool = False
     ts: str | None = None
+
+
+class Lease(SQLModel, table=True):
+    """Who may do a piece of work alone (e.g. redraw one incident's card), and until when."""
+
+    resource: str = Field(primary_key=True, max_length=160)
+    owner: str = Field(max_length=128)
+    until: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

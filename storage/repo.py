@@ -124,7 +124,7 @@ async def save_setup(*, session: AsyncSession, incident: Incident, **values: Any
 
 
 async def take_setup(
-    *, session: AsyncSession, incident: str, now: datetime, until: datetime
+    *, session: AsyncSession, incident: str, owner: str, now: datetime, until: datetime
 ) -> bool:
     """Lease the setup of an incident's channel; False while another process holds it."""
     result = await session.exec(
@@ -134,24 +134,28 @@ async def take_setup(
             col(Incident.setup_state) != "ready",
             or_(col(Incident.setup_lease_until).is_(None), col(Incident.setup_lease_until) < now),
         )
-        .values(setup_lease_until=until)
+        .values(setup_owner=owner, setup_lease_until=until)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def release_setup(*, session: AsyncSession, incident: str) -> None:
-    """Give up the setup lease (after a failed pass), so the next pass need not wait."""
+async def release_setup(*, session: AsyncSession, incident: str, owner: str) -> None:
+    """Give up our setup lease (after a failed pass), so the next pass need not wait."""
     await session.exec(
-        update(Incident).where(col(Incident.id) == incident).values(setup_lease_until=None)
+        update(Incident)
+        .where(col(Incident.id) == incident, col(Incident.setup_owner) == owner)
+        .values(setup_owner=None, setup_lease_until=None)
     )
 
 
-async def renew_setups(*, session: AsyncSession, incidents: Sequence[str], until: datetime) -> None:
-    """Extend the setup leases of incidents this process is still setting up."""
+async def renew_setups(
+    *, session: AsyncSession, incidents: Sequence[str], owner: str, until: datetime
+) -> None:
+    """Extend the setup leases this process still holds (one it lost stays lost)."""
     if incidents:
         await session.exec(
             update(Incident)
-            .where(col(Incident.id).in_(list(incidents)))
+            .where(col(Incident.id).in_(list(incidents)), col(Incident.setup_owner) == owner)
             .values(setup_lease_until=until)
         )
 
@@ -208,6 +212,7 @@ async def list_out_of_date(*, session: AsyncSession, limit: int = 50) -> Sequenc
             col(Incident.shown_revision) < col(Incident.revision),
             Incident.setup_state == "ready",
         )
+        .order_by(col(Incident.declared_at))
         .limit(limit)
     )
     return result.all()

@@ -90,14 +90,17 @@ class Person:
 SLACKBOT = "USLACKBOT"
 
 
-def check_can_hold(person: Person, role_name: str, *, bot_user: str | None) -> None:
-    """Only an active human in the workspace can be given a role; refuse anyone else."""
+def check_can_hold(person: Person, role: str, *, bot_user: str | None) -> None:
+    """Only an active human in the workspace can be given a role; refuse anyone else.
+
+    `role` reads after "can't be", article included: "the incident commander".
+    """
     who = f"<@{person.id}>"
     if person.id == bot_user:
-        raise NotAllowed(f"I can't be the {role_name} myself. Pick a person.")
+        raise NotAllowed(f"I can't be {role} myself. Pick a person.")
     if not person.found:
-        raise NotAllowed(f"I can't find {who} in this workspace, so they can't be {role_name}.")
+        raise NotAllowed(f"I can't find {who} in this workspace, so they can't be {role}.")
     if person.deleted:
-        raise NotAllowed(f"{who} is deactivated, so they can't be {role_name}. Pick someone else.")
+        raise NotAllowed(f"{who} is deactivated, so they can't be {role}. Pick someone else.")
     if person.is_bot or person.id == SLACKBOT:
-        raise NotAllowed(f"{who} is a bot, so it can't be {role_name}. Pick a person.")
+        raise NotAllowed(f"{who} is a bot, so it can't be {role}. Pick a person.")

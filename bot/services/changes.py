@@ -58,7 +58,7 @@ async def hand_over_command(rt: Runtime, incident: Incident, *, actor: str, new:
     rules.check_open(rules.Status(incident.status), "hand over command")
     if new == old:
         raise InvalidTransition(f"<@{new}> is already the incident commander.")
-    await people.require_person(rt, new, "incident commander")
+    await people.require_person(rt, new, "the incident commander")
     event = _event(
         rt,
         incident,
@@ -267,7 +267,7 @@ async def assign_role(
     )
     if user in holders:
         raise InvalidTransition(f"<@{user}> is already {role.name}.")
-    await people.require_person(rt, user, role.name)
+    await people.require_person(rt, user, f"the {role.name}")
     event = _event(
         rt,
         incident,

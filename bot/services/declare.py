@@ -101,7 +101,9 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
         except BaseException:
             with contextlib.suppress(Exception):  # let the next pass (anywhere) try at once
                 async with rt.db.transaction() as session:
-                    await repo.release_setup(session=session, incident=incident_id)
+                    await repo.release_setup(
+                        session=session, incident=incident_id, owner=rt.replica
+                    )
             raise
         finally:
             rt.setting_up.discard(incident_id)
@@ -165,6 +167,7 @@ async def _set_up(rt: Runtime, incident: Incident, holders: dict[str, list[str]]
         incident,
         setup_done=",".join(sorted(done)),
         setup_state="ready" if complete else "channel",
+        setup_owner=None,
         setup_lease_until=None,
     )
     if complete:
@@ -211,7 +214,10 @@ async def renew_setup_leases(rt: Runtime) -> None:
     if rt.setting_up:
         async with rt.db.transaction() as session:
             await repo.renew_setups(
-                session=session, incidents=sorted(rt.setting_up), until=rt.clock() + SETUP_LEASE
+                session=session,
+                incidents=sorted(rt.setting_up),
+                owner=rt.replica,
+                until=rt.clock() + SETUP_LEASE,
             )
 
 
@@ -219,7 +225,11 @@ async def _lease_setup(rt: Runtime, incident_id: str) -> bool:
     now = rt.clock()
     async with rt.db.transaction() as session:
         return await repo.take_setup(
-            session=session, incident=incident_id, now=now, until=now + SETUP_LEASE
+            session=session,
+            incident=incident_id,
+            owner=rt.replica,
+            now=now,
+            until=now + SETUP_LEASE,
         )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 
@@ -22,10 +24,33 @@ from bot.domain.errors import NotShown
 from bot.runtime import Runtime
 from bot.services import channels, outbox
 from bot.services.views import load_view
-from storage import repo
+from storage import leases, repo
 from storage.models import Incident, OutboxPost
 
 log = logging.getLogger(__name__)
+
+
+DRAW_LEASE = timedelta(seconds=30)
+# Slack answers that no retry can fix: the redraw is given up on (and the user told so).
+FOR_GOOD = frozenset(
+    {"channel_not_found", "is_archived", "message_not_found", "cant_update_message"}
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One part of a redraw that Slack refused."""
+
+    part: str
+    reason: str
+
+    @property
+    def for_good(self) -> bool:
+        """True when retrying cannot help (the channel or message is gone)."""
+        return self.reason in FOR_GOOD
+
+    def __str__(self) -> str:
+        return f"{self.part} ({self.reason})"
 
 
 def _reason(error: BaseException) -> str:
@@ -36,48 +61,79 @@ def _reason(error: BaseException) -> str:
 
 async def refresh_display(
     rt: Runtime, incident_id: str, *, invite: frozenset[str] = frozenset()
-) -> list[str]:
+) -> list[Failure]:
     """Redraw the topic, card and announcement from the database; returns what failed.
 
     `invite` names people who must be in the channel now (a new commander or role holder).
+    One process draws an incident at a time (a lease); if another is drawing, it draws
+    again after, from the newest state, so the last drawing shown is never a stale one.
     """
+    resource = f"display:{incident_id}"
     async with rt.display_locks[incident_id]:
-        incident, view = await load_view(rt, incident_id)
-        if not incident.channel_id:
-            return []  # setup has not created the channel yet; it renders from fresh state
-        calls = {
-            "channel topic": rt.client.conversations_setTopic(
-                channel=incident.channel_id, topic=topic_text(view)
-            )
-        }
-        if invite:
-            calls["invitation"] = channels.invite_members(rt, incident.channel_id, set(invite))
-        if incident.card_ts:
-            calls["pinned card"] = rt.client.chat_update(
-                channel=incident.channel_id,
-                ts=incident.card_ts,
-                text=incident_card_text(view),
-                blocks=incident_card_blocks(view),
-            )
-        if incident.announcement_ts and incident.announcement_channel:
-            calls["announcement"] = rt.client.chat_update(
-                channel=incident.announcement_channel,
-                ts=incident.announcement_ts,
-                text=incident_card_text(view),
-                blocks=announcement_blocks(view),
-            )
-        results = await asyncio.gather(*calls.values(), return_exceptions=True)
-        failed = []
-        for name, result in zip(calls, results, strict=True):
-            if isinstance(result, BaseException):
-                log.warning("could not refresh the %s of %s: %r", name, incident_id, result)
-                failed.append(f"{name} ({_reason(result)})")
-        if not failed and incident.setup_state == "ready":
-            async with rt.db.transaction() as session:
-                await repo.mark_shown(
-                    session=session, incident=incident_id, revision=incident.revision
-                )
-        return failed
+        while True:
+            if not await _lease(rt, resource):
+                return []  # another replica is drawing; it redraws from our change after
+            try:
+                incident, failed = await _draw(rt, incident_id, invite)
+            finally:
+                async with rt.db.transaction() as session:
+                    await leases.release(session=session, resource=resource, owner=rt.replica)
+            # A change committed meanwhile may have found the lease taken: draw it now.
+            async with rt.db.reader() as session:
+                latest = await repo.get_incident(session=session, incident=incident_id)
+            if failed or latest is None or latest.revision == incident.revision:
+                return failed
+            invite = frozenset()
+
+
+async def _lease(rt: Runtime, resource: str) -> bool:
+    now = rt.clock()
+    async with rt.db.transaction() as session:
+        return await leases.take(
+            session=session, resource=resource, owner=rt.replica, now=now, until=now + DRAW_LEASE
+        )
+
+
+async def _draw(
+    rt: Runtime, incident_id: str, invite: frozenset[str]
+) -> tuple[Incident, list[Failure]]:
+    incident, view = await load_view(rt, incident_id)
+    if not incident.channel_id:
+        return incident, []  # setup has not created the channel yet; it draws fresh state
+    calls = {
+        "channel topic": rt.client.conversations_setTopic(
+            channel=incident.channel_id, topic=topic_text(view)
+        )
+    }
+    if invite:
+        calls["invitation"] = channels.invite_members(rt, incident.channel_id, set(invite))
+    if incident.card_ts:
+        calls["pinned card"] = rt.client.chat_update(
+            channel=incident.channel_id,
+            ts=incident.card_ts,
+            text=incident_card_text(view),
+            blocks=incident_card_blocks(view),
+        )
+    if incident.announcement_ts and incident.announcement_channel:
+        calls["announcement"] = rt.client.chat_update(
+            channel=incident.announcement_channel,
+            ts=incident.announcement_ts,
+            text=incident_card_text(view),
+            blocks=announcement_blocks(view),
+        )
+    results = await asyncio.gather(*calls.values(), return_exceptions=True)
+    failed = [
+        Failure(part, _reason(result))
+        for part, result in zip(calls, results, strict=True)
+        if isinstance(result, BaseException)
+    ]
+    for failure in failed:
+        log.warning("could not redraw the %s of %s", failure, incident_id)
+    if incident.setup_state == "ready" and all(f.for_good for f in failed):
+        # Shown as far as Slack ever will: stop retrying what cannot succeed.
+        async with rt.db.transaction() as session:
+            await repo.mark_shown(session=session, incident=incident_id, revision=incident.revision)
+    return incident, failed
 
 
 async def show_change(
@@ -96,10 +152,20 @@ async def show_change(
     failed = await refresh_display(rt, incident.id, invite=invite)
     await outbox.deliver(rt, owed)
     if failed:
-        raise NotShown(
-            f":white_check_mark: Saved: {saved}. :warning: Slack did not accept the "
-            f"{', '.join(failed)} yet; I keep retrying until Slack shows it."
-        )
+        raise NotShown(not_shown_text(saved, failed))
+
+
+def not_shown_text(saved: str, failed: list[Failure]) -> str:
+    """What a user hears when the change is saved but Slack did not show all of it."""
+    retried = [str(f) for f in failed if not f.for_good]
+    lost = [str(f) for f in failed if f.for_good]
+    text = f":white_check_mark: Saved: {saved}."
+    if retried:
+        text += f" :warning: Slack did not accept the {', '.join(retried)} yet; I keep "
+        text += "retrying until Slack shows it."
+    if lost:
+        text += f" :warning: Slack can no longer show the {', '.join(lost)}."
+    return text
 
 
 async def catch_up_displays(rt: Runtime) -> int:
@@ -108,11 +174,9 @@ async def catch_up_displays(rt: Runtime) -> int:
         behind = await repo.list_out_of_date(session=session)
     caught_up = 0
     for incident in behind:
-        async with rt.db.reader() as session:
-            holders = await repo.role_holders(session=session, incident=incident.id)
-        members = {incident.commander_id, *(u for users in holders.values() for u in users)}
         try:
-            caught_up += not await refresh_display(rt, incident.id, invite=frozenset(members))
+            commander = frozenset({incident.commander_id})  # whoever else left, may stay out
+            caught_up += not await refresh_display(rt, incident.id, invite=commander)
         except Exception as error:  # noqa: BLE001 - Slack may still be down; next pass
             log.warning("could not redraw %s: %r", incident.id, error)
     return caught_up

@@ -27,12 +27,12 @@ async def person(rt: Runtime, user_id: str) -> Person:
     )
 
 
-async def require_person(rt: Runtime, user_id: str, role_name: str) -> None:
+async def require_person(rt: Runtime, user_id: str, role: str) -> None:
     """Refuse (before saving) a role for the bot, another bot, or a missing or gone user."""
     bot_user = (await rt.bot_identity()).get("bot_user_id")
     if user_id == bot_user:
-        check_can_hold(Person(id=user_id), role_name, bot_user=bot_user)
-    check_can_hold(await person(rt, user_id), role_name, bot_user=bot_user)
+        check_can_hold(Person(id=user_id), role, bot_user=bot_user)
+    check_can_hold(await person(rt, user_id), role, bot_user=bot_user)
 
 
 def _cannot_check(user_id: str, reason: str) -> DomainError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 
@@ -13,13 +14,14 @@ from bot.domain.errors import BadCommand, Conflict, InvalidTransition
 from bot.domain.policy import require_step_authority
 from bot.domain.text import clip, plain
 from bot.runtime import Runtime
-from bot.services import posts, timers
+from bot.services import people, posts, timers
 from bot.services.unit import unit_of_work
 from playbooks.model import Playbook, Step
-from storage import repo, steps
+from storage import leases, repo, steps
 from storage.models import Incident, PhasePost, StepState
 
 log = logging.getLogger(__name__)
+PHASE_LEASE = timedelta(seconds=60)
 MOVES = {
     "done": ({"open"}, "done", "step_completed"),
     "skip": ({"open"}, "skipped", "step_skipped"),
@@ -96,31 +98,63 @@ async def suggest_playbook(rt: Runtime, incident: Incident) -> None:
 
 
 async def post_phases(rt: Runtime, incident: Incident, *, look_first: bool = False) -> None:
-    """Post every phase message not posted yet (resumable), in order."""
-    async with rt.db.reader() as session:
-        phase_posts = await steps.phase_posts(session=session, incident=incident.id)
-    for post in phase_posts:
-        if post.ts or not incident.channel_id:
-            continue
-        view = await phase_view(rt, incident, post)
-        _, ts = await posts.post_once(
-            rt.client,
-            channel=incident.channel_id,
-            incident_id=incident.id,
-            kind=f"phase:{post.playbook_id}:{post.phase}",
-            text=phase_text(view),
-            blocks=phase_blocks(view),
-            look_first=look_first,
-            since=incident.declared_at.timestamp() - 60,
+    """Post every phase message not posted yet (resumable), in order.
+
+    One process posts an incident's phases at a time (a lease), so two playbooks attached
+    at once, or a resumed setup and a click, never post the same phase twice; the holder
+    looks again after it is done, for phases attached meanwhile.
+    """
+    if not incident.channel_id:
+        return
+    resource = f"phases:{incident.id}"
+    while await _phase_lease(rt, resource):
+        try:
+            async with rt.db.reader() as session:
+                missing = [
+                    p
+                    for p in await steps.phase_posts(session=session, incident=incident.id)
+                    if not p.ts
+                ]
+            for post in missing:
+                await _post_phase(rt, incident, post, look_first=look_first)
+        finally:
+            async with rt.db.transaction() as session:
+                await leases.release(session=session, resource=resource, owner=rt.replica)
+        if not missing:
+            return
+        look_first = False
+
+
+async def _phase_lease(rt: Runtime, resource: str) -> bool:
+    now = rt.clock()
+    async with rt.db.transaction() as session:
+        return await leases.take(
+            session=session, resource=resource, owner=rt.replica, now=now, until=now + PHASE_LEASE
         )
-        async with rt.db.transaction() as session:
-            await steps.save_phase_ts(
-                session=session,
-                incident=incident.id,
-                playbook=post.playbook_id,
-                phase=post.phase,
-                ts=ts,
-            )
+
+
+async def _post_phase(
+    rt: Runtime, incident: Incident, post: PhasePost, *, look_first: bool
+) -> None:
+    view = await phase_view(rt, incident, post)
+    _, ts = await posts.post_once(
+        rt.client,
+        channel=incident.channel_id or "",
+        incident_id=incident.id,
+        kind=f"phase:{post.playbook_id}:{post.phase}",
+        text=phase_text(view),
+        blocks=phase_blocks(view),
+        look_first=look_first,
+        since=incident.declared_at.timestamp() - 60,
+    )
+    async with rt.db.transaction() as session:
+        await steps.save_phase_ts(
+            session=session,
+            incident=incident.id,
+            playbook=post.playbook_id,
+            phase=post.phase,
+            ts=ts,
+        )
 
 
 async def phase_view(rt: Runtime, incident: Incident, post: PhasePost) -> PhaseView:
@@ -246,8 +280,9 @@ async def assign_step(
     step: int,
     assignee: str,
 ) -> None:
-    """Assign a step to someone."""
+    """Assign a step to a person (not a bot, nor someone deactivated)."""
     playbook, found = await _authorized_step(rt, incident, playbook_id, phase, step, actor)
+    await people.require_person(rt, assignee, "a step's assignee")
     event = repo.new_event(
         incident=incident.id,
         at=rt.clock(),

@@ -144,3 +144,33 @@ async def test_commands_work_in_a_new_channel_while_its_pin_is_rate_limited(bot)
     assert not [p for p in bot.fake.response_posts(url) if "only works inside" in str(p)]
     _, kinds, _ = await state(bot, channel)
     assert "note_added" in kinds
+
+
+async def test_a_card_that_is_gone_is_reported_once_and_not_retried_forever(bot):
+    channel = await bot.declare()
+    card = bot.card(channel)
+    card.deleted = True  # someone deleted the pinned card
+    answer = await reply_to(bot, "severity sev2", channel)
+    assert "Saved: severity is SEV-2" in answer
+    assert "can no longer show the pinned card (message_not_found)" in answer
+    assert "keep retrying" not in answer
+    incident, _, _ = await state(bot, channel)
+    assert incident.shown_revision == incident.revision  # nothing left to catch up
+    assert await display.catch_up_displays(bot.rt) == 0
+
+
+async def test_a_step_is_never_assigned_to_a_bot(bot):
+    channel = await bot.declare("sev1 Bad deploy --playbook deploy-rollback")
+    await bot.fake.wait_for(lambda: len(phases(bot, channel)) == 3)
+    message = phases(bot, channel)[0]
+    action = {
+        "action_id": ActionId.STEP_ASSIGN,
+        "block_id": step_block_id("deploy-rollback", 0, 0),
+        "selected_user": "UBOT",
+    }
+    await bot.click(user="U_ALICE", channel=channel.id, ts=message.ts, actions=[action])
+    await bot.fake.wait_for(
+        lambda: any("can't be a step's assignee myself" in e.text for e in bot.fake.ephemerals)
+    )
+    _, kinds, _ = await state(bot, channel)
+    assert "step_assigned" not in kinds

@@ -57,6 +57,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outboxpost", schema=None) as batch_op:
         batch_op.create_index("ix_outboxpost_pending", ["posted", "lease_until"], unique=False)
+    op.create_table(
+        "lease",
+        sa.Column("resource", sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("until", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("resource"),
+    )
     # Delivery keys now live in the inbox, which also remembers what to replay.
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delivery_seen_at"))
@@ -69,6 +76,9 @@ def upgrade() -> None:
                 nullable=False,
                 server_default="",
             )
+        )
+        batch_op.add_column(
+            sa.Column("setup_owner", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True)
         )
         batch_op.add_column(
             sa.Column("setup_lease_until", storage.types.UTCDateTime(timezone=True), nullable=True)
@@ -84,6 +94,7 @@ def downgrade() -> None:
         batch_op.drop_column("shown_revision")
         batch_op.drop_column("revision")
         batch_op.drop_column("setup_lease_until")
+        batch_op.drop_column("setup_owner")
         batch_op.drop_column("playbook_plan")
     op.create_table(
         "delivery",
@@ -96,6 +107,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outboxpost", schema=None) as batch_op:
         batch_op.drop_index("ix_outboxpost_pending")
     op.drop_table("outboxpost")
+    op.drop_table("lease")
     op.drop_table("heartbeat")
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbox_received_at"))
