@@ -19,6 +19,7 @@ from bot.blocks.format import user_text
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.domain import commands
 from bot.domain.text import clip, safe_mrkdwn
+from bot.intake import HANDLING
 from bot.runtime import Runtime
 from bot.services import changes, comms, playbooks, posts, records
 from bot.services.declare import (
@@ -98,10 +99,17 @@ async def _log(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRes
             rt.client,
             channel=i.channel_id,
             incident_id=i.id,
-            kind=f"log:{rt.clock().isoformat()}",
+            # Named after the request: a replay after a crash finds this post, not a new one.
+            kind=f"log:{context_key()}",
             text=clip(safe_mrkdwn(markdown), 39000),
             mrkdwn=True,
         )
+
+
+def context_key() -> str:
+    """The key of the Slack delivery being handled (stable across replays)."""
+    delivery = HANDLING.get()
+    return delivery.key if delivery else "direct"
 
 
 async def _note(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:

@@ -29,7 +29,7 @@ from bot.domain.errors import DomainError
 from bot.domain.text import safe_mrkdwn
 from bot.intake import HANDLING, AlreadyHandled, database_unavailable
 from bot.runtime import Runtime
-from handlers.intake import DELIVERY
+from handlers.intake import DELIVERY, REPLAY
 
 log = logging.getLogger(__name__)
 UNEXPECTED = (
@@ -108,10 +108,11 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
             try:
                 if ack_first:
                     await kwargs["ack"]()
-                    # Bolt notices an ack by polling every 10 ms. Yield that long before the
-                    # work starts, so that in a burst every ack goes out before the work of
-                    # the first ones takes the CPU (the work is not urgent; the ack is).
-                    await asyncio.sleep(ACK_POLL_SECONDS)
+                    if not context.get(REPLAY):
+                        # Bolt notices an ack by polling every 10 ms. Yield that long before
+                        # the work starts, so that in a burst every ack goes out before the
+                        # work of the first ones takes the CPU (the ack is what is urgent).
+                        await asyncio.sleep(ACK_POLL_SECONDS)
                 await handler(**kwargs)
             except asyncio.CancelledError:
                 # Shutdown cut the work short: leave the delivery for a replay after restart.

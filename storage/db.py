@@ -116,16 +116,11 @@ class Database:
         # connections wait in SQLite's busy handler (which sleeps in growing steps), keeps
         # write latency at the cost of the write itself. Other processes still use the handler.
         self._write_turn = WriteTurn() if self.is_sqlite else None
-        # On PostgreSQL, urgent writers get a small pool of their own, so that they never
-        # queue behind a burst of ordinary transactions for a pooled connection.
+        # On PostgreSQL, urgent writers get a small pool of their own (made on first use), so
+        # that they never queue behind a burst of ordinary transactions for a connection.
+        self._engine_options = kwargs
         self._urgent_engine: AsyncEngine | None = None
-        if not self.is_sqlite:
-            self._urgent_engine = create_async_engine(
-                self.url, pool_size=2, max_overflow=2, **kwargs
-            )
-        self._urgent_sessions = async_sessionmaker(
-            self._urgent_engine or self.engine, class_=AsyncSession, expire_on_commit=False
-        )
+        self._urgent_sessions: async_sessionmaker[AsyncSession] | None = None
 
     @asynccontextmanager
     async def session(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
@@ -134,12 +129,22 @@ class Database:
         `urgent` writers jump the in-process SQLite queue (PostgreSQL has no queue).
         """
         if self._write_turn is None:
-            sessions = self._urgent_sessions if urgent else self._sessions
+            sessions = self._urgent_pool() if urgent else self._sessions
             async with sessions() as session:
                 yield session
             return
         async with self._write_turn.turn(urgent=urgent), self._sessions() as session:
             yield session
+
+    def _urgent_pool(self) -> async_sessionmaker[AsyncSession]:
+        if self._urgent_sessions is None:
+            self._urgent_engine = create_async_engine(
+                self.url, pool_size=2, max_overflow=2, **self._engine_options
+            )
+            self._urgent_sessions = async_sessionmaker(
+                self._urgent_engine, class_=AsyncSession, expire_on_commit=False
+            )
+        return self._urgent_sessions
 
     @asynccontextmanager
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:

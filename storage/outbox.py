@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -75,11 +75,12 @@ async def renew(*, session: AsyncSession, posts: Sequence[int], until: datetime)
         )
 
 
-async def mark_posted(*, session: AsyncSession, post: int, ts: str | None) -> None:
-    """The post is in Slack (or given up on, with `ts` None). The caller commits."""
-    await session.exec(
-        update(OutboxPost)
-        .where(col(OutboxPost.id) == post)
-        .values(posted=True, ts=ts, lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
+async def mark_posted(*, session: AsyncSession, posts: Mapping[int, str | None]) -> None:
+    """These posts are in Slack (ts), or given up on (None). The caller commits."""
+    for post, ts in posts.items():
+        await session.exec(
+            update(OutboxPost)
+            .where(col(OutboxPost.id) == post)
+            .values(posted=True, ts=ts, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )

@@ -58,15 +58,38 @@ async def deliver(rt: Runtime, owed: Sequence[OutboxPost], *, looking: bool = Fa
 
     `looking` (a post taken over from a dead process) searches the channel first.
     """
+    gone = await deliver_groups(rt, [owed], looking=looking)
+    if gone:
+        raise gone[0]
+
+
+async def deliver_groups(
+    rt: Runtime, groups: Sequence[Sequence[OutboxPost]], *, looking: bool = False
+) -> list[SlackApiError]:
+    """Deliver several incidents' posts side by side (each group in order), then record them
+    all in one transaction; returns the errors of channels that are gone."""
+    settled: dict[int, str | None] = {}
+    results = await asyncio.gather(
+        *(_deliver_in_order(rt, group, settled, looking=looking) for group in groups)
+    )
+    if settled:
+        async with rt.db.transaction() as session:
+            await outbox.mark_posted(session=session, posts=settled)
+    return [error for error in results if error is not None]
+
+
+async def _deliver_in_order(
+    rt: Runtime, owed: Sequence[OutboxPost], settled: dict[int, str | None], *, looking: bool
+) -> SlackApiError | None:
     gone: SlackApiError | None = None
     for post in owed:
         assert post.id is not None
         rt.posting.add(post.id)
         try:
-            await _deliver_one(rt, post, looking=looking)
+            settled[post.id] = await _deliver_one(rt, post, looking=looking)
         except SlackApiError as error:
             if error.response.get("error") in CHANNEL_GONE:
-                await _settle(rt, post.id, None)
+                settled[post.id] = None
                 gone = gone or error
             else:
                 log.warning("post %s owed, Slack refused it for now: %s", post.id, error)
@@ -74,17 +97,15 @@ async def deliver(rt: Runtime, owed: Sequence[OutboxPost], *, looking: bool = Fa
             log.warning("post %s owed, could not post it now: %r", post.id, error)
         finally:
             rt.posting.discard(post.id)
-    if gone is not None:
-        raise gone
+    return gone
 
 
-async def _deliver_one(rt: Runtime, post: OutboxPost, *, looking: bool) -> None:
-    assert post.id is not None
+async def _deliver_one(rt: Runtime, post: OutboxPost, *, looking: bool) -> str | None:
+    """The ts of the post in Slack; None when there is nowhere to post it (given up)."""
     channel = post.channel or await _incident_channel(rt, post.incident_id)
     if channel is None:
         log.info("post %s dropped: its incident has no channel", post.id)
-        await _settle(rt, post.id, None)
-        return
+        return None
     _, ts = await posts.post_once(
         rt.client,
         channel=channel,
@@ -95,7 +116,7 @@ async def _deliver_one(rt: Runtime, post: OutboxPost, *, looking: bool) -> None:
         look_first=looking,
         since=post.created_at.timestamp() - 60,
     )
-    await _settle(rt, post.id, ts)
+    return ts
 
 
 async def deliver_stalled(rt: Runtime) -> int:
@@ -115,15 +136,12 @@ async def deliver_stalled(rt: Runtime) -> int:
             continue
         if post.attempts >= MAX_ATTEMPTS:
             log.error("giving up on post %s after %d attempts", post.id, post.attempts)
-            await _settle(rt, post.id or 0, None)
+            async with rt.db.transaction() as session:
+                await outbox.mark_posted(session=session, posts={post.id or 0: None})
             continue
         taken.setdefault(post.incident_id, []).append(post)
-    results = await asyncio.gather(
-        *(deliver(rt, owed, looking=True) for owed in taken.values()), return_exceptions=True
-    )
-    for result in results:
-        if isinstance(result, BaseException):
-            log.warning("a channel is gone; its owed posts were given up: %r", result)
+    for gone in await deliver_groups(rt, list(taken.values()), looking=True):
+        log.warning("a channel is gone; its owed posts were given up: %s", gone)
     return sum(len(owed) for owed in taken.values())
 
 
@@ -132,11 +150,6 @@ async def renew_leases(rt: Runtime) -> None:
     if rt.posting:
         async with rt.db.transaction() as session:
             await outbox.renew(session=session, posts=sorted(rt.posting), until=rt.clock() + LEASE)
-
-
-async def _settle(rt: Runtime, post: int, ts: str | None) -> None:
-    async with rt.db.transaction() as session:
-        await outbox.mark_posted(session=session, post=post, ts=ts)
 
 
 async def _incident_channel(rt: Runtime, incident_id: str | None) -> str | None:

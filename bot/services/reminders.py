@@ -86,7 +86,7 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
     checklist_firings = [item for item in recorded if item[0].kind == TimerKind.CHECKLIST]
     await asyncio.gather(
         *(_post_checklist(rt, timer) for timer, _, firing in checklist_firings if firing.kind),
-        *(_deliver(rt, posts) for posts in owed.values()),
+        _deliver(rt, list(owed.values())),
     )
     return len(recorded)
 
@@ -117,11 +117,12 @@ async def _post_checklist(rt: Runtime, timer: DueTimer) -> None:
         log.warning("could not post %s: %r", timer.id, error)
 
 
-async def _deliver(rt: Runtime, owed: list[OutboxPost]) -> None:
+async def _deliver(rt: Runtime, groups: list[list[OutboxPost]]) -> None:
     try:
-        await outbox.deliver(rt, owed)
-    except Exception as error:  # noqa: BLE001 - a gone channel gives its posts up
-        log.warning("could not post a reminder: %r", error)
+        for gone in await outbox.deliver_groups(rt, groups):
+            log.warning("a reminder's channel is gone: %s", gone)
+    except Exception as error:  # noqa: BLE001 - still owed: a later pass posts them
+        log.warning("could not record posted reminders: %r", error)
 
 
 async def _decide(rt: Runtime, timer: DueTimer, incident: Incident | None, now: datetime) -> Firing:
