@@ -79,6 +79,9 @@ async def declare_incident(
             now=now,
             id_for=incident_id,
             playbook_plan=plan,
+            # The declaring process sets the channel up next: it holds the lease from now.
+            setup_owner=rt.replica,
+            setup_lease_until=now + SETUP_LEASE,
         )
         await timers.plan_open_incident(session, rt.pack, incident, now, fresh=True)
     return incident
@@ -92,11 +95,15 @@ async def set_up_incident(rt: Runtime, incident_id: str) -> Incident:
     for before it is done again.
     """
     async with rt.setup_locks[incident_id]:
-        if not await _lease_setup(rt, incident_id):
-            return (await _load(rt, incident_id))[0]  # ready, or being set up elsewhere
+        incident, holders = await _load(rt, incident_id)
+        if incident.setup_state == "ready":
+            return incident
+        if not _lease_is_ours(rt, incident):
+            if not await _lease_setup(rt, incident_id):
+                return incident  # another replica is setting it up right now
+            incident, holders = await _load(rt, incident_id)
         rt.setting_up.add(incident_id)
         try:
-            incident, holders = await _load(rt, incident_id)
             return await _set_up(rt, incident, holders)
         except BaseException:
             with contextlib.suppress(Exception):  # let the next pass (anywhere) try at once
@@ -152,19 +159,22 @@ async def _set_up(rt: Runtime, incident: Incident, holders: dict[str, list[str]]
             updates["card_ts"] = result[1]
         elif step == "announced" and result is not None:
             updates["announcement_channel"], updates["announcement_ts"] = result
-    if incident.card_ts or updates.get("card_ts"):
+    for name, value in updates.items():
+        setattr(incident, name, value)  # saved below with the rest of this pass
+    if incident.card_ts:
         done.add("card")
-    if updates:
-        await _save(rt, incident, **updates)  # before the pin, which may be rate-limited
     if incident.card_ts and "pinned" not in done and await _pin(rt, incident):
         done.add("pinned")
     if "playbook" not in done and {"card", "pinned"} <= done:
-        if await _carry_out_playbook_plan(rt, incident):
+        if await _carry_out_playbook_plan(rt, incident, resuming=resuming):
             done.add("playbook")
     complete = SETUP_STEPS <= done
+    # One write for the pass. (A crash before it loses no post: the next pass finds the
+    # card and the announcement by their metadata.)
     await _save(
         rt,
         incident,
+        **updates,
         setup_done=",".join(sorted(done)),
         setup_state="ready" if complete else "channel",
         setup_owner=None,
@@ -221,6 +231,12 @@ async def renew_setup_leases(rt: Runtime) -> None:
             )
 
 
+def _lease_is_ours(rt: Runtime, incident: Incident) -> bool:
+    """This process holds the setup lease (taken with the declaration), and it still runs."""
+    until = incident.setup_lease_until
+    return incident.setup_owner == rt.replica and until is not None and until > rt.clock()
+
+
 async def _lease_setup(rt: Runtime, incident_id: str) -> bool:
     now = rt.clock()
     async with rt.db.transaction() as session:
@@ -261,7 +277,7 @@ async def _pin(rt: Runtime, incident: Incident) -> bool:
     return True
 
 
-async def _carry_out_playbook_plan(rt: Runtime, incident: Incident) -> bool:
+async def _carry_out_playbook_plan(rt: Runtime, incident: Incident, *, resuming: bool) -> bool:
     """Attach the playbook chosen at declaration, or offer the best match; True when done."""
     plan = incident.playbook_plan
     try:
@@ -271,10 +287,10 @@ async def _carry_out_playbook_plan(rt: Runtime, incident: Incident) -> bool:
                 incident,
                 actor=incident.declared_by,
                 playbook_id=plan.removeprefix("attach:"),
-                resuming=True,
+                resuming=resuming,
             )
         elif plan == "suggest":
-            await playbooks.suggest_playbook(rt, incident)
+            await playbooks.suggest_playbook(rt, incident, resuming=resuming)
     except DomainError as error:  # e.g. attached already by a click, or gone from the pack
         log.info("setup of %s: playbook plan %r: %s", incident.id, plan, error)
     except Exception as error:  # noqa: BLE001 - Slack trouble: the next pass tries again

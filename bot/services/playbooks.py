@@ -81,7 +81,7 @@ async def attach_playbook(
         raise InvalidTransition(f"The {playbook.title} playbook is already running here.")
 
 
-async def suggest_playbook(rt: Runtime, incident: Incident) -> None:
+async def suggest_playbook(rt: Runtime, incident: Incident, *, resuming: bool = False) -> None:
     """Offer the playbook whose keywords match the title, with a button to run it."""
     suggested = rt.pack.suggest_playbook(incident.title)
     if suggested is not None and incident.channel_id:
@@ -92,7 +92,7 @@ async def suggest_playbook(rt: Runtime, incident: Incident) -> None:
             kind="playbook-suggestion",
             text=f"Suggested playbook: {plain(suggested.title)}",
             blocks=playbook_suggestion_blocks(suggested.id, suggested.title),
-            look_first=True,
+            look_first=resuming,
             since=incident.declared_at.timestamp() - 60,
         )
 
