@@ -133,7 +133,7 @@ async def seed(rt: Runtime, fake: FakeSlack, count: int) -> list[tuple[str, str]
             rt, title=f"Benchmark incident {number}", severity="sev1", declarer="U_ALICE"
         )
         channel = fake.add_channel(f"inc-bench-{number:05d}")
-        async with rt.db.session() as session:
+        async with rt.db.transaction() as session:
             await repo.save_setup(
                 session=session,
                 incident=incident,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,10 +77,11 @@ async def renew(*, session: AsyncSession, posts: Sequence[int], until: datetime)
 
 async def mark_posted(*, session: AsyncSession, posts: Mapping[int, str | None]) -> None:
     """These posts are in Slack (ts), or given up on (None). The caller commits."""
-    for post, ts in posts.items():
+    if posts:
         await session.exec(
             update(OutboxPost)
-            .where(col(OutboxPost.id) == post)
-            .values(posted=True, ts=ts, lease_until=None)
-            .execution_options(synchronize_session=False)
+            .where(col(OutboxPost.id) == bindparam("post_id"))
+            .values(posted=True, ts=bindparam("post_ts"), lease_until=None)
+            .execution_options(synchronize_session=False),
+            params=[{"post_id": post, "post_ts": ts} for post, ts in posts.items()],
         )

@@ -85,7 +85,7 @@ async def hand_over_command(rt: Runtime, incident: Incident, *, actor: str, new:
                 "Nothing was changed."
             )
         line = lines.commander_changed_line(actor=actor, old=old, new=new)
-        owed = [outbox.owe(session, rt, incident.id, line)]
+        owed = [outbox.owe(session, rt, incident, line)]
     await show_change(
         rt, incident, owed, f"<@{new}> is the incident commander", invite=frozenset({new})
     )
@@ -121,7 +121,7 @@ async def _change(
             await timers.plan_open_incident(session, rt.pack, replan, rt.clock())
         if resolved:
             await timers.stop_for_resolve(session, rt.pack, incident, event.at)
-        return [outbox.owe(session, rt, incident.id, line)]
+        return [outbox.owe(session, rt, incident, line)]
 
 
 async def change_severity(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
@@ -295,7 +295,7 @@ async def assign_role(
                 "Check the card and try again."
             )
         line = lines.role_assigned_line(actor=actor, role=role.name, assignee=user, previous=holder)
-        owed = [outbox.owe(session, rt, incident.id, line)]
+        owed = [outbox.owe(session, rt, incident, line)]
     await show_change(rt, incident, owed, f"<@{user}> is {role.name}", invite=frozenset({user}))
     if role.instructions and incident.channel_id:
         await rt.client.chat_postEphemeral(

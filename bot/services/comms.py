@@ -121,7 +121,7 @@ async def _record(
         outbox.owe(
             session,
             rt,
-            incident.id,
+            incident,
             update_text("Customer update", text),
             customer_update_blocks(author=actor, text=text, view=view),
         )

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.runtime import Runtime
 from bot.services import posts
 from storage import outbox, repo
-from storage.models import OutboxPost
+from storage.models import Incident, OutboxPost
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=15)
@@ -34,18 +34,16 @@ CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 def owe(
     session: AsyncSession,
     rt: Runtime,
-    incident_id: str | None,
+    incident: Incident,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
-    *,
-    channel: str | None = None,
 ) -> OutboxPost:
-    """Add a post to the caller's unit of work (to the incident's channel by default)."""
+    """Add a post to the incident's channel to the caller's unit of work."""
     now = rt.clock()
     return outbox.add(
         session=session,
-        incident=incident_id,
-        channel=channel,
+        incident=incident.id,
+        channel=incident.channel_id,  # None before setup: looked up when it is delivered
         text=text,
         blocks=blocks,
         now=now,

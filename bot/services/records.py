@@ -38,7 +38,7 @@ async def post_update(rt: Runtime, incident: Incident, *, actor: str, text: str)
         post = outbox.owe(
             session,
             rt,
-            incident.id,
+            incident,
             update_text("Status update", text),
             update_blocks(author=actor, text=text, view=view),
         )
@@ -55,7 +55,7 @@ async def add_note(rt: Runtime, incident: Incident, *, actor: str, text: str) ->
                 incident=incident.id, at=rt.clock(), actor=actor, kind="note_added", text=text
             ),
         )
-        post = outbox.owe(session, rt, incident.id, note_line(actor=actor, text=text))
+        post = outbox.owe(session, rt, incident, note_line(actor=actor, text=text))
     await outbox.deliver(rt, [post])
 
 

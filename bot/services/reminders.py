@@ -81,7 +81,7 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
                 recorded.append((timer, incident, firing))
                 if firing.kind and incident is not None and timer.kind != TimerKind.CHECKLIST:
                     # Owed with the firing: a crash after this commit still posts it once.
-                    post = outbox.owe(session, rt, incident.id, firing.text)
+                    post = outbox.owe(session, rt, incident, firing.text)
                     owed.setdefault(incident.id, []).append(post)
     checklist_firings = [item for item in recorded if item[0].kind == TimerKind.CHECKLIST]
     await asyncio.gather(
