@@ -11,19 +11,23 @@ from typing import Any
 
 from bot.blocks import notices
 from bot.domain.timers import (
+    REPEATING,
     THRESHOLD_LABELS,
     TimerKind,
     escalation_level,
     next_repeat,
 )
 from bot.runtime import Runtime
-from bot.services import checklists, outbox
+from bot.services import checklists, outbox, posts
 from bot.services.timers import cadence_of
 from storage import repo, steps, timers
 from storage.models import Incident, OutboxPost
 from storage.timers import DueTimer
 
 log = logging.getLogger(__name__)
+# Repeating firings are posted at once (the next one comes on its cadence); one-shot
+# notices are kept in the outbox until posted (a missed escalation would not come again).
+ONE_SHOT = frozenset(TimerKind) - REPEATING
 RESPONSES = ("update_posted", "customer_update_posted", "status_changed")
 LEASE = timedelta(seconds=30)
 
@@ -79,13 +83,12 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
                 event=_event(timer, incident, firing, now),
             ):
                 recorded.append((timer, incident, firing))
-                if firing.kind and incident is not None and timer.kind != TimerKind.CHECKLIST:
+                if firing.kind and incident is not None and timer.kind in ONE_SHOT:
                     # Owed with the firing: a crash after this commit still posts it once.
                     post = outbox.owe(session, rt, incident, firing.text)
                     owed.setdefault(incident.id, []).append(post)
-    checklist_firings = [item for item in recorded if item[0].kind == TimerKind.CHECKLIST]
     await asyncio.gather(
-        *(_post_checklist(rt, timer) for timer, _, firing in checklist_firings if firing.kind),
+        *(_post_now(rt, *item) for item in recorded if item[2].kind and item[0].kind in REPEATING),
         _deliver(rt, list(owed.values())),
     )
     return len(recorded)
@@ -106,13 +109,28 @@ def _event(timer: DueTimer, incident: Incident | None, firing: Firing, now: date
     )
 
 
-async def _post_checklist(rt: Runtime, timer: DueTimer) -> None:
-    """Post a scheduled checklist; a failure is logged (the firing stays recorded)."""
+async def _post_now(
+    rt: Runtime, timer: DueTimer, incident: Incident | None, firing: Firing
+) -> None:
+    """Post a repeating firing (an update reminder, a daily checklist) once, now.
+
+    Not kept in the outbox: a crash right after the commit loses this one post, and the
+    next firing comes on its cadence anyway. (One-shot notices go through the outbox.)
+    """
     try:
-        checklist = rt.pack.checklist(timer.key)
-        if checklist is not None:
-            channel = checklist.channel or rt.settings.incidents_channel
-            await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
+        if timer.kind == TimerKind.CHECKLIST:
+            checklist = rt.pack.checklist(timer.key)
+            if checklist is not None:
+                channel = checklist.channel or rt.settings.incidents_channel
+                await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
+        elif incident is not None and incident.channel_id:
+            await posts.post_once(
+                rt.client,
+                channel=incident.channel_id,
+                incident_id=incident.id,
+                kind=f"timer:{timer.id}:{timer.due_at.isoformat()}",
+                text=firing.text,
+            )
     except Exception as error:  # noqa: BLE001 - one failed post must not stop the others
         log.warning("could not post %s: %r", timer.id, error)
 
