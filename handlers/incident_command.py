@@ -29,10 +29,9 @@ from bot.services.declare import (
     setup_delayed_text,
 )
 from bot.services.export import incident_log_markdown
-from bot.services.views import severity_name
+from bot.services.views import Incident, severity_name
 from handlers.declare_modal import declare_modal
 from handlers.listening import listener
-from storage.models import Incident
 
 log = logging.getLogger(__name__)
 FORM_EXPIRED = (

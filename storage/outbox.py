@@ -78,10 +78,10 @@ async def renew(*, session: AsyncSession, posts: Sequence[int], until: datetime)
 async def mark_posted(*, session: AsyncSession, posts: Mapping[int, str | None]) -> None:
     """These posts are in Slack (ts), or given up on (None). The caller commits."""
     if posts:
+        table: Any = OutboxPost.__table__  # Core, so that it runs as one executemany
         await session.exec(
-            update(OutboxPost)
-            .where(col(OutboxPost.id) == bindparam("post_id"))
-            .values(posted=True, ts=bindparam("post_ts"), lease_until=None)
-            .execution_options(synchronize_session=False),
+            update(table)
+            .where(table.c.id == bindparam("post_id"))
+            .values(posted=True, ts=bindparam("post_ts"), lease_until=None),
             params=[{"post_id": post, "post_ts": ts} for post, ts in posts.items()],
         )

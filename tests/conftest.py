@@ -51,6 +51,25 @@ async def postgres_schema() -> AsyncIterator[str]:
 
 
 @asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """The URL of a database of its own on the local PostgreSQL, dropped afterwards (for
+    real bot processes, which cannot be told a schema; never the shared `test` database)."""
+    import asyncpg
+
+    reason = await _postgres_reachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql://", "postgres://"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@asynccontextmanager
 async def open_database(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database of the given kind ("sqlite" file or "postgres" schema)."""
     async with AsyncExitStack() as stack:

@@ -22,9 +22,9 @@ from bot.blocks.card import (
 )
 from bot.domain.errors import NotShown
 from bot.runtime import Runtime
-from bot.services import channels, outbox
+from bot.services import channels, leasing, outbox
 from bot.services.views import load_view
-from storage import leases, repo
+from storage import repo
 from storage.models import Incident, OutboxPost
 
 log = logging.getLogger(__name__)
@@ -71,27 +71,16 @@ async def refresh_display(
     resource = f"display:{incident_id}"
     async with rt.display_locks[incident_id]:
         while True:
-            if not await _lease(rt, resource):
-                return []  # another replica is drawing; it redraws from our change after
-            try:
+            async with leasing.held(rt, resource, DRAW_LEASE) as ours:
+                if not ours:
+                    return []  # another replica is drawing; it redraws from our change after
                 incident, failed = await _draw(rt, incident_id, invite)
-            finally:
-                async with rt.db.transaction() as session:
-                    await leases.release(session=session, resource=resource, owner=rt.replica)
             # A change committed meanwhile may have found the lease taken: draw it now.
             async with rt.db.reader() as session:
                 latest = await repo.get_incident(session=session, incident=incident_id)
             if failed or latest is None or latest.revision == incident.revision:
                 return failed
             invite = frozenset()
-
-
-async def _lease(rt: Runtime, resource: str) -> bool:
-    now = rt.clock()
-    async with rt.db.transaction() as session:
-        return await leases.take(
-            session=session, resource=resource, owner=rt.replica, now=now, until=now + DRAW_LEASE
-        )
 
 
 async def _draw(

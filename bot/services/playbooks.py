@@ -14,10 +14,10 @@ from bot.domain.errors import BadCommand, Conflict, InvalidTransition
 from bot.domain.policy import require_step_authority
 from bot.domain.text import clip, plain
 from bot.runtime import Runtime
-from bot.services import people, posts, timers
+from bot.services import leasing, people, posts, timers
 from bot.services.unit import unit_of_work
 from playbooks.model import Playbook, Step
-from storage import leases, repo, steps
+from storage import repo, steps
 from storage.models import Incident, PhasePost, StepState
 
 log = logging.getLogger(__name__)
@@ -106,9 +106,10 @@ async def post_phases(rt: Runtime, incident: Incident, *, look_first: bool = Fal
     """
     if not incident.channel_id:
         return
-    resource = f"phases:{incident.id}"
-    while await _phase_lease(rt, resource):
-        try:
+    while True:
+        async with leasing.held(rt, f"phases:{incident.id}", PHASE_LEASE) as ours:
+            if not ours:
+                return  # another process is posting them, and looks again when done
             async with rt.db.reader() as session:
                 missing = [
                     p
@@ -117,20 +118,9 @@ async def post_phases(rt: Runtime, incident: Incident, *, look_first: bool = Fal
                 ]
             for post in missing:
                 await _post_phase(rt, incident, post, look_first=look_first)
-        finally:
-            async with rt.db.transaction() as session:
-                await leases.release(session=session, resource=resource, owner=rt.replica)
         if not missing:
             return
         look_first = False
-
-
-async def _phase_lease(rt: Runtime, resource: str) -> bool:
-    now = rt.clock()
-    async with rt.db.transaction() as session:
-        return await leases.take(
-            session=session, resource=resource, owner=rt.replica, now=now, until=now + PHASE_LEASE
-        )
 
 
 async def _post_phase(

@@ -8,6 +8,8 @@ from playbooks.model import Pack
 from storage import repo
 from storage.models import Incident
 
+__all__ = ["Incident", "incident_view", "load_view", "severity_name"]
+
 
 def severity_name(pack: Pack, severity: str) -> str:
     """The display name of a severity ID, falling back to the ID itself."""

@@ -5,17 +5,11 @@ card, one announcement. Real bot processes, on SQLite, PostgreSQL and over Socke
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import asyncpg
-import pytest
 
 from storage import repo
 from storage.db import Database
-from tests.conftest import POSTGRES_URL, _postgres_reachable
+from tests.conftest import postgres_database
 from tests.fakeslack import FakeSlack, slash_command_form
 from tests.processes import BotProcess
 
@@ -70,22 +64,6 @@ async def assert_each_declared_once(fake: FakeSlack, names: list[str], url: str)
             assert await repo.count_incidents(session=session) == len(names)
     finally:
         await db.dispose()
-
-
-@asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    """A database of its own on the local PostgreSQL (never the shared `test` schema)."""
-    reason = await _postgres_reachable()
-    if reason:
-        pytest.skip(reason)
-    name = f"durable_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql://", "postgres://"))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def burst_then_kill(fake: FakeSlack, bot: BotProcess, names: list[str]) -> None:

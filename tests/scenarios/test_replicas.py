@@ -1,15 +1,11 @@
 """Real processes: a missed reminder fires once after kill -9; two replicas post once."""
 
 import asyncio
-import uuid
 from pathlib import Path
-
-import asyncpg
-import pytest
 
 from storage import repo
 from storage.db import Database
-from tests.conftest import POSTGRES_URL, _postgres_reachable
+from tests.conftest import postgres_database
 from tests.processes import BotProcess
 
 FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
@@ -87,15 +83,5 @@ async def test_two_processes_on_one_sqlite_file_post_each_reminder_once(fake, tm
 
 
 async def test_two_processes_on_postgres_post_each_reminder_once(fake, tmp_path):
-    reason = await _postgres_reachable()
-    if reason:
-        pytest.skip(reason)
-    name = f"replicas_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql://", "postgres://"))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    async with postgres_database() as url:
         await _two_replicas_post_once(fake, tmp_path, url)
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
