@@ -574,7 +574,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             finally:
                 await bot.stop()
                 bot.kill()
-        results["integrity"] = integrity(fake, total_declared + declarer.count)
+        loaded = declarer.count if phases & {"throughput", "rss"} else 0
+        results["integrity"] = integrity(fake, total_declared + loaded)
     return results
 
 
