@@ -39,12 +39,10 @@ GAVE_UP = (
 
 
 def delivery_kind(body: dict[str, Any]) -> str:
-    """command, action, view or event."""
+    """command, action or event (modal submissions are admitted by their listener)."""
     if "command" in body:
         return "command"
-    return {"block_actions": "action", "view_submission": "view"}.get(
-        str(body.get("type")), "event"
-    )
+    return "action" if body.get("type") == "block_actions" else "event"
 
 
 def kept(body: dict[str, Any]) -> dict[str, Any]:
@@ -90,8 +88,6 @@ def admit_with_effect(
     The listener's unit of work then writes the inbox row with the declaration: both are
     kept or neither is, and a second submission of the same form raises AlreadyHandled.
     """
-    if context.get(REPLAY):
-        return  # already admitted, and `context[DELIVERY]` is set
     delivery = Delivery.with_effect(key, "view", kept(body), rt.clock())
     context[DELIVERY] = delivery
     HANDLING.set(delivery)
