@@ -8,8 +8,8 @@ import sys
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.clock import utcnow
 from bot.domain.errors import UnknownIncident
-from bot.runtime import utcnow
 from bot.services.export import incident_log_markdown
 from bot.settings import describe_settings_error
 from playbooks.loader import PackError, load_pack

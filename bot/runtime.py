@@ -7,21 +7,15 @@ import os
 import secrets
 import socket
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import Clock, utcnow
 from bot.intake import Intake
 from bot.settings import Settings
 from playbooks.model import Pack
 from storage.db import Database
-
-
-def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -32,7 +26,7 @@ class Runtime:
     db: Database
     client: AsyncWebClient
     pack: Pack
-    clock: Callable[[], datetime] = utcnow
+    clock: Clock = utcnow
     # Display refreshes of one incident run one at a time, so an older render never wins.
     display_locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)

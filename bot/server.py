@@ -23,6 +23,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app, make_client
+from bot.clock import Clock, utcnow
 from bot.payload_shape import shape_problem
 from bot.runtime import Runtime
 from bot.scheduler import TimerLoop
@@ -40,6 +41,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
 BOLT = web.AppKey("bolt", AsyncApp)
+TIMERS = web.AppKey("timers", TimerLoop)
 HOUSEKEEPING_SECONDS = 5.0
 LEASE_SECONDS = 2.0  # leases last 10-15 s: renewed (and taken over) every 2 s
 DELIVERY_MEMORY = timedelta(hours=24)
@@ -193,6 +195,7 @@ def create_web_app(rt: Runtime) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[RUNTIME] = rt
     web_app[BOLT] = create_app(rt)
+    web_app[TIMERS] = TimerLoop(rt)
     web_app.router.add_get("/healthz", healthz)
     if not rt.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events)
@@ -220,7 +223,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     rt.spawn(_every(LEASE_SECONDS, _take_over(rt, bolt)), name="take-over")
     rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _probe_slack(rt)), name="slack-probe")
     rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(rt)), name="housekeeping")
-    clock = TimerLoop(rt)
+    clock = web_app[TIMERS]
     await clock.start()
     # Startup objects live for the whole run: keep them out of the collector's full passes,
     # whose pauses otherwise land on request acks.
@@ -241,9 +244,10 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     await rt.db.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, clock: Clock = utcnow) -> Runtime:
     """Runtime from settings: database, Slack client and the active playbook pack."""
     return Runtime(
+        clock=clock,
         settings=settings,
         db=Database(settings.database_url),
         client=make_client(settings),

@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.server import RUNTIME, build_runtime, create_web_app
+from bot.clock import Clock, OffsetClock
+from bot.server import RUNTIME, TIMERS, build_runtime, create_web_app
 from bot.settings import Settings
 from tests.fakeslack import (
     FakeSlack,
@@ -60,6 +61,58 @@ class Bot:
         self.url = url
         self.rt = app[RUNTIME]
         self.http = aiohttp.ClientSession()
+
+    # What tests may look at inside the bot. Tests use these, never the wiring behind them,
+    # so the wiring can change without touching every test.
+    @property
+    def db(self) -> Any:
+        """The bot's database."""
+        return self.rt.db
+
+    @property
+    def clock(self) -> Any:
+        """The bot's clock: an `OffsetClock` (real time that `advance` moves ahead) unless
+        the test passed another, such as a `ManualClock`."""
+        return self.rt.clock
+
+    @db.setter
+    def db(self, database: Any) -> None:
+        """Swap the database the work runs on (the intake keeps its own handle)."""
+        self.rt.db = database
+
+    @property
+    def intake(self) -> Any:
+        """The bot's intake of Slack deliveries."""
+        return self.rt.intake
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the bot runs with."""
+        return self.rt.settings
+
+    @property
+    def pack(self) -> Any:
+        """The active playbook pack."""
+        return self.rt.pack
+
+    @property
+    def client(self) -> Any:
+        """The bot's Slack Web API client."""
+        return self.rt.client
+
+    @property
+    def replica(self) -> str:
+        """This bot's owner ID for leases."""
+        return str(self.rt.replica)
+
+    @property
+    def posting(self) -> set[int]:
+        """Outbox posts being delivered by this bot right now."""
+        return set(self.rt.posting)
+
+    async def run_due_timers(self) -> None:
+        """Fire every timer due at the bot's clock now, and wait until they are fired."""
+        await self.app[TIMERS].run_due()
 
     async def post(
         self,
@@ -174,11 +227,16 @@ class Bot:
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeSlack, tmp_path: Path, *, database_url: str | None = None, **overrides: Any
+    fake: FakeSlack,
+    tmp_path: Path,
+    *,
+    database_url: str | None = None,
+    clock: Clock | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Bot]:
     """Start the real aiohttp app on a free port; stop it afterwards."""
     settings = make_settings(fake, database_url or f"sqlite:///{tmp_path / 'bot.db'}", **overrides)
-    app = create_web_app(build_runtime(settings))
+    app = create_web_app(build_runtime(settings, clock or OffsetClock()))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", settings.port)

@@ -17,7 +17,7 @@ def declare_form(bot, text="declare sev1 Forged"):
 
 
 async def assert_nothing_happened(bot):
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         assert await repo.count_incidents(session=session) == 0
     assert not [c for c in bot.fake.channels.values() if c.name.startswith("inc-")]
 

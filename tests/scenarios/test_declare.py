@@ -36,7 +36,7 @@ async def test_inline_declaration_sets_up_the_whole_channel(bot):
         assert expected in rendered, expected
     announcement = texts(fake, fake.channel_by_name("incidents").id)
     assert any(f"<#{channel.id}>" in t and incident_id in t for t in announcement)
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         stored = await repo.get_by_channel(session=session, channel_id=channel.id)
         events = await repo.timeline(session=session, incident=stored.id)
     assert stored.setup_state == "ready"
@@ -74,7 +74,7 @@ async def test_unknown_severity_is_refused_and_changes_nothing(bot):
     reply = (await bot.replies(url))[0]["text"]
     assert "`sev9` is not a severity" in reply
     assert set(bot.fake.channels) == before
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         assert await repo.count_incidents(session=session) == 0
 
 
@@ -126,7 +126,7 @@ async def test_modal_shows_field_errors_and_declares_nothing(bot):
     answer = json.loads(body)
     assert answer["response_action"] == "errors"
     assert set(answer["errors"]) == {BlockId.TITLE, BlockId.SEVERITY}
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         assert await repo.count_incidents(session=session) == 0
 
 

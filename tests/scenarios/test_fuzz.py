@@ -137,7 +137,7 @@ class ThreadedBot:
 
     def snapshot(self) -> tuple[int, int, int, int]:
         async def take():
-            async with self.bot.rt.db.session() as session:
+            async with self.bot.db.session() as session:
                 incidents = await repo.count_incidents(session=session)
             messages = sum(len(c.messages) for c in self.fake.channels.values())
             return incidents, len(self.fake.channels), messages, len(self.fake.views)

@@ -91,7 +91,7 @@ def run_commands(bot: ThreadedBot, text: str) -> str:
         ):
             await harness.command(command, channel=channel.id)
             # Handled: the listener is done with the delivery (it leaves the working set).
-            await fake.wait_for(lambda: not harness.rt.intake.working, timeout=10)
+            await fake.wait_for(lambda: not harness.intake.working, timeout=10)
         await fake.wait_for(
             lambda: any("resolved the incident" in m.text for m in fake.messages(channel.id)),
             timeout=10,

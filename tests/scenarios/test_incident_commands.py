@@ -7,7 +7,7 @@ from storage import repo
 
 
 async def timeline_kinds(bot, channel):
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         return incident, [e for e in await repo.timeline(session=session, incident=incident.id)]
 

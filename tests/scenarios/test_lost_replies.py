@@ -18,7 +18,7 @@ FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
 
 
 async def setup_state(bot, channel) -> str:
-    async with bot.rt.db.reader() as session:
+    async with bot.db.reader() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
     return incident.setup_state
 
@@ -45,7 +45,7 @@ async def test_dropped_replies_to_the_card_and_announcement_post_each_once(bot, 
 
 
 async def test_a_reply_slower_than_the_client_timeout_posts_once(bot):
-    bot.rt.client.timeout = 1
+    bot.client.timeout = 1
     bot.fake.hang_seconds = 2
     bot.fake.fault_next("chat.postMessage", "hang", times=2)
     channel = await declared(bot, "hung")
@@ -94,15 +94,13 @@ async def test_an_update_slack_did_not_take_is_posted_later_exactly_once(bot):
     await bot.fake.wait_for(
         lambda: [c.fault for c in bot.fake.calls_to("chat.postMessage")].count("drop_before") == 3
     )
-    await bot.fake.wait_for(lambda: not bot.rt.posting)  # the first delivery gave up for now
+    await bot.fake.wait_for(lambda: not bot.posting)  # the first delivery gave up for now
     assert not [m for m in bot.fake.messages(channel.id) if "still investigating" in m.text]
-    real_clock = bot.rt.clock
-    bot.rt.clock = lambda: real_clock() + timedelta(minutes=1)  # its lease runs out
+    bot.clock.advance(timedelta(minutes=1))  # its lease runs out
     await bot.fake.wait_for(
         lambda: [m for m in bot.fake.messages(channel.id) if "still investigating" in m.text],
         timeout=10,
     )
-    bot.rt.clock = real_clock
     updates = [m for m in bot.fake.messages(channel.id) if "still investigating" in m.text]
     assert len(updates) == 1
 

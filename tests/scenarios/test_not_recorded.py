@@ -18,14 +18,14 @@ UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
 
 
 async def count(bot) -> int:
-    async with bot.rt.db.reader() as session:
+    async with bot.db.reader() as session:
         return await repo.count_incidents(session=session)
 
 
 def unreachable_intake(bot) -> Database:
     """Point the intake (and nothing else) at a database that refuses connections."""
     broken = Database(UNREACHABLE)
-    bot.rt.intake.db = broken
+    bot.intake.db = broken
     return broken
 
 
@@ -76,15 +76,15 @@ async def test_a_modal_declaration_the_database_cannot_keep_shows_a_field_error(
         BlockId.SEVERITY: {ActionId.SEVERITY: {"selected_option": {"value": "sev2"}}},
         BlockId.PLAYBOOK: {ActionId.PLAYBOOK: {"selected_option": {"value": "__none__"}}},
     }
-    real = bot.rt.db
-    bot.rt.db = Database(UNREACHABLE)
+    real = bot.db
+    bot.db = Database(UNREACHABLE)
     try:
         status, body = await bot.submit(
             user="U_ALICE", callback_id=CallbackId.DECLARE, values=values
         )
     finally:
-        await bot.rt.db.dispose()
-        bot.rt.db = real
+        await bot.db.dispose()
+        bot.db = real
     assert status == 200
     answer = json.loads(body)
     assert answer["response_action"] == "errors"
@@ -113,7 +113,7 @@ async def test_socket_mode_ack_carries_the_not_recorded_answer(fake, tmp_path):
 async def test_a_write_that_lands_after_the_not_recorded_answer_never_takes_effect(fake, tmp_path):
     path = tmp_path / "locked.db"
     async with running_bot(fake, tmp_path, database_url=f"sqlite:///{path}") as bot:
-        bot.rt.intake.budget = 0.5
+        bot.intake.budget = 0.5
         blocker = sqlite3.connect(path, timeout=0, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")  # another process holds the only write lock
         try:
@@ -125,14 +125,13 @@ async def test_a_write_that_lands_after_the_not_recorded_answer_never_takes_effe
 
         # The intake's write now goes through; seeing the waiter gone, it drops the row
         # before committing.
-        await bot.fake.wait_for(lambda: all(t.done() for t in bot.rt.intake.tasks()))
-        async with bot.rt.db.reader() as session:
+        await bot.fake.wait_for(lambda: all(t.done() for t in bot.intake.tasks()))
+        async with bot.db.reader() as session:
             assert await inbox.count_by_state(session=session) == {}
         # Long after any lease, nothing is replayed: the sender was told "not recorded".
-        later = bot.rt.clock() + timedelta(minutes=5)
-        replayed = await bot.rt.intake.replay_stalled(never, never)
-        bot.rt.clock = lambda: later
-        replayed += await bot.rt.intake.replay_stalled(never, never)
+        replayed = await bot.intake.replay_stalled(never, never)
+        bot.clock.advance(timedelta(minutes=5))
+        replayed += await bot.intake.replay_stalled(never, never)
         assert replayed == 0
         assert await count(bot) == 0
 
@@ -143,24 +142,22 @@ async def never(*_: object) -> None:
 
 async def test_work_the_database_failed_is_kept_told_and_done_once_when_it_is_back(bot):
     channel = await bot.declare("sev2 Database blips")
-    real_db = bot.rt.db
-    bot.rt.db = Database(UNREACHABLE)  # the work fails; the intake (own handle) still keeps it
+    real_db = bot.db
+    bot.db = Database(UNREACHABLE)  # the work fails; the intake (own handle) still keeps it
     try:
         _, _, url = await bot.command("note written during the blip", channel=channel.id)
         reply = (await bot.replies(url))[0]["text"]
     finally:
-        await bot.rt.db.dispose()
-        bot.rt.db = real_db
+        await bot.db.dispose()
+        bot.db = real_db
     assert "is kept and will be carried out" in reply
     assert not any("during the blip" in m.text for m in bot.fake.messages(channel.id))
-    real_clock = bot.rt.clock
-    bot.rt.clock = lambda: real_clock() + LEASE + timedelta(seconds=1)  # the lease runs out
+    bot.clock.advance(LEASE + timedelta(seconds=1))  # the lease runs out
     await bot.fake.wait_for(
         lambda: any("during the blip" in m.text for m in bot.fake.messages(channel.id)),
         timeout=10,
     )
-    bot.rt.clock = real_clock
-    async with bot.rt.db.reader() as session:
+    async with bot.db.reader() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
     assert kinds.count("note_added") == 1
@@ -173,5 +170,5 @@ async def test_a_delivery_nobody_listens_for_is_acknowledged_and_never_replayed(
     action = {"action_id": "open_link", "block_id": "b", "value": "x"}
     status, _ = await bot.click(user="U_ALICE", channel="C0001", ts="1.000001", actions=[action])
     assert status == 200
-    async with bot.rt.db.reader() as session:
+    async with bot.db.reader() as session:
         assert await inbox.count_by_state(session=session) == {inbox.DONE: 2}

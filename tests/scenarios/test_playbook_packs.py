@@ -48,7 +48,7 @@ def blocks_text(message):
 
 
 async def events_of(bot, channel):
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         return incident, list(await repo.timeline(session=session, incident=incident.id))
 

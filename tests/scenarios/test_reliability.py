@@ -17,7 +17,7 @@ FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
 
 
 async def incident_of(bot, channel):
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         return incident, [
             e.kind for e in await repo.timeline(session=session, incident=incident.id)
@@ -25,7 +25,7 @@ async def incident_of(bot, channel):
 
 
 async def count_incidents(bot):
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         return await repo.count_incidents(session=session)
 
 
@@ -138,7 +138,7 @@ async def test_setup_interrupted_after_the_channel_exists_resumes_without_a_seco
         lambda: any(c.name.endswith("half-set-up") for c in bot.fake.channels.values())
     )
     await asyncio.sleep(0.5)
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         pending = await repo.list_unfinished_setup(session=session)
     assert [i.setup_state for i in pending] == ["channel"]
     await set_up_incident(bot.rt, pending[0].id)

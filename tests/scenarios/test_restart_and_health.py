@@ -28,13 +28,13 @@ async def test_healthz_reports_the_database(bot):
 
 
 async def test_healthz_says_when_the_database_is_unreachable(bot):
-    reachable = bot.rt.db
-    bot.rt.db = Database("postgresql://nobody@127.0.0.1:1/none")
+    reachable = bot.db
+    bot.db = Database("postgresql://nobody@127.0.0.1:1/none")
     try:
         async with bot.http.get(f"{bot.url}/healthz") as response:
             assert response.status == 200
             body = await response.json()
     finally:
-        await bot.rt.db.dispose()
-        bot.rt.db = reachable
+        await bot.db.dispose()
+        bot.db = reachable
     assert body["database"] == "unreachable" and body["ok"] is False

@@ -30,7 +30,7 @@ def texts(bot, channel, fragment):
 
 
 async def events(bot, channel):
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         return list(await repo.timeline(session=session, incident=incident.id))
 
@@ -119,7 +119,7 @@ async def test_phase_deadline_nudges_once_with_open_steps(fast_bot):
 
 async def test_daily_checklist_posts_at_its_clock_time_and_records_ticks(fast_bot):
     bot = fast_bot
-    checklist = bot.rt.pack.checklist("morning")
+    checklist = bot.pack.checklist("morning")
     real_now = datetime.now(UTC)
     due = checklists.next_checklist_run(checklist, real_now, "UTC")
     offset = due - real_now - timedelta(seconds=1)
@@ -146,6 +146,6 @@ async def test_daily_checklist_posts_at_its_clock_time_and_records_ticks(fast_bo
     await bot.fake.wait_for(
         lambda: "<@U_BOB>" in json.dumps(bot.fake.find_message(incidents.id, message.ts).blocks)
     )
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         tick = await session.get(ChecklistTick, 1)
     assert (tick.item, tick.user_id, tick.checked) == (1, "U_BOB", True)

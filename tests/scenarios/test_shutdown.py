@@ -45,7 +45,7 @@ async def test_socket_mode_retries_apply_once(fake, tmp_path):
         await fake.wait_for(lambda: any(e.user == "U_CAROL" for e in fake.ephemerals))
         await asyncio.sleep(0.3)
         assert sum(e.user == "U_CAROL" for e in fake.ephemerals) == 1
-        assert bot.rt.settings.socket_mode
+        assert bot.settings.socket_mode
 
 
 async def _declare_over_socket(fake):

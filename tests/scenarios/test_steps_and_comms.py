@@ -13,7 +13,7 @@ def rendered(message):
 
 
 async def kinds(bot, channel):
-    async with bot.rt.db.session() as session:
+    async with bot.db.session() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         return [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
 
@@ -162,7 +162,7 @@ async def test_cancelled_customer_update_posts_nothing(bot):
         actions=[{"action_id": ActionId.CANCEL_DRAFT, "value": draft, "block_id": "w"}],
     )
     for _ in range(100):
-        async with bot.rt.db.session() as session:
+        async with bot.db.session() as session:
             if (await session.get(Draft, draft)).state == "cancelled":
                 break
         await asyncio.sleep(0.02)

@@ -14,7 +14,7 @@ from tests.scenarios.test_steps_and_comms import phases
 
 
 async def state(bot, channel):
-    async with bot.rt.db.reader() as session:
+    async with bot.db.reader() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
         holders = await repo.role_holders(session=session, incident=incident.id)
@@ -94,7 +94,7 @@ async def test_post_anyway_with_another_incidents_draft_posts_nothing(bot):
         found="inconvenience",
         created_at=first_incident.declared_at,
     )
-    async with bot.rt.db.transaction() as session:
+    async with bot.db.transaction() as session:
         session.add(draft)
     before = len(bot.fake.messages(second.id))
     await bot.click(
