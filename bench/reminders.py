@@ -44,10 +44,10 @@ from bench.common import (
     markdown_table,
     percentile,
 )
+from bot.deps import Deps
 from bot.domain.timers import TimerKind, timer_id
-from bot.runtime import Runtime
 from bot.scheduler import TimerLoop
-from bot.server import build_runtime
+from bot.server import build_deps
 from bot.services.declare import declare_incident
 from storage import repo, timers
 from storage.models import Event, Timer
@@ -125,12 +125,18 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-async def seed(rt: Runtime, fake: FakeSlack, count: int) -> list[tuple[str, str]]:
+async def seed(rt: Deps, fake: FakeSlack, count: int) -> list[tuple[str, str]]:
     """Declare `count` sev1 incidents the real way; give each a ready channel in the fake."""
     seeded: list[tuple[str, str]] = []
     for number in range(count):
         incident = await declare_incident(
-            rt, title=f"Benchmark incident {number}", severity="sev1", declarer="U_ALICE"
+            title=f"Benchmark incident {number}",
+            severity="sev1",
+            declarer="U_ALICE",
+            db=rt.db,
+            pack=rt.pack,
+            clock=rt.clock,
+            replica=rt.replica,
         )
         channel = fake.add_channel(f"inc-bench-{number:05d}")
         async with rt.db.transaction() as session:
@@ -146,7 +152,7 @@ async def seed(rt: Runtime, fake: FakeSlack, count: int) -> list[tuple[str, str]
     return seeded
 
 
-async def plan_due(rt: Runtime, incidents: list[str], dues: list[datetime]) -> None:
+async def plan_due(rt: Deps, incidents: list[str], dues: list[datetime]) -> None:
     """Move each incident's internal reminder to its due time, in one transaction."""
     async with rt.db.session() as session:
         for incident, due in zip(incidents, dues, strict=True):
@@ -160,7 +166,7 @@ async def plan_due(rt: Runtime, incidents: list[str], dues: list[datetime]) -> N
         await session.commit()
 
 
-async def timer_census(rt: Runtime) -> dict[str, int]:
+async def timer_census(rt: Deps) -> dict[str, int]:
     """What the planning code created: timer rows by kind, and how many are armed."""
     async with rt.db.session() as session:
         rows = (await session.exec(select(Timer))).all()
@@ -171,7 +177,7 @@ async def timer_census(rt: Runtime) -> dict[str, int]:
 
 
 async def analyse(
-    rt: Runtime,
+    rt: Deps,
     fake: FakeSlack,
     seeded: list[tuple[str, str]],
     first_dues: list[datetime],
@@ -270,7 +276,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             fresh_database(args.database, workdir) as url,
         ):
             settings = make_settings(fake, url, playbook_pack=str(pack), log_level="WARNING")
-            rt = build_runtime(settings)
+            rt = build_deps(settings)
             try:
                 await rt.db.migrate()
                 started = time.monotonic()
@@ -335,7 +341,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-async def _in_process(rt: Runtime, spread: Any, sleep_until_end: Any) -> dict[str, Any]:
+async def _in_process(rt: Deps, spread: Any, sleep_until_end: Any) -> dict[str, Any]:
     loop = TimerLoop(rt)
     await loop.start()
     await spread()

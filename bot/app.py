@@ -23,7 +23,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.runtime import Runtime
+from bot.deps import Deps
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,12 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def _authorizer(rt: Runtime) -> Any:
+def _authorizer(deps: Deps) -> Any:
     """Authorize with our one bot token; auth.test at startup, never while an ack waits."""
-    token = rt.settings.slack_bot_token.get_secret_value()
+    token = deps.settings.slack_bot_token.get_secret_value()
 
     async def authorize(**_: Any) -> AuthorizeResult:
-        identity = rt.known_identity()
+        identity = deps.slack.known_identity()
         return AuthorizeResult(
             enterprise_id=None,
             team_id=identity.get("team_id"),
@@ -107,20 +107,20 @@ class _NoEnvTokenNotices(logging.Filter):
         return record.getMessage() not in self.NOTICES
 
 
-def create_app(rt: Runtime) -> AsyncApp:
+def create_app(deps: Deps) -> AsyncApp:
     """Build the Bolt app; tokens and client are passed explicitly, never read from env."""
-    settings = rt.settings
+    settings = deps.settings
     secret = settings.slack_signing_secret
     # Bolt gets the token from `authorize` on every request; a client holding it too would
     # only earn a "token will be ignored" warning at startup.
     tokenless = AsyncWebClient(
-        base_url=rt.client.base_url,
-        timeout=rt.client.timeout,
-        retry_handlers=rt.client.retry_handlers,
+        base_url=deps.slack.client.base_url,
+        timeout=deps.slack.client.timeout,
+        retry_handlers=deps.slack.client.retry_handlers,
     )
     app = AsyncApp(
         client=tokenless,
-        authorize=_authorizer(rt),
+        authorize=_authorizer(deps),
         signing_secret=secret.get_secret_value() if secret else None,
         # Socket Mode has no signature; in HTTP mode bot.server verifies every request before
         # Bolt sees it, so Bolt need not check the same HMAC again.
@@ -130,5 +130,5 @@ def create_app(rt: Runtime) -> AsyncApp:
         raise_error_for_unhandled_request=True,
         logger=_bolt_logger(),
     )
-    handlers.register(app, rt)
+    handlers.register(app, deps)
     return app

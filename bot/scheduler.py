@@ -16,7 +16,7 @@ from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.runtime import Runtime
+from bot.deps import Deps
 from bot.services import checklists
 from bot.services.reminders import fire
 from storage import timers
@@ -31,8 +31,8 @@ MAX_BATCHES = 4
 class TimerLoop:
     """Owns the AsyncIOScheduler and the firings in flight."""
 
-    def __init__(self, rt: Runtime, *, tick: float = TICK_SECONDS) -> None:
-        self.rt = rt
+    def __init__(self, deps: Deps, *, tick: float = TICK_SECONDS) -> None:
+        self.deps = deps
         self.tick_seconds = tick
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.in_flight: set[str] = set()
@@ -41,7 +41,10 @@ class TimerLoop:
 
     async def start(self) -> None:
         """Plan the pack's checklists and start polling (inside the running loop)."""
-        await checklists.plan_checklists(self.rt)
+        deps = self.deps
+        await checklists.plan_checklists(
+            db=deps.db, pack=deps.pack, clock=deps.clock, settings=deps.settings
+        )
         self.scheduler.add_job(
             self.tick,
             "interval",
@@ -63,7 +66,7 @@ class TimerLoop:
         if self.stopping or len(self.firings) >= MAX_BATCHES:
             return
         try:
-            due = await timers.due_timers(db=self.rt.db, now=self.rt.clock())
+            due = await timers.due_timers(db=self.deps.db, now=self.deps.clock())
         except Exception as error:  # noqa: BLE001 - the database may be briefly unavailable
             log.warning("could not read due timers: %r", error)
             return
@@ -88,7 +91,16 @@ class TimerLoop:
 
     async def _fire(self, batch: list[DueTimer]) -> None:
         try:
-            await fire(self.rt, batch)
+            deps = self.deps
+            await fire(
+                batch,
+                db=deps.db,
+                slack=deps.slack,
+                pack=deps.pack,
+                clock=deps.clock,
+                settings=deps.settings,
+                replica=deps.replica,
+            )
         except Exception as error:  # noqa: BLE001 - a bad batch must not stop the clock
             log.error("firing %d timers failed: %r", len(batch), error)
         finally:

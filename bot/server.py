@@ -24,14 +24,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app, make_client
 from bot.clock import Clock, utcnow
+from bot.deps import Deps
 from bot.payload_shape import shape_problem
-from bot.runtime import Runtime
 from bot.scheduler import TimerLoop
 from bot.services import outbox
 from bot.services.channels import join_announcement_channel
 from bot.services.declare import finish_pending_setups, renew_setup_leases
 from bot.services.display import catch_up_displays
 from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
 from bot.startup import BAD_TOKEN
 from handlers.intake import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack
@@ -39,7 +40,7 @@ from storage import inbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-RUNTIME = web.AppKey("runtime", Runtime)
+DEPS = web.AppKey("deps", Deps)
 BOLT = web.AppKey("bolt", AsyncApp)
 TIMERS = web.AppKey("timers", TimerLoop)
 HOUSEKEEPING_SECONDS = 5.0
@@ -75,8 +76,8 @@ def _signed(secret: str, raw: bytes, request: web.Request) -> bool:
 
 async def slack_events(request: web.Request) -> web.Response:
     """One Request URL for commands, interactivity and events: verify, parse, dispatch."""
-    rt, bolt = request.app[RUNTIME], request.app[BOLT]
-    secret = rt.settings.slack_signing_secret
+    deps, bolt = request.app[DEPS], request.app[BOLT]
+    secret = deps.settings.slack_signing_secret
     raw = await request.read()
     if secret is None or not _signed(secret.get_secret_value(), raw, request):
         return web.json_response({"error": "invalid request"}, status=401)
@@ -118,14 +119,14 @@ async def healthz(request: web.Request) -> web.Response:
     otherwise); `slack` is `ok`, `unreachable`, or Slack's error for a bad token such as
     `invalid_auth`.
     """
-    rt = request.app[RUNTIME]
-    database = await rt.db.health(rt.replica, rt.clock(), timeout=HEALTH_TIMEOUT)
+    deps = request.app[DEPS]
+    database = await deps.db.health(deps.replica.id, deps.clock(), timeout=HEALTH_TIMEOUT)
     return web.json_response(
         {
-            "ok": database == "ok" and rt.slack_state == "ok",
+            "ok": database == "ok" and deps.slack.state == "ok",
             "database": database,
-            "slack": rt.slack_state,
-            "mode": "socket" if rt.settings.socket_mode else "http",
+            "slack": deps.slack.state,
+            "mode": "socket" if deps.settings.socket_mode else "http",
         }
     )
 
@@ -140,25 +141,33 @@ async def _every(seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
         await asyncio.sleep(seconds)
 
 
-async def _probe_slack(rt: Runtime) -> None:
+async def _probe_slack(deps: Deps) -> None:
     """Keep /healthz's Slack state current, on its own clock (setups may take a while)."""
-    rt.slack_state = await _slack_state(rt)
+    deps.slack.state = await _slack_state(deps.slack)
 
 
-async def _housekeeping(rt: Runtime) -> None:
+async def _housekeeping(deps: Deps) -> None:
     """Finish half-done setups, redraw displays that fell behind, forget old deliveries."""
-    if rt.slack_state == "ok":
-        await finish_pending_setups(rt)
-        await catch_up_displays(rt)
-    async with rt.db.transaction() as session:
-        await inbox.forget_before(session=session, cutoff=rt.clock() - DELIVERY_MEMORY)
+    if deps.slack.state == "ok":
+        await finish_pending_setups(
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            settings=deps.settings,
+            replica=deps.replica,
+        )
+        await catch_up_displays(
+            db=deps.db, slack=deps.slack, pack=deps.pack, clock=deps.clock, replica=deps.replica
+        )
+    async with deps.db.transaction() as session:
+        await inbox.forget_before(session=session, cutoff=deps.clock() - DELIVERY_MEMORY)
 
 
-async def _slack_state(rt: Runtime) -> str:
+async def _slack_state(slack: SlackGateway) -> str:
     """`ok`, `unreachable`, or Slack's error for a token it refuses (auth.test, no retries)."""
     try:
-        client = rt.probe_client or rt.client
-        await asyncio.wait_for(client.auth_test(), timeout=5)
+        await asyncio.wait_for(slack.probe_client.auth_test(), timeout=5)
         return "ok"
     except SlackApiError as error:
         code = str(error.response.get("error", ""))
@@ -167,62 +176,65 @@ async def _slack_state(rt: Runtime) -> str:
         return "unreachable"
 
 
-async def _renew_leases(rt: Runtime) -> None:
+async def _renew_leases(deps: Deps) -> None:
     """Keep the work in progress here (deliveries, setups, posts) from being taken over."""
-    await rt.intake.renew_leases()
-    await renew_setup_leases(rt)
-    await outbox.renew_leases(rt)
+    await deps.intake.renew_leases()
+    await renew_setup_leases(db=deps.db, clock=deps.clock, replica=deps.replica)
+    await outbox.renew_leases(db=deps.db, clock=deps.clock, replica=deps.replica)
 
 
-def _take_over(rt: Runtime, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
+def _take_over(deps: Deps, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
     """Replay deliveries and deliver posts whose process died (their leases ran out)."""
 
     async def give_up(payload: dict[str, Any]) -> None:
-        await tell_through_response_url(rt, payload, GAVE_UP)
+        await tell_through_response_url(deps.slack, payload, GAVE_UP)
 
     async def replay_one(key: str, payload: dict[str, Any]) -> None:
         await replay(bolt, key, payload)
 
     async def take_over() -> None:
-        await rt.intake.replay_stalled(replay_one, give_up)
-        await outbox.deliver_stalled(rt)
+        await deps.intake.replay_stalled(replay_one, give_up)
+        await outbox.deliver_stalled(
+            db=deps.db, slack=deps.slack, clock=deps.clock, replica=deps.replica
+        )
 
     return take_over
 
 
-def create_web_app(rt: Runtime) -> web.Application:
+def create_web_app(deps: Deps) -> web.Application:
     """The aiohttp application with routes and lifecycle hooks."""
     web_app = web.Application(client_max_size=MAX_BODY)
-    web_app[RUNTIME] = rt
-    web_app[BOLT] = create_app(rt)
-    web_app[TIMERS] = TimerLoop(rt)
+    web_app[DEPS] = deps
+    web_app[BOLT] = create_app(deps)
+    web_app[TIMERS] = TimerLoop(deps)
     web_app.router.add_get("/healthz", healthz)
-    if not rt.settings.socket_mode:
+    if not deps.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events)
     web_app.cleanup_ctx.append(_lifecycle)
     return web_app
 
 
 async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
-    rt, bolt = web_app[RUNTIME], web_app[BOLT]
+    deps, bolt = web_app[DEPS], web_app[BOLT]
     # One pooled HTTP session for every Web API call, instead of a new one per call.
     http = aiohttp.ClientSession()
-    for client in (rt.client, rt.probe_client, bolt.client):
+    for client in (deps.slack.client, deps.slack.probe_client, bolt.client):
         if client is not None:
             client.session = http
-    await rt.db.migrate()
-    await rt.bot_identity()  # now, not in the first burst of requests
+    await deps.db.migrate()
+    await deps.slack.identity()  # now, not in the first burst of requests
     with contextlib.suppress(Exception):
-        await join_announcement_channel(rt)
+        await join_announcement_channel(slack=deps.slack, settings=deps.settings)
     socket: AsyncSocketModeHandler | None = None
-    if rt.settings.slack_app_token is not None:
-        socket = AsyncSocketModeHandler(bolt, rt.settings.slack_app_token.get_secret_value())
+    if deps.settings.slack_app_token is not None:
+        socket = AsyncSocketModeHandler(bolt, deps.settings.slack_app_token.get_secret_value())
         await socket.connect_async()
         log.info("connected to Slack over Socket Mode")
-    rt.spawn(_every(LEASE_SECONDS, lambda: _renew_leases(rt)), name="leases")
-    rt.spawn(_every(LEASE_SECONDS, _take_over(rt, bolt)), name="take-over")
-    rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _probe_slack(rt)), name="slack-probe")
-    rt.spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(rt)), name="housekeeping")
+    spawn = deps.lifecycle.spawn
+    spawn(_every(LEASE_SECONDS, lambda: _renew_leases(deps)), name="leases")
+    spawn(_every(LEASE_SECONDS, _take_over(deps, bolt)), name="take-over")
+    spawn(_every(HOUSEKEEPING_SECONDS, lambda: _probe_slack(deps)), name="slack-probe")
+    spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(deps)), name="housekeeping")
     clock = web_app[TIMERS]
     await clock.start()
     # Startup objects live for the whole run: keep them out of the collector's full passes,
@@ -236,34 +248,34 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     if socket is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(socket.close_async(), 1.0)
-    await rt.stop_loops(("take-over", "slack-probe", "housekeeping"))  # no replays from now on
-    await rt.drain(timeout=DRAIN_SECONDS)
+    # No replays from now on.
+    await deps.lifecycle.stop_loops(("take-over", "slack-probe", "housekeeping"))
+    await deps.lifecycle.drain(timeout=DRAIN_SECONDS)
     await clock.stop(timeout=TIMER_DRAIN_SECONDS)
-    await rt.cancel_all(timeout=CANCEL_SECONDS)
+    await deps.lifecycle.cancel_all(timeout=CANCEL_SECONDS, also=deps.intake.tasks())
     await http.close()
-    await rt.db.dispose()
+    await deps.db.dispose()
 
 
-def build_runtime(settings: Settings, clock: Clock = utcnow) -> Runtime:
-    """Runtime from settings: database, Slack client and the active playbook pack."""
-    return Runtime(
-        clock=clock,
+def build_deps(settings: Settings, clock: Clock = utcnow) -> Deps:
+    """Every collaborator, from settings: database, Slack gateway, the active pack, a clock."""
+    return Deps(
         settings=settings,
         db=Database(settings.database_url),
-        client=make_client(settings),
-        probe_client=make_client(settings, retries=False),
+        slack=SlackGateway(make_client(settings), make_client(settings, retries=False)),
         pack=load_pack(settings.playbook_pack),
+        clock=clock,
     )
 
 
 def run(settings: Settings) -> None:
     """Serve until interrupted."""
-    rt = build_runtime(settings)
+    deps = build_deps(settings)
     log.info(
         "incident bot starting in %s mode on port %s",
         "Socket" if settings.socket_mode else "HTTP",
         settings.port,
     )
     web.run_app(
-        create_web_app(rt), port=settings.port, print=None, shutdown_timeout=HTTP_DRAIN_SECONDS
+        create_web_app(deps), port=settings.port, print=None, shutdown_timeout=HTTP_DRAIN_SECONDS
     )

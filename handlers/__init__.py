@@ -1,10 +1,10 @@
-"""Thin Bolt listeners. Each module has `register(app, rt)`; this one registers them all."""
+"""Thin Bolt listeners. Each module has `register(app, deps)`; this one registers them all."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.runtime import Runtime
+from bot.deps import Deps
 from handlers import (
     checklists,
     comms,
@@ -17,13 +17,13 @@ from handlers import (
 )
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Bind every listener to the app, behind the intake that keeps deliveries durable."""
-    intake.register(app, rt)
-    listening.register(app, rt)
-    incident_command.register(app, rt)
-    declare_modal.register(app, rt)
-    events.register(app, rt)
-    steps.register(app, rt)
-    comms.register(app, rt)
-    checklists.register(app, rt)
+    intake.register(app, deps)
+    listening.register(app, deps)
+    incident_command.register(app, deps)
+    declare_modal.register(app, deps)
+    events.register(app, deps)
+    steps.register(app, deps)
+    comms.register(app, deps)
+    checklists.register(app, deps)

@@ -10,17 +10,17 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.checklist import parse_checklist_block_id
 from bot.blocks.ids import ActionId
+from bot.deps import Deps
 from bot.domain.errors import BadCommand
-from bot.runtime import Runtime
 from bot.services import checklists
 from handlers.listening import listener
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Bind the checklist checkboxes."""
 
     @app.action(ActionId.CHECKLIST_TICK.value)
-    @listener(rt)
+    @listener(deps)
     async def on_tick(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
@@ -33,10 +33,13 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             if isinstance(o, dict) and str(o.get("value", "")).isdigit()
         }
         await checklists.tick(
-            rt,
             run_id=target[0],
             group=target[1],
             selected=selected,
             actor=body["user"]["id"],
             channel_id=str((body.get("channel") or {}).get("id", "")),
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
         )

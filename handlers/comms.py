@@ -10,17 +10,17 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.ids import ActionId
-from bot.runtime import Runtime
+from bot.deps import Deps
 from bot.services import changes, comms
 from handlers.listening import listener
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Bind the two buttons of the wording warning."""
 
     @app.action(ActionId.POST_ANYWAY.value)
     @app.action(ActionId.CANCEL_DRAFT.value)
-    @listener(rt)
+    @listener(deps)
     async def on_decision(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -29,10 +29,18 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         context: AsyncBoltContext,
     ) -> None:
         channel = (body.get("channel") or {}).get("id", "")
-        incident = await changes.incident_for_channel(rt, channel, "update")
+        incident = await changes.incident_for_channel(channel, "update", db=deps.db)
         post = action.get("action_id") == ActionId.POST_ANYWAY
         await comms.settle_draft(
-            rt, incident, actor=body["user"]["id"], draft_id=str(action.get("value", "")), post=post
+            incident,
+            actor=body["user"]["id"],
+            draft_id=str(action.get("value", "")),
+            post=post,
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            replica=deps.replica,
         )
         await respond(
             replace_original=True,

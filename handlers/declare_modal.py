@@ -14,10 +14,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from bot.blocks.declare import DeclareForm, SeverityChoice, declare_modal_view, read_declare_form
 from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
 from bot.delivery_keys import view_key
+from bot.deps import Deps
 from bot.domain.errors import DomainError
 from bot.domain.text import plain
 from bot.intake import ADMIT_BUDGET, AlreadyHandled
-from bot.runtime import Runtime
 from bot.services import people
 from bot.services.declare import (
     declare_incident,
@@ -35,56 +35,59 @@ SLOW = (
 )
 
 
-def form_errors(form: DeclareForm, rt: Runtime) -> dict[str, str]:
+def form_errors(form: DeclareForm, deps: Deps) -> dict[str, str]:
     """Field errors to show in the modal, keyed by block ID; empty when the form is valid."""
     errors: dict[str, str] = {}
     if not form.title:
         errors[BlockId.TITLE] = "Give the incident a title."
-    if not form.severity or rt.pack.severity(form.severity) is None:
+    if not form.severity or deps.pack.severity(form.severity) is None:
         errors[BlockId.SEVERITY] = "Choose one of the listed severities."
-    if form.playbook not in (SUGGEST, NO_PLAYBOOK) and rt.pack.playbook(form.playbook) is None:
+    if form.playbook not in (SUGGEST, NO_PLAYBOOK) and deps.pack.playbook(form.playbook) is None:
         errors[BlockId.PLAYBOOK] = "Choose one of the listed playbooks."
     if form.commander is not None and not str(form.commander).startswith(("U", "W")):
         errors[BlockId.COMMANDER] = "Choose a person as commander."
     return errors
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Bind the declare modal's submission."""
 
-    register_title_suggestions(app, rt)
+    register_title_suggestions(app, deps)
 
     @app.view(CallbackId.DECLARE.value)
-    @listener(rt, ack_first=False)
+    @listener(deps, ack_first=False)
     async def on_submit(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         # Slack gives up on the answer after 3 s: every wait below shares one budget.
         deadline = asyncio.get_running_loop().time() + ADMIT_BUDGET
         form = read_declare_form((view.get("state") or {}).get("values") or {})
-        errors = form_errors(form, rt)
+        errors = form_errors(form, deps)
         user = body["user"]["id"]
         if not errors and form.commander and form.commander != user:
-            errors.update(await _commander_problem(rt, form.commander, _left(deadline) / 2))
+            errors.update(await _commander_problem(deps, form.commander, _left(deadline) / 2))
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         # Closing the modal tells the user it worked, so the declaration is committed
         # before the ack; the Slack work comes after it.
         if form.playbook == SUGGEST:
-            chosen = rt.pack.suggest_playbook(" ".join(form.title.split()))
+            chosen = deps.pack.suggest_playbook(" ".join(form.title.split()))
         else:
-            chosen = rt.pack.playbook(form.playbook)
-        admit_with_effect(rt, context, view_key(view), body)
+            chosen = deps.pack.playbook(form.playbook)
+        admit_with_effect(deps.clock, context, view_key(view), body)
         declaring = asyncio.ensure_future(
             declare_incident(
-                rt,
                 title=form.title,
                 severity=form.severity or "",
                 declarer=user,
                 commander=form.commander,
                 description=form.description,
                 plan=playbook_plan(chosen.id if chosen else None, suggest=False),
+                db=deps.db,
+                pack=deps.pack,
+                clock=deps.clock,
+                replica=deps.replica,
             )
         )
         try:
@@ -103,7 +106,15 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             return
         else:
             await ack()
-        ready, problem = await set_up_or_explain(rt, incident.id)
+        ready, problem = await set_up_or_explain(
+            incident.id,
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            settings=deps.settings,
+            replica=deps.replica,
+        )
         origin = _origin_channel(view)
         if ready is not None and not ready.channel_id:
             return
@@ -114,9 +125,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         )
         try:
             if origin:
-                await rt.client.chat_postEphemeral(channel=origin, user=user, text=text)
+                await deps.slack.client.chat_postEphemeral(channel=origin, user=user, text=text)
             elif ready is None:
-                await rt.client.chat_postMessage(channel=user, text=text)  # a DM
+                await deps.slack.client.chat_postMessage(channel=user, text=text)  # a DM
         except Exception as error:  # noqa: BLE001 - the channel itself is the confirmation
             log.info("could not confirm %s to %s: %r", incident.id, user, error)
 
@@ -125,12 +136,12 @@ def _left(deadline: float) -> float:
     return max(0.05, deadline - asyncio.get_running_loop().time())
 
 
-async def _commander_problem(rt: Runtime, commander: str, within: float) -> dict[str, str]:
+async def _commander_problem(deps: Deps, commander: str, within: float) -> dict[str, str]:
     """A field error when the chosen commander is not an active person (checked quickly:
     Slack is waiting for this modal's answer)."""
     try:
         await asyncio.wait_for(
-            people.require_person(rt, commander, "the incident commander"), within
+            people.require_person(commander, "the incident commander", slack=deps.slack), within
         )
     except DomainError as refusal:
         return {BlockId.COMMANDER: plain(str(refusal))}
@@ -148,23 +159,23 @@ def _origin_channel(view: dict[str, Any]) -> str | None:
     return channel if isinstance(channel, str) and channel else None
 
 
-def register_title_suggestions(app: AsyncApp, rt: Runtime) -> None:
+def register_title_suggestions(app: AsyncApp, deps: Deps) -> None:
     """Re-render the declare modal with the playbook matching the title as it is typed."""
 
     @app.action(ActionId.TITLE.value)
-    @listener(rt)
+    @listener(deps)
     async def on_title(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         view = body.get("view") or {}
-        suggested = rt.pack.suggest_playbook(str(action.get("value") or ""))
+        suggested = deps.pack.suggest_playbook(str(action.get("value") or ""))
         if not view.get("id") or suggested is None:
             return
-        await rt.client.views_update(
+        await deps.slack.client.views_update(
             view_id=view["id"],
             hash=view.get("hash"),
             view=declare_modal(
-                rt,
+                deps,
                 declarer=body["user"]["id"],
                 private_metadata=view.get("private_metadata") or "",
                 suggested=suggested.id,
@@ -173,13 +184,13 @@ def register_title_suggestions(app: AsyncApp, rt: Runtime) -> None:
 
 
 def declare_modal(
-    rt: Runtime, *, declarer: str, private_metadata: str, suggested: str | None = None
+    deps: Deps, *, declarer: str, private_metadata: str, suggested: str | None = None
 ) -> dict[str, Any]:
     """The declare modal with this pack's severities and playbooks."""
     return declare_modal_view(
-        [SeverityChoice(s.id, s.name, s.description) for s in rt.pack.severities],
+        [SeverityChoice(s.id, s.name, s.description) for s in deps.pack.severities],
         declarer=declarer,
-        playbooks=[(p.id, p.title) for p in rt.pack.playbooks],
+        playbooks=[(p.id, p.title) for p in deps.pack.playbooks],
         private_metadata=private_metadata,
         suggested=suggested,
     )

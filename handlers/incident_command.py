@@ -17,10 +17,10 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.choices import customer_warning_blocks, playbook_choices_text
 from bot.blocks.format import user_text
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
+from bot.deps import Deps
 from bot.domain import commands
 from bot.domain.text import clip, safe_mrkdwn
 from bot.intake import HANDLING
-from bot.runtime import Runtime
 from bot.services import changes, comms, playbooks, posts, records
 from bot.services.declare import (
     declare_incident,
@@ -39,63 +39,133 @@ FORM_EXPIRED = (
     "`/incident declare` again."
 )
 
-Scoped = Callable[[Runtime, Incident, str, str, AsyncRespond], Awaitable[None]]
+Scoped = Callable[[Deps, Incident, str, str, AsyncRespond], Awaitable[None]]
 
 
-async def _commander(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def _commander(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     words = commands.require_text(rest, "/incident commander @user").split()
-    await changes.hand_over_command(rt, i, actor=user, new=commands.parse_user(words[0]))
+    await changes.hand_over_command(
+        i,
+        actor=user,
+        new=commands.parse_user(words[0]),
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
 
 
-async def _role(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def _role(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     role, assignee = commands.parse_role_assignment(rest)
-    await changes.assign_role(rt, i, actor=user, role_text=role, user=assignee)
+    await changes.assign_role(
+        i,
+        actor=user,
+        role_text=role,
+        user=assignee,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
 
 
-async def _severity(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def _severity(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     text = commands.require_text(rest, "/incident severity <severity>")
-    await changes.change_severity(rt, i, actor=user, text=text)
+    await changes.change_severity(
+        i,
+        actor=user,
+        text=text,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
 
 
-async def _status(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def _status(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     text = commands.require_text(rest, "/incident status <investigating|identified|monitoring>")
-    await changes.change_status(rt, i, actor=user, text=text)
+    await changes.change_status(
+        i,
+        actor=user,
+        text=text,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
 
 
-async def _update(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def _update(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     customer, rest = commands.split_flag(rest, "customer")
     if not customer:
         text = commands.require_text(rest, "/incident update <text>")
-        await records.post_update(rt, i, actor=user, text=text)
+        await records.post_update(
+            i,
+            actor=user,
+            text=text,
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            replica=deps.replica,
+        )
         return
     text = commands.require_text(rest, "/incident update --customer <text>")
-    draft = await comms.submit_customer_update(rt, i, actor=user, text=text)
+    draft = await comms.submit_customer_update(
+        i,
+        actor=user,
+        text=text,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        replica=deps.replica,
+    )
     if draft is not None:
         await respond(
             text="This customer update uses wording to avoid; nothing posted yet.",
             blocks=customer_warning_blocks(
                 found=draft.found.splitlines(),
-                template=rt.pack.comms.template,
+                template=deps.pack.comms.template,
                 text=draft.text,
                 draft_id=draft.id,
             ),
         )
 
 
-async def _playbook(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def _playbook(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     if rest:
-        await playbooks.attach_playbook(rt, i, actor=user, playbook_id=rest.split()[0])
+        await playbooks.attach_playbook(
+            i,
+            actor=user,
+            playbook_id=rest.split()[0],
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            replica=deps.replica,
+        )
         return
-    suggested = rt.pack.suggest_playbook(i.title)
-    choices = [(p.id, p.title, severity_name(rt.pack, p.severity)) for p in rt.pack.playbooks]
+    suggested = deps.pack.suggest_playbook(i.title)
+    choices = [(p.id, p.title, severity_name(deps.pack, p.severity)) for p in deps.pack.playbooks]
     await respond(text=playbook_choices_text(choices, suggested.id if suggested else None))
 
 
-async def _log(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    markdown = await incident_log_markdown(db=rt.db, pack=rt.pack, incident_id=i.id, now=rt.clock)
+async def _log(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    markdown = await incident_log_markdown(
+        db=deps.db, pack=deps.pack, incident_id=i.id, now=deps.clock
+    )
     if i.channel_id:
         await posts.post_once(
-            rt.client,
+            deps.slack.client,
             channel=i.channel_id,
             incident_id=i.id,
             # Named after the request: a replay after a crash finds this post, not a new one.
@@ -111,22 +181,49 @@ def context_key() -> str:
     return delivery.key if delivery else "direct"
 
 
-async def _note(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def _note(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     text = commands.require_text(rest, "/incident note <text>")
-    await records.add_note(rt, i, actor=user, text=text)
+    await records.add_note(
+        i,
+        actor=user,
+        text=text,
+        db=deps.db,
+        slack=deps.slack,
+        clock=deps.clock,
+        replica=deps.replica,
+    )
 
 
-async def _timeline(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    lines = await records.timeline_lines(rt, i.id)
+async def _timeline(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    lines = await records.timeline_lines(i.id, db=deps.db)
     await respond(text=f"Timeline of {i.id}", blocks=timeline_blocks(i.id, lines))
 
 
-async def _resolve(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    await changes.resolve(rt, i, actor=user, summary=rest)
+async def _resolve(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    await changes.resolve(
+        i,
+        actor=user,
+        summary=rest,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
 
 
-async def _reopen(rt: Runtime, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    await changes.reopen(rt, i, actor=user)
+async def _reopen(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    await changes.reopen(
+        i,
+        actor=user,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
 
 
 SCOPED: dict[str, Scoped] = {
@@ -144,20 +241,20 @@ SCOPED: dict[str, Scoped] = {
 }
 
 
-def _help(rt: Runtime) -> str:
+def _help(deps: Deps) -> str:
     return help_text(
-        severities=[s.id for s in rt.pack.severities], roles=[r.name for r in rt.pack.roles]
+        severities=[s.id for s in deps.pack.severities], roles=[r.name for r in deps.pack.roles]
     )
 
 
-async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: AsyncRespond) -> None:
+async def _declare(deps: Deps, command: dict[str, Any], rest: str, respond: AsyncRespond) -> None:
     user = command["user_id"]
     if not rest:
         metadata = json.dumps({"channel_id": command.get("channel_id", "")})
         try:
-            await rt.client.views_open(
+            await deps.slack.client.views_open(
                 trigger_id=command["trigger_id"],
-                view=declare_modal(rt, declarer=user, private_metadata=metadata),
+                view=declare_modal(deps, declarer=user, private_metadata=metadata),
             )
         except SlackApiError as error:
             if error.response.get("error") != "expired_trigger_id":
@@ -166,22 +263,33 @@ async def _declare(rt: Runtime, command: dict[str, Any], rest: str, respond: Asy
         return
 
     def find(text: str) -> str | None:
-        found = rt.pack.severity(text)
+        found = deps.pack.severity(text)
         return found.id if found else None
 
     args = commands.parse_declare(rest, find)
-    playbook = playbooks.find_playbook(rt, args.playbook) if args.playbook else None
+    playbook = playbooks.find_playbook(args.playbook, pack=deps.pack) if args.playbook else None
     incident = await declare_incident(
-        rt,
         title=args.title,
         severity=args.severity,
         declarer=user,
         plan=playbook_plan(playbook.id if playbook else None, suggest=True),
+        db=deps.db,
+        pack=deps.pack,
+        clock=deps.clock,
+        replica=deps.replica,
     )
     # The reply and the channel setup don't depend on each other: run them together.
     _, (ready, problem) = await asyncio.gather(
         _say(respond, f":rotating_light: Declared *{incident.id}*. Setting up the channel…"),
-        set_up_or_explain(rt, incident.id),
+        set_up_or_explain(
+            incident.id,
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            settings=deps.settings,
+            replica=deps.replica,
+        ),
     )
     if ready is None:
         await _say(respond, setup_delayed_text(incident.id, problem))
@@ -197,11 +305,11 @@ async def _say(respond: AsyncRespond, text: str) -> None:
         log.warning("could not send a progress note: %r", error)
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Bind `/incident`."""
 
     @app.command("/incident")
-    @listener(rt)
+    @listener(deps)
     async def on_incident(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -211,13 +319,19 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     ) -> None:
         name, rest = commands.split_subcommand(command.get("text") or "")
         if name == "declare":
-            await _declare(rt, command, rest, respond)
+            await _declare(deps, command, rest, respond)
         elif name == "list":
-            await respond(text=incident_list_text(await records.open_incident_views(rt)))
+            await respond(
+                text=incident_list_text(
+                    await records.open_incident_views(db=deps.db, pack=deps.pack)
+                )
+            )
         elif name in SCOPED:
-            incident = await changes.incident_for_channel(rt, command.get("channel_id", ""), name)
-            await SCOPED[name](rt, incident, command["user_id"], rest, respond)
+            incident = await changes.incident_for_channel(
+                command.get("channel_id", ""), name, db=deps.db
+            )
+            await SCOPED[name](deps, incident, command["user_id"], rest, respond)
         elif name in ("", "help"):
-            await respond(text=_help(rt))
+            await respond(text=_help(deps))
         else:
-            await respond(text=f"I don't know `{user_text(name, 50)}`.\n\n{_help(rt)}")
+            await respond(text=f"I don't know `{user_text(name, 50)}`.\n\n{_help(deps)}")

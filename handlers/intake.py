@@ -21,9 +21,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.clock import Clock
 from bot.delivery_keys import delivery_key
+from bot.deps import Deps
 from bot.intake import HANDLING, Delivery, NotRecorded
-from bot.runtime import Runtime
+from bot.slack_gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 DELIVERY = "incident_bot_delivery"
@@ -51,7 +53,7 @@ def kept(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key != "token"}
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Install the intake as the first custom middleware."""
 
     @app.middleware
@@ -68,10 +70,10 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             await next()
             return response
         try:
-            new = await rt.intake.admit(key=key, kind=delivery_kind(body), payload=kept(body))
+            new = await deps.intake.admit(key=key, kind=delivery_kind(body), payload=kept(body))
         except NotRecorded as error:
             log.warning("not recorded, told the sender: %s (%s)", key, error)
-            return _not_recorded(rt, body)
+            return _not_recorded(deps, body)
         if not new:
             log.info("ignored a repeated delivery %s", key)
             return BoltResponse(status=200, body="")
@@ -81,19 +83,19 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
 
 def admit_with_effect(
-    rt: Runtime, context: AsyncBoltContext, key: str, body: dict[str, Any]
+    clock: Clock, context: AsyncBoltContext, key: str, body: dict[str, Any]
 ) -> None:
     """Admit a valid modal submission in the same transaction as its effect.
 
     The listener's unit of work then writes the inbox row with the declaration: both are
     kept or neither is, and a second submission of the same form raises AlreadyHandled.
     """
-    delivery = Delivery.with_effect(key, "view", kept(body), rt.clock())
+    delivery = Delivery.with_effect(key, "view", kept(body), clock())
     context[DELIVERY] = delivery
     HANDLING.set(delivery)
 
 
-def _not_recorded(rt: Runtime, body: dict[str, Any]) -> BoltResponse:
+def _not_recorded(deps: Deps, body: dict[str, Any]) -> BoltResponse:
     kind = delivery_kind(body)
     if kind == "command":
         return BoltResponse(
@@ -105,18 +107,19 @@ def _not_recorded(rt: Runtime, body: dict[str, Any]) -> BoltResponse:
         # No person to tell: refuse it, and Slack delivers it again (HTTP and Socket Mode).
         return BoltResponse(status=503, body="")
     # Told after the ack (a response_url accepts posts for 30 minutes), not before it.
-    rt.spawn(tell_through_response_url(rt, body, NOT_RECORDED), name="tell-not-recorded")
+    telling = tell_through_response_url(deps.slack, body, NOT_RECORDED)
+    deps.lifecycle.spawn(telling, name="tell-not-recorded")
     return BoltResponse(status=200, body="")
 
 
-async def tell_through_response_url(rt: Runtime, body: dict[str, Any], text: str) -> None:
+async def tell_through_response_url(slack: SlackGateway, body: dict[str, Any], text: str) -> None:
     """Best effort: an ephemeral note through the delivery's response_url, if it has one."""
     url = body.get("response_url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         return
     message = {"response_type": "ephemeral", "replace_original": False, "text": text}
     try:
-        session = rt.client.session
+        session = slack.client.session
         if session is None:
             async with aiohttp.ClientSession() as own:
                 await own.post(url, json=message, timeout=aiohttp.ClientTimeout(total=5))

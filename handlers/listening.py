@@ -1,6 +1,6 @@
 """How every listener runs: ack first, finish the delivery, report errors in one place.
 
-Listeners are wrapped with `listener(rt)` rather than relying only on `@app.error`: when a
+Listeners are wrapped with `listener(deps)` rather than relying only on `@app.error`: when a
 listener raises right after `ack()`, Bolt's runner can lose the ack and answer 404 (it resets
 the ack response while its poll loop is still waiting). Catching inside the listener keeps
 the ack intact; `@app.error` still covers anything raised before the listener runs.
@@ -25,10 +25,11 @@ from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from bot.deps import Deps
 from bot.domain.errors import DomainError
 from bot.domain.text import safe_mrkdwn
 from bot.intake import HANDLING, AlreadyHandled, database_unavailable
-from bot.runtime import Runtime
+from bot.slack_gateway import SlackGateway
 from handlers.intake import DELIVERY, REPLAY
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ Listener = Callable[..., Awaitable[None]]
 ACK_POLL_SECONDS = 0.011
 
 
-async def tell_user(rt: Runtime, context: AsyncBoltContext, text: str) -> None:
+async def tell_user(slack: SlackGateway, context: AsyncBoltContext, text: str) -> None:
     """Reply privately: through response_url, else an ephemeral, else a DM.
 
     Refusals may quote what the user typed, so the text is made safe (no group pings).
@@ -54,11 +55,11 @@ async def tell_user(rt: Runtime, context: AsyncBoltContext, text: str) -> None:
         if context.respond is not None and context.response_url:
             await context.respond(text=text, response_type="ephemeral", replace_original=False)
         elif context.channel_id and context.user_id:
-            await rt.client.chat_postEphemeral(
+            await slack.client.chat_postEphemeral(
                 channel=context.channel_id, user=context.user_id, text=text
             )
         elif context.user_id:
-            await rt.client.chat_postMessage(channel=context.user_id, text=text)
+            await slack.client.chat_postMessage(channel=context.user_id, text=text)
     except Exception as error:  # noqa: BLE001 - telling the user is best effort
         log.warning("could not tell %s: %r", context.user_id, error)
 
@@ -71,27 +72,27 @@ SLACK_ERRORS = {
 }
 
 
-async def report_error(rt: Runtime, context: AsyncBoltContext, error: Exception) -> None:
+async def report_error(slack: SlackGateway, context: AsyncBoltContext, error: Exception) -> None:
     """Explain a domain error to the user; log anything else and say something went wrong."""
     if isinstance(error, DomainError):
-        await tell_user(rt, context, str(error))
+        await tell_user(slack, context, str(error))
         return
     if isinstance(error, SlackApiError):
         code = str(error.response.get("error", ""))
         if code in SLACK_ERRORS:
             log.warning("Slack refused a call: %s", code)
             await tell_user(
-                rt,
+                slack,
                 context,
                 f":warning: {SLACK_ERRORS[code]} What was recorded is kept: "
                 "`/incident timeline` in the incident's channel shows it.",
             )
             return
     log.error("unexpected error in a Slack listener", exc_info=error)
-    await tell_user(rt, context, UNEXPECTED)
+    await tell_user(slack, context, UNEXPECTED)
 
 
-def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Listener]:
+def listener(deps: Deps, *, ack_first: bool = True) -> Callable[[Listener], Listener]:
     """Wrap a listener that takes `ack`, `body` and `context`.
 
     The wrapper acks at once (unless `ack_first` is False, for modals that may answer with
@@ -102,7 +103,7 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
     def decorate(handler: Listener) -> Listener:
         @functools.wraps(handler)
         async def guarded(**kwargs: Any) -> None:
-            rt.track_current()
+            deps.lifecycle.track_current()
             context: AsyncBoltContext = kwargs["context"]
             HANDLING.set(context.get(DELIVERY))
             try:
@@ -123,21 +124,21 @@ def listener(rt: Runtime, *, ack_first: bool = True) -> Callable[[Listener], Lis
             except AlreadyHandled:
                 log.info("a delivery was handled elsewhere first; nothing more to do")
             except Exception as error:  # noqa: BLE001 - every failure is reported to the user
-                if await _kept_for_later(rt, context, error):
+                if await _kept_for_later(deps, context, error):
                     return
                 ack = kwargs.get("ack")
                 if ack is not None and ack.response is None:
                     await ack()  # never leave Slack waiting for an answer
-                await report_error(rt, context, error)
+                await report_error(deps.slack, context, error)
             finally:
-                await _finish(rt)
+                await _finish(deps)
 
         return guarded
 
     return decorate
 
 
-async def _kept_for_later(rt: Runtime, context: AsyncBoltContext, error: Exception) -> bool:
+async def _kept_for_later(deps: Deps, context: AsyncBoltContext, error: Exception) -> bool:
     """The database failed before the work was done: say so, and let the delivery (already
     kept in the inbox) be replayed once the database answers again, on any replica."""
     delivery = HANDLING.get()
@@ -148,26 +149,26 @@ async def _kept_for_later(rt: Runtime, context: AsyncBoltContext, error: Excepti
     log.warning(
         "database unavailable while handling %s; it will be replayed: %r", delivery.key, error
     )
-    rt.intake.forget(delivery.key)  # stop renewing its lease, so a replay can take it over
+    deps.intake.forget(delivery.key)  # stop renewing its lease, so a replay can take it over
     delivery.finished = True  # nothing more to do here
-    await tell_user(rt, context, KEPT_FOR_LATER)
+    await tell_user(deps.slack, context, KEPT_FOR_LATER)
     return True
 
 
-async def _finish(rt: Runtime) -> None:
+async def _finish(deps: Deps) -> None:
     delivery = HANDLING.get()
     if delivery is None:
         return
     if delivery.finished or delivery.left_for_replay:
         # A delivery left for a replay: its lease is no longer renewed, so any replica
         # takes it over when the lease runs out.
-        rt.intake.forget(delivery.key)
+        deps.intake.forget(delivery.key)
     else:
-        await rt.intake.finish(delivery.key)
+        await deps.intake.finish(delivery.key)
         delivery.finished = True
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Install the global error handler for errors raised outside listeners."""
 
     @app.error
@@ -177,8 +178,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             # it, so Slack does not retry, and keep it from being replayed.
             delivery = context.get(DELIVERY)
             if delivery is not None:
-                await rt.intake.finish(delivery.key)
+                await deps.intake.finish(delivery.key)
             log.debug("no listener for %s", error.body.get("type"))
             return BoltResponse(status=200, body="")
-        await report_error(rt, context, error)
+        await report_error(deps.slack, context, error)
         return None

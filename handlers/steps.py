@@ -10,8 +10,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
+from bot.deps import Deps
 from bot.domain.errors import BadCommand
-from bot.runtime import Runtime
 from bot.services import changes, playbooks
 from handlers.listening import listener
 
@@ -19,11 +19,11 @@ MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_U
 STEP_PATTERN = re.compile("^(" + "|".join(re.escape(a) for a in STEP_ACTIONS) + ")$")
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Bind step buttons and the playbook suggestion button."""
 
     @app.action(STEP_PATTERN)
-    @listener(rt)
+    @listener(deps)
     async def on_step(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
@@ -32,40 +32,57 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             raise BadCommand("That button is not attached to a playbook step.")
         playbook_id, phase, step = target
         channel = (body.get("channel") or {}).get("id", "")
-        incident = await changes.incident_for_channel(rt, channel, "playbook")
+        incident = await changes.incident_for_channel(channel, "playbook", db=deps.db)
         user = body["user"]["id"]
         action_id = action.get("action_id")
         if action_id in MOVES:
             await playbooks.move_step(
-                rt,
                 incident,
                 actor=user,
                 playbook_id=playbook_id,
                 phase=phase,
                 step=step,
                 move=MOVES[ActionId(action_id)],
+                db=deps.db,
+                slack=deps.slack,
+                pack=deps.pack,
+                clock=deps.clock,
+                settings=deps.settings,
+                replica=deps.replica,
             )
             return
         assignee = user if action_id == ActionId.STEP_ASSIGN_ME else action.get("selected_user")
         if not isinstance(assignee, str) or not assignee:
             raise BadCommand("Pick someone to assign the step to.")
         await playbooks.assign_step(
-            rt,
             incident,
             actor=user,
             playbook_id=playbook_id,
             phase=phase,
             step=step,
             assignee=assignee,
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            settings=deps.settings,
+            replica=deps.replica,
         )
 
     @app.action(ActionId.ATTACH_PLAYBOOK.value)
-    @listener(rt)
+    @listener(deps)
     async def on_attach(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         channel = (body.get("channel") or {}).get("id", "")
-        incident = await changes.incident_for_channel(rt, channel, "playbook")
+        incident = await changes.incident_for_channel(channel, "playbook", db=deps.db)
         await playbooks.attach_playbook(
-            rt, incident, actor=body["user"]["id"], playbook_id=str(action.get("value", ""))
+            incident,
+            actor=body["user"]["id"],
+            playbook_id=str(action.get("value", "")),
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            replica=deps.replica,
         )

@@ -14,7 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.clock import Clock, OffsetClock
-from bot.server import RUNTIME, TIMERS, build_runtime, create_web_app
+from bot.server import DEPS, TIMERS, build_deps, create_web_app
 from bot.settings import Settings
 from tests.fakeslack import (
     FakeSlack,
@@ -59,7 +59,7 @@ class Bot:
         self.fake = fake
         self.app = app
         self.url = url
-        self.rt = app[RUNTIME]
+        self.deps = app[DEPS]
         self.http = aiohttp.ClientSession()
 
     # What tests may look at inside the bot. Tests use these, never the wiring behind them,
@@ -67,48 +67,48 @@ class Bot:
     @property
     def db(self) -> Any:
         """The bot's database."""
-        return self.rt.db
+        return self.deps.db
 
     @property
     def clock(self) -> Any:
         """The bot's clock: an `OffsetClock` (real time that `advance` moves ahead) unless
         the test passed another, such as a `ManualClock`."""
-        return self.rt.clock
+        return self.deps.clock
 
     @db.setter
     def db(self, database: Any) -> None:
         """Swap the database the work runs on (the intake keeps its own handle)."""
-        self.rt.db = database
+        self.deps.db = database
 
     @property
     def intake(self) -> Any:
         """The bot's intake of Slack deliveries."""
-        return self.rt.intake
+        return self.deps.intake
 
     @property
     def settings(self) -> Settings:
         """The settings the bot runs with."""
-        return self.rt.settings
+        return self.deps.settings
 
     @property
     def pack(self) -> Any:
         """The active playbook pack."""
-        return self.rt.pack
+        return self.deps.pack
 
     @property
     def client(self) -> Any:
         """The bot's Slack Web API client."""
-        return self.rt.client
+        return self.deps.slack.client
 
     @property
     def replica(self) -> str:
         """This bot's owner ID for leases."""
-        return str(self.rt.replica)
+        return self.deps.replica.id
 
     @property
     def posting(self) -> set[int]:
         """Outbox posts being delivered by this bot right now."""
-        return set(self.rt.posting)
+        return set(self.deps.replica.posting)
 
     async def run_due_timers(self) -> None:
         """Fire every timer due at the bot's clock now, and wait until they are fired."""
@@ -236,7 +236,7 @@ async def running_bot(
 ) -> AsyncIterator[Bot]:
     """Start the real aiohttp app on a free port; stop it afterwards."""
     settings = make_settings(fake, database_url or f"sqlite:///{tmp_path / 'bot.db'}", **overrides)
-    app = create_web_app(build_runtime(settings, clock or OffsetClock()))
+    app = create_web_app(build_deps(settings, clock or OffsetClock()))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", settings.port)

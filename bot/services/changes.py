@@ -7,6 +7,7 @@ any clock it moves) in one unit of work, and only then shows it in Slack.
 from __future__ import annotations
 
 from bot.blocks import lines
+from bot.clock import Clock
 from bot.domain import incident as rules
 from bot.domain.errors import (
     BadCommand,
@@ -17,12 +18,16 @@ from bot.domain.errors import (
 )
 from bot.domain.policy import require_command_authority, require_role_authority
 from bot.domain.text import clip, unescape
-from bot.runtime import Runtime
+from bot.replica import Replica
 from bot.services import checklists, outbox, people, timers
 from bot.services.display import show_change
 from bot.services.unit import unit_of_work
 from bot.services.views import severity_name
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
+from playbooks.model import Pack
 from storage import repo
+from storage.db import Database
 from storage.models import Event, Incident, OutboxPost
 
 SUMMARY_LIMIT = 3000
@@ -32,9 +37,9 @@ RACE = (
 )
 
 
-async def incident_for_channel(rt: Runtime, channel_id: str, subcommand: str) -> Incident:
+async def incident_for_channel(channel_id: str, subcommand: str, *, db: Database) -> Incident:
     """The incident of this channel, or NotInIncidentChannel."""
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel_id)
     if incident is None:
         raise NotInIncidentChannel(subcommand)
@@ -42,33 +47,44 @@ async def incident_for_channel(rt: Runtime, channel_id: str, subcommand: str) ->
 
 
 def _event(
-    rt: Runtime, incident: Incident, *, actor: str, kind: str, text: str, **data: object
+    incident: Incident, *, actor: str, kind: str, text: str, clock: Clock, **data: object
 ) -> Event:
     return repo.new_event(
-        incident=incident.id, at=rt.clock(), actor=actor, kind=kind, text=text, **data
+        incident=incident.id, at=clock(), actor=actor, kind=kind, text=text, **data
     )
 
 
-async def hand_over_command(rt: Runtime, incident: Incident, *, actor: str, new: str) -> None:
+async def hand_over_command(
+    incident: Incident,
+    *,
+    actor: str,
+    new: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
+) -> None:
     """Make `new` the commander; only the commander or an admin may, and only to a person."""
     old = incident.commander_id
     require_command_authority(
-        "hand_over", actor=actor, commander=old, admins=rt.settings.incident_admins
+        "hand_over", actor=actor, commander=old, admins=settings.incident_admins
     )
     rules.check_open(rules.Status(incident.status), "hand over command")
     if new == old:
         raise InvalidTransition(f"<@{new}> is already the incident commander.")
-    await people.require_person(rt, new, "the incident commander")
+    await people.require_person(new, "the incident commander", slack=slack)
     event = _event(
-        rt,
         incident,
         actor=actor,
         kind="commander_changed",
         text=f"<@{old}> → <@{new}>",
         old=old,
         new=new,
+        clock=clock,
     )
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         changed = await repo.change_if(
             session=session,
             incident=incident.id,
@@ -85,14 +101,21 @@ async def hand_over_command(rt: Runtime, incident: Incident, *, actor: str, new:
                 "Nothing was changed."
             )
         line = lines.commander_changed_line(actor=actor, old=old, new=new)
-        owed = [outbox.owe(session, rt, incident, line)]
+        owed = [outbox.owe(session, incident, line, clock=clock)]
     await show_change(
-        rt, incident, owed, f"<@{new}> is the incident commander", invite=frozenset({new})
+        incident,
+        owed,
+        f"<@{new}> is the incident commander",
+        invite=frozenset({new}),
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
     )
 
 
 async def _change(
-    rt: Runtime,
     incident: Incident,
     event: Event,
     *,
@@ -102,10 +125,13 @@ async def _change(
     extra: dict[str, object] | None = None,
     replan: Incident | None = None,
     resolved: bool = False,
+    db: Database,
+    pack: Pack,
+    clock: Clock,
 ) -> list[OutboxPost]:
     """Conditional update + event + its line in the channel (+ the clocks it moves), in one
     commit; Conflict if someone changed it first. Returns the post it owes."""
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         changed = await repo.change_if(
             session=session,
             incident=incident.id,
@@ -118,92 +144,156 @@ async def _change(
         if not changed:
             raise Conflict(RACE)
         if replan is not None:
-            await timers.plan_open_incident(session, rt.pack, replan, rt.clock())
+            await timers.plan_open_incident(session, pack, replan, clock())
         if resolved:
-            await timers.stop_for_resolve(session, rt.pack, incident, event.at)
-        return [outbox.owe(session, rt, incident, line)]
+            await timers.stop_for_resolve(session, pack, incident, event.at)
+        return [outbox.owe(session, incident, line, clock=clock)]
 
 
-async def change_severity(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
+async def change_severity(
+    incident: Incident,
+    *,
+    actor: str,
+    text: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
+) -> None:
     """Change the severity; only the commander or an admin may."""
-    found = rt.pack.severity(text.strip())
+    found = pack.severity(text.strip())
     if found is None:
-        valid = ", ".join(s.id for s in rt.pack.severities)
+        valid = ", ".join(s.id for s in pack.severities)
         raise BadCommand(f"`{text}` is not a severity. Use one of: {valid}.")
     require_command_authority(
-        "severity", actor=actor, commander=incident.commander_id, admins=rt.settings.incident_admins
+        "severity", actor=actor, commander=incident.commander_id, admins=settings.incident_admins
     )
     rules.check_open(rules.Status(incident.status), "change its severity")
     rules.check_severity_change(incident.severity, found.id)
-    old_name = severity_name(rt.pack, incident.severity)
+    old_name = severity_name(pack, incident.severity)
     event = _event(
-        rt,
         incident,
         actor=actor,
         kind="severity_changed",
         text=f"{old_name} → {found.name}",
         old=incident.severity,
         new=found.id,
+        clock=clock,
     )
     owed = await _change(
-        rt,
         incident,
         event,
         field="severity",
         value=found.id,
         line=lines.severity_changed_line(actor=actor, old=old_name, new=found.name),
         replan=incident.model_copy(update={"severity": found.id}),
+        db=db,
+        pack=pack,
+        clock=clock,
     )
-    await show_change(rt, incident, owed, f"severity is {found.name}")
+    await show_change(
+        incident,
+        owed,
+        f"severity is {found.name}",
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
 
 
-async def change_status(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
+async def change_status(
+    incident: Incident,
+    *,
+    actor: str,
+    text: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
+) -> None:
     """Move between open statuses; `resolved` resolves."""
     new = rules.parse_status(text)
     if new is rules.Status.RESOLVED:
-        await resolve(rt, incident, actor=actor, summary="")
+        await resolve(
+            incident,
+            actor=actor,
+            summary="",
+            db=db,
+            slack=slack,
+            pack=pack,
+            clock=clock,
+            settings=settings,
+            replica=replica,
+        )
         return
     old = rules.Status(incident.status)
     rules.check_status_change(old, new)
     event = _event(
-        rt,
         incident,
         actor=actor,
         kind="status_changed",
         text=f"{old.label} → {new.label}",
         old=old.value,
         new=new.value,
+        clock=clock,
     )
     owed = await _change(
-        rt,
         incident,
         event,
         field="status",
         value=new.value,
         line=lines.status_changed_line(actor=actor, old=old.label, new=new.label),
+        db=db,
+        pack=pack,
+        clock=clock,
     )
-    await show_change(rt, incident, owed, f"status is {new.label}")
+    await show_change(
+        incident,
+        owed,
+        f"status is {new.label}",
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
 
 
-async def resolve(rt: Runtime, incident: Incident, *, actor: str, summary: str) -> None:
+async def resolve(
+    incident: Incident,
+    *,
+    actor: str,
+    summary: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
+) -> None:
     """Resolve with an optional summary; only the commander or an admin may."""
     require_command_authority(
-        "resolve", actor=actor, commander=incident.commander_id, admins=rt.settings.incident_admins
+        "resolve", actor=actor, commander=incident.commander_id, admins=settings.incident_admins
     )
     rules.check_open(rules.Status(incident.status), "resolve it again")
     summary = clip(unescape(summary).strip(), SUMMARY_LIMIT)
-    now = rt.clock()
+    now = clock()
     event = _event(
-        rt,
         incident,
         actor=actor,
         kind="resolved",
         text=summary or "Resolved",
         old=incident.status,
         summary=summary,
+        clock=clock,
     )
     owed = await _change(
-        rt,
         incident,
         event,
         field="status",
@@ -211,26 +301,40 @@ async def resolve(rt: Runtime, incident: Incident, *, actor: str, summary: str) 
         line=lines.resolved_line(actor=actor, summary=summary or None),
         extra={"resolved_at": now, "summary": summary or None},
         resolved=True,
+        db=db,
+        pack=pack,
+        clock=clock,
     )
     not_shown = None
     try:
-        await show_change(rt, incident, owed, "resolved")
+        await show_change(
+            incident, owed, "resolved", db=db, slack=slack, pack=pack, clock=clock, replica=replica
+        )
     except NotShown as lagging:  # the recovery checklist is still due
         not_shown = lagging
-    await checklists.post_on_resolve(rt, incident)
+    await checklists.post_on_resolve(incident, db=db, slack=slack, pack=pack, clock=clock)
     if not_shown is not None:
         raise not_shown
 
 
-async def reopen(rt: Runtime, incident: Incident, *, actor: str) -> None:
+async def reopen(
+    incident: Incident,
+    *,
+    actor: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
+) -> None:
     """Reopen a resolved incident as Investigating; only the commander or an admin may."""
     require_command_authority(
-        "reopen", actor=actor, commander=incident.commander_id, admins=rt.settings.incident_admins
+        "reopen", actor=actor, commander=incident.commander_id, admins=settings.incident_admins
     )
     rules.check_reopen(rules.Status(incident.status))
-    event = _event(rt, incident, actor=actor, kind="reopened", text="Reopened")
+    event = _event(incident, actor=actor, kind="reopened", text="Reopened", clock=clock)
     owed = await _change(
-        rt,
         incident,
         event,
         field="status",
@@ -238,23 +342,55 @@ async def reopen(rt: Runtime, incident: Incident, *, actor: str) -> None:
         line=lines.reopened_line(actor=actor),
         extra={"resolved_at": None},
         replan=incident.model_copy(update={"status": "investigating"}),
+        db=db,
+        pack=pack,
+        clock=clock,
     )
-    await show_change(rt, incident, owed, "reopened as Investigating")
+    await show_change(
+        incident,
+        owed,
+        "reopened as Investigating",
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
 
 
 async def assign_role(
-    rt: Runtime, incident: Incident, *, actor: str, role_text: str, user: str
+    incident: Incident,
+    *,
+    actor: str,
+    role_text: str,
+    user: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
 ) -> None:
     """Give a pack role to a person; single roles keep exactly one holder."""
-    role = rt.pack.role(role_text)
+    role = pack.role(role_text)
     if role is None:
-        valid = ", ".join(f"`{r.id}`" for r in rt.pack.roles)
+        valid = ", ".join(f"`{r.id}`" for r in pack.roles)
         raise BadCommand(f"`{role_text}` is not a role. Use one of: {valid}.")
     if role.id == "commander":
-        await hand_over_command(rt, incident, actor=actor, new=user)
+        await hand_over_command(
+            incident,
+            actor=actor,
+            new=user,
+            db=db,
+            slack=slack,
+            pack=pack,
+            clock=clock,
+            settings=settings,
+            replica=replica,
+        )
         return
     rules.check_open(rules.Status(incident.status), "assign roles")
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         holders = (await repo.role_holders(session=session, incident=incident.id)).get(role.id, [])
     holder = holders[0] if role.single and holders else None
     require_role_authority(
@@ -263,13 +399,12 @@ async def assign_role(
         assignee=user,
         holder=holder,
         commander=incident.commander_id,
-        admins=rt.settings.incident_admins,
+        admins=settings.incident_admins,
     )
     if user in holders:
         raise InvalidTransition(f"<@{user}> is already {role.name}.")
-    await people.require_person(rt, user, f"the {role.name}")
+    await people.require_person(user, f"the {role.name}", slack=slack)
     event = _event(
-        rt,
         incident,
         actor=actor,
         kind="role_assigned",
@@ -277,8 +412,9 @@ async def assign_role(
         role=role.id,
         user=user,
         previous=holder,
+        clock=clock,
     )
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         assigned = await repo.assign_role(
             session=session,
             incident=incident.id,
@@ -295,10 +431,20 @@ async def assign_role(
                 "Check the card and try again."
             )
         line = lines.role_assigned_line(actor=actor, role=role.name, assignee=user, previous=holder)
-        owed = [outbox.owe(session, rt, incident, line)]
-    await show_change(rt, incident, owed, f"<@{user}> is {role.name}", invite=frozenset({user}))
+        owed = [outbox.owe(session, incident, line, clock=clock)]
+    await show_change(
+        incident,
+        owed,
+        f"<@{user}> is {role.name}",
+        invite=frozenset({user}),
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
     if role.instructions and incident.channel_id:
-        await rt.client.chat_postEphemeral(
+        await slack.client.chat_postEphemeral(
             channel=incident.channel_id,
             user=user,
             text=f"You are now *{role.name}* for {incident.id}.\n{role.instructions}",

@@ -7,33 +7,36 @@ import re
 
 from slack_sdk.errors import SlackApiError
 
-from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 50  # pages of 1000 channels: bounded even in very large workspaces
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
-async def invite_members(rt: Runtime, channel_id: str, users: set[str]) -> None:
+async def invite_members(channel_id: str, users: set[str], *, slack: SlackGateway) -> None:
     """Invite people; someone already in the channel counts as invited."""
     users.discard("")
     if not users:
         return
     try:
-        await rt.client.conversations_invite(channel=channel_id, users=",".join(sorted(users)))
+        await slack.client.conversations_invite(channel=channel_id, users=",".join(sorted(users)))
     except SlackApiError as error:
         if error.response.get("error") != "already_in_channel":
             raise
 
 
-async def channel_named(rt: Runtime, name: str, *, created_by_bot: bool = False) -> str | None:
+async def channel_named(
+    name: str, *, created_by_bot: bool = False, slack: SlackGateway
+) -> str | None:
     """The ID of the public channel with this name (and, if asked, created by the bot)."""
-    bot_user = (await rt.bot_identity()).get("bot_user_id") if created_by_bot else None
+    bot_user = (await slack.identity()).get("bot_user_id") if created_by_bot else None
     if created_by_bot and not bot_user:
         return None  # without knowing who we are, we can't tell our channel from another
     cursor = None
     for _ in range(MAX_PAGES):
-        page = await rt.client.conversations_list(
+        page = await slack.client.conversations_list(
             types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
         )
         for channel in page.get("channels", []):
@@ -47,36 +50,36 @@ async def channel_named(rt: Runtime, name: str, *, created_by_bot: bool = False)
     return None
 
 
-async def announcement_channel(rt: Runtime) -> str:
+async def announcement_channel(*, slack: SlackGateway, settings: Settings) -> str:
     """INCIDENTS_CHANNEL as an ID when it can be found (lookups need one), else as given."""
-    target = rt.settings.incidents_channel.lstrip("#")
-    if rt.announcement_channel_id:
-        return rt.announcement_channel_id
+    target = settings.incidents_channel.lstrip("#")
+    if slack.announcement_channel_id:
+        return slack.announcement_channel_id
     if CHANNEL_ID.match(target):
-        rt.announcement_channel_id = target
+        slack.announcement_channel_id = target
         return target
     try:
-        found = await channel_named(rt, target)
+        found = await channel_named(target, slack=slack)
     except SlackApiError as error:
         log.warning("could not look up INCIDENTS_CHANNEL %r: %s", target, error)
         return target
     if found:
-        rt.announcement_channel_id = found
+        slack.announcement_channel_id = found
     return found or target
 
 
-async def join_announcement_channel(rt: Runtime) -> None:
+async def join_announcement_channel(*, slack: SlackGateway, settings: Settings) -> None:
     """Join INCIDENTS_CHANNEL, so the bot can read back its own announcements.
 
     `chat:write.public` lets the bot post in a public channel it is not in, but not read
     it; after a lost reply the bot must read it to avoid announcing twice.
     """
-    channel = await announcement_channel(rt)
+    channel = await announcement_channel(slack=slack, settings=settings)
     if not CHANNEL_ID.match(channel):
         log.warning("INCIDENTS_CHANNEL %r not found; announcements will fail", channel)
         return
     try:
-        await rt.client.conversations_join(channel=channel)
+        await slack.client.conversations_join(channel=channel)
     except SlackApiError as error:
         code = error.response.get("error", "")
         log.warning(

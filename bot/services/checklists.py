@@ -8,13 +8,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.blocks.checklist import PER_GROUP, checklist_blocks
+from bot.clock import Clock
 from bot.domain.errors import BadCommand
 from bot.domain.timers import TimerKind, timer_id
-from bot.runtime import Runtime
 from bot.services import posts
 from bot.services.unit import unit_of_work
-from playbooks.model import Checklist
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
+from playbooks.model import Checklist, Pack
 from storage import checklists, repo, timers
+from storage.db import Database
 from storage.models import ChecklistRun, ChecklistTick, Incident
 
 
@@ -25,12 +28,12 @@ def next_checklist_run(checklist: Checklist, now: datetime, tz: str) -> datetime
     return run.astimezone(now.tzinfo) if run else None
 
 
-async def plan_checklists(rt: Runtime) -> None:
+async def plan_checklists(*, db: Database, pack: Pack, clock: Clock, settings: Settings) -> None:
     """Arm each scheduled checklist's timer unless it is armed already (e.g. by a replica)."""
-    now = rt.clock()
-    async with rt.db.transaction() as session:
-        for checklist in rt.pack.checklists:
-            due = next_checklist_run(checklist, now, rt.settings.tz)
+    now = clock()
+    async with db.transaction() as session:
+        for checklist in pack.checklists:
+            due = next_checklist_run(checklist, now, settings.tz)
             if due is None:
                 continue
             await timers.arm_if_idle(
@@ -43,19 +46,25 @@ async def plan_checklists(rt: Runtime) -> None:
 
 
 async def post_checklist(
-    rt: Runtime, checklist: Checklist, *, channel: str, incident: Incident | None = None
+    checklist: Checklist,
+    *,
+    channel: str,
+    incident: Incident | None = None,
+    db: Database,
+    slack: SlackGateway,
+    clock: Clock,
 ) -> str:
     """Record a run, then post it with a checkbox per item; returns the run ID."""
     run = ChecklistRun(
         id=secrets.token_hex(8),
         checklist_id=checklist.id,
         incident_id=incident.id if incident else None,
-        posted_at=rt.clock(),
+        posted_at=clock(),
     )
-    async with rt.db.transaction() as session:
+    async with db.transaction() as session:
         checklists.add_run(session=session, run=run)
     posted_in, ts = await posts.post_once(
-        rt.client,
+        slack.client,
         channel=channel,
         incident_id=incident.id if incident else "",
         kind=f"checklist:{run.id}",
@@ -64,43 +73,55 @@ async def post_checklist(
             run_id=run.id, title=checklist.title, items=checklist.items, ticks={}
         ),
     )
-    async with rt.db.transaction() as session:
+    async with db.transaction() as session:
         await checklists.save_run_ts(session=session, run=run.id, channel=posted_in, ts=ts)
     return run.id
 
 
-async def post_on_resolve(rt: Runtime, incident: Incident) -> None:
+async def post_on_resolve(
+    incident: Incident, *, db: Database, slack: SlackGateway, pack: Pack, clock: Clock
+) -> None:
     """Post the pack's on-resolve checklists (e.g. recovery validation) in the channel."""
     if not incident.channel_id:
         return
-    for checklist in rt.pack.checklists:
+    for checklist in pack.checklists:
         if not checklist.schedule.is_recurring:
-            await post_checklist(rt, checklist, channel=incident.channel_id, incident=incident)
+            await post_checklist(
+                checklist,
+                channel=incident.channel_id,
+                incident=incident,
+                db=db,
+                slack=slack,
+                clock=clock,
+            )
 
 
 async def tick(
-    rt: Runtime,
     *,
     run_id: str,
     group: int,
     selected: Collection[int],
     actor: str,
     channel_id: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
 ) -> None:
     """Record what this click ticked or unticked in one group, then re-render the run.
 
     The click must come from the message that shows the run: checkboxes naming another
     channel's run change nothing.
     """
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         run = await checklists.get_run(session=session, run=run_id)
         if run is None or run.channel_id != channel_id:
             raise BadCommand("Those checkboxes belong to another checklist; nothing was ticked.")
-        checklist = rt.pack.checklist(run.checklist_id)
+        checklist = pack.checklist(run.checklist_id)
         if checklist is None:
             return
         before = await checklists.ticked(session=session, run=run_id)
-        now = rt.clock()
+        now = clock()
         group_items = range(group * PER_GROUP, min((group + 1) * PER_GROUP, len(checklist.items)))
         rows, events = [], []
         for item in group_items:
@@ -125,7 +146,7 @@ async def tick(
         checklists.add_ticks(session=session, ticks=rows, events=events)
         state = await checklists.ticked(session=session, run=run_id)
     if run.channel_id and run.ts:
-        await rt.client.chat_update(
+        await slack.client.chat_update(
             channel=run.channel_id,
             ts=run.ts,
             text=checklist.title,

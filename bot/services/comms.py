@@ -8,28 +8,49 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.messages import customer_update_blocks, update_text
+from bot.clock import Clock
 from bot.domain.errors import Conflict
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
-from bot.runtime import Runtime
+from bot.replica import Replica
 from bot.services import outbox, timers
 from bot.services.unit import unit_of_work
 from bot.services.views import incident_view
+from bot.slack_gateway import SlackGateway
+from playbooks.model import Pack
 from playbooks.wording import find_avoided_phrases
 from storage import repo, steps
+from storage.db import Database
 from storage.models import Draft, Event, Incident, OutboxPost
 
 TEXT_LIMIT = 2800
 
 
 async def submit_customer_update(
-    rt: Runtime, incident: Incident, *, actor: str, text: str
+    incident: Incident,
+    *,
+    actor: str,
+    text: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
 ) -> Draft | None:
     """Post a clean update at once; hold one with avoided words and return the draft."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
-    found = find_avoided_phrases(text, rt.pack.comms.avoid)
+    found = find_avoided_phrases(text, pack.comms.avoid)
     if not found:
-        await _record_and_post(rt, incident, actor=actor, text=text)
+        await _record_and_post(
+            incident,
+            actor=actor,
+            text=text,
+            db=db,
+            slack=slack,
+            pack=pack,
+            clock=clock,
+            replica=replica,
+        )
         return None
     draft = Draft(
         id=secrets.token_hex(8),
@@ -37,29 +58,38 @@ async def submit_customer_update(
         author=actor,
         text=text,
         found="\n".join(found),
-        created_at=rt.clock(),
+        created_at=clock(),
     )
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         steps.add_draft(session=session, draft=draft)
     return draft
 
 
 async def settle_draft(
-    rt: Runtime, incident: Incident, *, actor: str, draft_id: str, post: bool
+    incident: Incident,
+    *,
+    actor: str,
+    draft_id: str,
+    post: bool,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
 ) -> Draft:
     """Post the held update anyway, or cancel it; a second click changes nothing.
 
     Only a draft of this channel's incident can be settled here: a button carrying another
     incident's draft ID is refused.
     """
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         held = await steps.get_draft(session=session, draft_id=draft_id)
     if held is None or held.incident_id != incident.id:
         raise Conflict(
             f"That customer update is not one of {incident.id}'s drafts; nothing was posted."
         )
-    now = rt.clock()
-    async with unit_of_work(rt.db) as session:
+    now = clock()
+    async with unit_of_work(db) as session:
         draft = await steps.settle_draft(
             session=session,
             draft_id=draft_id,
@@ -71,9 +101,16 @@ async def settle_draft(
         owed = []
         if post:
             owed = await _record(
-                session, rt, incident, actor=actor, text=draft.text, now=now, overridden=draft.found
+                session,
+                incident,
+                actor=actor,
+                text=draft.text,
+                now=now,
+                overridden=draft.found,
+                pack=pack,
+                clock=clock,
             )
-    await outbox.deliver(rt, owed)
+    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
     return draft
 
 
@@ -92,37 +129,55 @@ def _customer_update(
     )
 
 
-async def _record_and_post(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
-    async with unit_of_work(rt.db) as session:
+async def _record_and_post(
+    incident: Incident,
+    *,
+    actor: str,
+    text: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
+) -> None:
+    async with unit_of_work(db) as session:
         owed = await _record(
-            session, rt, incident, actor=actor, text=text, now=rt.clock(), overridden=""
+            session,
+            incident,
+            actor=actor,
+            text=text,
+            now=clock(),
+            overridden="",
+            pack=pack,
+            clock=clock,
         )
-    await outbox.deliver(rt, owed)
+    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
 
 
 async def _record(
     session: AsyncSession,
-    rt: Runtime,
     incident: Incident,
     *,
     actor: str,
     text: str,
     now: datetime,
     overridden: str,
+    pack: Pack,
+    clock: Clock,
 ) -> list[OutboxPost]:
     """The update's event, its restarted countdown and the post it owes, in one unit."""
     repo.add_event(
         session=session,
         event=_customer_update(incident, actor=actor, text=text, now=now, overridden=overridden),
     )
-    await timers.reset_update_timer(session, rt.pack, incident, TimerKind.CUSTOMER_UPDATE, now)
-    view = incident_view(incident, {}, rt.pack)
+    await timers.reset_update_timer(session, pack, incident, TimerKind.CUSTOMER_UPDATE, now)
+    view = incident_view(incident, {}, pack)
     return [
         outbox.owe(
             session,
-            rt,
             incident,
             update_text("Customer update", text),
             customer_update_blocks(author=actor, text=text, view=view),
+            clock=clock,
         )
     ]

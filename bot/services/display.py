@@ -20,11 +20,15 @@ from bot.blocks.card import (
     incident_card_text,
     topic_text,
 )
+from bot.clock import Clock
 from bot.domain.errors import NotShown
-from bot.runtime import Runtime
+from bot.replica import Replica
 from bot.services import channels, leasing, outbox
 from bot.services.views import load_view
+from bot.slack_gateway import SlackGateway
+from playbooks.model import Pack
 from storage import repo
+from storage.db import Database
 from storage.models import Incident, OutboxPost
 
 log = logging.getLogger(__name__)
@@ -60,7 +64,14 @@ def _reason(error: BaseException) -> str:
 
 
 async def refresh_display(
-    rt: Runtime, incident_id: str, *, invite: frozenset[str] = frozenset()
+    incident_id: str,
+    *,
+    invite: frozenset[str] = frozenset(),
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
 ) -> list[Failure]:
     """Redraw the topic, card and announcement from the database; returns what failed.
 
@@ -69,14 +80,16 @@ async def refresh_display(
     again after, from the newest state, so the last drawing shown is never a stale one.
     """
     resource = f"display:{incident_id}"
-    async with rt.display_locks[incident_id]:
+    async with replica.display_locks[incident_id]:
         while True:
-            async with leasing.held(rt, resource, DRAW_LEASE) as ours:
+            async with leasing.held(
+                resource, DRAW_LEASE, db=db, clock=clock, replica=replica
+            ) as ours:
                 if not ours:
                     return []  # another replica is drawing; it redraws from our change after
-                incident, failed = await _draw(rt, incident_id, invite)
+                incident, failed = await _draw(incident_id, invite, db=db, slack=slack, pack=pack)
             # A change committed meanwhile may have found the lease taken: draw it now.
-            async with rt.db.reader() as session:
+            async with db.reader() as session:
                 latest = await repo.get_incident(session=session, incident=incident_id)
             if failed or latest is None or latest.revision == incident.revision:
                 return failed
@@ -84,27 +97,27 @@ async def refresh_display(
 
 
 async def _draw(
-    rt: Runtime, incident_id: str, invite: frozenset[str]
+    incident_id: str, invite: frozenset[str], *, db: Database, slack: SlackGateway, pack: Pack
 ) -> tuple[Incident, list[Failure]]:
-    incident, view = await load_view(rt, incident_id)
+    incident, view = await load_view(incident_id, db=db, pack=pack)
     if not incident.channel_id:
         return incident, []  # setup has not created the channel yet; it draws fresh state
     calls = {
-        "channel topic": rt.client.conversations_setTopic(
+        "channel topic": slack.client.conversations_setTopic(
             channel=incident.channel_id, topic=topic_text(view)
         )
     }
     if invite:
-        calls["invitation"] = channels.invite_members(rt, incident.channel_id, set(invite))
+        calls["invitation"] = channels.invite_members(incident.channel_id, set(invite), slack=slack)
     if incident.card_ts:
-        calls["pinned card"] = rt.client.chat_update(
+        calls["pinned card"] = slack.client.chat_update(
             channel=incident.channel_id,
             ts=incident.card_ts,
             text=incident_card_text(view),
             blocks=incident_card_blocks(view),
         )
     if incident.announcement_ts and incident.announcement_channel:
-        calls["announcement"] = rt.client.chat_update(
+        calls["announcement"] = slack.client.chat_update(
             channel=incident.announcement_channel,
             ts=incident.announcement_ts,
             text=incident_card_text(view),
@@ -120,26 +133,32 @@ async def _draw(
         log.warning("could not redraw the %s of %s", failure, incident_id)
     if incident.setup_state == "ready" and all(f.for_good for f in failed):
         # Shown as far as Slack ever will: stop retrying what cannot succeed.
-        async with rt.db.transaction() as session:
+        async with db.transaction() as session:
             await repo.mark_shown(session=session, incident=incident_id, revision=incident.revision)
     return incident, failed
 
 
 async def show_change(
-    rt: Runtime,
     incident: Incident,
     owed: list[OutboxPost],
     saved: str,
     *,
     invite: frozenset[str] = frozenset(),
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
 ) -> None:
     """After a committed change: redraw, post what it owes, and say so if Slack lagged.
 
     `saved` says in words what was recorded, for the user to hear when Slack did not
     take all of it (the redraw is retried until it does; owed posts are kept until posted).
     """
-    failed = await refresh_display(rt, incident.id, invite=invite)
-    await outbox.deliver(rt, owed)
+    failed = await refresh_display(
+        incident.id, invite=invite, db=db, slack=slack, pack=pack, clock=clock, replica=replica
+    )
+    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
     if failed:
         raise NotShown(not_shown_text(saved, failed))
 
@@ -157,15 +176,25 @@ def not_shown_text(saved: str, failed: list[Failure]) -> str:
     return text
 
 
-async def catch_up_displays(rt: Runtime) -> int:
+async def catch_up_displays(
+    *, db: Database, slack: SlackGateway, pack: Pack, clock: Clock, replica: Replica
+) -> int:
     """Redraw incidents whose card or topic fell behind the database; returns how many."""
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         behind = await repo.list_out_of_date(session=session)
     caught_up = 0
     for incident in behind:
         try:
             commander = frozenset({incident.commander_id})  # whoever else left, may stay out
-            caught_up += not await refresh_display(rt, incident.id, invite=commander)
+            caught_up += not await refresh_display(
+                incident.id,
+                invite=commander,
+                db=db,
+                slack=slack,
+                pack=pack,
+                clock=clock,
+                replica=replica,
+            )
         except Exception as error:  # noqa: BLE001 - Slack may still be down; next pass
             log.warning("could not redraw %s: %r", incident.id, error)
     return caught_up

@@ -19,9 +19,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.runtime import Runtime
+from bot.clock import Clock
+from bot.replica import Replica
 from bot.services import posts
+from bot.slack_gateway import SlackGateway
 from storage import outbox, repo
+from storage.db import Database
 from storage.models import Incident, OutboxPost
 
 log = logging.getLogger(__name__)
@@ -33,13 +36,14 @@ CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
 def owe(
     session: AsyncSession,
-    rt: Runtime,
     incident: Incident,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    *,
+    clock: Clock,
 ) -> OutboxPost:
     """Add a post to the incident's channel to the caller's unit of work."""
-    now = rt.clock()
+    now = clock()
     return outbox.add(
         session=session,
         incident=incident.id,
@@ -51,40 +55,61 @@ def owe(
     )
 
 
-async def deliver(rt: Runtime, owed: Sequence[OutboxPost], *, looking: bool = False) -> None:
+async def deliver(
+    owed: Sequence[OutboxPost],
+    *,
+    looking: bool = False,
+    db: Database,
+    slack: SlackGateway,
+    replica: Replica,
+) -> None:
     """Post each message once, in order. A channel that is gone is raised (after the rest).
 
     `looking` (a post taken over from a dead process) searches the channel first.
     """
-    gone = await deliver_groups(rt, [owed], looking=looking)
+    gone = await deliver_groups([owed], looking=looking, db=db, slack=slack, replica=replica)
     if gone:
         raise gone[0]
 
 
 async def deliver_groups(
-    rt: Runtime, groups: Sequence[Sequence[OutboxPost]], *, looking: bool = False
+    groups: Sequence[Sequence[OutboxPost]],
+    *,
+    looking: bool = False,
+    db: Database,
+    slack: SlackGateway,
+    replica: Replica,
 ) -> list[SlackApiError]:
     """Deliver several incidents' posts side by side (each group in order), then record them
     all in one transaction; returns the errors of channels that are gone."""
     settled: dict[int, str | None] = {}
     results = await asyncio.gather(
-        *(_deliver_in_order(rt, group, settled, looking=looking) for group in groups)
+        *(
+            _deliver_in_order(group, settled, looking=looking, db=db, slack=slack, replica=replica)
+            for group in groups
+        )
     )
     if settled:
-        async with rt.db.transaction() as session:
+        async with db.transaction() as session:
             await outbox.mark_posted(session=session, posts=settled)
     return [error for error in results if error is not None]
 
 
 async def _deliver_in_order(
-    rt: Runtime, owed: Sequence[OutboxPost], settled: dict[int, str | None], *, looking: bool
+    owed: Sequence[OutboxPost],
+    settled: dict[int, str | None],
+    *,
+    looking: bool,
+    db: Database,
+    slack: SlackGateway,
+    replica: Replica,
 ) -> SlackApiError | None:
     gone: SlackApiError | None = None
     for post in owed:
         assert post.id is not None
-        rt.posting.add(post.id)
+        replica.posting.add(post.id)
         try:
-            settled[post.id] = await _deliver_one(rt, post, looking=looking)
+            settled[post.id] = await _deliver_one(post, looking=looking, db=db, slack=slack)
         except SlackApiError as error:
             if error.response.get("error") in CHANNEL_GONE:
                 settled[post.id] = None
@@ -94,18 +119,20 @@ async def _deliver_in_order(
         except Exception as error:  # noqa: BLE001 - still owed: a later pass posts it
             log.warning("post %s owed, could not post it now: %r", post.id, error)
         finally:
-            rt.posting.discard(post.id)
+            replica.posting.discard(post.id)
     return gone
 
 
-async def _deliver_one(rt: Runtime, post: OutboxPost, *, looking: bool) -> str | None:
+async def _deliver_one(
+    post: OutboxPost, *, looking: bool, db: Database, slack: SlackGateway
+) -> str | None:
     """The ts of the post in Slack; None when there is nowhere to post it (given up)."""
-    channel = post.channel or await _incident_channel(rt, post.incident_id)
+    channel = post.channel or await _incident_channel(post.incident_id, db=db)
     if channel is None:
         log.info("post %s dropped: its incident has no channel", post.id)
         return None
     _, ts = await posts.post_once(
-        rt.client,
+        slack.client,
         channel=channel,
         incident_id=post.incident_id or "",
         kind=f"post:{post.id}",
@@ -117,16 +144,18 @@ async def _deliver_one(rt: Runtime, post: OutboxPost, *, looking: bool) -> str |
     return ts
 
 
-async def deliver_stalled(rt: Runtime) -> int:
+async def deliver_stalled(
+    *, db: Database, slack: SlackGateway, clock: Clock, replica: Replica
+) -> int:
     """Deliver posts whose poster died (their lease ran out); returns how many were taken."""
-    now = rt.clock()
-    async with rt.db.reader() as session:
+    now = clock()
+    async with db.reader() as session:
         stalled = await outbox.stalled(session=session, now=now)
     taken: dict[str | None, list[OutboxPost]] = {}
     for post in stalled:
-        if post.id in rt.posting:
+        if post.id in replica.posting:
             continue
-        async with rt.db.transaction() as session:
+        async with db.transaction() as session:
             won = await outbox.take_over(
                 session=session, post=post.id or 0, expected=post.lease_until, until=now + LEASE
             )
@@ -134,25 +163,29 @@ async def deliver_stalled(rt: Runtime) -> int:
             continue
         if post.attempts >= MAX_ATTEMPTS:
             log.error("giving up on post %s after %d attempts", post.id, post.attempts)
-            async with rt.db.transaction() as session:
+            async with db.transaction() as session:
                 await outbox.mark_posted(session=session, posts={post.id or 0: None})
             continue
         taken.setdefault(post.incident_id, []).append(post)
-    for gone in await deliver_groups(rt, list(taken.values()), looking=True):
+    for gone in await deliver_groups(
+        list(taken.values()), looking=True, db=db, slack=slack, replica=replica
+    ):
         log.warning("a channel is gone; its owed posts were given up: %s", gone)
     return sum(len(owed) for owed in taken.values())
 
 
-async def renew_leases(rt: Runtime) -> None:
+async def renew_leases(*, db: Database, clock: Clock, replica: Replica) -> None:
     """Keep the posts this process is delivering from being taken over."""
-    if rt.posting:
-        async with rt.db.transaction() as session:
-            await outbox.renew(session=session, posts=sorted(rt.posting), until=rt.clock() + LEASE)
+    if replica.posting:
+        async with db.transaction() as session:
+            await outbox.renew(
+                session=session, posts=sorted(replica.posting), until=clock() + LEASE
+            )
 
 
-async def _incident_channel(rt: Runtime, incident_id: str | None) -> str | None:
+async def _incident_channel(incident_id: str | None, *, db: Database) -> str | None:
     if incident_id is None:
         return None
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         incident = await repo.get_incident(session=session, incident=incident_id)
     return incident.channel_id if incident else None

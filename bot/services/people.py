@@ -6,13 +6,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import DomainError
 from bot.domain.policy import Person, check_can_hold
-from bot.runtime import Runtime
+from bot.slack_gateway import SlackGateway
 
 
-async def person(rt: Runtime, user_id: str) -> Person:
+async def person(user_id: str, *, slack: SlackGateway) -> Person:
     """What users.info says about a user; DomainError when Slack cannot be asked."""
     try:
-        response = await rt.client.users_info(user=user_id)
+        response = await slack.client.users_info(user=user_id)
     except SlackApiError as error:
         if error.response.get("error") == "user_not_found":
             return Person(id=user_id, found=False)
@@ -27,12 +27,12 @@ async def person(rt: Runtime, user_id: str) -> Person:
     )
 
 
-async def require_person(rt: Runtime, user_id: str, role: str) -> None:
+async def require_person(user_id: str, role: str, *, slack: SlackGateway) -> None:
     """Refuse (before saving) a role for the bot, another bot, or a missing or gone user."""
-    bot_user = (await rt.bot_identity()).get("bot_user_id")
+    bot_user = (await slack.identity()).get("bot_user_id")
     if user_id == bot_user:
         check_can_hold(Person(id=user_id), role, bot_user=bot_user)
-    check_can_hold(await person(rt, user_id), role, bot_user=bot_user)
+    check_can_hold(await person(user_id, slack=slack), role, bot_user=bot_user)
 
 
 def _cannot_check(user_id: str, reason: str) -> DomainError:

@@ -9,15 +9,19 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.choices import playbook_suggestion_blocks
 from bot.blocks.steps import PhaseView, StepLine, phase_blocks, phase_text
+from bot.clock import Clock
 from bot.domain import incident as rules
 from bot.domain.errors import BadCommand, Conflict, InvalidTransition
 from bot.domain.policy import require_step_authority
 from bot.domain.text import clip, plain
-from bot.runtime import Runtime
+from bot.replica import Replica
 from bot.services import leasing, people, posts, timers
 from bot.services.unit import unit_of_work
-from playbooks.model import Playbook, Step
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
+from playbooks.model import Pack, Playbook, Step
 from storage import repo, steps
+from storage.db import Database
 from storage.models import Incident, PhasePost, StepState
 
 log = logging.getLogger(__name__)
@@ -29,26 +33,35 @@ MOVES = {
 }
 
 
-def find_playbook(rt: Runtime, playbook_id: str) -> Playbook:
+def find_playbook(playbook_id: str, *, pack: Pack) -> Playbook:
     """The pack's playbook with this ID, or an error listing the valid IDs."""
-    found = rt.pack.playbook(playbook_id.strip())
+    found = pack.playbook(playbook_id.strip())
     if found is None:
-        valid = ", ".join(f"`{p.id}`" for p in rt.pack.playbooks) or "none"
+        valid = ", ".join(f"`{p.id}`" for p in pack.playbooks) or "none"
         raise BadCommand(
-            f"`{playbook_id}` is not a playbook in the {rt.pack.id} pack. Valid playbooks: {valid}."
+            f"`{playbook_id}` is not a playbook in the {pack.id} pack. Valid playbooks: {valid}."
         )
     return found
 
 
 async def attach_playbook(
-    rt: Runtime, incident: Incident, *, actor: str, playbook_id: str, resuming: bool = False
+    incident: Incident,
+    *,
+    actor: str,
+    playbook_id: str,
+    resuming: bool = False,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
 ) -> None:
     """Record the playbook's steps as open, then post one message per phase.
 
     Attaching a playbook that is already running posts any phase message still missing
     (a crash may have stopped the posting) and then says it is running.
     """
-    playbook = find_playbook(rt, playbook_id)
+    playbook = find_playbook(playbook_id, pack=pack)
     rules.check_open(rules.Status(incident.status), "attach a playbook")
     phases = [
         (len(p.steps), p.within.add_to(incident.declared_at) if p.within else None)
@@ -56,13 +69,13 @@ async def attach_playbook(
     ]
     event = repo.new_event(
         incident=incident.id,
-        at=rt.clock(),
+        at=clock(),
         actor=actor,
         kind="playbook_attached",
         text=playbook.title,
         playbook=playbook.id,
     )
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         attached = await steps.attach_steps(
             session=session,
             incident=incident.id,
@@ -76,17 +89,27 @@ async def attach_playbook(
             )
             if not incident.playbook_id:
                 await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)
-    await post_phases(rt, incident, look_first=resuming or not attached)
+    await post_phases(
+        incident,
+        look_first=resuming or not attached,
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
     if not attached:
         raise InvalidTransition(f"The {playbook.title} playbook is already running here.")
 
 
-async def suggest_playbook(rt: Runtime, incident: Incident, *, resuming: bool = False) -> None:
+async def suggest_playbook(
+    incident: Incident, *, resuming: bool = False, slack: SlackGateway, pack: Pack
+) -> None:
     """Offer the playbook whose keywords match the title, with a button to run it."""
-    suggested = rt.pack.suggest_playbook(incident.title)
+    suggested = pack.suggest_playbook(incident.title)
     if suggested is not None and incident.channel_id:
         await posts.post_once(
-            rt.client,
+            slack.client,
             channel=incident.channel_id,
             incident_id=incident.id,
             kind="playbook-suggestion",
@@ -97,7 +120,16 @@ async def suggest_playbook(rt: Runtime, incident: Incident, *, resuming: bool = 
         )
 
 
-async def post_phases(rt: Runtime, incident: Incident, *, look_first: bool = False) -> None:
+async def post_phases(
+    incident: Incident,
+    *,
+    look_first: bool = False,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
+) -> None:
     """Post every phase message not posted yet (resumable), in order.
 
     One process posts an incident's phases at a time (a lease), so two playbooks attached
@@ -107,28 +139,38 @@ async def post_phases(rt: Runtime, incident: Incident, *, look_first: bool = Fal
     if not incident.channel_id:
         return
     while True:
-        async with leasing.held(rt, f"phases:{incident.id}", PHASE_LEASE) as ours:
+        async with leasing.held(
+            f"phases:{incident.id}", PHASE_LEASE, db=db, clock=clock, replica=replica
+        ) as ours:
             if not ours:
                 return  # another process is posting them, and looks again when done
-            async with rt.db.reader() as session:
+            async with db.reader() as session:
                 missing = [
                     p
                     for p in await steps.phase_posts(session=session, incident=incident.id)
                     if not p.ts
                 ]
             for post in missing:
-                await _post_phase(rt, incident, post, look_first=look_first)
+                await _post_phase(
+                    incident, post, look_first=look_first, db=db, slack=slack, pack=pack
+                )
         if not missing:
             return
         look_first = False
 
 
 async def _post_phase(
-    rt: Runtime, incident: Incident, post: PhasePost, *, look_first: bool
+    incident: Incident,
+    post: PhasePost,
+    *,
+    look_first: bool,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
 ) -> None:
-    view = await phase_view(rt, incident, post)
+    view = await phase_view(incident, post, db=db, pack=pack)
     _, ts = await posts.post_once(
-        rt.client,
+        slack.client,
         channel=incident.channel_id or "",
         incident_id=incident.id,
         kind=f"phase:{post.playbook_id}:{post.phase}",
@@ -137,7 +179,7 @@ async def _post_phase(
         look_first=look_first,
         since=incident.declared_at.timestamp() - 60,
     )
-    async with rt.db.transaction() as session:
+    async with db.transaction() as session:
         await steps.save_phase_ts(
             session=session,
             incident=incident.id,
@@ -147,11 +189,11 @@ async def _post_phase(
         )
 
 
-async def phase_view(rt: Runtime, incident: Incident, post: PhasePost) -> PhaseView:
+async def phase_view(incident: Incident, post: PhasePost, *, db: Database, pack: Pack) -> PhaseView:
     """Build the phase's view from the pack and the current step states."""
-    playbook = find_playbook(rt, post.playbook_id)
+    playbook = find_playbook(post.playbook_id, pack=pack)
     phase = playbook.phases[post.phase]
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         states = await steps.step_states(
             session=session, incident=incident.id, playbook=playbook.id
         )
@@ -162,8 +204,8 @@ async def phase_view(rt: Runtime, incident: Incident, post: PhasePost) -> PhaseV
         state = states.get((post.phase, index)) or StepState(
             incident_id=incident.id, playbook_id=playbook.id, phase=post.phase, step=index
         )
-        role = rt.pack.role(step.role) if step.role else None
-        audience = rt.pack.comms.audience(step.audience) if step.audience else None
+        role = pack.role(step.role) if step.role else None
+        audience = pack.comms.audience(step.audience) if step.audience else None
         lines.append(
             StepLine(
                 index=index,
@@ -191,17 +233,26 @@ async def phase_view(rt: Runtime, incident: Incident, post: PhasePost) -> PhaseV
     )
 
 
-async def refresh_phase(rt: Runtime, incident: Incident, playbook_id: str, phase: int) -> None:
+async def refresh_phase(
+    incident: Incident,
+    playbook_id: str,
+    phase: int,
+    *,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    replica: Replica,
+) -> None:
     """Re-render one phase message from the database (never from the click that caused it)."""
-    async with rt.display_locks[incident.id]:
-        async with rt.db.reader() as session:
+    async with replica.display_locks[incident.id]:
+        async with db.reader() as session:
             posts = await steps.phase_posts(session=session, incident=incident.id)
         post = next((p for p in posts if p.playbook_id == playbook_id and p.phase == phase), None)
         if post is None or not post.ts or not incident.channel_id:
             return
-        view = await phase_view(rt, incident, post)
+        view = await phase_view(incident, post, db=db, pack=pack)
         try:
-            await rt.client.chat_update(
+            await slack.client.chat_update(
                 channel=incident.channel_id,
                 ts=post.ts,
                 text=phase_text(view),
@@ -214,7 +265,6 @@ async def refresh_phase(rt: Runtime, incident: Incident, playbook_id: str, phase
 
 
 async def move_step(
-    rt: Runtime,
     incident: Incident,
     *,
     actor: str,
@@ -222,11 +272,19 @@ async def move_step(
     phase: int,
     step: int,
     move: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
 ) -> None:
     """Done, skip or undo a step; of racing clicks exactly one is recorded."""
-    playbook, found = await _authorized_step(rt, incident, playbook_id, phase, step, actor)
+    playbook, found = await _authorized_step(
+        incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
+    )
     allowed, status, kind = MOVES[move]
-    now = rt.clock()
+    now = clock()
     note = "not applicable" if move == "skip" else None
     event = repo.new_event(
         incident=incident.id,
@@ -239,7 +297,7 @@ async def move_step(
         step=step,
         flags=list(found.flags),
     )
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         moved = await steps.move_step(
             session=session,
             incident=incident.id,
@@ -253,7 +311,9 @@ async def move_step(
             note=note,
             event=event,
         )
-    await refresh_phase(rt, incident, playbook.id, phase)
+    await refresh_phase(
+        incident, playbook.id, phase, db=db, slack=slack, pack=pack, replica=replica
+    )
     if not moved:
         raise Conflict(
             "Someone else changed this step just before you; the message now shows where it stands."
@@ -261,7 +321,6 @@ async def move_step(
 
 
 async def assign_step(
-    rt: Runtime,
     incident: Incident,
     *,
     actor: str,
@@ -269,13 +328,21 @@ async def assign_step(
     phase: int,
     step: int,
     assignee: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
 ) -> None:
     """Assign a step to a person (not a bot, nor someone deactivated)."""
-    playbook, found = await _authorized_step(rt, incident, playbook_id, phase, step, actor)
-    await people.require_person(rt, assignee, "a step's assignee")
+    playbook, found = await _authorized_step(
+        incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
+    )
+    await people.require_person(assignee, "a step's assignee", slack=slack)
     event = repo.new_event(
         incident=incident.id,
-        at=rt.clock(),
+        at=clock(),
         actor=actor,
         kind="step_assigned",
         text=f"{clip(found.text, 200)} → <@{assignee}>",
@@ -284,7 +351,7 @@ async def assign_step(
         step=step,
         assignee=assignee,
     )
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         await steps.assign_step(
             session=session,
             incident=incident.id,
@@ -294,7 +361,9 @@ async def assign_step(
             assignee=assignee,
             event=event,
         )
-    await refresh_phase(rt, incident, playbook.id, phase)
+    await refresh_phase(
+        incident, playbook.id, phase, db=db, slack=slack, pack=pack, replica=replica
+    )
 
 
 def _step(playbook: Playbook, phase: int, step: int) -> Step:
@@ -305,16 +374,24 @@ def _step(playbook: Playbook, phase: int, step: int) -> Step:
 
 
 async def _authorized_step(
-    rt: Runtime, incident: Incident, playbook_id: str, phase: int, step: int, actor: str
+    incident: Incident,
+    playbook_id: str,
+    phase: int,
+    step: int,
+    actor: str,
+    *,
+    db: Database,
+    pack: Pack,
+    settings: Settings,
 ) -> tuple[Playbook, Step]:
     """The playbook and step a click names, once the actor may change that step.
 
     The step must belong to a playbook running in this incident: a click whose block names
     another incident's playbook changes nothing.
     """
-    playbook = find_playbook(rt, playbook_id)
+    playbook = find_playbook(playbook_id, pack=pack)
     found = _step(playbook, phase, step)
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         states = await steps.step_states(
             session=session, incident=incident.id, playbook=playbook.id
         )
@@ -323,7 +400,7 @@ async def _authorized_step(
         raise BadCommand(
             f"That step is not part of a playbook running in {incident.id}; nothing was changed."
         )
-    role = rt.pack.role(found.role or "")
+    role = pack.role(found.role or "")
     if role is None or role.id == "commander":
         return playbook, found
     holders = holders_by_role.get(role.id)
@@ -333,6 +410,6 @@ async def _authorized_step(
         holder=holders[0] if holders else None,
         actor=actor,
         commander=incident.commander_id,
-        admins=rt.settings.incident_admins,
+        admins=settings.incident_admins,
     )
     return playbook, found

@@ -7,22 +7,36 @@ from datetime import datetime
 from bot.blocks.lines import note_line
 from bot.blocks.messages import update_blocks, update_text
 from bot.blocks.view import IncidentView
+from bot.clock import Clock
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
-from bot.runtime import Runtime
+from bot.replica import Replica
 from bot.services import outbox, timers
 from bot.services.unit import unit_of_work
 from bot.services.views import incident_view
+from bot.slack_gateway import SlackGateway
+from playbooks.model import Pack
 from storage import repo
+from storage.db import Database
 from storage.models import Incident
 
 TEXT_LIMIT = 2800
 
 
-async def post_update(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
+async def post_update(
+    incident: Incident,
+    *,
+    actor: str,
+    text: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
+) -> None:
     """Record a status update (restarting its reminder), then post it formatted."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
-    now = rt.clock()
+    now = clock()
     event = repo.new_event(
         incident=incident.id,
         at=now,
@@ -31,37 +45,48 @@ async def post_update(rt: Runtime, incident: Incident, *, actor: str, text: str)
         text=text,
         audience="internal",
     )
-    view = incident_view(incident, {}, rt.pack)
-    async with unit_of_work(rt.db) as session:
+    view = incident_view(incident, {}, pack)
+    async with unit_of_work(db) as session:
         repo.add_event(session=session, event=event)
-        await timers.reset_update_timer(session, rt.pack, incident, TimerKind.INTERNAL_UPDATE, now)
+        await timers.reset_update_timer(session, pack, incident, TimerKind.INTERNAL_UPDATE, now)
         post = outbox.owe(
             session,
-            rt,
             incident,
             update_text("Status update", text),
             update_blocks(author=actor, text=text, view=view),
+            clock=clock,
         )
-    await outbox.deliver(rt, [post])
+    await outbox.deliver([post], db=db, slack=slack, replica=replica)
 
 
-async def add_note(rt: Runtime, incident: Incident, *, actor: str, text: str) -> None:
+async def add_note(
+    incident: Incident,
+    *,
+    actor: str,
+    text: str,
+    db: Database,
+    slack: SlackGateway,
+    clock: Clock,
+    replica: Replica,
+) -> None:
     """Record a note, then show it in the channel."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
-    async with unit_of_work(rt.db) as session:
+    async with unit_of_work(db) as session:
         repo.add_event(
             session=session,
             event=repo.new_event(
-                incident=incident.id, at=rt.clock(), actor=actor, kind="note_added", text=text
+                incident=incident.id, at=clock(), actor=actor, kind="note_added", text=text
             ),
         )
-        post = outbox.owe(session, rt, incident, note_line(actor=actor, text=text))
-    await outbox.deliver(rt, [post])
+        post = outbox.owe(session, incident, note_line(actor=actor, text=text), clock=clock)
+    await outbox.deliver([post], db=db, slack=slack, replica=replica)
 
 
-async def timeline_lines(rt: Runtime, incident_id: str) -> list[tuple[datetime, str | None, str]]:
+async def timeline_lines(
+    incident_id: str, *, db: Database
+) -> list[tuple[datetime, str | None, str]]:
     """(time, actor, description) for every event, oldest first."""
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         events = await repo.timeline(session=session, incident=incident_id)
     return [(e.at, e.actor, describe_event(e.kind, e.text)) for e in events]
 
@@ -72,11 +97,11 @@ def describe_event(kind: str, text: str) -> str:
     return f"{label}: {clip(text, 500)}" if text else label
 
 
-async def open_incident_views(rt: Runtime) -> list[IncidentView]:
+async def open_incident_views(*, db: Database, pack: Pack) -> list[IncidentView]:
     """Views of every open incident, newest first."""
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         incidents = await repo.list_open(session=session)
         return [
-            incident_view(i, await repo.role_holders(session=session, incident=i.id), rt.pack)
+            incident_view(i, await repo.role_holders(session=session, incident=i.id), pack)
             for i in incidents
         ]

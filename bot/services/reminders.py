@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks import notices
+from bot.clock import Clock
 from bot.domain.timers import (
     REPEATING,
     THRESHOLD_LABELS,
@@ -17,10 +18,14 @@ from bot.domain.timers import (
     escalation_level,
     next_repeat,
 )
-from bot.runtime import Runtime
+from bot.replica import Replica
 from bot.services import checklists, outbox, posts
 from bot.services.timers import cadence_of
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
+from playbooks.model import Pack
 from storage import repo, steps, timers
+from storage.db import Database
 from storage.models import Incident, OutboxPost
 from storage.timers import DueTimer
 
@@ -42,7 +47,16 @@ class Firing:
     data: dict[str, object] | None = None
 
 
-async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
+async def fire(
+    due: Sequence[DueTimer],
+    *,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
+    replica: Replica,
+) -> int:
     """Fire a batch of due timers; returns how many this process won and recorded.
 
     Lease first (one conditional UPDATE per timer, so a losing replica does nothing more),
@@ -51,9 +65,9 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
     expire and the timers fire again; a crash after it loses at most those posts, never
     doubles them. Two write transactions per batch, not per timer, keep SQLite fast.
     """
-    now = rt.clock()
+    now = clock()
     lease_until = now + LEASE
-    async with rt.db.transaction() as session:
+    async with db.transaction() as session:
         won = [
             timer
             for timer in due
@@ -69,10 +83,10 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
     decided = []
     for timer in won:
         incident = incidents.get(timer.incident_id or "")
-        firing = await _decide(rt, timer, incident, now)
+        firing = await _decide(timer, incident, now, db=db, pack=pack, settings=settings)
         decided.append((timer, incident, firing))
     recorded, owed = [], {}
-    async with rt.db.transaction() as session:
+    async with db.transaction() as session:
         for timer, incident, firing in decided:
             if await timers.claim(
                 session=session,
@@ -85,11 +99,15 @@ async def fire(rt: Runtime, due: Sequence[DueTimer]) -> int:
                 recorded.append((timer, incident, firing))
                 if firing.kind and incident is not None and timer.kind in ONE_SHOT:
                     # Owed with the firing: a crash after this commit still posts it once.
-                    post = outbox.owe(session, rt, incident, firing.text)
+                    post = outbox.owe(session, incident, firing.text, clock=clock)
                     owed.setdefault(incident.id, []).append(post)
     await asyncio.gather(
-        *(_post_now(rt, *item) for item in recorded if item[2].kind and item[0].kind in REPEATING),
-        _deliver(rt, list(owed.values())),
+        *(
+            _post_now(*item, db=db, slack=slack, pack=pack, clock=clock, settings=settings)
+            for item in recorded
+            if item[2].kind and item[0].kind in REPEATING
+        ),
+        _deliver(list(owed.values()), db=db, slack=slack, replica=replica),
     )
     return len(recorded)
 
@@ -110,7 +128,15 @@ def _event(timer: DueTimer, incident: Incident | None, firing: Firing, now: date
 
 
 async def _post_now(
-    rt: Runtime, timer: DueTimer, incident: Incident | None, firing: Firing
+    timer: DueTimer,
+    incident: Incident | None,
+    firing: Firing,
+    *,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     """Post a repeating firing (an update reminder, a daily checklist) once, now.
 
@@ -119,13 +145,15 @@ async def _post_now(
     """
     try:
         if timer.kind == TimerKind.CHECKLIST:
-            checklist = rt.pack.checklist(timer.key)
+            checklist = pack.checklist(timer.key)
             if checklist is not None:
-                channel = checklist.channel or rt.settings.incidents_channel
-                await checklists.post_checklist(rt, checklist, channel=channel.lstrip("#"))
+                channel = checklist.channel or settings.incidents_channel
+                await checklists.post_checklist(
+                    checklist, channel=channel.lstrip("#"), db=db, slack=slack, clock=clock
+                )
         elif incident is not None and incident.channel_id:
             await posts.post_once(
-                rt.client,
+                slack.client,
                 channel=incident.channel_id,
                 incident_id=incident.id,
                 kind=f"timer:{timer.id}:{timer.due_at.isoformat()}",
@@ -135,21 +163,31 @@ async def _post_now(
         log.warning("could not post %s: %r", timer.id, error)
 
 
-async def _deliver(rt: Runtime, groups: list[list[OutboxPost]]) -> None:
+async def _deliver(
+    groups: list[list[OutboxPost]], *, db: Database, slack: SlackGateway, replica: Replica
+) -> None:
     try:
-        for gone in await outbox.deliver_groups(rt, groups):
+        for gone in await outbox.deliver_groups(groups, db=db, slack=slack, replica=replica):
             log.warning("a reminder's channel is gone: %s", gone)
     except Exception as error:  # noqa: BLE001 - still owed: a later pass posts them
         log.warning("could not record posted reminders: %r", error)
 
 
-async def _decide(rt: Runtime, timer: DueTimer, incident: Incident | None, now: datetime) -> Firing:
+async def _decide(
+    timer: DueTimer,
+    incident: Incident | None,
+    now: datetime,
+    *,
+    db: Database,
+    pack: Pack,
+    settings: Settings,
+) -> Firing:
     kind = TimerKind(timer.kind)
     if kind is TimerKind.CHECKLIST:
-        checklist = rt.pack.checklist(timer.key)
+        checklist = pack.checklist(timer.key)
         if checklist is None:
             return Firing(next_due=None)
-        due = checklists.next_checklist_run(checklist, now, rt.settings.tz)
+        due = checklists.next_checklist_run(checklist, now, settings.tz)
         return Firing(next_due=due, kind="checklist_posted", text=checklist.title)
     if incident is None:
         return Firing(next_due=None)
@@ -163,24 +201,24 @@ async def _decide(rt: Runtime, timer: DueTimer, incident: Incident | None, now: 
     if incident.status == "resolved":
         return Firing(next_due=None)
     if kind in (TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE):
-        return await _update_reminder(rt, timer, incident, kind, now)
+        return await _update_reminder(timer, incident, kind, now, db=db, pack=pack)
     if kind is TimerKind.ESCALATION:
-        return await _escalation(rt, timer, incident)
-    return await _deadline(rt, timer, incident)
+        return await _escalation(timer, incident, db=db, pack=pack, settings=settings)
+    return await _deadline(timer, incident, db=db, pack=pack)
 
 
 async def _update_reminder(
-    rt: Runtime, timer: DueTimer, incident: Incident, kind: TimerKind, now: datetime
+    timer: DueTimer, incident: Incident, kind: TimerKind, now: datetime, *, db: Database, pack: Pack
 ) -> Firing:
-    cadence = cadence_of(rt.pack, incident.severity)
+    cadence = cadence_of(pack, incident.severity)
     internal = kind is TimerKind.INTERNAL_UPDATE
     every = cadence.internal if internal else cadence.customer
     if every is None:
         return Firing(next_due=None)
     who = incident.commander_id
-    owner = rt.pack.comms.owner_role
+    owner = pack.comms.owner_role
     if not internal and owner:
-        async with rt.db.reader() as session:
+        async with db.reader() as session:
             holders = (await repo.role_holders(session=session, incident=incident.id)).get(owner)
         who = holders[0] if holders else who
     audience = "internal" if internal else "customer"
@@ -192,20 +230,22 @@ async def _update_reminder(
     )
 
 
-async def _escalation(rt: Runtime, timer: DueTimer, incident: Incident) -> Firing:
+async def _escalation(
+    timer: DueTimer, incident: Incident, *, db: Database, pack: Pack, settings: Settings
+) -> Firing:
     threshold, _, severity = timer.key.partition(":")
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         if threshold == "respond_within" and await repo.last_event_at(
             session=session, incident=incident.id, kinds=RESPONSES
         ):
             return Firing(next_due=None)  # someone responded in time: nothing to escalate
         earlier = await repo.count_events(session=session, incident=incident.id, kind="escalated")
-    cadence = dict(cadence_of(rt.pack, severity, since=incident.declared_at).thresholds)
-    levels = sorted(rt.pack.escalation, key=lambda lvl: lvl.level)
+    cadence = dict(cadence_of(pack, severity, since=incident.declared_at).thresholds)
+    levels = sorted(pack.escalation, key=lambda lvl: lvl.level)
     level = escalation_level(len(levels), earlier)
     chosen = levels[level - 1] if level else None
     number = chosen.level if chosen else earlier + 1
-    found = rt.pack.severity(severity)
+    found = pack.severity(severity)
     text = notices.escalation_text(
         severity=found.name if found else severity,
         reason=THRESHOLD_LABELS.get(threshold, threshold),
@@ -213,7 +253,7 @@ async def _escalation(rt: Runtime, timer: DueTimer, incident: Incident) -> Firin
         level=number,
         level_name=chosen.name if chosen else None,
         responsibilities=chosen.responsibilities if chosen else (),
-        contacts=rt.settings.escalation_contacts.get(number, ()),
+        contacts=settings.escalation_contacts.get(number, ()),
     )
     return Firing(
         next_due=None,
@@ -223,13 +263,13 @@ async def _escalation(rt: Runtime, timer: DueTimer, incident: Incident) -> Firin
     )
 
 
-async def _deadline(rt: Runtime, timer: DueTimer, incident: Incident) -> Firing:
+async def _deadline(timer: DueTimer, incident: Incident, *, db: Database, pack: Pack) -> Firing:
     playbook_id, _, phase_text = timer.key.rpartition(":")
-    playbook = rt.pack.playbook(playbook_id)
+    playbook = pack.playbook(playbook_id)
     if playbook is None or not phase_text.isdigit() or int(phase_text) >= len(playbook.phases):
         return Firing(next_due=None)
     phase = int(phase_text)
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         states = await steps.step_states(
             session=session, incident=incident.id, playbook=playbook_id
         )

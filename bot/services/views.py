@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.blocks.view import IncidentView, RoleLine
-from bot.runtime import Runtime
 from playbooks.model import Pack
 from storage import repo
+from storage.db import Database
 from storage.models import Incident
 
 __all__ = ["Incident", "incident_view", "load_view", "severity_name"]
@@ -41,11 +41,11 @@ def incident_view(incident: Incident, holders: dict[str, list[str]], pack: Pack)
     )
 
 
-async def load_view(rt: Runtime, incident_id: str) -> tuple[Incident, IncidentView]:
+async def load_view(incident_id: str, *, db: Database, pack: Pack) -> tuple[Incident, IncidentView]:
     """Read the incident and its roles fresh from the database."""
-    async with rt.db.reader() as session:
+    async with db.reader() as session:
         incident = await repo.get_incident(session=session, incident=incident_id)
         if incident is None:
             raise LookupError(incident_id)
         holders = await repo.role_holders(session=session, incident=incident_id)
-    return incident, incident_view(incident, holders, rt.pack)
+    return incident, incident_view(incident, holders, pack)

@@ -13,6 +13,15 @@ from storage import repo
 from tests.fakeslack import event_callback, slash_command_form
 from tests.harness import running_bot
 
+
+def setting_up(bot):
+    """What a channel setup needs, taken from the running bot."""
+    d = bot.deps
+    return dict(
+        db=d.db, slack=d.slack, pack=d.pack, clock=d.clock, settings=d.settings, replica=d.replica
+    )
+
+
 FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
 
 
@@ -141,7 +150,7 @@ async def test_setup_interrupted_after_the_channel_exists_resumes_without_a_seco
     async with bot.db.session() as session:
         pending = await repo.list_unfinished_setup(session=session)
     assert [i.setup_state for i in pending] == ["channel"]
-    await set_up_incident(bot.rt, pending[0].id)
+    await set_up_incident(pending[0].id, **setting_up(bot))
     channels = [c for c in bot.fake.channels.values() if c.name.endswith("half-set-up")]
     assert len(channels) == 1 and channels[0].pins
     assert len(bot.fake.calls_to("conversations.create")) == 1
@@ -155,8 +164,15 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
     monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 3600)
     async with running_bot(fake, tmp_path) as running:
         await asyncio.sleep(0.2)  # let the startup housekeeping pass run first
+        d = running.deps
         record = await declare_incident(
-            running.rt, title="Crashed mid create", severity="sev1", declarer="U_ALICE"
+            title="Crashed mid create",
+            severity="sev1",
+            declarer="U_ALICE",
+            db=d.db,
+            pack=d.pack,
+            clock=d.clock,
+            replica=d.replica,
         )
         name = f"inc-{record.id[4:14].replace('-', '')}-001-crashed-mid-create"
         channel = fake.add_channel(name)
@@ -173,7 +189,7 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
             [],
             metadata=post_metadata(record.id, "announcement"),
         )
-        ready = await set_up_incident(running.rt, record.id)
+        ready = await set_up_incident(record.id, **setting_up(running))
         assert ready.channel_id == channel.id
         assert not [c for c in fake.channels.values() if c.name.startswith(name + "-")]
         assert channel.pins == [card.ts]

@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest_asyncio
@@ -120,10 +120,9 @@ async def test_phase_deadline_nudges_once_with_open_steps(fast_bot):
 async def test_daily_checklist_posts_at_its_clock_time_and_records_ticks(fast_bot):
     bot = fast_bot
     checklist = bot.pack.checklist("morning")
-    real_now = datetime.now(UTC)
+    real_now = bot.clock()
     due = checklists.next_checklist_run(checklist, real_now, "UTC")
-    offset = due - real_now - timedelta(seconds=1)
-    bot.rt.clock = lambda: datetime.now(UTC) + offset
+    bot.clock.advance(due - real_now - timedelta(seconds=1))
     incidents = bot.fake.channel_by_name("incidents")
     await bot.fake.wait_for(
         lambda: any("Morning checks" in m.text for m in bot.fake.messages(incidents.id)), timeout=4

@@ -13,6 +13,12 @@ from storage.models import Draft
 from tests.scenarios.test_steps_and_comms import phases
 
 
+def showing(bot):
+    """What redrawing displays needs, taken from the running bot."""
+    d = bot.deps
+    return dict(db=d.db, slack=d.slack, pack=d.pack, clock=d.clock, replica=d.replica)
+
+
 async def state(bot, channel):
     async with bot.db.reader() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
@@ -76,7 +82,7 @@ async def test_a_handover_slack_half_refuses_is_saved_told_and_shown_later(bot):
     assert "<@U_ALICE>" in channel.topic  # Slack refused the edit…
     assert incident.shown_revision < incident.revision
     while not channel.topic.endswith("<@U_BOB>"):  # …and housekeeping redraws until it agrees
-        await display.catch_up_displays(bot.rt)
+        await display.catch_up_displays(**showing(bot))
     incident, _, _ = await state(bot, channel)
     assert incident.shown_revision == incident.revision
     await bot.card_shows(channel, "<@U_BOB>")
@@ -156,7 +162,7 @@ async def test_a_card_that_is_gone_is_reported_once_and_not_retried_forever(bot)
     assert "keep retrying" not in answer
     incident, _, _ = await state(bot, channel)
     assert incident.shown_revision == incident.revision  # nothing left to catch up
-    assert await display.catch_up_displays(bot.rt) == 0
+    assert await display.catch_up_displays(**showing(bot)) == 0
 
 
 async def test_a_step_is_never_assigned_to_a_bot(bot):

@@ -1,0 +1,253 @@
+"""What a due timer does when it fires, decided from a snapshot. Pure; `now` passed in.
+
+The reminders service loads a `Snapshot` for each timer it won (the incident, who holds
+which role, whether anyone responded, how many escalations were posted, the phase's step
+states), asks `decide` what to do, then records and posts it. Every case here is a unit
+test with plain values; nothing here reads the database or talks to Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.domain.cadence import cadence_of, next_checklist_run
+from bot.domain.timers import THRESHOLD_LABELS, TimerKind, escalation_level, next_repeat
+from playbooks.model import Pack
+
+# An escalation for "no response within" is called off by any of these.
+RESPONSES = ("update_posted", "customer_update_posted", "status_changed")
+
+
+class TimerFacts(Protocol):
+    """The due timer, as the poll saw it."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def due_at(self) -> datetime: ...
+
+
+class IncidentFacts(Protocol):
+    """The incident the timer belongs to."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def commander_id(self) -> str: ...
+    @property
+    def declared_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """One step of a phase: its status (`open`, `done`, `skipped`) and assignee, if any."""
+
+    status: str
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the service loaded for one firing."""
+
+    incident: IncidentFacts | None
+    holders: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    responded: bool = False
+    escalations_so_far: int = 0
+    steps: Mapping[tuple[int, int], StepFacts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UpdateReminder:
+    """⏰ No update of this audience for `every`: `who` should post one."""
+
+    audience: str
+    every: timedelta
+    who: str
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """🚨 A threshold passed: the level to escalate to, its duties, and who is paged."""
+
+    severity: str
+    reason: str
+    after: timedelta
+    level: int
+    level_name: str | None
+    responsibilities: tuple[str, ...]
+    contacts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeadlineNudge:
+    """⏳ A phase deadline passed with steps open (text, owner)."""
+
+    phase: str
+    due_at: datetime
+    open_steps: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class RetroReminder:
+    """📝 Hold the retrospective by the deadline."""
+
+    commander: str
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class ChecklistRun:
+    """A scheduled checklist falls due: post it."""
+
+    checklist: str
+    title: str
+
+
+Notice = UpdateReminder | Escalation | DeadlineNudge | RetroReminder | ChecklistRun
+
+
+@dataclass(frozen=True)
+class Firing:
+    """The outcome: where the timer goes next, and what (if anything) to record and post."""
+
+    next_due: datetime | None
+    kind: str | None = None  # the timeline event kind; None records and posts nothing
+    notice: Notice | None = None
+    data: Mapping[str, object] = field(default_factory=dict)
+
+
+STOP = Firing(next_due=None)
+
+
+@dataclass(frozen=True)
+class Context:
+    """The settings a decision needs: the pack, the local time zone, escalation contacts."""
+
+    pack: Pack
+    tz: str = "UTC"
+    contacts: Mapping[int, Sequence[str]] = field(default_factory=dict)
+
+
+def decide(timer: TimerFacts, snap: Snapshot, now: datetime, ctx: Context) -> Firing:
+    """What this firing does."""
+    kind = TimerKind(timer.kind)
+    if kind is TimerKind.CHECKLIST:
+        return _checklist(timer, now, ctx)
+    incident = snap.incident
+    if incident is None:
+        return STOP
+    if kind is TimerKind.RETRO:
+        deadline = datetime.fromisoformat(timer.key)
+        notice = RetroReminder(commander=incident.commander_id, deadline=deadline)
+        return Firing(next_due=None, kind="retro_reminder", notice=notice)
+    if incident.status == "resolved":
+        return STOP
+    if kind in (TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE):
+        return _update_reminder(timer, kind, incident, snap, now, ctx.pack)
+    if kind is TimerKind.ESCALATION:
+        return _escalation(timer, incident, snap, ctx)
+    return _deadline(timer, incident, snap, ctx.pack)
+
+
+def _checklist(timer: TimerFacts, now: datetime, ctx: Context) -> Firing:
+    checklist = ctx.pack.checklist(timer.key)
+    if checklist is None:
+        return STOP
+    due = next_checklist_run(checklist, now, ctx.tz)
+    notice = ChecklistRun(checklist=checklist.id, title=checklist.title)
+    return Firing(next_due=due, kind="checklist_posted", notice=notice)
+
+
+def reminded(incident: IncidentFacts, holders: Mapping[str, Sequence[str]], owner: str) -> str:
+    """Who a customer-update reminder names: the comms owner role's holder, else the
+    commander."""
+    held = holders.get(owner) if owner else None
+    return held[0] if held else incident.commander_id
+
+
+def _update_reminder(
+    timer: TimerFacts,
+    kind: TimerKind,
+    incident: IncidentFacts,
+    snap: Snapshot,
+    now: datetime,
+    pack: Pack,
+) -> Firing:
+    cadence = cadence_of(pack, incident.severity)
+    internal = kind is TimerKind.INTERNAL_UPDATE
+    every = cadence.internal if internal else cadence.customer
+    if every is None:
+        return STOP
+    who = incident.commander_id
+    if not internal:
+        who = reminded(incident, snap.holders, pack.comms.owner_role or "")
+    audience = "internal" if internal else "customer"
+    return Firing(
+        next_due=next_repeat(timer.due_at, every, now),
+        kind="reminder_sent",
+        notice=UpdateReminder(audience=audience, every=every, who=who),
+        data={"audience": audience, "mentioned": who},
+    )
+
+
+def _escalation(
+    timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, ctx: Context
+) -> Firing:
+    threshold, _, severity = timer.key.partition(":")
+    if threshold == "respond_within" and snap.responded:
+        return STOP  # someone responded in time: nothing to escalate
+    pack = ctx.pack
+    after = dict(cadence_of(pack, severity, since=incident.declared_at).thresholds)
+    levels = sorted(pack.escalation, key=lambda lvl: lvl.level)
+    level = escalation_level(len(levels), snap.escalations_so_far)
+    chosen = levels[level - 1] if level else None
+    number = chosen.level if chosen else snap.escalations_so_far + 1
+    found = pack.severity(severity)
+    notice = Escalation(
+        severity=found.name if found else severity,
+        reason=THRESHOLD_LABELS.get(threshold, threshold),
+        after=after[threshold],
+        level=number,
+        level_name=chosen.name if chosen else None,
+        responsibilities=tuple(chosen.responsibilities) if chosen else (),
+        contacts=tuple(ctx.contacts.get(number, ())),
+    )
+    data = {"threshold": threshold, "severity": severity, "level": number}
+    return Firing(next_due=None, kind="escalated", notice=notice, data=data)
+
+
+def deadline_phase(timer: TimerFacts) -> tuple[str, int] | None:
+    """The playbook and phase index a phase-deadline timer is for."""
+    playbook_id, _, phase_text = timer.key.rpartition(":")
+    return (playbook_id, int(phase_text)) if phase_text.isdigit() else None
+
+
+def _deadline(timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, pack: Pack) -> Firing:
+    where = deadline_phase(timer)
+    playbook = pack.playbook(where[0]) if where else None
+    if where is None or playbook is None or where[1] >= len(playbook.phases):
+        return STOP
+    playbook_id, phase = where
+    holders = {**snap.holders, "commander": [incident.commander_id]}
+    open_steps = []
+    for index, step in enumerate(playbook.phases[phase].steps):
+        state = snap.steps.get((phase, index))
+        if state is None or state.status != "open":
+            continue
+        owner = state.assignee or ((holders.get(step.role) or [None])[0] if step.role else None)
+        open_steps.append((step.text, owner))
+    if not open_steps:
+        return STOP
+    notice = DeadlineNudge(
+        phase=playbook.phases[phase].name, due_at=timer.due_at, open_steps=tuple(open_steps)
+    )
+    data = {"playbook": playbook_id, "phase": phase, "open": len(open_steps)}
+    return Firing(next_due=None, kind="deadline_missed", notice=notice, data=data)

@@ -1,0 +1,36 @@
+"""This process among the replicas: the owner ID of the leases it takes, and what it holds.
+
+Guarantees across replicas live in the database (conditional UPDATEs, leases). What is
+kept here is only this process's own bookkeeping: which leases to renew, and locks that
+keep two tasks of this process from doing the same work at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+
+def new_replica_id() -> str:
+    """Host, process and a random part: unique even when a PID is reused after a restart."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+@dataclass
+class Replica:
+    """The lease owner ID of this process, the leases it renews, and its per-incident locks."""
+
+    id: str = field(default_factory=new_replica_id)
+    setting_up: set[str] = field(default_factory=set)  # incidents whose setup lease we hold
+    posting: set[int] = field(default_factory=set)  # outbox posts being delivered here
+    # Display refreshes of one incident run one at a time, so an older render never wins.
+    display_locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+    setup_locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )

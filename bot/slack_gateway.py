@@ -1,0 +1,60 @@
+"""The Slack gateway: the Web API clients and what the bot knows about Slack itself."""
+
+from __future__ import annotations
+
+import asyncio
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+class SlackGateway:
+    """Slack's Web API (`client`, retrying; `probe_client`, not retrying), the bot's own
+    identity from auth.test, the announcement channel's ID once found, and Slack's state
+    as the health probe last saw it (`ok`, `unreachable`, or Slack's error for a bad token).
+    """
+
+    def __init__(self, client: AsyncWebClient, probe_client: AsyncWebClient | None = None):
+        self.client = client
+        self.probe_client = probe_client or client
+        self.state = "ok"
+        self.announcement_channel_id: str | None = None
+        self._identity: dict[str, str] = {}
+        self._identity_turn = asyncio.Lock()
+        self._identity_retry_at = 0.0
+        self._lookups: set[asyncio.Task[dict[str, str]]] = set()
+
+    async def identity(self) -> dict[str, str]:
+        """The bot's user, bot and team IDs from auth.test (cached; empty if Slack is down).
+
+        One call at a time (a burst of requests must not each call auth.test before their
+        ack), no retries, and after a failure no new try for a few seconds.
+        """
+        if self._identity:
+            return self._identity
+        async with self._identity_turn:
+            loop = asyncio.get_running_loop()
+            if self._identity or loop.time() < self._identity_retry_at:
+                return self._identity
+            try:
+                response = await asyncio.wait_for(self.probe_client.auth_test(), timeout=2)
+            except Exception:  # noqa: BLE001 - callers cope without the identity
+                self._identity_retry_at = loop.time() + 5
+                return {}
+            self._identity.update(
+                bot_user_id=str(response.get("user_id", "")),
+                bot_id=str(response.get("bot_id", "")),
+                team_id=str(response.get("team_id", "")),
+            )
+        return self._identity
+
+    def known_identity(self) -> dict[str, str]:
+        """The bot's identity if known, without waiting: an ack must never wait on Slack.
+
+        When it is not known yet (Slack was down at startup), one lookup starts in the
+        background for the next request.
+        """
+        if not self._identity and not self._identity_turn.locked():
+            task = asyncio.create_task(self.identity(), name="identity")
+            self._lookups.add(task)
+            task.add_done_callback(self._lookups.discard)
+        return self._identity
