@@ -48,7 +48,7 @@ from bot.deps import Deps
 from bot.domain.timers import TimerKind, timer_id
 from bot.scheduler import TimerLoop
 from bot.server import build_deps
-from bot.services.declare import declare_incident
+from bot.services.declare import Declaration, declare_incident
 from storage import repo, timers
 from storage.models import Event, Timer
 from tests.fakeslack import FakeSlack
@@ -130,9 +130,7 @@ async def seed(rt: Deps, fake: FakeSlack, count: int) -> list[tuple[str, str]]:
     seeded: list[tuple[str, str]] = []
     for number in range(count):
         incident = await declare_incident(
-            title=f"Benchmark incident {number}",
-            severity="sev1",
-            declarer="U_ALICE",
+            Declaration(title=f"Benchmark incident {number}", severity="sev1", declarer="U_ALICE"),
             db=rt.db,
             pack=rt.pack,
             clock=rt.clock,

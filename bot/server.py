@@ -28,8 +28,8 @@ from bot.deps import Deps
 from bot.payload_shape import shape_problem
 from bot.scheduler import TimerLoop
 from bot.services import outbox
+from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
 from bot.services.channels import join_announcement_channel
-from bot.services.declare import finish_pending_setups, renew_setup_leases
 from bot.services.display import catch_up_displays
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway

@@ -19,12 +19,8 @@ from bot.domain.errors import DomainError
 from bot.domain.text import plain
 from bot.intake import ADMIT_BUDGET, AlreadyHandled
 from bot.services import people
-from bot.services.declare import (
-    declare_incident,
-    playbook_plan,
-    set_up_or_explain,
-    setup_delayed_text,
-)
+from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
+from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from handlers.intake import NOT_RECORDED, admit_with_effect
 from handlers.listening import listener
 
@@ -71,19 +67,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         # Closing the modal tells the user it worked, so the declaration is committed
         # before the ack; the Slack work comes after it.
-        if form.playbook == SUGGEST:
-            chosen = deps.pack.suggest_playbook(" ".join(form.title.split()))
-        else:
-            chosen = deps.pack.playbook(form.playbook)
         admit_with_effect(deps.clock, context, view_key(view), body)
         declaring = asyncio.ensure_future(
             declare_incident(
-                title=form.title,
-                severity=form.severity or "",
-                declarer=user,
-                commander=form.commander,
-                description=form.description,
-                plan=playbook_plan(chosen.id if chosen else None, suggest=False),
+                _declaration(form, user),
                 db=deps.db,
                 pack=deps.pack,
                 clock=deps.clock,
@@ -130,6 +117,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await deps.slack.client.chat_postMessage(channel=user, text=text)  # a DM
         except Exception as error:  # noqa: BLE001 - the channel itself is the confirmation
             log.info("could not confirm %s to %s: %r", incident.id, user, error)
+
+
+def _declaration(form: DeclareForm, user: str) -> Declaration:
+    """The declaration the modal asks for (the form was checked by `form_errors`)."""
+    choice: str | PlaybookChoice = form.playbook
+    if form.playbook == SUGGEST:
+        choice = PlaybookChoice.BEST
+    elif form.playbook == NO_PLAYBOOK:
+        choice = PlaybookChoice.NONE
+    return Declaration(
+        title=form.title,
+        severity=form.severity or "",
+        declarer=user,
+        commander=form.commander,
+        description=form.description,
+        playbook=choice,
+    )
 
 
 def _left(deadline: float) -> float:

@@ -22,12 +22,8 @@ from bot.domain import commands
 from bot.domain.text import clip, safe_mrkdwn
 from bot.intake import HANDLING
 from bot.services import changes, comms, playbooks, posts, records
-from bot.services.declare import (
-    declare_incident,
-    playbook_plan,
-    set_up_or_explain,
-    setup_delayed_text,
-)
+from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
+from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from bot.services.export import incident_log_markdown
 from bot.services.views import Incident, severity_name
 from handlers.declare_modal import declare_modal
@@ -267,12 +263,14 @@ async def _declare(deps: Deps, command: dict[str, Any], rest: str, respond: Asyn
         return found.id if found else None
 
     args = commands.parse_declare(rest, find)
-    playbook = playbooks.find_playbook(args.playbook, pack=deps.pack) if args.playbook else None
-    incident = await declare_incident(
+    declaration = Declaration(
         title=args.title,
         severity=args.severity,
         declarer=user,
-        plan=playbook_plan(playbook.id if playbook else None, suggest=True),
+        playbook=args.playbook or PlaybookChoice.OFFER,
+    )
+    incident = await declare_incident(
+        declaration,
         db=deps.db,
         pack=deps.pack,
         clock=deps.clock,

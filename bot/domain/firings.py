@@ -198,9 +198,7 @@ def _update_reminder(
     )
 
 
-def _escalation(
-    timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, ctx: Context
-) -> Firing:
+def _escalation(timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, ctx: Context) -> Firing:
     threshold, _, severity = timer.key.partition(":")
     if threshold == "respond_within" and snap.responded:
         return STOP  # someone responded in time: nothing to escalate

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.blocks.checklist import PER_GROUP, checklist_blocks
 from bot.clock import Clock
+from bot.domain.cadence import next_checklist_run
 from bot.domain.errors import BadCommand
 from bot.domain.timers import TimerKind, timer_id
 from bot.services import posts
@@ -19,13 +18,6 @@ from playbooks.model import Checklist, Pack
 from storage import checklists, repo, timers
 from storage.db import Database
 from storage.models import ChecklistRun, ChecklistTick, Incident
-
-
-def next_checklist_run(checklist: Checklist, now: datetime, tz: str) -> datetime | None:
-    """The next time a scheduled checklist is due, in UTC."""
-    local = now.astimezone(ZoneInfo(tz))
-    run = checklist.schedule.next_run(local)
-    return run.astimezone(now.tzinfo) if run else None
 
 
 async def plan_checklists(*, db: Database, pack: Pack, clock: Clock, settings: Settings) -> None:

@@ -6,9 +6,8 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.cadence import cadence_of
 from bot.domain.timers import (
-    THRESHOLDS,
-    Cadence,
     TimerKind,
     plan_thresholds,
     plan_updates,
@@ -23,32 +22,6 @@ UPDATE_KINDS = {
     TimerKind.INTERNAL_UPDATE: ("declared", "update_posted"),
     TimerKind.CUSTOMER_UPDATE: ("declared", "customer_update_posted"),
 }
-
-
-def cadence_of(pack: Pack, severity: str, *, since: datetime | None = None) -> Cadence:
-    """The update intervals and thresholds of a severity in the pack.
-
-    Thresholds in business days (e.g. "respond within 1 business day") need the time they
-    count from, `since` (the declaration); without it they are left out.
-    """
-    found = pack.severity(severity)
-    if found is None:
-        return Cadence(severity=severity, internal=None, customer=None)
-    thresholds = []
-    for name in THRESHOLDS:
-        duration = getattr(found, name)
-        if duration is None:
-            continue
-        if not duration.is_business:
-            thresholds.append((name, duration.as_timedelta()))
-        elif since is not None:
-            thresholds.append((name, duration.add_to(since) - since))
-    return Cadence(
-        severity=found.id,
-        internal=found.updates.internal.as_timedelta(),
-        customer=found.updates.customer.as_timedelta() if found.updates.customer else None,
-        thresholds=tuple(thresholds),
-    )
 
 
 async def plan_open_incident(

@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 import bot.server
 from bot.blocks.ids import ActionId, BlockId, CallbackId, step_block_id
-from bot.services.declare import declare_incident, set_up_incident
+from bot.services.channel_setup import set_up_incident
+from bot.services.declare import Declaration, declare_incident
 from bot.services.posts import post_metadata
 from storage import repo
 from tests.fakeslack import event_callback, slash_command_form
@@ -166,9 +167,7 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
         await asyncio.sleep(0.2)  # let the startup housekeeping pass run first
         d = running.deps
         record = await declare_incident(
-            title="Crashed mid create",
-            severity="sev1",
-            declarer="U_ALICE",
+            Declaration(title="Crashed mid create", severity="sev1", declarer="U_ALICE"),
             db=d.db,
             pack=d.pack,
             clock=d.clock,
