@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint bench clean
+.PHONY: run test check lint typecheck bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ test: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check bot handlers storage playbooks tests
 
-check: lint test
+# Settings in pyproject.toml ([tool.mypy]): migrations excluded, bot/domain and bot/blocks strict.
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy bot handlers storage playbooks
+
+check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) *.egg-info

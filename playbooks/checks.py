@@ -1,24 +1,16 @@
 """Cross-reference checks for a pack whose fields are individually valid.
 
-Each check returns located `Problem`s so the loader can print one precise line per problem.
+The loader runs them on every pack it validates. Each check returns located `Problem`s so the
+loader can print one precise line per problem.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
 
+from playbooks.model import Pack, Role, Severity
 from playbooks.problems import Loc, Problem
-from playbooks.wording import find_avoided_phrases
-
-if TYPE_CHECKING:
-    from playbooks.model import Pack
-
-
-def lookup_key(text: str) -> str:
-    """Normalise a name for lookups: lower case, letters and digits only (`SEV-1` -> `sev1`)."""
-    return re.sub(r"[^0-9a-z]", "", text.casefold())
+from playbooks.wording import find_avoided_phrases, lookup_key
 
 
 def pack_problems(pack: Pack) -> list[Problem]:
@@ -81,7 +73,11 @@ def _unique_ids(pack: Pack) -> Iterator[Problem]:
 
 def _lookup_ambiguity(pack: Pack) -> Iterator[Problem]:
     """Names and aliases must not collide, or `pack.severity()`/`pack.role()` would guess."""
-    for section, items in (("severities", pack.severities), ("roles", pack.roles)):
+    sections: tuple[tuple[str, Sequence[Severity | Role]], ...] = (
+        ("severities", pack.severities),
+        ("roles", pack.roles),
+    )
+    for section, items in sections:
         owner: dict[str, int] = {}
         ids_seen: set[str] = set()
         for index, item in enumerate(items):

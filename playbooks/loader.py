@@ -14,15 +14,10 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from playbooks.checks import pack_problems
 from playbooks.durations import DURATION_EXPECTED, Duration
 from playbooks.model import Pack
-from playbooks.problems import (
-    PROBLEMS_ERROR_TYPE,
-    VALUE_ERROR_TYPE,
-    Loc,
-    Problem,
-    describe_value,
-)
+from playbooks.problems import VALUE_ERROR_TYPE, Loc, Problem, describe_value
 from playbooks.schedule import SCHEDULE_EXPECTED, Schedule
 
 PACKS_DIR = Path(__file__).with_name("packs")
@@ -67,7 +62,11 @@ def load_pack(ref: str | Path) -> Pack:
 
 
 def parse_pack(text: str, source: str = "<string>") -> Pack:
-    """Parse and validate pack YAML; `source` names it in error messages."""
+    """Parse and validate pack YAML; `source` names it in error messages.
+
+    Cross-references are checked only once every field is valid, as the fields' problems may
+    be their cause.
+    """
     try:
         data = yaml.load(text, Loader=_PackLoader)  # _PackLoader is a SafeLoader
     except yaml.YAMLError as exc:
@@ -78,9 +77,13 @@ def parse_pack(text: str, source: str = "<string>") -> Pack:
         got = describe_value(data)
         raise PackError(source, [Problem((), f"the top level is {got}", _MAPPING_EXPECTED)])
     try:
-        return Pack.model_validate(data)
+        pack = Pack.model_validate(data)
     except ValidationError as exc:
         raise PackError(source, validation_problems(exc)) from None
+    problems = pack_problems(pack)
+    if problems:
+        raise PackError(source, problems)
+    return pack
 
 
 def validation_problems(exc: ValidationError) -> list[Problem]:
@@ -90,9 +93,7 @@ def validation_problems(exc: ValidationError) -> list[Problem]:
         loc: Loc = tuple(error["loc"])
         ctx = error.get("ctx") or {}
         kind = error["type"]
-        if kind == PROBLEMS_ERROR_TYPE:
-            problems += [Problem((*loc, *sub), what, exp) for sub, what, exp in ctx["problems"]]
-        elif kind == VALUE_ERROR_TYPE:
+        if kind == VALUE_ERROR_TYPE:
             problems.append(Problem(loc, ctx["problem"], ctx["expected"]))
         elif kind == "too_short" and _long_enough(error.get("input"), ctx.get("min_length", 1)):
             # pydantic also reports a tuple as too short when its items failed; those items'

@@ -1,8 +1,9 @@
 """The pack model: severities, roles, escalation, playbooks, comms, incident log, checklists.
 
 Every model forbids unknown keys and is frozen. Field docstrings become the descriptions in
-`schema.json`. Cross-references (ids, roles, severities, audiences) are checked by
-`playbooks.checks.pack_problems` once the fields themselves are valid.
+`schema.json`. Validating a `Pack` checks each field; cross-references (ids, roles, severities,
+audiences) are checked by `playbooks.checks.pack_problems`, which the loader runs once the
+fields themselves are valid: load packs with `playbooks.loader`, not `Pack.model_validate`.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from playbooks.checks import lookup_key, pack_problems
 from playbooks.durations import DurationField
 from playbooks.incident_ids import check_incident_id_format
-from playbooks.problems import PackValueError, problems_error, value_error
+from playbooks.problems import PackValueError, value_error
 from playbooks.schedule import ScheduleField
-from playbooks.wording import keyword_score
+from playbooks.wording import keyword_score, lookup_key
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 COMMANDER_ROLE_ID = "commander"
@@ -285,13 +285,6 @@ class Pack(PackModel):
     incident_id_format: IdFormat | None = None
     """Incident ID format, e.g. INC-{YYYY}-{MM}-{DD}-{NNN}."""
 
-    @model_validator(mode="after")
-    def _check_references(self) -> Pack:
-        problems = pack_problems(self)
-        if problems:
-            raise problems_error(problems)
-        return self
-
     @property
     def severity_ids(self) -> list[str]:
         """Severity ids, most severe first."""
@@ -309,7 +302,7 @@ class Pack(PackModel):
 
     @property
     def commander(self) -> Role:
-        """The commander role (validation guarantees it exists)."""
+        """The commander role (the loader's checks guarantee it exists)."""
         role = self.role(COMMANDER_ROLE_ID)
         assert role is not None
         return role

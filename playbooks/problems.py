@@ -16,8 +16,6 @@ Loc = tuple[str | int, ...]
 
 #: pydantic error type for one malformed value; ctx has `problem` and `expected`.
 VALUE_ERROR_TYPE = "pack_value"
-#: pydantic error type for cross-reference problems; ctx `problems` is a list of triples.
-PROBLEMS_ERROR_TYPE = "pack_problems"
 
 
 @dataclass(frozen=True)
@@ -83,16 +81,4 @@ def value_error(exc: PackValueError) -> PydanticCustomError:
         VALUE_ERROR_TYPE,
         "{problem}; expected {expected}",
         {"problem": exc.problem, "expected": exc.expected},
-    )
-
-
-def problems_error(problems: Sequence[Problem]) -> PydanticCustomError:
-    """Bundle several located problems into one pydantic error (the loader unpacks them)."""
-    return PydanticCustomError(
-        PROBLEMS_ERROR_TYPE,
-        "{summary}",
-        {
-            "summary": " | ".join(str(p) for p in problems),
-            "problems": [(list(p.loc), p.problem, p.expected) for p in problems],
-        },
     )

@@ -1,10 +1,16 @@
-"""Pure text matching for packs: avoided phrases in messages and keywords in incident titles."""
+"""Pure text matching for packs: avoided phrases in messages, keywords in incident titles, and
+the normalised names that severity and role lookups compare."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+
+
+def lookup_key(text: str) -> str:
+    """Normalise a name for lookups: lower case, letters and digits only (`SEV-1` -> `sev1`)."""
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
 
 
 @lru_cache(maxsize=1024)

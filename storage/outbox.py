@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,7 +78,9 @@ async def renew(*, session: AsyncSession, posts: Sequence[int], until: datetime)
 async def mark_posted(*, session: AsyncSession, posts: Mapping[int, str | None]) -> None:
     """These posts are in Slack (ts), or given up on (None). The caller commits."""
     if posts:
-        table: Any = OutboxPost.__table__  # Core, so that it runs as one executemany
+        # Core, so that it runs as one executemany. SQLAlchemy sets __table__ on a mapped class;
+        # SQLModel does not declare it, hence the ignore.
+        table: Table = OutboxPost.__table__  # type: ignore[attr-defined]
         await session.exec(
             update(table)
             .where(table.c.id == bindparam("post_id"))

@@ -29,7 +29,7 @@ async def _next_seq(session: AsyncSession, day: str) -> int:
             update(DaySequence)
             .where(col(DaySequence.day) == day)
             .values(last=DaySequence.last + 1)
-            .returning(DaySequence.last)
+            .returning(col(DaySequence.last))
         )
         seq = bumped.scalar_one_or_none()
         if seq is not None:
@@ -136,7 +136,7 @@ async def take_setup(
         )
         .values(setup_owner=owner, setup_lease_until=until)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return result.rowcount == 1
 
 
 async def release_setup(*, session: AsyncSession, incident: str, owner: str) -> None:
@@ -182,7 +182,7 @@ async def change_if(
         .where(col(Incident.id) == incident, column == expected)
         .values({field: new, "revision": Incident.revision + 1, **(extra or {})})
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         return False
     session.add(event)
     return True
@@ -257,7 +257,7 @@ async def assign_role(
             )
             .values(user_id=user, assigned_at=now)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             return False
     else:
         try:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
-from sqlmodel import col, select
+from sqlalchemy import insert, select, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database, dialect_insert
@@ -19,7 +19,9 @@ def _insert(session: AsyncSession, values: dict[str, Any]) -> Any:
     return dialect_insert(session, Timer).values(**values)
 
 
-def _row(timer: str, incident: str | None, kind: str, key: str, due: datetime | None) -> dict:
+def _row(
+    timer: str, incident: str | None, kind: str, key: str, due: datetime | None
+) -> dict[str, Any]:
     return {"id": timer, "incident_id": incident, "kind": kind, "key": key, "due_at": due}
 
 
@@ -147,8 +149,15 @@ async def due_timers(*, db: Database, now: datetime, limit: int = 200) -> list[D
     """Timers due at or before `now`, oldest first, read without taking a write lock."""
     async with db.engine.connect() as conn:
         conn = await conn.execution_options(read_only=True)
+        # SQLAlchemy's select, not sqlmodel's: that one is typed for at most four columns.
         result = await conn.execute(
-            select(Timer.id, Timer.incident_id, Timer.kind, Timer.key, Timer.due_at)
+            select(
+                col(Timer.id),
+                col(Timer.incident_id),
+                col(Timer.kind),
+                col(Timer.key),
+                col(Timer.due_at),
+            )
             .where(col(Timer.due_at).is_not(None), col(Timer.due_at) <= now)
             .order_by(col(Timer.due_at))
             .limit(limit)

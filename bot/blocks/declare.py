@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     UserSelectElement,
 )
-from slack_sdk.models.blocks.block_elements import DispatchActionConfig
+from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId

@@ -172,6 +172,19 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     assert len(str(error).splitlines()) == 2
 
 
+def test_cross_references_are_checked_once_every_field_is_valid(tmp_path: Path) -> None:
+    data = minimal_pack()
+    data["roles"][0]["id"] = "lead"  # no commander: a cross-reference problem
+    data["severities"][0]["updates"]["internal"] = "soon"  # a field problem
+    file, error = _error_for(tmp_path, data)
+    assert len(error.lines) == 1
+    _assert_line(error, file, "severities[0].updates.internal", "'soon'")
+    data["severities"][0]["updates"]["internal"] = "30m"
+    file, error = _error_for(tmp_path, data)
+    assert len(error.lines) == 2  # the commander, and the step that names the old role id
+    _assert_line(error, file, "roles", "no role has id 'commander'")
+
+
 def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
     file, error = _error_for(tmp_path, "id: x\ntitle: [unclosed\nroles: []\n")
     _assert_line(error, file, "line 3, column 6", "YAML syntax error", "expected valid YAML")
