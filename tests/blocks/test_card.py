@@ -1,0 +1,185 @@
+"""bot.blocks.card: the pinned incident card, the channel topic and the announcement."""
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.blocks.card import (
+    STATUS_EMOJI,
+    TOPIC_LIMIT,
+    announcement_blocks,
+    incident_card_blocks,
+    incident_card_text,
+    topic_text,
+)
+from bot.blocks.view import IncidentView, RoleLine
+from tests.blocks.slack_rules import HOSTILE, assert_never_pings, assert_valid_blocks
+
+DECLARED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # 1767603600
+RESOLVED = datetime(2026, 1, 5, 11, 30, tzinfo=UTC)  # 1767612600
+VIEW = IncidentView(
+    id="INC-2026-01-05-001",
+    title="Refunds executed twice",
+    severity="sev1",
+    severity_name="SEV-1",
+    status="investigating",
+    commander="UCMD",
+    declared_at=DECLARED,
+    declared_by="UDECL",
+    channel_id="CINC",
+    roles=(RoleLine("scribe", "Scribe", ("USCRIBE",)), RoleLine("comms", "Comms lead")),
+)
+STARTED = "*Started*\n<!date^1767603600^{date_short_pretty} {time}|2026-01-05 09:00 UTC>"
+
+
+def fields(blocks: list[dict]) -> list[str]:
+    (section,) = [b for b in blocks if "fields" in b]
+    return [f["text"] for f in section["fields"]]
+
+
+def test_card_shape():
+    blocks = incident_card_blocks(VIEW)
+    assert_valid_blocks(blocks)
+    assert [b["type"] for b in blocks] == ["header", "section", "context"]
+    assert blocks[0]["text"]["text"] == "SEV-1: Refunds executed twice"
+    assert blocks[-1]["elements"][0]["text"] == (
+        "Declared by <@UDECL> · `/incident help` for commands"
+    )
+
+
+def test_card_shows_id_severity_status_commander_roles_and_start():
+    assert fields(incident_card_blocks(VIEW)) == [
+        "*ID*\nINC-2026-01-05-001",
+        "*Severity*\nSEV-1",
+        "*Status*\n:mag: Investigating",
+        "*Commander*\n<@UCMD>",
+        "*Scribe*\n<@USCRIBE>",
+        "*Comms lead*\n—",
+        STARTED,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        ("investigating", ":mag: Investigating"),
+        ("identified", ":dart: Identified"),
+        ("monitoring", ":eyes: Monitoring"),
+        ("resolved", ":white_check_mark: Resolved"),
+    ],
+)
+def test_card_status_has_its_emoji(status, shown):
+    assert f"*Status*\n{shown}" in fields(incident_card_blocks(replace(VIEW, status=status)))
+
+
+def test_status_emoji_covers_every_status():
+    assert set(STATUS_EMOJI) == {"investigating", "identified", "monitoring", "resolved"}
+
+
+def test_resolved_card_shows_when_and_the_resolution():
+    view = replace(VIEW, status="resolved", resolved_at=RESOLVED, summary="Rolled back 4.2")
+    blocks = incident_card_blocks(view)
+    assert_valid_blocks(blocks)
+    assert fields(blocks)[-2:] == [
+        STARTED,
+        "*Resolved*\n<!date^1767612600^{date_short_pretty} {time}|2026-01-05 11:30 UTC>",
+    ]
+    assert blocks[2] == {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": "*Resolution*\nRolled back 4.2"},
+    }
+
+
+def test_description_gets_its_own_section():
+    blocks = incident_card_blocks(replace(VIEW, description="Customers charged twice & more"))
+    assert [b["type"] for b in blocks] == ["header", "section", "section", "context"]
+    assert blocks[2]["text"]["text"] == "Customers charged twice &amp; more"
+
+
+def test_many_roles_keep_the_card_within_ten_fields_and_the_essentials_first():
+    roles = tuple(RoleLine(f"r{i}", f"Role {i}", (f"U{i}",)) for i in range(12))
+    blocks = incident_card_blocks(replace(VIEW, roles=roles, resolved_at=RESOLVED))
+    assert_valid_blocks(blocks)
+    shown = fields(blocks)
+    assert len(shown) == 10
+    assert shown[:4] == [
+        "*ID*\nINC-2026-01-05-001",
+        "*Severity*\nSEV-1",
+        "*Status*\n:mag: Investigating",
+        "*Commander*\n<@UCMD>",
+    ]
+
+
+def test_very_long_user_text_stays_within_slack_limits():
+    view = replace(
+        VIEW,
+        title="T" * 10_000,
+        description="<" * 10_000,
+        summary="S" * 10_000,
+        roles=(RoleLine("r", "Role", tuple(f"U{i:010d}" for i in range(500))),),
+    )
+    blocks = incident_card_blocks(view)
+    assert_valid_blocks(blocks)
+    header = blocks[0]["text"]["text"]
+    assert len(header) == 150
+    assert header.startswith("SEV-1: TTT") and header.endswith("T…")
+    assert len(blocks[2]["text"]["text"]) <= 3000
+    assert blocks[2]["text"]["text"].endswith("&lt;…")
+    assert len(blocks[3]["text"]["text"]) <= 3000
+
+
+def test_hostile_user_text_on_the_card_never_pings():
+    view = replace(VIEW, title=HOSTILE, description=HOSTILE, summary=HOSTILE)
+    blocks = incident_card_blocks(view)
+    assert_valid_blocks(blocks)
+    assert_never_pings(blocks)
+    assert "*Commander*\n<@UCMD>" in fields(blocks)
+
+
+def test_topic():
+    assert topic_text(VIEW) == "SEV-1 · Investigating · Commander: <@UCMD>"
+    long = topic_text(replace(VIEW, severity_name="S" * 400))
+    assert len(long) == TOPIC_LIMIT == 250
+
+
+def test_card_notification_text():
+    assert incident_card_text(VIEW) == (
+        "INC-2026-01-05-001 · SEV-1 · Investigating: Refunds executed twice"
+    )
+
+
+def test_card_notification_text_is_plain_and_short():
+    text = incident_card_text(replace(VIEW, title=HOSTILE * 50))
+    assert "<" not in text and ">" not in text
+    assert len(text) == 300
+
+
+def test_announcement():
+    blocks = announcement_blocks(VIEW)
+    assert_valid_blocks(blocks)
+    assert blocks == [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": ":rotating_light: *SEV-1 · Investigating* · INC-2026-01-05-001\n"
+                "*Refunds executed twice*\n"
+                "Channel: <#CINC> · Commander: <@UCMD> · Started 2026-01-05 09:00 UTC",
+            },
+        }
+    ]
+
+
+def test_resolved_announcement_without_a_channel():
+    blocks = announcement_blocks(replace(VIEW, status="resolved", channel_id=None))
+    text = blocks[0]["text"]["text"]
+    assert text.startswith(":white_check_mark: *SEV-1 · Resolved* · ")
+    assert "Channel: — · " in text
+
+
+def test_announcement_of_long_hostile_title_never_pings_and_fits():
+    blocks = announcement_blocks(replace(VIEW, title=HOSTILE * 100))
+    assert_valid_blocks(blocks)
+    assert_never_pings(blocks)
+    assert "Commander: <@UCMD>" in blocks[0]["text"]["text"]
