@@ -59,7 +59,8 @@ def database_unavailable(error: BaseException) -> bool:
     if isinstance(error, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
         return True
     if isinstance(error, DBAPIError):
-        return error.connection_invalidated or database_unavailable(error.orig)
+        orig = error.orig
+        return error.connection_invalidated or (orig is not None and database_unavailable(orig))
     if isinstance(error, asyncpg.PostgresError):
         return str(getattr(error, "sqlstate", "") or "").startswith(UNAVAILABLE_SQLSTATES)
     if isinstance(error, asyncpg.InterfaceError):

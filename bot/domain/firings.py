@@ -235,13 +235,13 @@ def _deadline(timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, pack: 
         return STOP
     playbook_id, phase = where
     holders = {**snap.holders, "commander": [incident.commander_id]}
-    open_steps = []
+    open_steps: list[tuple[str, str | None]] = []
     for index, step in enumerate(playbook.phases[phase].steps):
         state = snap.steps.get((phase, index))
         if state is None or state.status != "open":
             continue
-        owner = state.assignee or ((holders.get(step.role) or [None])[0] if step.role else None)
-        open_steps.append((step.text, owner))
+        held = holders.get(step.role) if step.role else None
+        open_steps.append((step.text, state.assignee or (held[0] if held else None)))
     if not open_steps:
         return STOP
     notice = DeadlineNudge(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -39,7 +40,8 @@ async def channel_named(
         page = await slack.client.conversations_list(
             types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
         )
-        for channel in page.get("channels", []):
+        found: list[dict[str, Any]] = page.get("channels", [])
+        for channel in found:
             if channel.get("name") == name and (
                 not created_by_bot or channel.get("creator") == bot_user
             ):

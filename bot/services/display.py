@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -102,7 +104,7 @@ async def _draw(
     incident, view = await load_view(incident_id, db=db, pack=pack)
     if not incident.channel_id:
         return incident, []  # setup has not created the channel yet; it draws fresh state
-    calls = {
+    calls: dict[str, Coroutine[Any, Any, object]] = {
         "channel topic": slack.client.conversations_setTopic(
             channel=incident.channel_id, topic=topic_text(view)
         )

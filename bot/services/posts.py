@@ -72,7 +72,8 @@ async def _search(
             limit=200,
             cursor=cursor,
         )
-        for message in page.get("messages", []):
+        messages: list[dict[str, Any]] = page.get("messages", [])
+        for message in messages:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
             if (

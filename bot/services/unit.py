@@ -26,7 +26,10 @@ async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
         yield session
         if delivery is not None and not delivery.finished:
             if delivery.record is not None:
-                kept = await inbox.admit(session=session, rows=[delivery.record], state=inbox.DONE)
+                admitted = await inbox.admit(
+                    session=session, rows=[delivery.record], state=inbox.DONE
+                )
+                kept = bool(admitted)
             else:
                 kept = await inbox.finish(session=session, key=delivery.key)
             if not kept:
