@@ -188,6 +188,21 @@ async def change_if(
     return True
 
 
+async def hand_over_if(
+    *, session: AsyncSession, incident: str, expected: str, new: str, event: Event
+) -> bool:
+    """Make `new` the commander only if `expected` still is: the database half of the
+    one-commander rule (see `bot.domain.commander`). False when another hand-over won."""
+    return await change_if(
+        session=session,
+        incident=incident,
+        field="commander_id",
+        expected=expected,
+        new=new,
+        event=event,
+    )
+
+
 async def bump_revision(*, session: AsyncSession, incident: str) -> None:
     """Note that what Slack shows of the incident (card, topic) must be redrawn."""
     await session.exec(
