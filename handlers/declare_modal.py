@@ -23,6 +23,7 @@ from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from handlers.intake import NOT_RECORDED, admit_with_effect
 from handlers.listening import listener
+from storage.models import Incident
 
 log = logging.getLogger(__name__)
 SLOW = (
@@ -68,55 +69,70 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # Closing the modal tells the user it worked, so the declaration is committed
         # before the ack; the Slack work comes after it.
         admit_with_effect(deps.clock, context, view_key(view), body)
-        declaring = asyncio.ensure_future(
-            declare_incident(
-                _declaration(form, user),
-                db=deps.db,
-                pack=deps.pack,
-                clock=deps.clock,
-                replica=deps.replica,
-            )
-        )
-        try:
-            incident = await asyncio.wait_for(asyncio.shield(declaring), _left(deadline))
-        except AlreadyHandled:
-            await ack()
-            return  # the same form submitted twice declares once
-        except TimeoutError:
-            # Unknown yet whether it will commit: say so, and finish the setup if it does.
-            await ack(response_action="errors", errors={BlockId.TITLE: SLOW})
-            incident = await declaring
-        except Exception as error:
-            log.warning("could not record a declaration from the modal: %r", error)
-            reason = str(error) if isinstance(error, DomainError) else NOT_RECORDED
-            await ack(response_action="errors", errors={BlockId.TITLE: reason})
-            return
-        else:
-            await ack()
-        ready, problem = await set_up_or_explain(
-            incident.id,
+        incident = await _declare_and_answer(ack, form, user, deadline=deadline, deps=deps)
+        if incident is not None:
+            await _set_up_and_confirm(incident, user=user, origin=_origin_channel(view), deps=deps)
+
+
+async def _declare_and_answer(
+    ack: AsyncAck, form: DeclareForm, user: str, *, deadline: float, deps: Deps
+) -> Incident | None:
+    """Record the declaration, answering the modal by the deadline; the incident, or None
+    when there is nothing more to do (a repeated submission, or nothing was recorded)."""
+    declaring = asyncio.ensure_future(
+        declare_incident(
+            _declaration(form, user),
             db=deps.db,
-            slack=deps.slack,
             pack=deps.pack,
             clock=deps.clock,
-            settings=deps.settings,
             replica=deps.replica,
         )
-        origin = _origin_channel(view)
-        if ready is not None and not ready.channel_id:
-            return
-        text = (
-            setup_delayed_text(incident.id, problem)
-            if ready is None
-            else f"Declared *{incident.id}*: <#{ready.channel_id}>."
-        )
-        try:
-            if origin:
-                await deps.slack.client.chat_postEphemeral(channel=origin, user=user, text=text)
-            elif ready is None:
-                await deps.slack.client.chat_postMessage(channel=user, text=text)  # a DM
-        except Exception as error:  # noqa: BLE001 - the channel itself is the confirmation
-            log.info("could not confirm %s to %s: %r", incident.id, user, error)
+    )
+    try:
+        incident = await asyncio.wait_for(asyncio.shield(declaring), _left(deadline))
+    except AlreadyHandled:
+        await ack()
+        return None  # the same form submitted twice declares once
+    except TimeoutError:
+        # Unknown yet whether it will commit: say so, and finish the setup if it does.
+        await ack(response_action="errors", errors={BlockId.TITLE: SLOW})
+        return await declaring
+    except Exception as error:
+        log.warning("could not record a declaration from the modal: %r", error)
+        reason = str(error) if isinstance(error, DomainError) else NOT_RECORDED
+        await ack(response_action="errors", errors={BlockId.TITLE: reason})
+        return None
+    await ack()
+    return incident
+
+
+async def _set_up_and_confirm(
+    incident: Incident, *, user: str, origin: str | None, deps: Deps
+) -> None:
+    """Set up the incident's channel, then tell the declarer where it is (or why not yet)."""
+    ready, problem = await set_up_or_explain(
+        incident.id,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
+    if ready is not None and not ready.channel_id:
+        return
+    text = (
+        setup_delayed_text(incident.id, problem)
+        if ready is None
+        else f"Declared *{incident.id}*: <#{ready.channel_id}>."
+    )
+    try:
+        if origin:
+            await deps.slack.client.chat_postEphemeral(channel=origin, user=user, text=text)
+        elif ready is None:
+            await deps.slack.client.chat_postMessage(channel=user, text=text)  # a DM
+    except Exception as error:  # noqa: BLE001 - the channel itself is the confirmation
+        log.info("could not confirm %s to %s: %r", incident.id, user, error)
 
 
 def _declaration(form: DeclareForm, user: str) -> Declaration:

@@ -27,47 +27,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_step(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        target = parse_step_block_id(str(action.get("block_id", "")))
-        if target is None:
-            raise BadCommand("That button is not attached to a playbook step.")
-        playbook_id, phase, step = target
-        channel = (body.get("channel") or {}).get("id", "")
-        incident = await changes.incident_for_channel(channel, "playbook", db=deps.db)
-        user = body["user"]["id"]
-        action_id = action.get("action_id")
-        if action_id in MOVES:
-            await playbooks.move_step(
-                incident,
-                actor=user,
-                playbook_id=playbook_id,
-                phase=phase,
-                step=step,
-                move=MOVES[ActionId(action_id)],
-                db=deps.db,
-                slack=deps.slack,
-                pack=deps.pack,
-                clock=deps.clock,
-                settings=deps.settings,
-                replica=deps.replica,
-            )
-            return
-        assignee = user if action_id == ActionId.STEP_ASSIGN_ME else action.get("selected_user")
-        if not isinstance(assignee, str) or not assignee:
-            raise BadCommand("Pick someone to assign the step to.")
-        await playbooks.assign_step(
-            incident,
-            actor=user,
-            playbook_id=playbook_id,
-            phase=phase,
-            step=step,
-            assignee=assignee,
-            db=deps.db,
-            slack=deps.slack,
-            pack=deps.pack,
-            clock=deps.clock,
-            settings=deps.settings,
-            replica=deps.replica,
-        )
+        await click_step(body, action, deps=deps)
 
     @app.action(ActionId.ATTACH_PLAYBOOK.value)
     @listener(deps)
@@ -86,3 +46,48 @@ def register(app: AsyncApp, deps: Deps) -> None:
             clock=deps.clock,
             replica=deps.replica,
         )
+
+
+async def click_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps) -> None:
+    """Done, skip, undo or assign the step whose button was clicked."""
+    target = parse_step_block_id(str(action.get("block_id", "")))
+    if target is None:
+        raise BadCommand("That button is not attached to a playbook step.")
+    playbook_id, phase, step = target
+    channel = (body.get("channel") or {}).get("id", "")
+    incident = await changes.incident_for_channel(channel, "playbook", db=deps.db)
+    user = body["user"]["id"]
+    action_id = action.get("action_id")
+    if action_id in MOVES:
+        await playbooks.move_step(
+            incident,
+            actor=user,
+            playbook_id=playbook_id,
+            phase=phase,
+            step=step,
+            move=MOVES[ActionId(action_id)],
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            settings=deps.settings,
+            replica=deps.replica,
+        )
+        return
+    assignee = user if action_id == ActionId.STEP_ASSIGN_ME else action.get("selected_user")
+    if not isinstance(assignee, str) or not assignee:
+        raise BadCommand("Pick someone to assign the step to.")
+    await playbooks.assign_step(
+        incident,
+        actor=user,
+        playbook_id=playbook_id,
+        phase=phase,
+        step=step,
+        assignee=assignee,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )

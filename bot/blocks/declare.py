@@ -47,6 +47,43 @@ def declare_modal_view(
     Slack keeps a select's old value when its block ID stays the same; the other inputs keep
     their IDs so what the user typed is kept.
     """
+    view = View(
+        type="modal",
+        callback_id=CallbackId.DECLARE,
+        title="Declare an incident",
+        submit="Declare",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=[
+            _title_block(),
+            _severity_block(severities),
+            _description_block(),
+            _playbook_block(playbooks, suggested=suggested),
+            _commander_block(declarer),
+        ],
+    )
+    return view.to_dict()
+
+
+def _title_block() -> InputBlock:
+    """The title input, which tells the bot as it is typed (to suggest a playbook)."""
+    return InputBlock(
+        block_id=BlockId.TITLE,
+        label="Title",
+        hint="What is broken, in a few words, e.g. “Refunds executed twice”.",
+        dispatch_action=True,
+        element=PlainTextInputElement(
+            action_id=ActionId.TITLE,
+            max_length=TITLE_MAX,
+            dispatch_action_config=DispatchActionConfig(
+                trigger_actions_on=["on_enter_pressed", "on_character_entered"]
+            ),
+        ),
+    )
+
+
+def _severity_block(severities: Sequence[SeverityChoice]) -> InputBlock:
+    """The severity select, with each severity's description."""
     options = [
         Option(
             value=s.id,
@@ -55,68 +92,55 @@ def declare_modal_view(
         )
         for s in severities[:100]
     ]
-    playbook_options = [
+    return InputBlock(
+        block_id=BlockId.SEVERITY,
+        label="Severity",
+        element=StaticSelectElement(
+            action_id=ActionId.SEVERITY, placeholder="Choose a severity", options=options
+        ),
+    )
+
+
+def _description_block() -> InputBlock:
+    """The optional free-text description."""
+    return InputBlock(
+        block_id=BlockId.DESCRIPTION,
+        label="Description",
+        optional=True,
+        element=PlainTextInputElement(
+            action_id=ActionId.DESCRIPTION, multiline=True, max_length=DESCRIPTION_MAX
+        ),
+    )
+
+
+def _playbook_block(playbooks: Sequence[tuple[str, str]], *, suggested: str | None) -> InputBlock:
+    """The playbook select, `suggested` pre-selected under a block ID of its own."""
+    options = [
         Option(value=SUGGEST, text="✨ Best match for the title"),
         Option(value=NO_PLAYBOOK, text="None"),
         *(Option(value=pid, text=clip(title, 75)) for pid, title in playbooks[:98]),
     ]
-    chosen = next((o for o in playbook_options if suggested and o.value == suggested), None)
-    blocks = [
-        InputBlock(
-            block_id=BlockId.TITLE,
-            label="Title",
-            hint="What is broken, in a few words, e.g. “Refunds executed twice”.",
-            dispatch_action=True,
-            element=PlainTextInputElement(
-                action_id=ActionId.TITLE,
-                max_length=TITLE_MAX,
-                dispatch_action_config=DispatchActionConfig(
-                    trigger_actions_on=["on_enter_pressed", "on_character_entered"]
-                ),
-            ),
+    chosen = next((o for o in options if suggested and o.value == suggested), None)
+    return InputBlock(
+        block_id=f"{BlockId.PLAYBOOK}.{chosen.value}" if chosen else BlockId.PLAYBOOK,
+        label="Playbook",
+        hint="Pre-selected from the title's keywords; “Best match” decides at submit.",
+        element=StaticSelectElement(
+            action_id=ActionId.PLAYBOOK,
+            options=options,
+            initial_option=chosen or options[0],
         ),
-        InputBlock(
-            block_id=BlockId.SEVERITY,
-            label="Severity",
-            element=StaticSelectElement(
-                action_id=ActionId.SEVERITY, placeholder="Choose a severity", options=options
-            ),
-        ),
-        InputBlock(
-            block_id=BlockId.DESCRIPTION,
-            label="Description",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id=ActionId.DESCRIPTION, multiline=True, max_length=DESCRIPTION_MAX
-            ),
-        ),
-        InputBlock(
-            block_id=f"{BlockId.PLAYBOOK}.{chosen.value}" if chosen else BlockId.PLAYBOOK,
-            label="Playbook",
-            hint="Pre-selected from the title's keywords; “Best match” decides at submit.",
-            element=StaticSelectElement(
-                action_id=ActionId.PLAYBOOK,
-                options=playbook_options,
-                initial_option=chosen or playbook_options[0],
-            ),
-        ),
-        InputBlock(
-            block_id=BlockId.COMMANDER,
-            label="Incident commander",
-            hint="Defaults to you. There is always exactly one commander.",
-            element=UserSelectElement(action_id=ActionId.COMMANDER, initial_user=declarer),
-        ),
-    ]
-    view = View(
-        type="modal",
-        callback_id=CallbackId.DECLARE,
-        title="Declare an incident",
-        submit="Declare",
-        close="Cancel",
-        private_metadata=private_metadata,
-        blocks=blocks,
     )
-    return view.to_dict()
+
+
+def _commander_block(declarer: str) -> InputBlock:
+    """The commander select, the declarer by default."""
+    return InputBlock(
+        block_id=BlockId.COMMANDER,
+        label="Incident commander",
+        hint="Defaults to you. There is always exactly one commander.",
+        element=UserSelectElement(action_id=ActionId.COMMANDER, initial_user=declarer),
+    )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from bot.services.unit import unit_of_work
 from bot.services.views import severity_name
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
-from playbooks.model import Pack
+from playbooks.model import Pack, Role, Severity
 from storage import repo
 from storage.db import Database
 from storage.models import Event, Incident, OutboxPost
@@ -75,6 +75,25 @@ async def hand_over_command(
     if new == old:
         raise InvalidTransition(f"<@{new}> is already the incident commander.")
     await people.require_person(new, "the incident commander", slack=slack)
+    owed = await _record_handover(incident, actor=actor, old=old, new=new, db=db, clock=clock)
+    await show_change(
+        incident,
+        owed,
+        f"<@{new}> is the incident commander",
+        invite=frozenset({new}),
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
+
+
+async def _record_handover(
+    incident: Incident, *, actor: str, old: str, new: str, db: Database, clock: Clock
+) -> list[OutboxPost]:
+    """Record the new commander, its event and its line in one unit of work; Conflict if
+    command changed hands meanwhile. Returns the post it owes."""
     event = _event(
         incident,
         actor=actor,
@@ -101,18 +120,7 @@ async def hand_over_command(
                 "Nothing was changed."
             )
         line = lines.commander_changed_line(actor=actor, old=old, new=new)
-        owed = [outbox.owe(session, incident, line, clock=clock)]
-    await show_change(
-        incident,
-        owed,
-        f"<@{new}> is the incident commander",
-        invite=frozenset({new}),
-        db=db,
-        slack=slack,
-        pack=pack,
-        clock=clock,
-        replica=replica,
-    )
+        return [outbox.owe(session, incident, line, clock=clock)]
 
 
 async def _change(
@@ -150,6 +158,15 @@ async def _change(
         return [outbox.owe(session, incident, line, clock=clock)]
 
 
+def _find_severity(text: str, *, pack: Pack) -> Severity:
+    """The pack's severity this text names, or BadCommand listing the valid ones."""
+    found = pack.severity(text.strip())
+    if found is None:
+        valid = ", ".join(s.id for s in pack.severities)
+        raise BadCommand(f"`{text}` is not a severity. Use one of: {valid}.")
+    return found
+
+
 async def change_severity(
     incident: Incident,
     *,
@@ -163,10 +180,7 @@ async def change_severity(
     replica: Replica,
 ) -> None:
     """Change the severity; only the commander or an admin may."""
-    found = pack.severity(text.strip())
-    if found is None:
-        valid = ", ".join(s.id for s in pack.severities)
-        raise BadCommand(f"`{text}` is not a severity. Use one of: {valid}.")
+    found = _find_severity(text, pack=pack)
     require_command_authority(
         "severity", actor=actor, commander=incident.commander_id, admins=settings.incident_admins
     )
@@ -232,6 +246,30 @@ async def change_status(
             replica=replica,
         )
         return
+    await _change_open_status(
+        incident,
+        new,
+        actor=actor,
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
+
+
+async def _change_open_status(
+    incident: Incident,
+    new: rules.Status,
+    *,
+    actor: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
+) -> None:
+    """Move from the current open status to `new`, another open one."""
     old = rules.Status(incident.status)
     rules.check_status_change(old, new)
     event = _event(
@@ -372,10 +410,7 @@ async def assign_role(
     replica: Replica,
 ) -> None:
     """Give a pack role to a person; single roles keep exactly one holder."""
-    role = pack.role(role_text)
-    if role is None:
-        valid = ", ".join(f"`{r.id}`" for r in pack.roles)
-        raise BadCommand(f"`{role_text}` is not a role. Use one of: {valid}.")
+    role = _find_role(role_text, pack=pack)
     if role.id == "commander":
         await hand_over_command(
             incident,
@@ -390,6 +425,40 @@ async def assign_role(
         )
         return
     rules.check_open(rules.Status(incident.status), "assign roles")
+    holder = await _check_role_assignment(
+        incident, role, actor=actor, user=user, db=db, settings=settings
+    )
+    await people.require_person(user, f"the {role.name}", slack=slack)
+    owed = await _record_role_change(
+        incident, role, actor=actor, user=user, holder=holder, db=db, clock=clock
+    )
+    await show_change(
+        incident,
+        owed,
+        f"<@{user}> is {role.name}",
+        invite=frozenset({user}),
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
+    await _tell_new_holder(incident, role, user=user, slack=slack)
+
+
+def _find_role(role_text: str, *, pack: Pack) -> Role:
+    """The pack's role this text names, or BadCommand listing the valid ones."""
+    role = pack.role(role_text)
+    if role is None:
+        valid = ", ".join(f"`{r.id}`" for r in pack.roles)
+        raise BadCommand(f"`{role_text}` is not a role. Use one of: {valid}.")
+    return role
+
+
+async def _check_role_assignment(
+    incident: Incident, role: Role, *, actor: str, user: str, db: Database, settings: Settings
+) -> str | None:
+    """Check who may assign this role to `user`; returns a single role's current holder."""
     async with db.reader() as session:
         holders = (await repo.role_holders(session=session, incident=incident.id)).get(role.id, [])
     holder = holders[0] if role.single and holders else None
@@ -403,7 +472,21 @@ async def assign_role(
     )
     if user in holders:
         raise InvalidTransition(f"<@{user}> is already {role.name}.")
-    await people.require_person(user, f"the {role.name}", slack=slack)
+    return holder
+
+
+async def _record_role_change(
+    incident: Incident,
+    role: Role,
+    *,
+    actor: str,
+    user: str,
+    holder: str | None,
+    db: Database,
+    clock: Clock,
+) -> list[OutboxPost]:
+    """Record the role change, its event and its line in one unit of work; Conflict if the
+    role changed hands meanwhile. Returns the post it owes."""
     event = _event(
         incident,
         actor=actor,
@@ -431,18 +514,13 @@ async def assign_role(
                 "Check the card and try again."
             )
         line = lines.role_assigned_line(actor=actor, role=role.name, assignee=user, previous=holder)
-        owed = [outbox.owe(session, incident, line, clock=clock)]
-    await show_change(
-        incident,
-        owed,
-        f"<@{user}> is {role.name}",
-        invite=frozenset({user}),
-        db=db,
-        slack=slack,
-        pack=pack,
-        clock=clock,
-        replica=replica,
-    )
+        return [outbox.owe(session, incident, line, clock=clock)]
+
+
+async def _tell_new_holder(
+    incident: Incident, role: Role, *, user: str, slack: SlackGateway
+) -> None:
+    """Tell the role's new holder its instructions, privately in the channel."""
     if role.instructions and incident.channel_id:
         await slack.client.chat_postEphemeral(
             channel=incident.channel_id,

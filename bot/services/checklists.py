@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection
+from datetime import datetime
 
 from bot.blocks.checklist import PER_GROUP, checklist_blocks
 from bot.clock import Clock
@@ -17,7 +18,7 @@ from bot.slack_gateway import SlackGateway
 from playbooks.model import Checklist, Pack
 from storage import checklists, repo, timers
 from storage.db import Database
-from storage.models import ChecklistRun, ChecklistTick, Incident
+from storage.models import ChecklistRun, ChecklistTick, Event, Incident
 
 
 async def plan_checklists(*, db: Database, pack: Pack, clock: Clock, settings: Settings) -> None:
@@ -113,28 +114,9 @@ async def tick(
         if checklist is None:
             return
         before = await checklists.ticked(session=session, run=run_id)
-        now = clock()
-        group_items = range(group * PER_GROUP, min((group + 1) * PER_GROUP, len(checklist.items)))
-        rows, events = [], []
-        for item in group_items:
-            checked = item in selected
-            if checked == (item in before):
-                continue
-            rows.append(
-                ChecklistTick(run_id=run_id, item=item, user_id=actor, checked=checked, at=now)
-            )
-            if run.incident_id:
-                events.append(
-                    repo.new_event(
-                        incident=run.incident_id,
-                        at=now,
-                        actor=actor,
-                        kind="checklist_ticked" if checked else "checklist_unticked",
-                        text=f"{checklist.title}: {checklist.items[item]}",
-                        checklist=checklist.id,
-                        item=item,
-                    )
-                )
+        rows, events = _changed_ticks(
+            run, checklist, group=group, selected=selected, before=before, actor=actor, now=clock()
+        )
         checklists.add_ticks(session=session, ticks=rows, events=events)
         state = await checklists.ticked(session=session, run=run_id)
     if run.channel_id and run.ts:
@@ -146,3 +128,36 @@ async def tick(
                 run_id=run_id, title=checklist.title, items=checklist.items, ticks=state
             ),
         )
+
+
+def _changed_ticks(
+    run: ChecklistRun,
+    checklist: Checklist,
+    *,
+    group: int,
+    selected: Collection[int],
+    before: Collection[int],
+    actor: str,
+    now: datetime,
+) -> tuple[list[ChecklistTick], list[Event]]:
+    """The ticks, and their timeline events, of the items in this group the click changed."""
+    group_items = range(group * PER_GROUP, min((group + 1) * PER_GROUP, len(checklist.items)))
+    rows, events = [], []
+    for item in group_items:
+        checked = item in selected
+        if checked == (item in before):
+            continue
+        rows.append(ChecklistTick(run_id=run.id, item=item, user_id=actor, checked=checked, at=now))
+        if run.incident_id:
+            events.append(
+                repo.new_event(
+                    incident=run.incident_id,
+                    at=now,
+                    actor=actor,
+                    kind="checklist_ticked" if checked else "checklist_unticked",
+                    text=f"{checklist.title}: {checklist.items[item]}",
+                    checklist=checklist.id,
+                    item=item,
+                )
+            )
+    return rows, events

@@ -63,6 +63,25 @@ async def attach_playbook(
     """
     playbook = find_playbook(playbook_id, pack=pack)
     rules.check_open(rules.Status(incident.status), "attach a playbook")
+    attached = await _record_attachment(incident, playbook, actor=actor, db=db, clock=clock)
+    await post_phases(
+        incident,
+        look_first=resuming or not attached,
+        db=db,
+        slack=slack,
+        pack=pack,
+        clock=clock,
+        replica=replica,
+    )
+    if not attached:
+        raise InvalidTransition(f"The {playbook.title} playbook is already running here.")
+
+
+async def _record_attachment(
+    incident: Incident, playbook: Playbook, *, actor: str, db: Database, clock: Clock
+) -> bool:
+    """Record the playbook's steps as open, with its event and phase deadlines, in one unit
+    of work; False when it is already attached."""
     phases = [
         (len(p.steps), p.within.add_to(incident.declared_at) if p.within else None)
         for p in playbook.phases
@@ -89,17 +108,7 @@ async def attach_playbook(
             )
             if not incident.playbook_id:
                 await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)
-    await post_phases(
-        incident,
-        look_first=resuming or not attached,
-        db=db,
-        slack=slack,
-        pack=pack,
-        clock=clock,
-        replica=replica,
-    )
-    if not attached:
-        raise InvalidTransition(f"The {playbook.title} playbook is already running here.")
+    return attached
 
 
 async def suggest_playbook(
@@ -283,6 +292,40 @@ async def move_step(
     playbook, found = await _authorized_step(
         incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
     )
+    moved = await _record_move(
+        incident,
+        playbook,
+        found,
+        phase=phase,
+        step=step,
+        move=move,
+        actor=actor,
+        db=db,
+        clock=clock,
+    )
+    await refresh_phase(
+        incident, playbook.id, phase, db=db, slack=slack, pack=pack, replica=replica
+    )
+    if not moved:
+        raise Conflict(
+            "Someone else changed this step just before you; the message now shows where it stands."
+        )
+
+
+async def _record_move(
+    incident: Incident,
+    playbook: Playbook,
+    found: Step,
+    *,
+    phase: int,
+    step: int,
+    move: str,
+    actor: str,
+    db: Database,
+    clock: Clock,
+) -> bool:
+    """Record the step's move with its event in one unit of work; False when a racing click
+    moved it first."""
     allowed, status, kind = MOVES[move]
     now = clock()
     note = "not applicable" if move == "skip" else None
@@ -298,7 +341,7 @@ async def move_step(
         flags=list(found.flags),
     )
     async with unit_of_work(db) as session:
-        moved = await steps.move_step(
+        return await steps.move_step(
             session=session,
             incident=incident.id,
             playbook=playbook.id,
@@ -310,13 +353,6 @@ async def move_step(
             at=now,
             note=note,
             event=event,
-        )
-    await refresh_phase(
-        incident, playbook.id, phase, db=db, slack=slack, pack=pack, replica=replica
-    )
-    if not moved:
-        raise Conflict(
-            "Someone else changed this step just before you; the message now shows where it stands."
         )
 
 

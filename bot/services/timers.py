@@ -33,12 +33,7 @@ async def plan_open_incident(
     inserted in one statement without looking for either.
     """
     cadence = cadence_of(pack, incident.severity, since=incident.declared_at)
-    last = {}
-    for kind, event_kinds in UPDATE_KINDS.items():
-        at = None
-        if not fresh:
-            at = await repo.last_event_at(session=session, incident=incident.id, kinds=event_kinds)
-        last[kind] = at or incident.declared_at
+    last = await _last_updates(session, incident, fresh=fresh)
     planned = plan_updates(
         cadence,
         last_internal=last[TimerKind.INTERNAL_UPDATE],
@@ -47,13 +42,46 @@ async def plan_open_incident(
     )
     thresholds = plan_thresholds(cadence, declared_at=incident.declared_at, now=now)
     if fresh:
-        rows = [(timer_id(incident.id, kind), kind, "", due) for kind, due in planned.items()]
-        rows += [
-            (timer_id(incident.id, TimerKind.ESCALATION, key), TimerKind.ESCALATION, key, due)
-            for key, due in thresholds.items()
-        ]
-        await timers.insert_new(session=session, incident=incident.id, rows=rows)
-        return
+        await _insert_fresh(session, incident, planned, thresholds)
+    else:
+        await _replan(session, incident, planned, thresholds)
+
+
+async def _last_updates(
+    session: AsyncSession, incident: Incident, *, fresh: bool
+) -> dict[TimerKind, datetime]:
+    """When each audience last had an update (the declaration, if none yet)."""
+    last = {}
+    for kind, event_kinds in UPDATE_KINDS.items():
+        at = None
+        if not fresh:
+            at = await repo.last_event_at(session=session, incident=incident.id, kinds=event_kinds)
+        last[kind] = at or incident.declared_at
+    return last
+
+
+async def _insert_fresh(
+    session: AsyncSession,
+    incident: Incident,
+    planned: dict[TimerKind, datetime | None],
+    thresholds: dict[str, datetime],
+) -> None:
+    """Insert a new incident's update and escalation timers in one statement."""
+    rows = [(timer_id(incident.id, kind), kind, "", due) for kind, due in planned.items()]
+    rows += [
+        (timer_id(incident.id, TimerKind.ESCALATION, key), TimerKind.ESCALATION, key, due)
+        for key, due in thresholds.items()
+    ]
+    await timers.insert_new(session=session, incident=incident.id, rows=rows)
+
+
+async def _replan(
+    session: AsyncSession,
+    incident: Incident,
+    planned: dict[TimerKind, datetime | None],
+    thresholds: dict[str, datetime],
+) -> None:
+    """Move the update timers, arm the thresholds not armed yet and disarm the others."""
     for kind, due in planned.items():
         await timers.set_due(
             session=session,
