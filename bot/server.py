@@ -34,7 +34,7 @@ from bot.services.display import catch_up_displays
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from bot.startup import BAD_TOKEN
-from handlers.intake import GAVE_UP, replay, tell_through_response_url
+from handlers.deliveries import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack
 from storage import inbox
 from storage.db import Database

@@ -9,9 +9,9 @@ from handlers import (
     checklists,
     comms,
     declare_modal,
+    deliveries,
     events,
     incident_command,
-    intake,
     listening,
     steps,
 )
@@ -19,7 +19,7 @@ from handlers import (
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Bind every listener to the app, behind the intake that keeps deliveries durable."""
-    intake.register(app, deps)
+    deliveries.register(app, deps)
     listening.register(app, deps)
     incident_command.register(app, deps)
     declare_modal.register(app, deps)

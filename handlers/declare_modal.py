@@ -21,9 +21,9 @@ from bot.intake import ADMIT_BUDGET, AlreadyHandled
 from bot.services import people
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
-from handlers.intake import NOT_RECORDED, admit_with_effect
+from bot.services.views import Incident
+from handlers.deliveries import NOT_RECORDED, admit_with_effect
 from handlers.listening import listener
-from storage.models import Incident
 
 log = logging.getLogger(__name__)
 SLOW = (

@@ -5,7 +5,7 @@ listener raises right after `ack()`, Bolt's runner can lose the ack and answer 4
 the ack response while its poll loop is still waiting). Catching inside the listener keeps
 the ack intact; `@app.error` still covers anything raised before the listener runs.
 
-The intake middleware (`handlers.intake`) has already committed the delivery before the
+The intake middleware (`handlers.deliveries`) has already committed the delivery before the
 listener acks it. The wrapper marks the delivery handled when the listener ends, unless
 a unit of work already did so together with its effect; a handler that died mid-way
 leaves it pending, and it is replayed.
@@ -30,7 +30,7 @@ from bot.domain.errors import DomainError
 from bot.domain.text import safe_mrkdwn
 from bot.intake import HANDLING, AlreadyHandled, database_unavailable
 from bot.slack_gateway import SlackGateway
-from handlers.intake import DELIVERY, REPLAY
+from handlers.deliveries import DELIVERY, REPLAY
 
 log = logging.getLogger(__name__)
 UNEXPECTED = (

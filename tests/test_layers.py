@@ -97,3 +97,29 @@ def test_no_import_cycles() -> None:
         if name not in done:
             cycle = _cycle_from(name, graph, done)
             assert cycle is None, " -> ".join(cycle)
+
+
+def test_handlers_never_import_storage() -> None:
+    graph = _graph()
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        if name.split(".")[0] == "handlers"
+        for target in targets
+        if target.split(".")[0] == "storage"
+    )
+    assert wrong == []
+
+
+def test_domain_and_blocks_do_no_io() -> None:
+    """The pure layers never import Slack, the database, aiohttp or the services."""
+    graph = _graph()
+    io = ("storage", "handlers", "bot.services", "bot.server", "bot.app", "bot.deps")
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        if name.startswith(("bot.domain", "bot.blocks"))
+        for target in targets
+        if target.startswith(io)
+    )
+    assert wrong == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.blocks import lines
 from bot.clock import Clock
 from bot.domain import incident as rules
+from bot.domain.commander import check_hand_over, lost_race
 from bot.domain.errors import (
     BadCommand,
     Conflict,
@@ -66,14 +67,13 @@ async def hand_over_command(
     settings: Settings,
     replica: Replica,
 ) -> None:
-    """Make `new` the commander; only the commander or an admin may, and only to a person."""
+    """Make `new` the commander; only the commander or an admin may, and only to a person.
+
+    The one-commander rule: `bot.domain.commander` decides, `repo.hand_over_if` enforces."""
     old = incident.commander_id
-    require_command_authority(
-        "hand_over", actor=actor, commander=old, admins=settings.incident_admins
+    check_hand_over(
+        actor=actor, commander=old, new=new, status=incident.status, admins=settings.incident_admins
     )
-    rules.check_open(rules.Status(incident.status), "hand over command")
-    if new == old:
-        raise InvalidTransition(f"<@{new}> is already the incident commander.")
     await people.require_person(new, "the incident commander", slack=slack)
     owed = await _record_handover(incident, actor=actor, old=old, new=new, db=db, clock=clock)
     await show_change(
@@ -104,21 +104,12 @@ async def _record_handover(
         clock=clock,
     )
     async with unit_of_work(db) as session:
-        changed = await repo.change_if(
-            session=session,
-            incident=incident.id,
-            field="commander_id",
-            expected=old,
-            new=new,
-            event=event,
+        changed = await repo.hand_over_if(
+            session=session, incident=incident.id, expected=old, new=new, event=event
         )
         if not changed:
             now = await repo.get_incident(session=session, incident=incident.id)
-            current = now.commander_id if now else "?"
-            raise Conflict(
-                f"Command changed hands meanwhile: <@{current}> is now the commander. "
-                "Nothing was changed."
-            )
+            raise lost_race(now.commander_id if now else None)
         line = lines.commander_changed_line(actor=actor, old=old, new=new)
         return [outbox.owe(session, incident, line, clock=clock)]
 

@@ -1,4 +1,5 @@
-"""Keep every Slack delivery before acknowledging it, and replay the ones a crash stopped.
+"""Slack deliveries: kept before they are acknowledged, run once (repeats are dropped here),
+and replayed when a crash stopped them.
 
 A global Bolt middleware runs before any listener (and before Bolt's automatic ack of
 events): it commits the delivery to the inbox, so the ack that follows promises only what
@@ -6,7 +7,7 @@ is durable. A delivery seen before (Slack's retry, a double click) is acknowledg
 dropped. When the database cannot take it in time the ack itself says so: a slash
 command's ack carries the message, a click gets it through its response_url, and an
 event is refused so that Slack delivers it again. Modal submissions are admitted by their
-listener once the form is valid (`admit_submission`), so a corrected form can be resent.
+listener once the form is valid (`admit_with_effect`), so a corrected form can be resent.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Install the intake as the first custom middleware."""
 
     @app.middleware
-    async def keep_before_ack(
+    async def keep_once_before_ack(
         body: dict[str, Any], context: AsyncBoltContext, response: BoltResponse, next: Any
     ) -> BoltResponse:
         replayed = context.get(REPLAY)
