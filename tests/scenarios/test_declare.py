@@ -3,10 +3,22 @@
 import json
 from datetime import UTC, datetime
 
-from bot.blocks.ids import ActionId, BlockId, CallbackId
-from storage import repo
+import pytest_asyncio
 
-TODAY = datetime.now(UTC)
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.clock import ManualClock
+from storage import repo
+from tests.harness import running_bot
+
+TODAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest_asyncio.fixture
+async def bot(fake, tmp_path):
+    """The bot on a clock that stands at a known day: IDs and channel names are exact, even
+    when the tests run across midnight."""
+    async with running_bot(fake, tmp_path, clock=ManualClock(TODAY)) as running:
+        yield running
 
 
 def texts(fake, channel_id):

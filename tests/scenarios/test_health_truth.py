@@ -28,6 +28,15 @@ async def health(bot) -> dict:
         return await response.json()
 
 
+async def slack_is(bot, expected: str, timeout: float = 5.0) -> None:
+    """Wait until /healthz reports this Slack state (the probe runs on its own loop)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (state := (await health(bot))["slack"]) != expected:
+        assert loop.time() < deadline, f"/healthz still says slack={state!r}, not {expected!r}"
+        await asyncio.sleep(0.01)
+
+
 async def run_to_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -67,22 +76,15 @@ async def test_an_unreachable_database_stops_the_bot_with_one_line(fake, tmp_pat
 
 
 async def test_healthz_tells_a_refused_token_from_an_unreachable_slack(fake, tmp_path, monkeypatch):
-    monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 0.1)
+    monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 0.05)
     async with running_bot(fake, tmp_path) as running:
         fake.bot_token = "xoxb-revoked"  # every call with the bot's token is now refused
-        for _ in range(100):
-            if (await health(running))["slack"] == "invalid_auth":
-                break
-            await asyncio.sleep(0.05)
+        await slack_is(running, "invalid_auth")
         assert await health(running) == {
             "ok": False, "database": "ok", "slack": "invalid_auth", "mode": "http"
         }  # fmt: skip
         fake.bot_token, fake.down = "xoxb-test", True
-        for _ in range(100):
-            if (await health(running))["slack"] == "unreachable":
-                break
-            await asyncio.sleep(0.05)
-        assert (await health(running))["slack"] == "unreachable"
+        await slack_is(running, "unreachable")
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import ManualClock
 from storage import repo
 from tests.harness import running_bot
 from tests.processes import BotProcess
@@ -45,8 +46,9 @@ async def test_dropped_replies_to_the_card_and_announcement_post_each_once(bot, 
 
 
 async def test_a_reply_slower_than_the_client_timeout_posts_once(bot):
-    bot.client.timeout = 1
-    bot.fake.hang_seconds = 2
+    # Real time is the point here: the client gives up on an answer that is late.
+    bot.client.timeout = 0.5
+    bot.fake.hang_seconds = 1
     bot.fake.fault_next("chat.postMessage", "hang", times=2)
     channel = await declared(bot, "hung")
     assert kinds(bot.fake, channel.id)["card"] == 1
@@ -72,19 +74,18 @@ async def test_the_bot_joins_the_announcement_channel_so_it_can_check_its_posts(
 
 
 async def test_a_lost_reply_to_a_reminder_posts_it_once(fake, tmp_path):
-    async with running_bot(fake, tmp_path, playbook_pack=FAST) as bot:
+    async with running_bot(fake, tmp_path, clock=ManualClock(), playbook_pack=FAST) as bot:
         channel = await declared(bot, "reminded")
-        while (await setup_state(bot, channel)) != "ready":  # nothing else left to post
-            await asyncio.sleep(0.02)
+        await fake.wait_for(lambda: not bot.intake.working)  # the declaration is handled
+        assert await setup_state(bot, channel) == "ready"  # nothing else left to post
         fake.fault_next("chat.postMessage", "drop")
-        await fake.wait_for(
-            lambda: any("No internal update" in m.text for m in fake.messages(channel.id)),
-            timeout=10,
-        )
+        bot.clock.advance(3)  # sev2 of the fast pack: an internal update every 3 s
+        await bot.run_due_timers()
         reminders = [m for m in fake.messages(channel.id) if "No internal update" in m.text]
         assert len(reminders) == 1
         [dropped] = [c for c in fake.calls_to("chat.postMessage") if c.fault == "drop"]
         assert "No internal update" in dropped.args["text"]
+        assert [c.args["channel"] for c in fake.calls_to("conversations.history")] == [channel.id]
 
 
 async def test_an_update_slack_did_not_take_is_posted_later_exactly_once(bot):

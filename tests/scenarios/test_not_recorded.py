@@ -113,7 +113,8 @@ async def test_socket_mode_ack_carries_the_not_recorded_answer(fake, tmp_path):
 async def test_a_write_that_lands_after_the_not_recorded_answer_never_takes_effect(fake, tmp_path):
     path = tmp_path / "locked.db"
     async with running_bot(fake, tmp_path, database_url=f"sqlite:///{path}") as bot:
-        bot.intake.budget = 0.5
+        # The database stays locked past any budget, so a short one is waited out for real.
+        bot.intake.budget = 0.1
         blocker = sqlite3.connect(path, timeout=0, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")  # another process holds the only write lock
         try:

@@ -1,6 +1,8 @@
 """Every seed pack end to end: suggestion, steps, wording check, resolve, incident log."""
 
 import asyncio
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import main
 from bot.blocks.ids import ActionId, step_block_id
 from playbooks.loader import load_pack
 from storage import repo
@@ -57,8 +60,19 @@ def phase_messages(fake, channel):
     return [m for m in fake.messages(channel.id) if ":clipboard:" in blocks_text(m)]
 
 
+def export(incident_id: str) -> tuple[int, str, str]:
+    """`python -m bot export INC-ID`, run in this process (its own event loop, in a thread):
+    exit code, stdout and stderr. The real process is run once, below, for the error path."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["export", incident_id])
+    return code, out.getvalue(), err.getvalue()
+
+
 @pytest.mark.parametrize(("pack_id", "severity", "title", "playbook_id", "bad_words"), CASES)
-async def test_pack_end_to_end(fake, tmp_path, pack_id, severity, title, playbook_id, bad_words):
+async def test_pack_end_to_end(
+    fake, tmp_path, monkeypatch, pack_id, severity, title, playbook_id, bad_words
+):
     pack = load_pack(pack_id)
     playbook = pack.playbook(playbook_id)
     async with running_bot(fake, tmp_path, playbook_pack=pack_id) as bot:
@@ -144,24 +158,14 @@ async def test_pack_end_to_end(fake, tmp_path, pack_id, severity, title, playboo
         for label in pack.incident_log:
             assert label in log_message, label
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "PLAYBOOK_PACK": pack_id,
-        "PYTHONPATH": str(ROOT),
-    }
-    exported = subprocess.run(
-        [sys.executable, "-m", "bot", "export", incident.id],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert exported.returncode == 0, exported.stderr
-    assert incident.id in exported.stdout and "retry storm" in exported.stdout
+    monkeypatch.chdir(tmp_path)  # no .env of the repository
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("PLAYBOOK_PACK", pack_id)
+    code, stdout, stderr = await asyncio.to_thread(export, incident.id)
+    assert code == 0, stderr
+    assert incident.id in stdout and "retry storm" in stdout
     for label in pack.incident_log:
-        assert label in exported.stdout
+        assert label in stdout
 
 
 def test_export_of_an_unknown_incident_is_one_line_and_exit_2(tmp_path):

@@ -2,17 +2,23 @@
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
+
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
 import bot.server
 from bot.blocks.ids import ActionId, BlockId, CallbackId, step_block_id
 from bot.services.channel_setup import set_up_incident
 from bot.services.declare import Declaration, declare_incident
 from bot.services.posts import post_metadata
-from storage import repo
+from storage import inbox, repo
+from storage.db import Database
+from storage.models import InboxItem
 from tests.fakeslack import event_callback, slash_command_form
 from tests.harness import running_bot
+from tests.scenarios.test_truthful_changes import hold_rate_limits
 
 
 def setting_up(bot):
@@ -39,6 +45,20 @@ async def count_incidents(bot):
         return await repo.count_incidents(session=session)
 
 
+async def settled(bot):
+    """Wait until every delivery acknowledged so far has been handled."""
+    await bot.fake.wait_for(lambda: not bot.intake.working)
+
+
+async def eventually(check, timeout=5.0):
+    """Poll an async condition until it holds; AssertionError on timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        assert loop.time() < deadline, f"condition not met within {timeout}s: {check!r}"
+        await asyncio.sleep(0.01)
+
+
 async def test_the_same_slash_command_delivered_twice_applies_once(bot):
     channel = await bot.declare()
     form = slash_command_form(bot.fake, text="note only once", channel_id=channel.id)
@@ -46,12 +66,10 @@ async def test_the_same_slash_command_delivered_twice_applies_once(bot):
     for _ in range(2):
         status, _ = await bot.post(body, content_type="application/x-www-form-urlencoded")
         assert status == 200
-    await bot.fake.wait_for(
-        lambda: any("only once" in m.text for m in bot.fake.messages(channel.id))
-    )
-    await asyncio.sleep(0.3)
+    await settled(bot)  # both acknowledged: the first is handled, the second was dropped
     _, kinds = await incident_of(bot, channel)
     assert kinds.count("note_added") == 1
+    assert sum("only once" in m.text for m in bot.fake.messages(channel.id)) == 1
 
 
 async def test_event_retries_apply_once(bot):
@@ -66,8 +84,7 @@ async def test_event_retries_apply_once(bot):
         headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
     )
     assert status == 200
-    await bot.fake.wait_for(lambda: any(e.user == "U_CAROL" for e in bot.fake.ephemerals))
-    await asyncio.sleep(0.3)
+    await settled(bot)  # both acknowledged: the first is handled, the retry was dropped
     assert sum(e.user == "U_CAROL" for e in bot.fake.ephemerals) == 1
 
 
@@ -78,14 +95,18 @@ async def test_a_resubmitted_modal_declares_once(bot):
         BlockId.PLAYBOOK: {ActionId.PLAYBOOK: {"selected_option": {"value": "__none__"}}},
     }
     for _ in range(2):
-        status, _ = await bot.submit(
+        status, body = await bot.submit(
             user="U_ALICE", callback_id=CallbackId.DECLARE, values=values, view_id="V_SAME"
         )
-        assert status == 200
+        assert (status, body) == (200, "")  # closed: no field errors
+    # A submission's declaration commits before its ack: both answers are in, so is the count.
+    assert await count_incidents(bot) == 1
     await bot.fake.wait_for(
-        lambda: any(c.name.endswith("twice-submitted") for c in bot.fake.channels.values())
+        lambda: any(
+            c.name.endswith("twice-submitted") and c.pins for c in bot.fake.channels.values()
+        )
     )
-    await asyncio.sleep(0.3)
+    assert [c.name.endswith("twice-submitted") for c in bot.fake.channels.values()].count(True) == 1
     assert await count_incidents(bot) == 1
 
 
@@ -111,22 +132,22 @@ async def test_a_double_clicked_button_applies_once(bot):
             for _ in range(3)
         )
     )
-    await bot.fake.wait_for(
-        lambda: (
-            "assigned to <@U_BOB>"
-            in json.dumps(bot.fake.find_message(channel.id, message.ts).blocks)
-        )
+    await settled(bot)  # all three acknowledged: one is handled, the repeats were dropped
+    assert "assigned to <@U_BOB>" in json.dumps(
+        bot.fake.find_message(channel.id, message.ts).blocks
     )
-    await asyncio.sleep(0.3)
     _, kinds = await incident_of(bot, channel)
     assert kinds.count("step_assigned") == 1
 
 
 async def test_rate_limits_are_honoured_and_already_in_channel_is_success(bot):
+    held = hold_rate_limits(bot)
+    held.lifted.set()  # Slack's limit passes at once: no real second to wait out
     bot.fake.rate_limit_next("conversations.create", retry_after=1)
     bot.fake.fail_next("conversations.invite", "already_in_channel")
     channel = await bot.declare("sev2 Throttled")
     assert [c.status for c in bot.fake.calls_to("conversations.create")] == [429, 200]
+    assert held.retry_after == ["1"]  # waited out Slack's Retry-After (lifted at once here)
     incident, _ = await incident_of(bot, channel)
     assert incident.setup_state == "ready"
 
@@ -144,10 +165,8 @@ async def test_a_missing_channel_gets_a_clear_message_and_the_note_is_kept(bot):
 async def test_setup_interrupted_after_the_channel_exists_resumes_without_a_second_channel(bot):
     bot.fake.fail_next("pins.add", "internal_error")
     status, _, _ = await bot.command("declare sev1 Half set up")
-    await bot.fake.wait_for(
-        lambda: any(c.name.endswith("half-set-up") for c in bot.fake.channels.values())
-    )
-    await asyncio.sleep(0.5)
+    await settled(bot)  # the declaration is handled: its setup stopped at the pin
+    assert [c.fault or c.error for c in bot.fake.calls_to("pins.add")] == ["internal_error"]
     async with bot.db.session() as session:
         pending = await repo.list_unfinished_setup(session=session)
     assert [i.setup_state for i in pending] == ["channel"]
@@ -163,8 +182,12 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
     # The bot died after Slack created the channel but before the ID was saved. (The
     # housekeeping loop is slowed down so that only this test's resume runs.)
     monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 3600)
-    async with running_bot(fake, tmp_path) as running:
-        await asyncio.sleep(0.2)  # let the startup housekeeping pass run first
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    await keep_an_old_delivery(url)
+    async with running_bot(fake, tmp_path, database_url=url) as running:
+        # The startup housekeeping pass has run when it forgets the old delivery (its last
+        # step): from now on nothing resumes setups behind this test's back.
+        await eventually(lambda: inbox_is_empty(running))
         d = running.deps
         record = await declare_incident(
             Declaration(title="Crashed mid create", severity="sev1", declarer="U_ALICE"),
@@ -198,41 +221,58 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
         assert len(announced) == 1
 
 
+async def keep_an_old_delivery(url):
+    """A migrated database holding one handled delivery from two days ago."""
+    database = Database(url)
+    try:
+        await database.migrate()
+        long_ago = datetime.now(UTC) - timedelta(days=2)
+        async with database.transaction() as session:
+            session.add(InboxItem(key="old", kind="event", received_at=long_ago, state="done"))
+    finally:
+        await database.dispose()
+
+
+async def inbox_is_empty(bot):
+    async with bot.db.reader() as session:
+        return await inbox.count_by_state(session=session) == {}
+
+
+def no_retry_waits(bot):
+    """The bot's client still retries what it retries, without waiting real seconds first."""
+    for handler in bot.client.retry_handlers:
+        handler.interval_calculator = FixedValueRetryIntervalCalculator(0.0)
+
+
 async def test_declaration_during_a_slack_outage_is_recorded_and_completed_later(
     fake, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 0.3)
+    monkeypatch.setattr(bot.server, "HOUSEKEEPING_SECONDS", 0.05)
     async with running_bot(fake, tmp_path) as running:
+        no_retry_waits(running)
         fake.down = True
-        status, _, _ = await running.command("declare sev1 Slack is down too")
+        status, _, url = await running.command("declare sev1 Slack is down too")
         assert status == 200
-        for _ in range(100):
-            if await count_incidents(running) == 1:
-                break
-            await asyncio.sleep(0.05)
+        # Recorded, and the declarer is told its channel comes later: the setup gave up.
+        await fake.wait_for(
+            lambda: any("not ready yet" in p["text"] for p in fake.response_posts(url))
+        )
         assert await count_incidents(running) == 1
+        assert not [c for c in fake.channels.values() if c.name.endswith("slack-is-down-too")]
 
-        async def health():
+        async def slack_health(expected):
             async with running.http.get(f"{running.url}/healthz") as response:
-                return await response.json()
+                return (await response.json())["slack"] == expected
 
-        for _ in range(60):
-            if (await health())["slack"] == "unreachable":
-                break
-            await asyncio.sleep(0.1)
-        assert (await health())["slack"] == "unreachable"
+        await eventually(lambda: slack_health("unreachable"))
         fake.down = False
+        # Housekeeping finishes the setup once Slack answers again.
         await fake.wait_for(
             lambda: any(
                 c.name.endswith("slack-is-down-too") and c.pins for c in fake.channels.values()
-            ),
-            timeout=10,
+            )
         )
-        for _ in range(60):  # the next probe notices Slack is back
-            if (await health())["slack"] == "ok":
-                break
-            await asyncio.sleep(0.1)
-        assert (await health())["slack"] == "ok"
+        await eventually(lambda: slack_health("ok"))  # the next probe notices Slack is back
 
 
 async def test_a_step_of_a_single_role_held_by_someone_else_is_refused(fake, tmp_path):

@@ -1,25 +1,48 @@
 """SIGTERM finishes acknowledged work and exits 0; tokens never reach the logs."""
 
 import asyncio
+import json
 import time
 
+from storage import repo
+from storage.db import Database
 from tests.processes import BotProcess
+
+SLOW_SLACK = 0.25  # seconds per Web API call while the declaration is set up
 
 
 async def test_sigterm_finishes_in_flight_declaration_and_exits_0(fake, tmp_path):
     log = tmp_path / "bot.log"
-    bot = BotProcess(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", log)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    bot = BotProcess(fake, url, "default", log)
     bot.env["LOG_LEVEL"] = "DEBUG"
     await bot.start()
-    fake.latency = 0.4  # each Slack call is slow, so setup is still running at SIGTERM
+    # Every Slack call now takes a while: once the channel exists, the setup still has
+    # (at least) the invite, topic, card, announcement and pin to go, 1.25 s in all,
+    # well inside the bot's 3 s drain.
+    fake.latency = SLOW_SLACK
     assert await bot.command("declare sev1 Shutdown drill") == 200
-    await asyncio.sleep(0.2)
+    await fake.wait_for(lambda: fake.calls_to("conversations.create"))
+    channel = next(c for c in fake.channels.values() if c.name.endswith("shutdown-drill"))
+    incidents = fake.channel_by_name("incidents")
+    assert not channel.pins, "the setup finished before SIGTERM: this proves nothing"
     started = time.monotonic()
     code = await asyncio.get_running_loop().run_in_executor(None, bot.terminate)
     assert code == 0
     assert time.monotonic() - started < 10
-    channel = next(c for c in fake.channels.values() if c.name.endswith("shutdown-drill"))
+    # Everything the declaration does happened before the process exited.
     assert channel.pins, "the card was not posted before exit"
+    assert "U_ALICE" in channel.members and channel.topic.startswith("SEV-1")
+    assert any(channel.id in m.text + json.dumps(m.blocks) for m in fake.messages(incidents.id))
+    replies = [p["text"] for r in fake.response_urls.values() for p in r.posts]
+    assert any("is live" in text for text in replies), replies
+    database = Database(url)
+    try:
+        async with database.reader() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+    finally:
+        await database.dispose()
+    assert incident.setup_state == "ready"
     text = log.read_text()
     assert "Authorization" in text  # DEBUG logged the requests…
     assert "xoxb-test" not in text  # …but never the token
@@ -42,8 +65,9 @@ async def test_socket_mode_retries_apply_once(fake, tmp_path):
         )
         await fake.socket_send("events_api", event)
         await fake.socket_send("events_api", event, retry_attempt=1, retry_reason="timeout")
-        await fake.wait_for(lambda: any(e.user == "U_CAROL" for e in fake.ephemerals))
-        await asyncio.sleep(0.3)
+        # Both acknowledged, so the retry was already seen as one; wait until the first
+        # delivery has been handled, then count.
+        await fake.wait_for(lambda: not bot.intake.working)
         assert sum(e.user == "U_CAROL" for e in fake.ephemerals) == 1
         assert bot.settings.socket_mode
 

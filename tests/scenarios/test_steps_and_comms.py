@@ -1,6 +1,5 @@
 """Step buttons (skip, undo, assign), attaching playbooks, role instructions, wording check."""
 
-import asyncio
 import json
 
 from bot.blocks.ids import ActionId, BlockId, CallbackId, step_block_id
@@ -161,13 +160,9 @@ async def test_cancelled_customer_update_posts_nothing(bot):
         ts=card,
         actions=[{"action_id": ActionId.CANCEL_DRAFT, "value": draft, "block_id": "w"}],
     )
-    for _ in range(100):
-        async with bot.db.session() as session:
-            if (await session.get(Draft, draft)).state == "cancelled":
-                break
-        await asyncio.sleep(0.02)
-    else:
-        raise AssertionError("the draft was never cancelled")
+    await bot.fake.wait_for(lambda: not bot.intake.working)  # the click is handled
+    async with bot.db.session() as session:
+        assert (await session.get(Draft, draft)).state == "cancelled"
     await bot.click(
         user="U_ALICE",
         channel=channel.id,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 
 from bot.blocks.ids import ActionId, step_block_id
 from bot.services import display
@@ -137,7 +139,33 @@ async def test_a_step_click_naming_another_incidents_playbook_changes_nothing(bo
     assert "done by" not in json.dumps([m.blocks for m in phases(bot, with_playbook)])
 
 
+class HeldRateLimit(AsyncRateLimitErrorRetryHandler):
+    """The client's retry of a 429, with Slack's rate limit lifted when the test says so
+    instead of after Retry-After real seconds."""
+
+    def __init__(self, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.lifted = asyncio.Event()
+        self.retry_after: list[str] = []  # the Retry-After of each 429 waited out
+
+    async def prepare_for_next_attempt_async(self, *, state, request, response=None, error=None):
+        state.next_attempt_requested = True
+        self.retry_after.append(response.headers["Retry-After"][0])
+        await self.lifted.wait()
+        state.increment_current_attempt()
+
+
+def hold_rate_limits(bot) -> HeldRateLimit:
+    """Swap the bot client's own rate-limit retry handler for a held one (same retries)."""
+    handlers = bot.client.retry_handlers
+    [index] = [i for i, h in enumerate(handlers) if isinstance(h, AsyncRateLimitErrorRetryHandler)]
+    held = HeldRateLimit(handlers[index].max_retry_count)
+    handlers[index] = held
+    return held
+
+
 async def test_commands_work_in_a_new_channel_while_its_pin_is_rate_limited(bot):
+    held = hold_rate_limits(bot)
     bot.fake.rate_limit_next("pins.add", retry_after=30)
     await bot.command("declare sev2 Pin is slow")
     await bot.fake.wait_for(lambda: bot.fake.calls_to("pins.add"))
@@ -150,6 +178,11 @@ async def test_commands_work_in_a_new_channel_while_its_pin_is_rate_limited(bot)
     assert not [p for p in bot.fake.response_posts(url) if "only works inside" in str(p)]
     _, kinds, _ = await state(bot, channel)
     assert "note_added" in kinds
+    assert not channel.pins  # …all the while
+    held.lifted.set()  # the rate limit passes: the setup pins its card after all
+    await bot.fake.wait_for(lambda: channel.pins)
+    assert [c.status for c in bot.fake.calls_to("pins.add")] == [429, 200]
+    assert held.retry_after == ["30"]
 
 
 async def test_a_card_that_is_gone_is_reported_once_and_not_retried_forever(bot):
