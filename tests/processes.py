@@ -7,11 +7,16 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
+from sqlalchemy import func, update
+from sqlmodel import col, select
 
+from storage.db import Database
+from storage.models import InboxItem, Incident, Lease, OutboxPost
 from tests.fakeslack import FakeSlack, sign_request, slash_command_form
 from tests.harness import SECRET, free_port
 
@@ -62,7 +67,7 @@ class BotProcess:
                 stderr=out,
             )
         async with aiohttp.ClientSession() as http:
-            for _ in range(200):
+            for _ in range(1000):
                 if self.proc.poll() is not None:
                     raise AssertionError(f"bot exited: {self.log.read_text()[-2000:]}")
                 try:
@@ -71,7 +76,7 @@ class BotProcess:
                             return
                 except aiohttp.ClientError:
                     pass
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.02)
         raise AssertionError("bot did not become healthy")
 
     def kill(self) -> None:
@@ -107,3 +112,73 @@ class BotProcess:
                 f"http://127.0.0.1:{self.port}/slack/events", data=body, headers=headers
             ) as response:
                 return response.status, await response.text()
+
+
+async def leases_run_out(url: str, dead: BotProcess) -> dict[str, int]:
+    """Stand in for the wait after a `kill -9`: the leases the dead process held run out now.
+
+    A lease is a deadline in the database; the bot never tells a dead process from a slow one
+    except by that deadline passing. So instead of waiting 10-15 s, the test moves the
+    deadlines of the work left behind (deliveries being handled, setups, owed posts, named
+    leases) to the past, as they would be once that time had gone by. Call it only after the
+    kill: then every unexpired lease is the dead process's (a surviving replica takes over
+    only what has run out, and setups are matched by the dead process's owner ID).
+
+    Returns how many of each ran out, so a test can show the kill did cut work off.
+    """
+    assert dead.proc is not None and dead.proc.poll() is not None, "only a dead process's"
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    owner = f"%:{dead.proc.pid}:%"  # replica IDs are host:pid:random
+    statements = {
+        "deliveries": update(InboxItem)
+        .where(col(InboxItem.state) == "pending", col(InboxItem.lease_until) > past)
+        .values(lease_until=past),
+        "posts": update(OutboxPost)
+        .where(col(OutboxPost.posted).is_(False), col(OutboxPost.lease_until) > past)
+        .values(lease_until=past),
+        "setups": update(Incident)
+        .where(col(Incident.setup_owner).like(owner), col(Incident.setup_lease_until) > past)
+        .values(setup_lease_until=past),
+        "leases": update(Lease)
+        .where(col(Lease.owner).like(owner), col(Lease.until) > past)
+        .values(until=past),
+    }
+    database = Database(url)
+    try:
+        async with database.transaction() as session:
+            return {
+                name: (await session.exec(statement)).rowcount  # type: ignore[attr-defined]
+                for name, statement in statements.items()
+            }
+    finally:
+        await database.dispose()
+
+
+async def work_left(database: Database) -> dict[str, int]:
+    """What the bot still owes: deliveries not handled, setups not finished, posts not made."""
+    async with database.reader() as session:
+        count = select(func.count())
+        inbox = await session.exec(
+            count.select_from(InboxItem).where(col(InboxItem.state) == "pending")
+        )
+        setups = await session.exec(
+            count.select_from(Incident).where(col(Incident.setup_state) != "ready")
+        )
+        posts = await session.exec(
+            count.select_from(OutboxPost).where(col(OutboxPost.posted).is_(False))
+        )
+        return {"deliveries": inbox.one(), "setups": setups.one(), "posts": posts.one()}
+
+
+async def wait_until_done(url: str, timeout: float = 30.0) -> None:
+    """Wait until nothing is owed any more (so nothing more will be posted), or fail."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    database = Database(url)
+    try:
+        while any((left := await work_left(database)).values()):
+            if loop.time() > deadline:
+                raise AssertionError(f"work still owed after {timeout}s: {left}")
+            await asyncio.sleep(0.05)
+    finally:
+        await database.dispose()
