@@ -9,11 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.clock import ManualClock
 from storage import repo
+from storage.db import Database
+from storage.models import OutboxPost
 from tests.harness import running_bot
-from tests.processes import BotProcess
+from tests.processes import BotProcess, leases_run_out, wait_until_done
 
 FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
 
@@ -107,7 +110,8 @@ async def test_an_update_slack_did_not_take_is_posted_later_exactly_once(bot):
 
 
 async def test_a_post_cut_off_by_kill_9_is_found_after_restart_not_posted_again(fake, tmp_path):
-    bot = BotProcess(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", tmp_path / "bot.log")
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    bot = BotProcess(fake, url, "default", tmp_path / "bot.log")
     await bot.start()
     try:
         before = set(fake.channels)
@@ -124,19 +128,21 @@ async def test_a_post_cut_off_by_kill_9_is_found_after_restart_not_posted_again(
             lambda: any("rolling back" in m.text for m in fake.messages(channel.id))
         )
         bot.kill()  # the bot dies before it hears that the post went through
+        # Its lease (15 s) runs out now rather than after 15 s of waiting; the post is owed.
+        assert (await leases_run_out(url, bot))["posts"] == 1
         await bot.start()
-        await fake.wait_for(
-            lambda: (
-                fake.calls_to("conversations.history")
-                and any(
-                    c.args.get("channel") == channel.id
-                    for c in fake.calls_to("conversations.history")
-                )
-            ),
-            timeout=60,
-        )
-        await asyncio.sleep(0)  # nothing else to wait for: the lookup found the post
+        await wait_until_done(url)  # the restarted bot settled the owed post
         posted = [m for m in fake.messages(channel.id) if "rolling back" in m.text]
         assert len(posted) == 1
+        tries = [c for c in fake.calls_to("chat.postMessage") if "rolling back" in str(c.args)]
+        assert len(tries) == 1  # not posted again: the restarted bot looked in the channel…
+        assert channel.id in [c.args.get("channel") for c in fake.calls_to("conversations.history")]
+        database = Database(url)
+        try:
+            async with database.reader() as session:  # …and took the post it found as its own
+                [owed] = (await session.exec(select(OutboxPost))).all()
+        finally:
+            await database.dispose()
+        assert owed.ts == posted[0].ts
     finally:
         bot.kill()
