@@ -3,7 +3,7 @@
 waits for real time to pass."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest_asyncio
