@@ -3,7 +3,6 @@ or a hang past the client's timeout), the bot finds its post instead of posting 
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
