@@ -219,7 +219,8 @@ async def leases_run_out(url: str, dead: BotProcess) -> dict[str, int]:
     deadlines of the work left behind (deliveries being handled, setups, owed posts, named
     leases) to the past, as they would be once that time had gone by. Call it only after the
     kill: then every unexpired lease is the dead process's (a surviving replica takes over
-    only what has run out, and setups are matched by the dead process's owner ID).
+    only what has run out, and setups are matched by the dead process's owner ID). A timer
+    leased for a firing is left alone: nothing tells it from a timer planned for that time.
 
     Returns how many of each ran out, so a test can show the kill did cut work off.
     """
