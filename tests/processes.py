@@ -5,7 +5,9 @@ of 1.7 s). So a bot process is started from a *spare*: a fresh `python` that has
 imported the bot's modules and waits. Told to go, it takes the bot's environment, working
 directory and log, and runs `bot.__main__.main()`, exactly what `python -m bot` runs. It is
 still a process of its own, killed with `kill -9` like any other; only its imports are done
-before the test needs it. A few spares are kept ready; they exit when the tests end.
+before the test needs it. Spares are started when this module is imported (in a test run,
+while the tests are collected: they import on the core pytest leaves idle), and topped up
+after each start; they exit when the tests end.
 """
 
 from __future__ import annotations
@@ -112,6 +114,9 @@ def _retire_spares() -> None:
     _spares.clear()
 
 
+top_up_spares()  # so that even the first start of a test run need not import from scratch
+
+
 def bot_env(
     fake: FakeSlack, database_url: str, pack: str, *, port: int, log_level: str = "INFO"
 ) -> dict[str, str]:
@@ -144,7 +149,6 @@ class BotProcess:
             self.env["SLACK_APP_TOKEN"] = fake.app_token
             del self.env["SLACK_SIGNING_SECRET"]
         self.proc: subprocess.Popen[bytes] | None = None
-        top_up_spares()  # the first start of a test run need not import from scratch
 
     async def start(self) -> None:
         """Start (from a spare when one fits) and wait until /healthz answers."""
@@ -215,7 +219,8 @@ async def leases_run_out(url: str, dead: BotProcess) -> dict[str, int]:
     deadlines of the work left behind (deliveries being handled, setups, owed posts, named
     leases) to the past, as they would be once that time had gone by. Call it only after the
     kill: then every unexpired lease is the dead process's (a surviving replica takes over
-    only what has run out, and setups are matched by the dead process's owner ID).
+    only what has run out, and setups are matched by the dead process's owner ID). A timer
+    leased for a firing is left alone: nothing tells it from a timer planned for that time.
 
     Returns how many of each ran out, so a test can show the kill did cut work off.
     """
