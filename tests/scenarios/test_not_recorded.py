@@ -158,6 +158,7 @@ async def test_work_the_database_failed_is_kept_told_and_done_once_when_it_is_ba
         lambda: any("during the blip" in m.text for m in bot.fake.messages(channel.id)),
         timeout=10,
     )
+    await bot.fake.wait_for(lambda: not bot.intake.working)  # the replay is handled
     async with bot.db.reader() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
