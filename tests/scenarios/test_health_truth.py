@@ -8,6 +8,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 
 import bot.server
-from tests.fakeslack import slash_command_form
+from tests.fakeslack import FakeSlack, slash_command_form
 from tests.harness import free_port, running_bot
 from tests.processes import BotProcess, bot_env
 
@@ -37,38 +38,76 @@ async def slack_is(bot, expected: str, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def run_to_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot"], env=env, cwd=cwd, capture_output=True, text=True,
-            timeout=60,
-        )  # fmt: skip
+@contextmanager
+def fake_slack_in_a_thread() -> Iterator[FakeSlack]:
+    """A fake Slack served from its own event loop in a thread, for a module's processes."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeSlack()
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
-    return await asyncio.get_running_loop().run_in_executor(None, run)
+
+@pytest.fixture(scope="module")
+def refused_starts(tmp_path_factory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """`python -m bot` with a refused bot token, a refused app token and an unreachable
+    database: real processes that must exit at startup. Most of each one's time is the
+    interpreter importing the bot, so the three are started side by side, once."""
+    with fake_slack_in_a_thread() as fake:
+        envs = {}
+        for name in ("bot_token", "app_token", "database"):
+            url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'bot.db'}"
+            envs[name] = bot_env(fake, url, "default", port=free_port())
+        envs["bot_token"]["SLACK_BOT_TOKEN"] = "xoxb-not-the-right-one"
+        envs["app_token"]["SLACK_APP_TOKEN"] = "xapp-not-the-right-one"
+        envs["database"]["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
+        started = {
+            name: subprocess.Popen(
+                [sys.executable, "-m", "bot"],
+                env=env,
+                cwd=tmp_path_factory.getbasetemp(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for name, env in envs.items()
+        }
+        results = {}
+        for name, process in started.items():
+            try:
+                stdout, stderr = process.communicate(timeout=60)
+            finally:
+                process.kill()
+            results[name] = subprocess.CompletedProcess(
+                process.args, process.returncode, stdout, stderr
+            )
+        return results
 
 
-async def test_a_token_slack_refuses_stops_the_bot_with_one_line(fake, tmp_path):
-    env = bot_env(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", port=free_port())
-    env["SLACK_BOT_TOKEN"] = "xoxb-not-the-right-one"
-    result = await run_to_exit(env, tmp_path)
+def test_a_token_slack_refuses_stops_the_bot_with_one_line(refused_starts):
+    result = refused_starts["bot_token"]
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines == ["incident-bot: SLACK_BOT_TOKEN is invalid: Slack answered invalid_auth"]
 
 
-async def test_an_app_token_slack_refuses_stops_the_bot_with_one_line(fake, tmp_path):
-    env = bot_env(fake, f"sqlite:///{tmp_path / 'bot.db'}", "default", port=free_port())
-    env["SLACK_APP_TOKEN"] = "xapp-not-the-right-one"
-    result = await run_to_exit(env, tmp_path)
+def test_an_app_token_slack_refuses_stops_the_bot_with_one_line(refused_starts):
+    result = refused_starts["app_token"]
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "incident-bot: SLACK_APP_TOKEN is invalid: Slack answered invalid_auth"
     ]
 
 
-async def test_an_unreachable_database_stops_the_bot_with_one_line(fake, tmp_path):
-    env = bot_env(fake, "postgresql://nobody@127.0.0.1:1/none", "default", port=free_port())
-    result = await run_to_exit(env, tmp_path)
+def test_an_unreachable_database_stops_the_bot_with_one_line(refused_starts):
+    result = refused_starts["database"]
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("incident-bot: DATABASE_URL: cannot reach the database (")

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlmodel import select
 
 from bot.clock import ManualClock
@@ -18,6 +19,15 @@ from tests.harness import running_bot
 from tests.processes import BotProcess, leases_run_out, wait_until_done
 
 FAST = str(Path(__file__).resolve().parents[1] / "packs" / "fast.yml")
+
+
+@pytest_asyncio.fixture
+async def watchful_bot(fake, tmp_path, monkeypatch):
+    """A bot that looks for stalled work (deliveries, posts) every 50 ms instead of every
+    2 s: what a lease running out (on the bot's clock) sets off follows at once."""
+    monkeypatch.setattr("bot.server.LEASE_SECONDS", 0.05)
+    async with running_bot(fake, tmp_path) as running:
+        yield running
 
 
 async def setup_state(bot, channel) -> str:
@@ -90,7 +100,8 @@ async def test_a_lost_reply_to_a_reminder_posts_it_once(fake, tmp_path):
         assert [c.args["channel"] for c in fake.calls_to("conversations.history")] == [channel.id]
 
 
-async def test_an_update_slack_did_not_take_is_posted_later_exactly_once(bot):
+async def test_an_update_slack_did_not_take_is_posted_later_exactly_once(watchful_bot):
+    bot = watchful_bot
     channel = await declared(bot, "owed")
     bot.fake.fault_next("chat.postMessage", "drop_before", times=3)  # every try of the post
     await bot.command("update still investigating", channel=channel.id)

@@ -7,6 +7,8 @@ import json
 import sqlite3
 from datetime import timedelta
 
+import pytest_asyncio
+
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.intake import LEASE
 from storage import inbox, repo
@@ -15,6 +17,15 @@ from tests.fakeslack import slash_command_form
 from tests.harness import running_bot
 
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"
+
+
+@pytest_asyncio.fixture
+async def watchful_bot(fake, tmp_path, monkeypatch):
+    """A bot that looks for stalled work (deliveries, posts) every 50 ms instead of every
+    2 s: what a lease running out (on the bot's clock) sets off follows at once."""
+    monkeypatch.setattr("bot.server.LEASE_SECONDS", 0.05)
+    async with running_bot(fake, tmp_path) as running:
+        yield running
 
 
 async def count(bot) -> int:
@@ -141,7 +152,8 @@ async def never(*_: object) -> None:
     raise AssertionError("a delivery whose sender was told 'not recorded' was replayed")
 
 
-async def test_work_the_database_failed_is_kept_told_and_done_once_when_it_is_back(bot):
+async def test_work_the_database_failed_is_kept_told_and_done_once_when_it_is_back(watchful_bot):
+    bot = watchful_bot
     channel = await bot.declare("sev2 Database blips")
     real_db = bot.db
     bot.db = Database(UNREACHABLE)  # the work fails; the intake (own handle) still keeps it
@@ -158,6 +170,7 @@ async def test_work_the_database_failed_is_kept_told_and_done_once_when_it_is_ba
         lambda: any("during the blip" in m.text for m in bot.fake.messages(channel.id)),
         timeout=10,
     )
+    await bot.fake.wait_for(lambda: not bot.intake.working)  # the replay is handled
     async with bot.db.reader() as session:
         incident = await repo.get_by_channel(session=session, channel_id=channel.id)
         kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
