@@ -38,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, [s.get_secret_value() for s in secrets if s])
     import asyncio
 
-    from bot.server import run
     from bot.startup import problem_with
     from playbooks.loader import PackError
 
@@ -46,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"incident-bot: {problem}", file=sys.stderr)
         return 2
+    # Imported after the checks: a bot that must refuse to start says so at once.
+    from bot.server import run
+
     try:
         run(settings)
     except PackError as error:

@@ -11,65 +11,12 @@ from slack_bolt.logger.messages import (
     warning_client_prioritized_and_token_skipped,
     warning_token_skipped,
 )
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.deps import Deps
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-# After a lost reply Slack may have posted, so a blind retry could post twice: posts are
-# retried by bot.services.posts, which first looks for the earlier post. (A repeated
-# conversations.create is safe: `name_taken` makes the bot adopt the channel it made.)
-NOT_BLINDLY_RETRIED = frozenset({"chat.postMessage"})
-
-
-class UnlessItCreates(AsyncRetryHandler):
-    """Retry connection errors and 5xx only for calls that are safe to repeat."""
-
-    def __init__(self, inner: AsyncRetryHandler) -> None:
-        super().__init__(inner.max_retry_count, inner.interval_calculator)
-        self.inner = inner
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if request.url.rstrip("/").rsplit("/", 1)[-1] in NOT_BLINDLY_RETRIED:
-            return False
-        return await self.inner._can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
-
-
-def make_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
-    """The Web API client: every call goes to SLACK_API_URL, with retries for 429s and 5xx."""
-    handlers = [
-        UnlessItCreates(AsyncConnectionErrorRetryHandler(max_retry_count=2)),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        UnlessItCreates(AsyncServerErrorRetryHandler(max_retry_count=2)),
-    ]
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=handlers if retries else [],
-    )
 
 
 def _bolt_logger() -> logging.Logger:

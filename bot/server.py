@@ -22,7 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
-from bot.app import create_app, make_client
+from bot.app import create_app
 from bot.clock import Clock, utcnow
 from bot.deps import Deps
 from bot.payload_shape import shape_problem
@@ -32,7 +32,7 @@ from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
 from bot.services.channels import join_announcement_channel
 from bot.services.display import catch_up_displays
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway
+from bot.slack_gateway import SlackGateway, make_client
 from bot.startup import BAD_TOKEN
 from handlers.deliveries import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack

@@ -12,8 +12,8 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import make_client
 from bot.settings import Settings
+from bot.slack_gateway import make_client
 from playbooks.loader import PackError, load_pack
 from storage.db import Database
 
