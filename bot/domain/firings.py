@@ -204,6 +204,8 @@ def _escalation(timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, ctx:
         return STOP  # someone responded in time: nothing to escalate
     pack = ctx.pack
     after = dict(cadence_of(pack, severity, since=incident.declared_at).thresholds)
+    if threshold not in after:
+        return STOP  # the pack changed since the timer was armed: this threshold is gone
     levels = sorted(pack.escalation, key=lambda lvl: lvl.level)
     level = escalation_level(len(levels), snap.escalations_so_far)
     chosen = levels[level - 1] if level else None

@@ -66,9 +66,7 @@ async def fire(
             (
                 timer,
                 incident,
-                firings.decide(
-                    timer, await _snapshot(session, timer, incident, pack), now, context
-                ),
+                _decide(timer, await _snapshot(session, timer, incident, pack), now, context),
             )
             for timer in won
             for incident in [incidents.get(timer.incident_id or "")]
@@ -83,6 +81,16 @@ async def fire(
         _deliver(owed, db=db, slack=slack, replica=replica),
     )
     return len(recorded)
+
+
+def _decide(timer: DueTimer, snap: Snapshot, now: datetime, context: firings.Context) -> Firing:
+    """The pure decision; one that fails (a bug, deterministic) stops that timer alone
+    instead of blocking every firing batched with it."""
+    try:
+        return firings.decide(timer, snap, now, context)
+    except Exception:  # noqa: BLE001 - logged with its traceback; the batch goes on
+        log.exception("could not decide what timer %s does; it is stopped", timer.id)
+        return firings.STOP
 
 
 async def _lease(

@@ -385,13 +385,6 @@ def test_a_business_days_threshold_declared_midweek_spans_the_weekend():
     assert firing.notice.reason == "not resolved within"
 
 
-@pytest.mark.xfail(
-    reason="BUG: an escalation timer whose severity (or threshold) is no longer in the pack "
-    "raises KeyError instead of stopping, so `reminders.fire` fails the whole batch and the "
-    "timer comes back every lease (phase deadlines with a bad key STOP instead)",
-    raises=KeyError,
-    strict=True,
-)
 @pytest.mark.parametrize("key", ["escalate_after:sev9", "escalate_after:sev4"])
 def test_an_escalation_for_a_threshold_the_pack_no_longer_has_stops(key):
     snap = Snapshot(incident=Inc())

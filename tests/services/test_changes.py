@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import pytest_asyncio
 
-from bot.app import make_client
 from bot.clock import ManualClock
 from bot.domain.errors import Conflict, InvalidTransition, NotAllowed
 from bot.replica import Replica
@@ -22,7 +21,7 @@ from bot.services.changes import hand_over_command
 from bot.services.channel_setup import set_up_incident
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway
+from bot.slack_gateway import SlackGateway, make_client
 from playbooks.loader import load_pack
 from storage import repo
 from storage.db import Database

@@ -12,13 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
-from bot.app import make_client
 from bot.clock import ManualClock
 from bot.replica import Replica
 from bot.services.channel_setup import SETUP_LEASE, set_up_incident
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from bot.settings import Settings
-from bot.slack_gateway import SlackGateway
+from bot.slack_gateway import SlackGateway, make_client
 from playbooks.loader import load_pack
 from storage import repo
 from storage.db import Database
