@@ -244,8 +244,8 @@ class Checklist(PackModel):
     """'daily HH:MM', 'weekdays HH:MM' (24-hour, bot time zone) or 'on_resolve'."""
     channel: Text | None = None
     """Channel to post in; default: the bot's incidents channel (on_resolve: the incident's)."""
-    items: tuple[Text, ...] = Field(min_length=1)
-    """The items to tick."""
+    items: tuple[Text, ...] = Field(min_length=1, max_length=480)
+    """The items to tick (at most 480: one Slack message holds 48 groups of 10)."""
 
 
 class Retrospective(PackModel):

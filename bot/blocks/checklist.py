@@ -20,6 +20,8 @@ from bot.blocks.ids import ActionId
 from bot.domain.text import clip
 
 PER_GROUP = 10  # Slack allows 10 options in one checkboxes element
+# A message holds 50 blocks: the title, the ticks and 48 groups (packs allow 480 items).
+MAX_GROUPS = 48
 
 
 def checklist_block_id(run_id: str, group: int) -> str:
@@ -47,7 +49,7 @@ def checklist_blocks(
             )
         )
     ]
-    for group in range(0, len(items), PER_GROUP):
+    for group in range(0, min(len(items), MAX_GROUPS * PER_GROUP), PER_GROUP):
         options = [
             Option(value=str(i), text=MarkdownTextObject(text=clip(items[i], 75)))
             for i in range(group, min(group + PER_GROUP, len(items)))

@@ -87,7 +87,7 @@ def _severity_block(severities: Sequence[SeverityChoice]) -> InputBlock:
     options = [
         Option(
             value=s.id,
-            text=s.name,
+            text=clip(s.name, 75),
             description=clip(s.description, 75) if s.description else None,
         )
         for s in severities[:100]

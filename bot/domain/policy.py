@@ -99,7 +99,10 @@ def check_can_hold(person: Person, role: str, *, bot_user: str | None) -> None:
     if person.id == bot_user:
         raise NotAllowed(f"I can't be {role} myself. Pick a person.")
     if not person.found:
-        raise NotAllowed(f"I can't find {who} in this workspace, so they can't be {role}.")
+        raise NotAllowed(
+            f"I can't find {who} in this workspace, so they can't be {role}. "
+            "Pick someone from this workspace."
+        )
     if person.deleted:
         raise NotAllowed(f"{who} is deactivated, so they can't be {role}. Pick someone else.")
     if person.is_bot or person.id == SLACKBOT:

@@ -202,12 +202,6 @@ def test_long_pack_texts_and_many_choices_stay_within_slack_limits():
     assert playbook["options"][2]["text"]["text"] == "P" * 74 + "…"
 
 
-@pytest.mark.xfail(
-    reason="declare_modal_view clips severity descriptions and playbook titles to Slack's "
-    "75-character option limit but not severity names; a pack severity named with more than "
-    "75 characters makes building the modal raise",
-    strict=True,
-)
 def test_a_long_severity_name_still_builds_a_valid_modal():
     view = declare_modal_view([SeverityChoice("sev1", "N" * 100)], declarer="U1")
     assert_valid_modal(view)
