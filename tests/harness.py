@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from aiohttp import web
 from bot.clock import Clock, OffsetClock
 from bot.server import RUNTIME, TIMERS, build_runtime, create_web_app
 from bot.settings import Settings
+from storage import repo
 from tests.fakeslack import (
     FakeSlack,
     block_actions_payload,
@@ -24,6 +26,7 @@ from tests.fakeslack import (
     slash_command_form,
     view_submission_payload,
 )
+from tests.fakeslack.server import POLL_SECONDS
 
 SECRET = "test-signing-secret"
 
@@ -191,7 +194,8 @@ class Bot:
     async def declare(
         self, text: str = "sev1 Refunds executed twice", *, user: str = "U_ALICE"
     ) -> Any:
-        """Declare inline and wait until the channel is fully set up; returns the channel."""
+        """Declare inline and wait until the channel is fully set up (pinned card, the
+        announcement, and the bot has recorded the setup as finished); returns the channel."""
         before = set(self.fake.channels)
         status, _, _ = await self.command(f"declare {text}", user=user)
         assert status == 200
@@ -206,7 +210,26 @@ class Bot:
                 for m in self.fake.messages(announced.id)
             )
         )
+        await self.setup_finished(channel.id)
         return channel
+
+    async def setup_finished(self, channel_id: str, timeout: float = 5.0) -> None:
+        """Wait until the bot has recorded the setup of the incident in this channel as
+        finished (its last Slack call comes a moment before that write)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            async with self.db.reader() as session:
+                incident = await repo.get_by_channel(session=session, channel_id=channel_id)
+            state = incident.setup_state if incident else None
+            if state == "ready":
+                return
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"the setup of the incident in {channel_id} did not finish within "
+                    f"{timeout}s (setup_state {state!r})"
+                )
+            await self.fake.next_change(POLL_SECONDS)
 
     def card(self, channel: Any) -> Any:
         """The pinned card message of an incident channel."""
