@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from storage.db import Database
 from tests.fakeslack.conftest import fake  # noqa: F401 - re-exported fixture
+from tests.harness import copy_migrated_sqlite
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -74,12 +75,15 @@ async def open_database(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database of the given kind ("sqlite" file or "postgres" schema)."""
     async with AsyncExitStack() as stack:
         if kind == "sqlite":
-            database = Database(f"sqlite:///{tmp_path / 'incidents.db'}")
+            path = tmp_path / "incidents.db"
+            copy_migrated_sqlite(path)  # the same file Database.migrate() makes, copied
+            database = Database(f"sqlite:///{path}")
+            stack.push_async_callback(database.dispose)
         else:
             schema = await stack.enter_async_context(postgres_schema())
             database = Database(POSTGRES_URL, schema=schema)
-        stack.push_async_callback(database.dispose)
-        await database.migrate()
+            stack.push_async_callback(database.dispose)
+            await database.migrate()
         yield database
 
 
