@@ -10,19 +10,23 @@ import socket
 import sqlite3
 import tempfile
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
+import bot.server as server_module
 from bot.clock import Clock, OffsetClock
 from bot.server import RUNTIME, TIMERS, build_runtime, create_web_app
 from bot.settings import Settings
+from playbooks.loader import PACKS_DIR, load_pack
+from playbooks.model import Pack
 from storage import repo
 from storage.db import Database
 from tests.fakeslack import (
@@ -102,6 +106,31 @@ async def _migrate(path: Path) -> None:
         await database.migrate()
     finally:
         await database.dispose()
+
+
+_packs_lock = threading.Lock()
+_packs: dict[tuple[str, bytes], Pack] = {}
+
+
+def _load_pack_once(ref: str | Path) -> Pack:
+    """`load_pack`, parsed once per file content (~20 ms of YAML each time otherwise).
+
+    Packs are frozen models, so bots can share one. Anything unusual goes to `load_pack`.
+    """
+    candidates = [Path(ref)] if isinstance(ref, Path) else [Path(ref), PACKS_DIR / f"{ref}.yml"]
+    source = next((c for c in candidates if c.is_file()), None)
+    if source is None:
+        return load_pack(ref)
+    key = (str(source.resolve()), source.read_bytes())
+    if key not in _packs:
+        _packs[key] = load_pack(source)
+    return _packs[key]
+
+
+@contextmanager
+def _packs_parsed_once() -> Iterator[None]:
+    with _packs_lock, mock.patch.object(server_module, "load_pack", _load_pack_once):
+        yield
 
 
 class Bot:
@@ -317,7 +346,9 @@ async def running_bot(
             copy_migrated_sqlite(path)
         database_url = f"sqlite:///{path}"
     settings = make_settings(fake, database_url, **overrides)
-    app = create_web_app(build_runtime(settings, clock or OffsetClock()))
+    with _packs_parsed_once():
+        runtime = build_runtime(settings, clock or OffsetClock())
+    app = create_web_app(runtime)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", settings.port)
