@@ -345,19 +345,45 @@ async def running_bot(
         if not path.exists():
             copy_migrated_sqlite(path)
         database_url = f"sqlite:///{path}"
-    settings = make_settings(fake, database_url, **overrides)
-    with _packs_parsed_once():
-        runtime = build_runtime(settings, clock or OffsetClock())
-    # Built on a fresh thread, whose call stack is a few frames deep: Bolt's AsyncApp()
-    # without a `name` calls inspect.stack(), which under pytest's deep stacks costs ~15 ms.
-    app = await asyncio.to_thread(create_web_app, runtime)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", settings.port)
-    await site.start()
-    bot = Bot(fake, app, f"http://127.0.0.1:{settings.port}")
+    # The bot's port is bound here and kept, so that no other process (another test worker)
+    # can take it between choosing it and listening on it. A test that sets `port` gets it.
+    sock = None if "port" in overrides else _listening_socket()
     try:
-        yield bot
+        if sock is not None:
+            overrides["port"] = sock.getsockname()[1]
+        settings = make_settings(fake, database_url, **overrides)
+        with _packs_parsed_once():
+            runtime = build_runtime(settings, clock or OffsetClock())
+        # Built on a fresh thread, whose call stack is a few frames deep: Bolt's AsyncApp()
+        # without a `name` calls inspect.stack(), which under pytest's deep stacks costs ~15 ms.
+        app = await asyncio.to_thread(create_web_app, runtime)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        raise
+    try:
+        await runner.setup()
+        if sock is None:
+            await web.TCPSite(runner, "127.0.0.1", settings.port).start()
+        else:
+            await web.SockSite(runner, sock).start()
+        bot = Bot(fake, app, f"http://127.0.0.1:{settings.port}")
+        try:
+            yield bot
+        finally:
+            await bot.close()
     finally:
-        await bot.close()
         await runner.cleanup()
+        if sock is not None:
+            sock.close()
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
