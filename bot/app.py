@@ -66,6 +66,8 @@ def create_app(deps: Deps) -> AsyncApp:
         retry_handlers=deps.slack.client.retry_handlers,
     )
     app = AsyncApp(
+        # Named: without a name Bolt walks the whole call stack (inspect.stack()) to find one.
+        name="incident-bot",
         client=tokenless,
         authorize=_authorizer(deps),
         signing_secret=secret.get_secret_value() if secret else None,

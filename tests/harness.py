@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import json
+import shutil
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
+import bot.server as server_module
 from bot.clock import Clock, OffsetClock
 from bot.server import DEPS, TIMERS, build_deps, create_web_app
 from bot.settings import Settings
+from playbooks.loader import PACKS_DIR, load_pack
+from playbooks.model import Pack
+from storage import repo
+from storage.db import Database
 from tests.fakeslack import (
     FakeSlack,
     block_actions_payload,
@@ -24,6 +37,7 @@ from tests.fakeslack import (
     slash_command_form,
     view_submission_payload,
 )
+from tests.fakeslack.server import POLL_SECONDS
 
 SECRET = "test-signing-secret"
 
@@ -50,6 +64,73 @@ def make_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Setti
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+_template_lock = threading.Lock()
+_template: Path | None = None
+
+
+def copy_migrated_sqlite(path: Path) -> None:
+    """Make `path` a SQLite database at the newest migration, in about a millisecond.
+
+    It is a copy of one file this process migrated (with `Database.migrate`) on first use:
+    running the migrations for every test costs ~50 ms each. The migrations still run: for
+    the template, at every bot start (as the restart of an up-to-date database), and on a
+    fresh database in tests/storage/test_migrations.py and for every `database_url` a test
+    passes.
+    """
+    shutil.copyfile(_migrated_template(), path)
+
+
+def _migrated_template() -> Path:
+    global _template
+    with _template_lock:
+        if _template is None:
+            directory = Path(tempfile.mkdtemp(prefix="incident-bot-template-"))
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            path = directory / "migrated.db"
+            # Its own thread and loop: callers may be inside a running loop (or another thread).
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, _migrate(path)).result()
+            # One self-contained file (no -wal beside it); the bot turns WAL on when it opens it.
+            conn = sqlite3.connect(path)
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.close()
+            _template = path
+        return _template
+
+
+async def _migrate(path: Path) -> None:
+    database = Database(f"sqlite:///{path}")
+    try:
+        await database.migrate()
+    finally:
+        await database.dispose()
+
+
+_packs_lock = threading.Lock()
+_packs: dict[tuple[str, bytes], Pack] = {}
+
+
+def _load_pack_once(ref: str | Path) -> Pack:
+    """`load_pack`, parsed once per file content (~20 ms of YAML each time otherwise).
+
+    Packs are frozen models, so bots can share one. Anything unusual goes to `load_pack`.
+    """
+    candidates = [Path(ref)] if isinstance(ref, Path) else [Path(ref), PACKS_DIR / f"{ref}.yml"]
+    source = next((c for c in candidates if c.is_file()), None)
+    if source is None:
+        return load_pack(ref)
+    key = (str(source.resolve()), source.read_bytes())
+    if key not in _packs:
+        _packs[key] = load_pack(source)
+    return _packs[key]
+
+
+@contextmanager
+def _packs_parsed_once() -> Iterator[None]:
+    with _packs_lock, mock.patch.object(server_module, "load_pack", _load_pack_once):
+        yield
 
 
 class Bot:
@@ -191,7 +272,8 @@ class Bot:
     async def declare(
         self, text: str = "sev1 Refunds executed twice", *, user: str = "U_ALICE"
     ) -> Any:
-        """Declare inline and wait until the channel is fully set up; returns the channel."""
+        """Declare inline and wait until the channel is fully set up (pinned card, the
+        announcement, and the bot has recorded the setup as finished); returns the channel."""
         before = set(self.fake.channels)
         status, _, _ = await self.command(f"declare {text}", user=user)
         assert status == 200
@@ -206,7 +288,26 @@ class Bot:
                 for m in self.fake.messages(announced.id)
             )
         )
+        await self.setup_finished(channel.id)
         return channel
+
+    async def setup_finished(self, channel_id: str, timeout: float = 5.0) -> None:
+        """Wait until the bot has recorded the setup of the incident in this channel as
+        finished (its last Slack call comes a moment before that write)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            async with self.db.reader() as session:
+                incident = await repo.get_by_channel(session=session, channel_id=channel_id)
+            state = incident.setup_state if incident else None
+            if state == "ready":
+                return
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"the setup of the incident in {channel_id} did not finish within "
+                    f"{timeout}s (setup_state {state!r})"
+                )
+            await self.fake.next_change(POLL_SECONDS)
 
     def card(self, channel: Any) -> Any:
         """The pinned card message of an incident channel."""
@@ -234,16 +335,53 @@ async def running_bot(
     clock: Clock | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Bot]:
-    """Start the real aiohttp app on a free port; stop it afterwards."""
-    settings = make_settings(fake, database_url or f"sqlite:///{tmp_path / 'bot.db'}", **overrides)
-    app = create_web_app(build_deps(settings, clock or OffsetClock()))
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", settings.port)
-    await site.start()
-    bot = Bot(fake, app, f"http://127.0.0.1:{settings.port}")
+    """Start the real aiohttp app on a free port; stop it afterwards.
+
+    Without a `database_url`, the bot uses `tmp_path / "bot.db"`: the database a bot left
+    there before, else a freshly migrated one.
+    """
+    if database_url is None:
+        path = tmp_path / "bot.db"
+        if not path.exists():
+            copy_migrated_sqlite(path)
+        database_url = f"sqlite:///{path}"
+    # The bot's port is bound here and kept, so that no other process (another test worker)
+    # can take it between choosing it and listening on it. A test that sets `port` gets it.
+    sock = None if "port" in overrides else _listening_socket()
     try:
-        yield bot
+        if sock is not None:
+            overrides["port"] = sock.getsockname()[1]
+        settings = make_settings(fake, database_url, **overrides)
+        with _packs_parsed_once():
+            deps = build_deps(settings, clock or OffsetClock())
+        app = create_web_app(deps)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        raise
+    try:
+        await runner.setup()
+        if sock is None:
+            await web.TCPSite(runner, "127.0.0.1", settings.port).start()
+        else:
+            await web.SockSite(runner, sock).start()
+        bot = Bot(fake, app, f"http://127.0.0.1:{settings.port}")
+        try:
+            yield bot
+        finally:
+            await bot.close()
     finally:
-        await bot.close()
         await runner.cleanup()
+        if sock is not None:
+            sock.close()
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+    except BaseException:
+        sock.close()
+        raise
+    return sock

@@ -8,6 +8,7 @@ mpim:history. Where Slack lists several, any one suffices; this fake picks the p
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -23,12 +24,19 @@ Scopes = tuple[str, ...]
 
 def manifest_bot_scopes(path: Path = MANIFEST) -> set[str]:
     """The bot scopes the app manifest asks for (`oauth_config.scopes.bot`)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return set(_bot_scopes(path.read_text(encoding="utf-8"), str(path)))
+
+
+@lru_cache(maxsize=8)
+def _bot_scopes(text: str, source: str) -> frozenset[str]:
+    # Parsed once per content: every FakeSlack reads the manifest, and YAML parsing in pure
+    # Python costs a few milliseconds each time.
+    data = yaml.safe_load(text) or {}
     try:
         scopes = data["oauth_config"]["scopes"]["bot"]
     except (KeyError, TypeError):
-        raise ValueError(f"{path} has no oauth_config.scopes.bot list") from None
-    return {str(scope) for scope in scopes or []}
+        raise ValueError(f"{source} has no oauth_config.scopes.bot list") from None
+    return frozenset(str(scope) for scope in scopes or [])
 
 
 def fixed(*scopes: str) -> ScopeNeed:

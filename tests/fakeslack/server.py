@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from .models import JSON
 from .responses import handle_response_url
@@ -15,6 +16,8 @@ from .scopes import manifest_bot_scopes
 from .socketmode import SocketHub
 from .state import Workspace
 from .webapi import WORKSPACE, handle_api
+
+POLL_SECONDS = 0.01  # wait_for looks again this often even when nothing calls the fake
 
 
 class FakeSlack(Workspace):
@@ -44,12 +47,20 @@ class FakeSlack(Workspace):
         return f"{self.base_url}/api/"
 
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app = web.Application(client_max_size=16 * 1024 * 1024, middlewares=[self._wake_waiters])
         app[WORKSPACE] = self
         app.router.add_route("*", "/api/{method}", handle_api)
         app.router.add_post("/response/{id}", handle_response_url)
         app.router.add_get("/socket", self.hub.handle)
         return app
+
+    @web.middleware
+    async def _wake_waiters(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """After every request, let `wait_for` look again at once instead of at its next poll."""
+        try:
+            return await handler(request)
+        finally:
+            self.changed()
 
     async def start(self) -> None:
         """Bind a free port on `host` and start serving."""
@@ -104,7 +115,9 @@ class FakeSlack(Workspace):
                 last_error = exc
             if loop.time() > deadline:
                 break
-            await asyncio.sleep(0.01)
+            # Woken as soon as the bot's next request to this fake is handled; the poll covers
+            # predicates about anything else (the bot's database, its tasks).
+            await self.next_change(POLL_SECONDS)
         recent = ", ".join(
             f"{c.method}={'ok' if c.ok else c.error or c.status}" for c in self.calls[-10:]
         )

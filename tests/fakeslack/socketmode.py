@@ -62,6 +62,7 @@ class SocketHub:
         if not isinstance(message, dict) or "envelope_id" not in message:
             return
         self.acks.append(message)
+        self.ws.changed()
         future = self._pending.get(message["envelope_id"])
         if future is not None and not future.done():
             future.set_result(message)

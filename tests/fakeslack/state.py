@@ -74,6 +74,7 @@ class Workspace:
         self._seq = itertools.count(1)
         self._ts_base_us = int(time.time()) * 1_000_000
         self.base_url = ""
+        self._waiters: set[asyncio.Future[None]] = set()
         self._seed()
 
     def _seed(self) -> None:
@@ -90,6 +91,30 @@ class Workspace:
         everyone = list(self.users)
         self.add_channel("general", members=everyone)
         self.add_channel("incidents", members=everyone)
+
+    # ---- waiting for a change --------------------------------------------------------------
+
+    def changed(self) -> None:
+        """Wake everything waiting in `next_change` (a request was handled, an ack came in)."""
+        running = _running_loop()
+        for waiter in list(self._waiters):
+            loop = waiter.get_loop()
+            if loop is running:
+                _wake(waiter)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, waiter)
+
+    async def next_change(self, timeout: float) -> None:
+        """Return at the next `changed()`, or after `timeout` seconds at the latest."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_later(timeout, _wake, waiter)
+        self._waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiters.discard(waiter)
 
     # ---- ids -------------------------------------------------------------------------------
 
@@ -267,3 +292,15 @@ class Workspace:
     def calls_to(self, method: str) -> list[Call]:
         """All recorded Web API calls to `method`, in completion order."""
         return [c for c in self.calls if c.method == method]
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
