@@ -35,12 +35,16 @@ class Lifecycle:
         if pending:
             await asyncio.wait(pending, timeout=timeout)
 
-    async def stop_loops(self, names: tuple[str, ...]) -> None:
-        """Cancel the named background loops and wait for them to end."""
+    async def stop_loops(self, names: tuple[str, ...], timeout: float = 2.0) -> None:
+        """Cancel the named background loops and wait (up to `timeout`) for them to end.
+
+        Bounded: a loop that does not end is cancelled again by `cancel_all` at the end of
+        shutdown, and shutdown goes on meanwhile."""
         loops = [task for task in self.background if task.get_name() in names]
         for task in loops:
             task.cancel()
-        await asyncio.gather(*loops, return_exceptions=True)
+        if loops:
+            await asyncio.wait(loops, timeout=timeout)
 
     async def cancel_all(self, timeout: float, *, also: Iterable[asyncio.Task[Any]] = ()) -> None:
         """Cancel every listener and background task still running (and `also`), and wait.

@@ -132,12 +132,20 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def _every(seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
-    """Run `work` forever, `seconds` apart; a failure is logged and the loop goes on."""
-    while True:
+    """Run `work` until cancelled, `seconds` apart; a failure is logged and the loop goes on.
+
+    Python 3.11's `asyncio.wait_for` can swallow a cancellation that arrives as its inner
+    call finishes; the loop then checks for a cancellation still pending, or shutdown would
+    wait for it forever.
+    """
+    task = asyncio.current_task()
+    while task is None or not task.cancelling():
         try:
             await work()
         except Exception as error:  # noqa: BLE001 - the next round tries again
             log.warning("%s failed: %r", getattr(work, "__name__", "background work"), error)
+        if task is not None and task.cancelling():
+            break
         await asyncio.sleep(seconds)
 
 
