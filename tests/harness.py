@@ -357,7 +357,13 @@ async def running_bot(
         # Built on a fresh thread, whose call stack is a few frames deep: Bolt's AsyncApp()
         # without a `name` calls inspect.stack(), which under pytest's deep stacks costs ~15 ms.
         app = await asyncio.to_thread(create_web_app, runtime)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # Requests in flight at the end get what `python -m bot` gives them (web.run_app).
+        runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=server_module.HTTP_DRAIN_SECONDS,
+        )
     except BaseException:
         if sock is not None:
             sock.close()
