@@ -25,7 +25,7 @@ import bot.server as server_module
 from bot.clock import Clock, OffsetClock
 from bot.server import DEPS, TIMERS, build_deps, create_web_app
 from bot.settings import Settings
-from playbooks.loader import PACKS_DIR, load_pack
+from playbooks.loader import PackError, _resolve, load_pack
 from playbooks.model import Pack
 from storage import repo
 from storage.db import Database
@@ -74,10 +74,10 @@ def copy_migrated_sqlite(path: Path) -> None:
     """Make `path` a SQLite database at the newest migration, in about a millisecond.
 
     It is a copy of one file this process migrated (with `Database.migrate`) on first use:
-    running the migrations for every test costs ~50 ms each. The migrations still run: for
-    the template, at every bot start (as the restart of an up-to-date database), and on a
-    fresh database in tests/storage/test_migrations.py and for every `database_url` a test
-    passes.
+    running the migrations for every test costs ~50 ms each. The migrations still run: once
+    per process for the template (tests/storage/test_migrations.py compares what they built
+    with the models), at every bot start (as on the restart of an up-to-date database), and
+    on a fresh file wherever a test passes its own `database_url`.
     """
     shutil.copyfile(_migrated_template(), path)
 
@@ -115,15 +115,16 @@ _packs: dict[tuple[str, bytes], Pack] = {}
 def _load_pack_once(ref: str | Path) -> Pack:
     """`load_pack`, parsed once per file content (~20 ms of YAML each time otherwise).
 
-    Packs are frozen models, so bots can share one. Anything unusual goes to `load_pack`.
+    Packs are frozen models, so bots can share one. A pack that cannot be read or parsed
+    is left to `load_pack`, to fail as it does.
     """
-    candidates = [Path(ref)] if isinstance(ref, Path) else [Path(ref), PACKS_DIR / f"{ref}.yml"]
-    source = next((c for c in candidates if c.is_file()), None)
-    if source is None:
+    try:
+        source = _resolve(ref)  # the file load_pack reads for this ref
+        key = (str(source.resolve()), source.read_bytes())
+    except (PackError, OSError):
         return load_pack(ref)
-    key = (str(source.resolve()), source.read_bytes())
     if key not in _packs:
-        _packs[key] = load_pack(source)
+        _packs[key] = load_pack(ref)
     return _packs[key]
 
 
@@ -355,7 +356,13 @@ async def running_bot(
         with _packs_parsed_once():
             deps = build_deps(settings, clock or OffsetClock())
         app = create_web_app(deps)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # Requests in flight at the end get what `python -m bot` gives them (web.run_app).
+        runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=server_module.HTTP_DRAIN_SECONDS,
+        )
     except BaseException:
         if sock is not None:
             sock.close()

@@ -328,8 +328,10 @@ async def test_down_and_latency(fake: FakeSlack) -> None:
     fake.latency = 0.2
     started = time.monotonic()
     await asyncio.gather(*(client.auth_test() for _ in range(5)))
-    elapsed = time.monotonic() - started
-    assert 0.2 <= elapsed < 0.8, "calls must be delayed but not serialized (5 x 0.2 s)"
+    assert time.monotonic() - started >= 0.2, "calls must be delayed"
+    began = [call.time for call in fake.calls_to("auth.test")[-5:]]
+    # Not serialized: every call began before the first one could be answered.
+    assert max(began) - min(began) < 0.2
 
 
 async def test_response_url(fake: FakeSlack) -> None:
@@ -379,9 +381,12 @@ async def test_socket_mode_round_trip(fake: FakeSlack) -> None:
         assert (
             seen[1].retry_attempt == 1 and ack["envelope_id"] == fake.socket_acks[-1]["envelope_id"]
         )
-        await asyncio.sleep(1.2)  # several client ping/pong rounds: no reconnects
+        # Several client ping/pong rounds (each pong carries its ping's time): no reconnects.
+        answered: set[float] = set()
+        await fake.wait_for(
+            lambda: answered.add(sm.last_ping_pong_time or 0.0) or len(answered - {0.0}) >= 3
+        )
         assert fake.socket_connects == 1
-        assert sm.last_ping_pong_time and time.time() - sm.last_ping_pong_time < 0.5
         await fake.socket_disconnect()
         await fake.wait_for(lambda: fake.socket_connects == 2 and fake.socket_connections == 1)
         ack = await fake.socket_send("interactive", {"type": "block_actions", "actions": []})
@@ -730,7 +735,7 @@ async def test_fault_hang_times_out_the_client(fake: FakeSlack) -> None:
     started = time.monotonic()
     with pytest.raises((TimeoutError, aiohttp.ClientError)):
         await no_retry_client(fake, timeout=0.3).chat_postMessage(channel="incidents", text="h")
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 15  # the client's timeout, not the 30 s hang
     assert [m.text for m in fake.messages("incidents")] == ["h"]
     assert fake.calls_to("chat.postMessage")[-1].fault == "hang"
     fake.hang_seconds = 0.2
@@ -750,6 +755,6 @@ async def test_stop_is_prompt_during_a_hang(fake: FakeSlack) -> None:
     await fake.wait_for(lambda: fake.calls_to("auth.test"))
     started = time.monotonic()
     await fake.stop()
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 30  # released, not the 60 s hang
     with pytest.raises(aiohttp.ClientError):
         await asyncio.wait_for(call, 5)
