@@ -29,11 +29,11 @@ async def test_stop_loops_is_bounded_and_stops_only_the_named_loops():
     lifecycle = Lifecycle()
 
     async def forever() -> None:
-        while True:
-            try:
-                await asyncio.sleep(10)
-            except asyncio.CancelledError:
-                continue  # a loop that refuses to end
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass  # refuses the first cancellation
+        await asyncio.sleep(10)  # and ends at the next one
 
     async def quiet() -> None:
         await asyncio.sleep(10)
@@ -44,5 +44,6 @@ async def test_stop_loops_is_bounded_and_stops_only_the_named_loops():
     await lifecycle.stop_loops(("stubborn",), timeout=0.05)
     names = {task.get_name(): task for task in lifecycle.background}
     assert not names["other"].cancelled() and not names["other"].done()
-    await lifecycle.cancel_all(timeout=0.1)
-    assert names["other"].done()
+    assert not names["stubborn"].done()  # stop_loops returned without it
+    await lifecycle.cancel_all(timeout=1)
+    assert names["other"].done() and names["stubborn"].done()
