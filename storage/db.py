@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -163,7 +164,8 @@ class Database:
         async with self.engine.begin() as conn:
             if not self.is_sqlite:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-            await conn.run_sync(_upgrade)
+            if not await conn.run_sync(_at_head):
+                await conn.run_sync(_upgrade)
 
     async def check_connection(self) -> None:
         """Raise unless a trivial query succeeds."""
@@ -206,6 +208,25 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """An INSERT that can take ON CONFLICT (both dialects spell it alike)."""
     module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(table)
+
+
+@functools.cache
+def _head() -> str | None:
+    """The newest revision of the migrations (read once per process)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _at_head(connection: Connection) -> bool:
+    """The database is at the newest revision already: nothing to run (a restart's usual
+    case, checked without loading every migration script)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision() == _head()
 
 
 def _upgrade(connection: Connection) -> None:
