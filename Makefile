@@ -14,8 +14,10 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/python -m bot
 
+# Bytecode is cached even where the environment turns that off (PYTHONDONTWRITEBYTECODE):
+# every test worker and every bot process the tests start would compile the code again.
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check bot handlers storage playbooks tests
