@@ -175,7 +175,9 @@ async def _housekeeping(deps: Deps) -> None:
 async def _slack_state(slack: SlackGateway) -> str:
     """`ok`, `unreachable`, or Slack's error for a token it refuses (auth.test, no retries)."""
     try:
-        await asyncio.wait_for(slack.probe_client.auth_test(), timeout=5)
+        # asyncio.timeout, not wait_for: under 3.11 wait_for can swallow a cancellation.
+        async with asyncio.timeout(5):
+            await slack.probe_client.auth_test()
         return "ok"
     except SlackApiError as error:
         code = str(error.response.get("error", ""))

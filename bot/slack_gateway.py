@@ -89,7 +89,8 @@ class SlackGateway:
             if self._identity or loop.time() < self._identity_retry_at:
                 return self._identity
             try:
-                response = await asyncio.wait_for(self.probe_client.auth_test(), timeout=2)
+                async with asyncio.timeout(2):  # not wait_for: it can swallow a cancellation
+                    response = await self.probe_client.auth_test()
             except Exception:  # noqa: BLE001 - callers cope without the identity
                 self._identity_retry_at = loop.time() + 5
                 return {}

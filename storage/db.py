@@ -179,12 +179,14 @@ class Database:
         long or a read-only replica shows here, not only when a user's request fails.
         """
         try:
-            await asyncio.wait_for(self._beat(replica, now), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel
+                await self._beat(replica, now)
             return "ok"
         except Exception:  # noqa: BLE001 - health checks report, they never raise
             pass
         try:
-            await asyncio.wait_for(self.check_connection(), timeout)
+            async with asyncio.timeout(timeout):
+                await self.check_connection()
         except Exception:  # noqa: BLE001
             return "unreachable"
         return "read_only"
