@@ -166,14 +166,16 @@ async def test_a_commit_that_lands_after_the_answer_is_refused_not_kept(db, monk
     intake = intake_at(db)
     intake.budget = 0.1
     real_commit = AsyncSession.commit
+    answered = asyncio.Event()
 
     async def slow_commit(self):
-        await asyncio.sleep(0.3)  # the commit itself outlasts the ack budget
+        await answered.wait()  # the commit itself lands only after the sender was answered
         await real_commit(self)
 
     monkeypatch.setattr(AsyncSession, "commit", slow_commit)
     with pytest.raises(NotRecorded):
         await intake.admit(key="late", kind="command", payload={})
+    answered.set()
     while intake.tasks() and not all(t.done() for t in intake.tasks()):
         await asyncio.sleep(0.05)
     monkeypatch.setattr(AsyncSession, "commit", real_commit)
