@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.blocks.declare import DeclareForm, SeverityChoice, declare_modal_view, read_declare_form
+from bot.blocks.declare import DeclareForm, read_declare_form
 from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
 from bot.delivery_keys import view_key
 from bot.deps import Deps
@@ -21,7 +21,7 @@ from bot.intake import ADMIT_BUDGET, AlreadyHandled
 from bot.services import people
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
-from bot.services.views import Incident
+from bot.services.views import Incident, declare_form
 from handlers.deliveries import NOT_RECORDED, admit_with_effect
 from handlers.listening import listener
 
@@ -194,23 +194,10 @@ def register_title_suggestions(app: AsyncApp, deps: Deps) -> None:
         await deps.slack.client.views_update(
             view_id=view["id"],
             hash=view.get("hash"),
-            view=declare_modal(
-                deps,
+            view=declare_form(
+                deps.pack,
                 declarer=body["user"]["id"],
                 private_metadata=view.get("private_metadata") or "",
                 suggested=suggested.id,
             ),
         )
-
-
-def declare_modal(
-    deps: Deps, *, declarer: str, private_metadata: str, suggested: str | None = None
-) -> dict[str, Any]:
-    """The declare modal with this pack's severities and playbooks."""
-    return declare_modal_view(
-        [SeverityChoice(s.id, s.name, s.description) for s in deps.pack.severities],
-        declarer=declarer,
-        playbooks=[(p.id, p.title) for p in deps.pack.playbooks],
-        private_metadata=private_metadata,
-        suggested=suggested,
-    )

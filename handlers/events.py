@@ -8,11 +8,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.blocks.card import incident_card_blocks, incident_card_text
 from bot.deps import Deps
-from bot.domain.errors import NotInIncidentChannel
-from bot.services.changes import incident_for_channel
-from bot.services.views import load_view
+from bot.services.display import show_card_privately
 from handlers.listening import listener
 
 
@@ -27,16 +24,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel, user = event.get("channel"), event.get("user")
         if not channel or not user:
             return
-        try:
-            incident = await incident_for_channel(channel, "", db=deps.db)
-        except NotInIncidentChannel:
-            return
-        if incident.status == "resolved":
-            return
-        _, view = await load_view(incident.id, db=deps.db, pack=deps.pack)
-        await deps.slack.client.chat_postEphemeral(
-            channel=channel,
-            user=user,
-            text=incident_card_text(view),
-            blocks=incident_card_blocks(view),
-        )
+        await show_card_privately(channel, user, db=deps.db, slack=deps.slack, pack=deps.pack)

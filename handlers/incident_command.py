@@ -19,14 +19,12 @@ from bot.blocks.format import user_text
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.deps import Deps
 from bot.domain import commands
-from bot.domain.text import clip, safe_mrkdwn
 from bot.intake import HANDLING
-from bot.services import changes, comms, playbooks, posts, records
+from bot.services import changes, comms, playbooks, records
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
-from bot.services.export import incident_log_markdown
-from bot.services.views import Incident, severity_name
-from handlers.declare_modal import declare_modal
+from bot.services.export import post_incident_log
+from bot.services.views import Incident, declare_form, severity_name
 from handlers.listening import listener
 
 log = logging.getLogger(__name__)
@@ -156,19 +154,14 @@ async def _playbook(deps: Deps, i: Incident, user: str, rest: str, respond: Asyn
 
 
 async def _log(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    markdown = await incident_log_markdown(
-        db=deps.db, pack=deps.pack, incident_id=i.id, now=deps.clock
+    await post_incident_log(
+        i,
+        request_key=context_key(),
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
     )
-    if i.channel_id:
-        await posts.post_once(
-            deps.slack.client,
-            channel=i.channel_id,
-            incident_id=i.id,
-            # Named after the request: a replay after a crash finds this post, not a new one.
-            kind=f"log:{context_key()}",
-            text=clip(safe_mrkdwn(markdown), 39000),
-            mrkdwn=True,
-        )
 
 
 def context_key() -> str:
@@ -250,7 +243,7 @@ async def _declare(deps: Deps, command: dict[str, Any], rest: str, respond: Asyn
         try:
             await deps.slack.client.views_open(
                 trigger_id=command["trigger_id"],
-                view=declare_modal(deps, declarer=user, private_metadata=metadata),
+                view=declare_form(deps.pack, declarer=user, private_metadata=metadata),
             )
         except SlackApiError as error:
             if error.response.get("error") != "expired_trigger_id":

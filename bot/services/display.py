@@ -200,3 +200,17 @@ async def catch_up_displays(
         except Exception as error:  # noqa: BLE001 - Slack may still be down; next pass
             log.warning("could not redraw %s: %r", incident.id, error)
     return caught_up
+
+
+async def show_card_privately(
+    channel: str, user: str, *, db: Database, slack: SlackGateway, pack: Pack
+) -> None:
+    """Show someone who joined an open incident's channel its card, privately."""
+    async with db.reader() as session:
+        incident = await repo.get_by_channel(session=session, channel_id=channel)
+    if incident is None or incident.status == "resolved":
+        return
+    _, view = await load_view(incident.id, db=db, pack=pack)
+    await slack.client.chat_postEphemeral(
+        channel=channel, user=user, text=incident_card_text(view), blocks=incident_card_blocks(view)
+    )

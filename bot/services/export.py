@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.clock import Clock
 from bot.domain.errors import UnknownIncident
 from bot.domain.incident_log import LogEvent, LogInput, parse_resolution, render_incident_log
+from bot.domain.text import clip, safe_mrkdwn
+from bot.services import posts
+from bot.slack_gateway import SlackGateway
 from playbooks.loader import PackError, load_pack
 from playbooks.model import Pack
 from storage import repo, steps
 from storage.db import Database
+from storage.models import Incident
+
+LOG_LIMIT = 39000  # Slack truncates a message's text at 40,000 characters
 
 
 def _pack_for(pack_id: str, active: Pack) -> Pack:
@@ -70,3 +77,28 @@ async def incident_log_markdown(
         commander_role=pack.commander.name,
     )
     return render_incident_log(pack.incident_log, data)
+
+
+async def post_incident_log(
+    incident: Incident,
+    *,
+    request_key: str,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+) -> None:
+    """Post the incident log in the incident's channel, once per request.
+
+    The post is named after the Slack delivery that asked for it: a replay after a crash
+    finds the earlier post instead of posting the log again."""
+    markdown = await incident_log_markdown(db=db, pack=pack, incident_id=incident.id, now=clock)
+    if incident.channel_id:
+        await posts.post_once(
+            slack.client,
+            channel=incident.channel_id,
+            incident_id=incident.id,
+            kind=f"log:{request_key}",
+            text=clip(safe_mrkdwn(markdown), LOG_LIMIT),
+            mrkdwn=True,
+        )

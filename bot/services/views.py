@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.blocks.declare import SeverityChoice, declare_modal_view
 from bot.blocks.view import IncidentView, RoleLine
 from playbooks.model import Pack
 from storage import repo
 from storage.db import Database
 from storage.models import Incident
 
-__all__ = ["Incident", "incident_view", "load_view", "severity_name"]
+__all__ = ["Incident", "declare_form", "incident_view", "load_view", "severity_name"]
 
 
 def severity_name(pack: Pack, severity: str) -> str:
@@ -49,3 +52,16 @@ async def load_view(incident_id: str, *, db: Database, pack: Pack) -> tuple[Inci
             raise LookupError(incident_id)
         holders = await repo.role_holders(session=session, incident=incident_id)
     return incident, incident_view(incident, holders, pack)
+
+
+def declare_form(
+    pack: Pack, *, declarer: str, private_metadata: str, suggested: str | None = None
+) -> dict[str, Any]:
+    """The declare modal with this pack's severities and playbooks."""
+    return declare_modal_view(
+        [SeverityChoice(s.id, s.name, s.description) for s in pack.severities],
+        declarer=declarer,
+        playbooks=[(p.id, p.title) for p in pack.playbooks],
+        private_metadata=private_metadata,
+        suggested=suggested,
+    )
