@@ -17,8 +17,22 @@ from bot.domain.cadence import cadence_of, next_checklist_run
 from bot.domain.timers import THRESHOLD_LABELS, TimerKind, escalation_level, next_repeat
 from playbooks.model import Pack
 
-# An escalation for "no response within" is called off by any of these.
-RESPONSES = ("update_posted", "customer_update_posted", "status_changed")
+# An escalation for "no response within" is called off by any action a person takes on the
+# incident: working the playbook counts as much as posting an update. (Not the playbook
+# attached at declaration, nor anything the bot does on its own, such as reminders.)
+RESPONSES = (
+    "update_posted",
+    "customer_update_posted",
+    "status_changed",
+    "severity_changed",
+    "commander_changed",
+    "role_assigned",
+    "note_added",
+    "step_completed",
+    "step_skipped",
+    "step_reopened",
+    "step_assigned",
+)
 
 
 class TimerFacts(Protocol):

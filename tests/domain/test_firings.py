@@ -257,8 +257,22 @@ def test_update_reminders_repeat_at_the_fast_packs_cadence():
 # --- escalation ----------------------------------------------------------------------------
 
 
-def test_responses_are_updates_and_status_changes():
-    assert RESPONSES == ("update_posted", "customer_update_posted", "status_changed")
+def test_any_action_a_person_takes_is_a_response():
+    assert set(RESPONSES) == {
+        "update_posted",
+        "customer_update_posted",
+        "status_changed",
+        "severity_changed",
+        "commander_changed",
+        "role_assigned",
+        "note_added",
+        "step_completed",
+        "step_skipped",
+        "step_reopened",
+        "step_assigned",
+    }
+    # What the bot does by itself is not a response.
+    assert not {"declared", "playbook_attached", "reminder_sent", "escalated"} & set(RESPONSES)
 
 
 def test_no_response_within_is_called_off_by_a_response():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from sqlmodel import col, select
 
@@ -256,7 +257,8 @@ async def test_an_escalation_is_owed_in_the_outbox_and_posted_once(world):
     assert (timer.due_at, timer.fired) == (None, 1)  # one-shot: fired and stopped
 
 
-async def test_a_response_calls_off_the_no_response_escalation(sqlite_world):
+@pytest.mark.parametrize("kind", ["update_posted", "step_completed", "note_added"])
+async def test_a_response_calls_off_the_no_response_escalation(sqlite_world, kind):
     world = sqlite_world
     await world.declare("sev1")
     async with world.db.transaction() as session:
@@ -266,7 +268,7 @@ async def test_a_response_calls_off_the_no_response_escalation(sqlite_world):
                 incident=world.incident_id,
                 at=MON_0900 + timedelta(minutes=5),
                 actor="U_BOB",
-                kind="update_posted",
+                kind=kind,
                 text="Rolling back",
             ),
         )
