@@ -117,7 +117,8 @@ class Role(PackModel):
     single: bool = False
     """True if at most one person holds this role at a time (always true for commander)."""
     instructions: Text | None = None
-    """What to do on being assigned this role."""
+    """What to do in this role: shown to whoever is assigned it (the commander: on declaring
+    and on every hand-over)."""
     aliases: tuple[Text, ...] = ()
     """Other names for the role (e.g. IC); lookups accept them."""
 

@@ -3,7 +3,8 @@
 Setup is resumable: every pass records the steps it finished (in `setup_done`), and the
 next pass, on this process or another replica, does only what remains. Steps that do not
 depend on each other run together; pinning needs the card, and the playbook is posted
-after the card is pinned (so its phases come under the card in the channel).
+after the card is pinned (so its phases come under the card in the channel); the
+commander is briefed once invited.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Step(StrEnum):
     ANNOUNCED = "announced"
     PINNED = "pinned"
     PLAYBOOK = "playbook"
+    BRIEFED = "briefed"  # the commander has the pack's instructions for the role
 
 
 ALL = frozenset(Step)
@@ -45,6 +47,7 @@ class Plan:
     together: tuple[Step, ...]
     pin: bool
     playbook: bool
+    brief: bool = False
 
 
 def plan(done: set[Step], *, has_card: bool) -> Plan:
@@ -54,6 +57,7 @@ def plan(done: set[Step], *, has_card: bool) -> Plan:
         together=tuple(step for step in TOGETHER if step not in done),
         pin=Step.PINNED not in done,
         playbook=Step.PLAYBOOK not in done,
+        brief=Step.BRIEFED not in done,
     )
 
 
@@ -65,6 +69,11 @@ def can_pin(done: set[Step]) -> bool:
 def can_post_playbook(done: set[Step]) -> bool:
     """The playbook comes after the card is posted and pinned."""
     return {Step.CARD, Step.PINNED} <= done
+
+
+def can_brief(done: set[Step]) -> bool:
+    """The commander's instructions are shown to them in the channel, once they are in it."""
+    return Step.INVITED in done
 
 
 def complete(done: set[Step]) -> bool:

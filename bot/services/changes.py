@@ -87,6 +87,7 @@ async def hand_over_command(
         clock=clock,
         replica=replica,
     )
+    await people.brief(incident, pack.role("commander"), user=new, slack=slack)
 
 
 async def _record_handover(
@@ -434,7 +435,7 @@ async def assign_role(
         clock=clock,
         replica=replica,
     )
-    await _tell_new_holder(incident, role, user=user, slack=slack)
+    await people.brief(incident, role, user=user, slack=slack)
 
 
 def _find_role(role_text: str, *, pack: Pack) -> Role:
@@ -506,15 +507,3 @@ async def _record_role_change(
             )
         line = lines.role_assigned_line(actor=actor, role=role.name, assignee=user, previous=holder)
         return [outbox.owe(session, incident, line, clock=clock)]
-
-
-async def _tell_new_holder(
-    incident: Incident, role: Role, *, user: str, slack: SlackGateway
-) -> None:
-    """Tell the role's new holder its instructions, privately in the channel."""
-    if role.instructions and incident.channel_id:
-        await slack.client.chat_postEphemeral(
-            channel=incident.channel_id,
-            user=user,
-            text=f"You are now *{role.name}* for {incident.id}.\n{role.instructions}",
-        )

@@ -32,7 +32,7 @@ from bot.domain.errors import DomainError
 from bot.domain.naming import channel_name, with_suffix
 from bot.domain.setup import Step
 from bot.replica import Replica
-from bot.services import channels, playbooks, posts
+from bot.services import channels, people, playbooks, posts
 from bot.services.views import incident_view
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
@@ -218,6 +218,8 @@ class _Pass:
             done.add(Step.PINNED)
         if todo.playbook and setup.can_post_playbook(done) and await self._playbook():
             done.add(Step.PLAYBOOK)
+        if todo.brief and setup.can_brief(done) and await self._brief():
+            done.add(Step.BRIEFED)
         complete = setup.complete(done)
         # One write for the pass. (A crash before it loses no post: the next pass finds
         # the card and the announcement by their metadata.)
@@ -276,6 +278,13 @@ class _Pass:
                 since=since,
             )
         return self._announce(view, since=since)
+
+    async def _brief(self) -> bool:
+        """The commander gets the pack's instructions for the role. (Ephemeral: a crash
+        between this and the pass's save shows them twice, which does no harm.)"""
+        commander = self.incident.commander_id
+        role = self.pack.role("commander")
+        return await people.brief(self.incident, role, user=commander, slack=self.slack)
 
     async def _save(self, **values: Any) -> None:
         async with self.db.transaction() as session:

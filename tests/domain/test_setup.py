@@ -28,6 +28,7 @@ def test_the_steps_and_the_independent_ones():
         "announced",
         "pinned",
         "playbook",
+        "briefed",
     ]
     assert frozenset(Step) == ALL
     assert TOGETHER == (S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED)
@@ -39,7 +40,7 @@ def test_the_steps_and_the_independent_ones():
 def test_write_done_is_sorted_and_comma_separated():
     assert write_done({S.PLAYBOOK, S.CARD, S.INVITED}) == "card,invited,playbook"
     assert write_done(set()) == ""
-    assert write_done(set(ALL)) == "announced,card,invited,pinned,playbook,topic"
+    assert write_done(set(ALL)) == "announced,briefed,card,invited,pinned,playbook,topic"
 
 
 @pytest.mark.parametrize(
@@ -68,26 +69,26 @@ def test_read_done_returns_steps():
 
 def test_a_fresh_setup_does_everything():
     assert plan(set(), has_card=False) == Plan(
-        together=(S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED), pin=True, playbook=True
+        together=(S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED), pin=True, playbook=True, brief=True
     )
 
 
 def test_a_card_already_posted_counts_as_done_whatever_was_recorded():
     assert plan(set(), has_card=True) == Plan(
-        together=(S.INVITED, S.TOPIC, S.ANNOUNCED), pin=True, playbook=True
+        together=(S.INVITED, S.TOPIC, S.ANNOUNCED), pin=True, playbook=True, brief=True
     )
     assert plan({S.CARD}, has_card=False) == plan(set(), has_card=True)
 
 
 def test_a_resumed_setup_does_only_what_remains_in_order():
     assert plan({S.INVITED, S.CARD, S.ANNOUNCED}, has_card=True) == Plan(
-        together=(S.TOPIC,), pin=True, playbook=True
+        together=(S.TOPIC,), pin=True, playbook=True, brief=True
     )
     assert plan({S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED}, has_card=True) == Plan(
-        together=(), pin=True, playbook=True
+        together=(), pin=True, playbook=True, brief=True
     )
     assert plan(set(TOGETHER) | {S.PINNED}, has_card=True) == Plan(
-        together=(), pin=False, playbook=True
+        together=(), pin=False, playbook=True, brief=True
     )
 
 
@@ -137,3 +138,12 @@ def test_complete_needs_every_step():
     assert complete(set()) is False
     for missing in Step:
         assert complete(set(ALL) - {missing}) is False, missing
+
+
+def test_the_commander_is_briefed_once_invited():
+    from bot.domain.setup import can_brief
+
+    assert not can_brief(set())
+    assert can_brief({S.INVITED})
+    assert plan(set(ALL) - {S.BRIEFED}, has_card=True).brief
+    assert not plan(set(ALL), has_card=True).brief

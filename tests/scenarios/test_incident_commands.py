@@ -216,3 +216,28 @@ async def test_newcomer_gets_the_card_privately(bot):
     await bot.fake.wait_for(
         lambda: any(e.user == "U_CAROL" and e.channel == channel.id for e in bot.fake.ephemerals)
     )
+
+
+def briefings(bot, channel, user):
+    """The commander's instructions shown privately to `user` in the incident channel."""
+    return [
+        e
+        for e in bot.fake.ephemerals
+        if e.channel == channel.id
+        and e.user == user
+        and e.text.startswith("You are now *Incident Commander*")
+    ]
+
+
+async def test_the_commander_is_briefed_on_declaration_and_on_every_handover(bot):
+    instructions = bot.pack.role("commander").instructions
+    channel = await bot.declare("sev2 Briefing drill")
+    await bot.fake.wait_for(lambda: briefings(bot, channel, "U_ALICE"))
+    [first] = briefings(bot, channel, "U_ALICE")
+    assert instructions in first.text
+
+    _, _, url = await bot.command("commander <@U_BOB>", channel=channel.id)
+    await bot.fake.wait_for(lambda: briefings(bot, channel, "U_BOB"))
+    [handed] = briefings(bot, channel, "U_BOB")
+    assert instructions in handed.text
+    assert len(briefings(bot, channel, "U_ALICE")) == 1  # once, not again on the handover

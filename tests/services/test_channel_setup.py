@@ -27,7 +27,7 @@ from tests.harness import make_settings
 PACK = load_pack("default")
 MON_0900 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CHANNEL = "inc-20260302-001-checkout-is-down"
-ALL_DONE = "announced,card,invited,pinned,playbook,topic"
+ALL_DONE = "announced,briefed,card,invited,pinned,playbook,topic"
 
 
 @dataclass
@@ -133,8 +133,12 @@ async def test_setup_makes_one_channel_card_pin_and_announcement(world):
             "chat.postMessage",  # the card
             "chat.postMessage",  # the announcement
             "pins.add",
+            "chat.postEphemeral",  # the commander's instructions, to the commander
         ]
     )
+    [brief] = world.fake.ephemerals
+    assert brief.user == "U_BOB" and brief.channel == channel.id
+    assert brief.text.startswith("You are now *Incident Commander* for INC-")
 
     stored = await world.stored(incident_id)
     for incident in (ready, stored):
@@ -200,11 +204,14 @@ async def test_a_failed_pin_leaves_setup_unfinished_and_the_next_pass_pins_the_s
 
     [(_, card_ts)] = world.posts(CHANNEL)
     assert world.channel().pins == []
-    assert (first.setup_state, first.setup_done) == ("channel", "announced,card,invited,topic")
+    assert (first.setup_state, first.setup_done) == (
+        "channel",
+        "announced,briefed,card,invited,topic",
+    )
     stored = await world.stored(incident_id)
     assert (stored.setup_state, stored.setup_done, stored.card_ts) == (
         "channel",
-        "announced,card,invited,topic",
+        "announced,briefed,card,invited,topic",
         card_ts,
     )
     assert (stored.setup_owner, stored.setup_lease_until) == (None, None)  # free to resume
