@@ -230,6 +230,13 @@ SCOPED: dict[str, Scoped] = {
 }
 
 
+def _unknown(name: str, deps: Deps) -> str:
+    """An unknown subcommand: the closest known one, if any, then the help."""
+    guess = commands.closest_subcommand(name)
+    hint = f" Did you mean `{guess}`?" if guess else ""
+    return f"I don't know `{user_text(name, 50)}`.{hint}\n\n{_help(deps)}"
+
+
 def _help(deps: Deps) -> str:
     return help_text(
         severities=[s.id for s in deps.pack.severities], roles=[r.name for r in deps.pack.roles]
@@ -325,4 +332,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         elif name in ("", "help"):
             await respond(text=_help(deps))
         else:
-            await respond(text=f"I don't know `{user_text(name, 50)}`.\n\n{_help(deps)}")
+            await respond(text=_unknown(name, deps))

@@ -21,8 +21,10 @@ HELP_TEXT = """*`/incident` commands*
 • `role <role> @user` — assign a role ({roles})
 • `severity <severity>` — {severities}
 • `status <investigating|identified|monitoring|resolved>`
-• `update <text>` — post a status update · `note <text>` — add a note to the timeline
-• `timeline` — the timeline so far · `resolve [summary]` · `reopen`"""
+• `update <text>` — post a status update · `update --customer <text>` — a customer update
+• `note <text>` — add a note to the timeline · `timeline` — the timeline so far
+• `playbook [id]` — list the playbooks, or run one · `log` — post the incident log
+• `resolve [summary]` · `reopen`"""
 
 
 def help_text(*, severities: Sequence[str], roles: Sequence[str]) -> str:

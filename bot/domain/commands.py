@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,13 @@ class DeclareArgs:
     severity: str
     title: str
     playbook: str | None = None
+
+
+def closest_subcommand(name: str) -> str | None:
+    """The subcommand a mistyped one most likely meant (`comander` → `commander`), if any."""
+    known = GLOBAL_SUBCOMMANDS + INCIDENT_SUBCOMMANDS
+    close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def split_subcommand(text: str) -> tuple[str, str]:

@@ -64,3 +64,12 @@ def test_require_text():
     assert require_text("  hi ", "x") == "hi"
     with pytest.raises(BadCommand, match="Usage: `/incident note <text>`"):
         require_text("   ", "/incident note <text>")
+
+
+def test_a_mistyped_subcommand_finds_the_closest_one():
+    from bot.domain.commands import closest_subcommand
+
+    assert closest_subcommand("comander") == "commander"
+    assert closest_subcommand("SEVERITY") == "severity"
+    assert closest_subcommand("timelin") == "timeline"
+    assert closest_subcommand("frobnicate") is None

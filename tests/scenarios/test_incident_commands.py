@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import re
+from pathlib import Path
 
 from storage import repo
 
@@ -188,8 +190,14 @@ async def test_scoped_command_outside_an_incident_channel(bot):
 
 async def test_unknown_subcommand_and_help(bot):
     text = await reply(bot, "frobnicate now")
-    assert "I don't know `frobnicate`" in text and "declare <severity> <title>" in text
-    assert "/incident` commands" in await reply(bot, "help")
+    assert "I don't know `frobnicate`." in text and "declare <severity> <title>" in text
+    assert "Did you mean" not in text
+    assert "I don't know `comander`. Did you mean `commander`?" in await reply(bot, "comander x")
+    help_text = await reply(bot, "help")
+    # Every command the README documents is in the help.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = set(re.findall(r"/incident ([a-z]+)", readme))
+    assert documented and all(f"`{verb}" in help_text for verb in documented), documented
 
 
 async def test_list_shows_open_incidents_with_links(bot):
