@@ -19,7 +19,9 @@ from playbooks.problems import PackValueError, value_error
 from playbooks.schedule import ScheduleField
 from playbooks.wording import keyword_score, lookup_key
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+# At most 64 characters: IDs go into Slack option values (150) and block IDs (255).
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+NAME_LIMIT = 75  # Slack's limit on an option's text: severity names are options
 COMMANDER_ROLE_ID = "commander"
 StepKind = Literal["action", "message", "check"]
 
@@ -29,8 +31,8 @@ def _check_id(value: str) -> str:
         raise value_error(
             PackValueError(
                 f"{value!r} is not a valid id",
-                "lowercase letters, digits, '-' or '_', starting with a letter or digit "
-                "(e.g. sev1, comms_lead, deploy-rollback)",
+                "at most 64 lowercase letters, digits, '-' or '_', starting with a letter or "
+                "digit (e.g. sev1, comms_lead, deploy-rollback)",
             )
         )
     return value
@@ -39,6 +41,18 @@ def _check_id(value: str) -> str:
 def _check_text(value: str) -> str:
     if not value.strip():
         raise value_error(PackValueError("the text is empty", "some non-blank text"))
+    return value
+
+
+def _check_name(value: str) -> str:
+    _check_text(value)
+    if len(value) > NAME_LIMIT:
+        raise value_error(
+            PackValueError(
+                f"the name is {len(value)} characters long",
+                f"at most {NAME_LIMIT} characters (Slack shows it as a choice in menus)",
+            )
+        )
     return value
 
 
@@ -54,6 +68,11 @@ Id = Annotated[
 ]
 Text = Annotated[
     str, AfterValidator(_check_text), WithJsonSchema({"type": "string", "minLength": 1})
+]
+Name = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": NAME_LIMIT}),
 ]
 IdFormat = Annotated[str, AfterValidator(_check_id_format), WithJsonSchema({"type": "string"})]
 
@@ -78,8 +97,8 @@ class Severity(PackModel):
 
     id: Id
     """Short id used in commands and packs, e.g. sev1, p0, defcon1."""
-    name: Text
-    """Display name, e.g. SEV-1, P0, Defcon 1."""
+    name: Name
+    """Display name, e.g. SEV-1, P0, Defcon 1 (at most 75 characters)."""
     description: Text
     """What this level means."""
     aliases: tuple[Text, ...] = ()

@@ -257,3 +257,19 @@ def test_audience_only_on_message_steps(tmp_path: Path) -> None:
         "set on a step of kind 'action'",
         "expected audience only on steps with kind: message",
     )
+
+
+def test_a_severity_name_slack_could_not_show_is_refused(tmp_path: Path) -> None:
+    data = minimal_pack()
+    data["severities"][0]["name"] = "S" * 76
+    file, error = _error_for(tmp_path, data)
+    _assert_line(error, file, "severities[0].name", "76 characters", "at most 75")
+
+
+def test_an_id_too_long_for_slack_ids_is_refused(tmp_path: Path) -> None:
+    data = minimal_pack()
+    data["playbooks"][0]["id"] = "p" * 65
+    file, error = _error_for(tmp_path, data)
+    _assert_line(error, file, "playbooks[0].id", "at most 64")
+    data["playbooks"][0]["id"] = "p" * 64
+    assert load_pack(write_pack(tmp_path, data)).playbooks[0].id == "p" * 64
