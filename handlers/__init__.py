@@ -11,6 +11,7 @@ from handlers import (
     declare_modal,
     deliveries,
     events,
+    handover,
     incident_command,
     listening,
     steps,
@@ -27,3 +28,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     steps.register(app, deps)
     comms.register(app, deps)
     checklists.register(app, deps)
+    handover.register(app, deps)

@@ -116,7 +116,7 @@ class Severity(PackModel):
     notify: tuple[Text, ...] = ()
     """Who or where to notify when an incident is declared at this level."""
     decision_maker: Text | None = None
-    """Who makes the calls at this level, where the source names one."""
+    """Who makes the calls at this level; changing to it asks for a handover to them."""
 
     @property
     def lookup_keys(self) -> frozenset[str]:

@@ -38,6 +38,7 @@ class ActionId(StrEnum):
     POST_ANYWAY = "customer_post_anyway"
     CANCEL_DRAFT = "customer_cancel"
     CHECKLIST_TICK = "checklist_tick"
+    HAND_OVER_TO = "hand_over_to"
 
 
 STEP_ACTIONS = (

@@ -6,7 +6,11 @@ any clock it moves) in one unit of work, and only then shows it in Slack.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from bot.blocks import lines
+from bot.blocks.decisions import decision_maker_blocks, decision_maker_text
 from bot.clock import Clock
 from bot.domain import incident as rules
 from bot.domain.commander import check_hand_over, lost_race
@@ -122,6 +126,7 @@ async def _change(
     field: str,
     value: str,
     line: str,
+    blocks: list[dict[str, Any]] | None = None,
     extra: dict[str, object] | None = None,
     replan: Incident | None = None,
     resolved: bool = False,
@@ -147,7 +152,35 @@ async def _change(
             await timers.plan_open_incident(session, pack, replan, clock())
         if resolved:
             await timers.stop_for_resolve(session, pack, incident, event.at)
-        return [outbox.owe(session, incident, line, clock=clock)]
+        return [outbox.owe(session, incident, line, blocks, clock=clock)]
+
+
+def _check_severity_change(
+    incident: Incident, found: Severity, *, actor: str, admins: Collection[str]
+) -> None:
+    """Only the commander or an admin, on an open incident, to another severity."""
+    require_command_authority(
+        "severity", actor=actor, commander=incident.commander_id, admins=admins
+    )
+    rules.check_open(rules.Status(incident.status), "change its severity")
+    rules.check_severity_change(incident.severity, found.id)
+
+
+def _severity_post(
+    actor: str, old_name: str, severity: Severity, commander: str
+) -> tuple[str, list[dict[str, Any]] | None]:
+    """The line announcing the change; at a level whose decision maker the pack names, it
+    also asks the commander to hand over to them (with a person picker)."""
+    line = lines.severity_changed_line(actor=actor, old=old_name, new=severity.name)
+    if not severity.decision_maker:
+        return line, None
+    ask = {
+        "line": line,
+        "severity": severity.name,
+        "decision_maker": severity.decision_maker,
+        "commander": commander,
+    }
+    return decision_maker_text(**ask), decision_maker_blocks(**ask)
 
 
 def _find_severity(text: str, *, pack: Pack) -> Severity:
@@ -173,11 +206,7 @@ async def change_severity(
 ) -> None:
     """Change the severity; only the commander or an admin may."""
     found = _find_severity(text, pack=pack)
-    require_command_authority(
-        "severity", actor=actor, commander=incident.commander_id, admins=settings.incident_admins
-    )
-    rules.check_open(rules.Status(incident.status), "change its severity")
-    rules.check_severity_change(incident.severity, found.id)
+    _check_severity_change(incident, found, actor=actor, admins=settings.incident_admins)
     old_name = severity_name(pack, incident.severity)
     event = _event(
         incident,
@@ -188,12 +217,14 @@ async def change_severity(
         new=found.id,
         clock=clock,
     )
+    text, blocks = _severity_post(actor, old_name, found, incident.commander_id)
     owed = await _change(
         incident,
         event,
         field="severity",
         value=found.id,
-        line=lines.severity_changed_line(actor=actor, old=old_name, new=found.name),
+        line=text,
+        blocks=blocks,
         replan=incident.model_copy(update={"severity": found.id}),
         db=db,
         pack=pack,

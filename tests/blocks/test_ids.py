@@ -44,6 +44,7 @@ def test_action_ids_are_distinct_strings():
         "POST_ANYWAY": "customer_post_anyway",
         "CANCEL_DRAFT": "customer_cancel",
         "CHECKLIST_TICK": "checklist_tick",
+        "HAND_OVER_TO": "hand_over_to",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 

@@ -249,3 +249,55 @@ async def test_the_commander_is_briefed_on_declaration_and_on_every_handover(bot
     [handed] = briefings(bot, channel, "U_BOB")
     assert instructions in handed.text
     assert len(briefings(bot, channel, "U_ALICE")) == 1  # once, not again on the handover
+
+
+async def test_a_level_with_a_decision_maker_asks_for_a_handover_to_them(fake, tmp_path):
+    from bot.blocks.ids import ActionId
+    from tests.harness import running_bot
+
+    async with running_bot(fake, tmp_path, playbook_pack="defcon") as bot:
+        channel = await bot.declare("defcon3 Typo on the pricing page")
+        await bot.command("severity defcon1", channel=channel.id)
+
+        def asks():
+            return [m for m in fake.messages(channel.id) if "decision maker" in m.text]
+
+        await fake.wait_for(asks)
+        [ask] = asks()
+        assert "changed severity Defcon 3 → *Defcon 1*" in ask.text
+        assert "At Defcon 1 the decision maker is *CTO / Lead Dev*. <@U_ALICE>" in ask.text
+        picker = ask.blocks[0]["accessory"]
+        assert picker["action_id"] == ActionId.HAND_OVER_TO and picker["type"] == "users_select"
+
+        def pick(user, chosen):
+            action = {
+                "action_id": ActionId.HAND_OVER_TO,
+                "block_id": ask.blocks[0]["block_id"],
+                "type": "users_select",
+                "selected_user": chosen,
+            }
+            return bot.click(user=user, channel=channel.id, ts=ask.ts, actions=[action])
+
+        # Someone who is not in command is refused with the command's own words.
+        await pick("U_CAROL", "U_CAROL")
+        await fake.wait_for(
+            lambda: any("Only the incident commander" in e.text for e in fake.ephemerals)
+        )
+        await pick("U_ALICE", "U_BOB")  # the commander hands over to the CTO
+        await bot.card_shows(channel, "<@U_BOB>")
+        async with bot.db.reader() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+        assert incident.commander_id == "U_BOB"
+        assert len(asks()) == 1
+
+
+async def test_a_level_without_a_decision_maker_asks_nothing(bot):
+    channel = await bot.declare("sev3 Minor thing")
+    await bot.command("severity sev1", channel=channel.id)
+
+    def severity_lines():
+        return [m for m in bot.fake.messages(channel.id) if "changed severity" in m.text]
+
+    await bot.fake.wait_for(severity_lines)
+    lines = severity_lines()
+    assert len(lines) == 1 and "decision maker" not in lines[0].text and not lines[0].blocks
