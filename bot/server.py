@@ -36,6 +36,7 @@ from bot.slack_gateway import SlackGateway, make_client
 from bot.startup import BAD_TOKEN
 from handlers.deliveries import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack
+from playbooks.time_scale import scale_pack
 from storage import inbox
 from storage.db import Database
 
@@ -273,7 +274,7 @@ def build_deps(settings: Settings, clock: Clock = utcnow) -> Deps:
         settings=settings,
         db=Database(settings.database_url),
         slack=SlackGateway(make_client(settings), make_client(settings, retries=False)),
-        pack=load_pack(settings.playbook_pack),
+        pack=scale_pack(load_pack(settings.playbook_pack), settings.pack_time_scale),
         clock=clock,
     )
 

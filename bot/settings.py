@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     incident_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
     playbook_pack: str = "default"
+    pack_time_scale: float = Field(default=1.0, gt=0)
     tz: str = "UTC"
     escalation_contacts: Annotated[dict[int, tuple[str, ...]], NoDecode] = Field(
         default_factory=dict

@@ -38,6 +38,10 @@ def run_bot(env_overrides, tmp_path):
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": "mysql://x"},
             "DATABASE_URL",
         ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PACK_TIME_SCALE": "0"},
+            "PACK_TIME_SCALE",
+        ),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(env, variable, tmp_path):

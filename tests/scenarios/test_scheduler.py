@@ -233,3 +233,23 @@ async def test_daily_checklist_posts_at_its_clock_time_and_records_ticks(fast_bo
     assert (tick.item, tick.user_id, tick.checked) == (1, "U_BOB", True)
     await advance(bot, 1)  # 09:00 the next day
     assert len(posted()) == 2
+
+
+async def test_pack_time_scale_makes_a_pack_s_clocks_fire_in_seconds(fake, tmp_path):
+    # escrow-pilot: SEV0 internal updates every 30 min and "escalate after 15 minutes";
+    # at 60 they come after 30 s and 15 s.
+    clock = ManualClock(MORNING)
+    async with running_bot(
+        fake, tmp_path, clock=clock, playbook_pack="escrow-pilot", pack_time_scale=60
+    ) as bot:
+        channel = await bot.declare("sev0 Duplicate ledger entries")
+        await advance(bot, 14.999)
+        assert not [m for m in fake.messages(channel.id) if "Escalation" in m.text]
+        await advance(bot, 0.001)
+        await fake.wait_for(
+            lambda: [m for m in fake.messages(channel.id) if "Escalation" in m.text]
+        )
+        assert not texts(bot, channel, "No internal update")
+        await advance(bot, 15)
+        [reminder] = texts(bot, channel, "No internal update")
+        assert "30 s" in reminder.text
