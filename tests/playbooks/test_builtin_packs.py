@@ -150,7 +150,7 @@ def test_escrow_pilot() -> None:
     assert "System unavailability > 1 hour" in pack.escalation[1].criteria
     assert pack.escalation[3].name == "Decision Owner"
     assert pack.commander.name == "Operator"
-    assert "our fault" in pack.comms.avoid  # house default: the source lists none
+    assert pack.comms.avoid == ()  # the source lists no words to avoid
     assert len(pack.playbooks) == 9
     sev0 = pack.playbook("sev0-funds-ledger")
     assert sev0 is not None and len(sev0.phases) == 5 and len(sev0.steps) == 14
@@ -302,3 +302,16 @@ def test_prod_100k_suggestions(title: str, playbook_id: str) -> None:
 
 def test_packs_dir_holds_only_the_builtins() -> None:
     assert sorted(p.name for p in Path(PACKS_DIR).iterdir()) == [f"{i}.yml" for i in EXPECTED_IDS]
+
+
+def test_only_the_packs_whose_source_lists_words_to_avoid_hold_customer_updates_back():
+    # Seed 000 (QuickMela) is the only source with an avoid list; the default pack is ours.
+    with_lists = {p: load_pack(p).comms.avoid != () for p in builtin_pack_ids()}
+    assert with_lists == {
+        "default": True,
+        "quickmela": True,
+        "escrow-pilot": False,
+        "defcon": False,
+        "eshop": False,
+        "prod-100k": False,
+    }

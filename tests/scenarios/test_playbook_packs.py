@@ -69,6 +69,32 @@ def export(incident_id: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+async def _held_back_then_posted_anyway(bot, channel, pack, bad_words):
+    """Customer wording: held back with the phrases quoted and the template shown."""
+    fake = bot.fake
+    status, _, url = await bot.command(f"update --customer {bad_words}", channel=channel.id)
+    assert status == 200
+    warning = (await bot.replies(url))[0]
+    rendered = json.dumps(warning["blocks"], ensure_ascii=False)
+    assert "“" in rendered and "Post anyway" in rendered
+    assert pack.comms.template.split()[0] in rendered
+    assert not any("Customer update" in m.text for m in fake.messages(channel.id))
+    draft_id = next(
+        e["value"]
+        for b in warning["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ActionId.POST_ANYWAY
+    )
+    await bot.click(
+        user="U_ALICE",
+        channel=channel.id,
+        ts="1.000001",
+        actions=[{"action_id": ActionId.POST_ANYWAY, "value": draft_id, "block_id": "w"}],
+    )
+    await fake.wait_for(lambda: any("Customer update" in m.text for m in fake.messages(channel.id)))
+
+
 @pytest.mark.parametrize(("pack_id", "severity", "title", "playbook_id", "bad_words"), CASES)
 async def test_pack_end_to_end(
     fake, tmp_path, monkeypatch, pack_id, severity, title, playbook_id, bad_words
@@ -116,30 +142,13 @@ async def test_pack_end_to_end(
             fake.find_message(channel.id, first.ts)
         )
 
-        # Customer wording: held back with the phrases quoted and the template shown.
-        status, _, url = await bot.command(f"update --customer {bad_words}", channel=channel.id)
-        assert status == 200
-        warning = (await bot.replies(url))[0]
-        rendered = json.dumps(warning["blocks"], ensure_ascii=False)
-        assert "“" in rendered and "Post anyway" in rendered
-        assert pack.comms.template.split()[0] in rendered
-        assert not any("Customer update" in m.text for m in fake.messages(channel.id))
-        draft_id = next(
-            e["value"]
-            for b in warning["blocks"]
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"] == ActionId.POST_ANYWAY
-        )
-        await bot.click(
-            user="U_ALICE",
-            channel=channel.id,
-            ts="1.000001",
-            actions=[{"action_id": ActionId.POST_ANYWAY, "value": draft_id, "block_id": "w"}],
-        )
-        await fake.wait_for(
-            lambda: any("Customer update" in m.text for m in fake.messages(channel.id))
-        )
+        if pack.comms.avoid:
+            await _held_back_then_posted_anyway(bot, channel, pack, bad_words)
+        else:
+            # The source names no words to avoid (Defcon even asks to disclose): the
+            # customer update goes out as written.
+            await bot.command(f"update --customer {bad_words}", channel=channel.id)
+            await fake.wait_for(lambda: any(bad_words in m.text for m in fake.messages(channel.id)))
 
         await bot.command(
             "resolve Rolled back | root cause: retry storm | prevent: add guard", channel=channel.id
