@@ -8,11 +8,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.blocks.choices import customer_warning_blocks
 from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
 from bot.deps import Deps
 from bot.domain.errors import BadCommand
-from bot.services import changes, playbooks
+from bot.services import changes, playbooks, scripted
+from bot.services.views import Incident
 from handlers.listening import listener
 
 MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_UNDO: "undo"}
@@ -25,9 +28,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(STEP_PATTERN)
     @listener(deps)
     async def on_step(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
-        await click_step(body, action, deps=deps)
+        if action.get("action_id") == ActionId.STEP_SEND:
+            await send_step(body, action, respond, deps=deps)
+        else:
+            await click_step(body, action, deps=deps)
 
     @app.action(ActionId.ATTACH_PLAYBOOK.value)
     @listener(deps)
@@ -48,15 +58,53 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
 
 
-async def click_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps) -> None:
-    """Done, skip, undo or assign the step whose button was clicked."""
+async def _clicked(
+    body: dict[str, Any], action: dict[str, Any], *, deps: Deps
+) -> tuple[Incident, str, int, int, str]:
+    """The incident, playbook, phase and step a step button names, and who clicked."""
     target = parse_step_block_id(str(action.get("block_id", "")))
     if target is None:
         raise BadCommand("That button is not attached to a playbook step.")
-    playbook_id, phase, step = target
     channel = (body.get("channel") or {}).get("id", "")
     incident = await changes.incident_for_channel(channel, "playbook", db=deps.db)
-    user = body["user"]["id"]
+    return incident, *target, body["user"]["id"]
+
+
+async def send_step(
+    body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, *, deps: Deps
+) -> None:
+    """Send a message step's wording; wording to avoid is shown privately first."""
+    incident, playbook_id, phase, step, user = await _clicked(body, action, deps=deps)
+    draft = await scripted.send_step_message(
+        incident,
+        actor=user,
+        playbook_id=playbook_id,
+        phase=phase,
+        step=step,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
+    if draft is not None:
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="This message uses wording to avoid; nothing sent yet.",
+            blocks=customer_warning_blocks(
+                found=draft.found.splitlines(),
+                template=deps.pack.comms.template,
+                text=draft.text,
+                draft_id=draft.id,
+            ),
+        )
+
+
+async def click_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps) -> None:
+    """Done, skip, undo or assign the step whose button was clicked."""
+    incident, playbook_id, phase, step, user = await _clicked(body, action, deps=deps)
     action_id = action.get("action_id")
     if action_id in MOVES:
         await playbooks.move_step(

@@ -34,6 +34,7 @@ class ActionId(StrEnum):
     STEP_ASSIGN_ME = "step_assign_me"
     STEP_ASSIGN = "step_assign"
     STEP_UNDO = "step_undo"
+    STEP_SEND = "step_send"
     ATTACH_PLAYBOOK = "attach_playbook"
     POST_ANYWAY = "customer_post_anyway"
     CANCEL_DRAFT = "customer_cancel"
@@ -42,6 +43,7 @@ class ActionId(StrEnum):
 
 
 STEP_ACTIONS = (
+    ActionId.STEP_SEND,
     ActionId.STEP_DONE,
     ActionId.STEP_SKIP,
     ActionId.STEP_ASSIGN_ME,

@@ -100,12 +100,16 @@ def _fit(lines: list[str]) -> str:
     return text if len(text) <= 39000 else text[:38999] + "…"
 
 
-def customer_update_blocks(*, author: str, text: str, view: IncidentView) -> list[dict[str, Any]]:
-    """A customer-facing update as recorded in the incident channel."""
+def customer_update_blocks(
+    *, author: str, text: str, view: IncidentView, audience: str | None = None
+) -> list[dict[str, Any]]:
+    """A customer-facing update as recorded in the incident channel (`audience`: the pack's
+    name for whom it is for, e.g. Buyers)."""
+    label = f"Customer update ({audience})" if audience else "Customer update"
     return [
         SectionBlock(
             text=MarkdownTextObject(
-                text=user_text(f":speech_balloon: *Customer update* · {view.severity_name}\n{text}")
+                text=user_text(f":speech_balloon: *{label}* · {view.severity_name}\n{text}")
             )
         ).to_dict(),
         ContextBlock(

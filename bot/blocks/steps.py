@@ -80,12 +80,19 @@ def _step_text(step: StepLine) -> str:
 def _step_actions(view: PhaseView, step: StepLine) -> ActionsBlock:
     value = f"{view.playbook_id}|{view.phase}|{step.index}"
     if step.status == "open":
+        scripted = step.kind == "message"  # Send posts the wording and ticks the step
+        done_style = None if scripted else "primary"  # one primary button per row
         elements: list[Any] = [
-            ButtonElement(text="Done", action_id=ActionId.STEP_DONE, value=value, style="primary"),
+            ButtonElement(text="Done", action_id=ActionId.STEP_DONE, value=value, style=done_style),
             ButtonElement(text="Skip (n/a)", action_id=ActionId.STEP_SKIP, value=value),
             ButtonElement(text="Assign to me", action_id=ActionId.STEP_ASSIGN_ME, value=value),
             UserSelectElement(action_id=ActionId.STEP_ASSIGN, placeholder="Assign to…"),
         ]
+        if scripted:
+            send = ButtonElement(
+                text="Send", action_id=ActionId.STEP_SEND, value=value, style="primary"
+            )
+            elements.insert(0, send)
     else:
         elements = [ButtonElement(text="Undo", action_id=ActionId.STEP_UNDO, value=value)]
     return ActionsBlock(

@@ -31,13 +31,16 @@ async def submit_customer_update(
     *,
     actor: str,
     text: str,
+    audience: str | None = None,
     db: Database,
     slack: SlackGateway,
     pack: Pack,
     clock: Clock,
     replica: Replica,
 ) -> Draft | None:
-    """Post a clean update at once; hold one with avoided words and return the draft."""
+    """Post a clean update at once; hold one with avoided words and return the draft.
+
+    `audience` is the pack's audience ID (buyer, seller…) when the update is for one."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
     found = find_avoided_phrases(text, pack.comms.avoid)
     if not found:
@@ -45,6 +48,7 @@ async def submit_customer_update(
             incident,
             actor=actor,
             text=text,
+            audience=audience,
             db=db,
             slack=slack,
             pack=pack,
@@ -115,7 +119,13 @@ async def settle_draft(
 
 
 def _customer_update(
-    incident: Incident, *, actor: str, text: str, now: datetime, overridden: str
+    incident: Incident,
+    *,
+    actor: str,
+    text: str,
+    now: datetime,
+    overridden: str,
+    audience: str | None = None,
 ) -> Event:
     """The timeline event of a posted customer update (`overridden`: the avoided words)."""
     return repo.new_event(
@@ -124,7 +134,7 @@ def _customer_update(
         actor=actor,
         kind="customer_update_posted",
         text=text,
-        audience="customer",
+        audience=audience or "customer",
         overridden=overridden.splitlines(),
     )
 
@@ -134,6 +144,7 @@ async def _record_and_post(
     *,
     actor: str,
     text: str,
+    audience: str | None = None,
     db: Database,
     slack: SlackGateway,
     pack: Pack,
@@ -148,6 +159,7 @@ async def _record_and_post(
             text=text,
             now=clock(),
             overridden="",
+            audience=audience,
             pack=pack,
             clock=clock,
         )
@@ -162,22 +174,26 @@ async def _record(
     text: str,
     now: datetime,
     overridden: str,
+    audience: str | None = None,
     pack: Pack,
     clock: Clock,
 ) -> list[OutboxPost]:
     """The update's event, its restarted countdown and the post it owes, in one unit."""
     repo.add_event(
         session=session,
-        event=_customer_update(incident, actor=actor, text=text, now=now, overridden=overridden),
+        event=_customer_update(
+            incident, actor=actor, text=text, now=now, overridden=overridden, audience=audience
+        ),
     )
     await timers.reset_update_timer(session, pack, incident, TimerKind.CUSTOMER_UPDATE, now)
     view = incident_view(incident, {}, pack)
+    name = next((a.name for a in pack.comms.audiences if a.id == audience), audience)
     return [
         outbox.owe(
             session,
             incident,
-            update_text("Customer update", text),
-            customer_update_blocks(author=actor, text=text, view=view),
+            update_text(f"Customer update ({name})" if name else "Customer update", text),
+            customer_update_blocks(author=actor, text=text, view=view, audience=name),
             clock=clock,
         )
     ]

@@ -289,7 +289,7 @@ async def move_step(
     replica: Replica,
 ) -> None:
     """Done, skip or undo a step; of racing clicks exactly one is recorded."""
-    playbook, found = await _authorized_step(
+    playbook, found = await authorized_step(
         incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
     )
     moved = await _record_move(
@@ -372,7 +372,7 @@ async def assign_step(
     replica: Replica,
 ) -> None:
     """Assign a step to a person (not a bot, nor someone deactivated)."""
-    playbook, found = await _authorized_step(
+    playbook, found = await authorized_step(
         incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
     )
     await people.require_person(assignee, "a step's assignee", slack=slack)
@@ -409,7 +409,7 @@ def _step(playbook: Playbook, phase: int, step: int) -> Step:
         raise BadCommand("That step no longer exists in the playbook.") from None
 
 
-async def _authorized_step(
+async def authorized_step(
     incident: Incident,
     playbook_id: str,
     phase: int,

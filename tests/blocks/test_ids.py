@@ -40,6 +40,7 @@ def test_action_ids_are_distinct_strings():
         "STEP_ASSIGN_ME": "step_assign_me",
         "STEP_ASSIGN": "step_assign",
         "STEP_UNDO": "step_undo",
+        "STEP_SEND": "step_send",
         "ATTACH_PLAYBOOK": "attach_playbook",
         "POST_ANYWAY": "customer_post_anyway",
         "CANCEL_DRAFT": "customer_cancel",
@@ -51,6 +52,7 @@ def test_action_ids_are_distinct_strings():
 
 def test_step_actions_are_the_five_step_buttons():
     assert STEP_ACTIONS == (
+        ActionId.STEP_SEND,
         ActionId.STEP_DONE,
         ActionId.STEP_SKIP,
         ActionId.STEP_ASSIGN_ME,

@@ -198,3 +198,26 @@ def test_hostile_step_and_phase_texts_never_ping():
 def test_phase_notification_text():
     assert phase_text(VIEW) == "Refunds executed twice: phase 1/3 Immediate action"
     assert len(phase_text(replace(VIEW, playbook_title="P" * 1000))) == 300
+
+
+def test_a_message_step_offers_send_as_its_one_primary_button():
+    from bot.blocks.steps import PhaseView, StepLine, phase_blocks
+
+    view = PhaseView(
+        playbook_id="pb",
+        playbook_title="Refund executed incorrectly",
+        phase=1,
+        phase_count=3,
+        name="Communicate",
+        steps=(
+            StepLine(index=0, text="Refund delayed.", kind="message", audience="Buyers"),
+            StepLine(index=1, text="Stop retry jobs"),
+        ),
+    )
+    rows = [b for b in phase_blocks(view) if b["type"] == "actions"]
+    message, action = ([e["action_id"] for e in row["elements"]] for row in rows)
+    assert message[:2] == [ActionId.STEP_SEND, ActionId.STEP_DONE]
+    assert ActionId.STEP_SEND not in action
+    primary = [e["action_id"] for e in rows[0]["elements"] if e.get("style") == "primary"]
+    assert primary == [ActionId.STEP_SEND]
+    assert [e["action_id"] for e in rows[1]["elements"] if e.get("style")] == [ActionId.STEP_DONE]

@@ -1,6 +1,7 @@
 """Step buttons (skip, undo, assign), attaching playbooks, role instructions, wording check."""
 
 import json
+from datetime import timedelta
 
 from bot.blocks.ids import ActionId, BlockId, CallbackId, step_block_id
 from storage import repo
@@ -222,3 +223,60 @@ async def test_typing_a_title_preselects_the_matching_playbook(bot):
     )
     channel = next(c for c in bot.fake.channels.values() if c.name.endswith("bad-deploy"))
     await bot.fake.wait_for(lambda: len(phases(bot, channel)) == 3)
+
+
+async def test_send_posts_a_scripted_message_to_its_audience_records_it_and_ticks_it(
+    fake, tmp_path
+):
+    from bot.blocks.ids import step_block_id
+    from bot.clock import ManualClock
+    from bot.domain.timers import TimerKind, timer_id
+    from storage.models import Timer
+    from tests.harness import running_bot
+
+    clock = ManualClock()
+    async with running_bot(fake, tmp_path, playbook_pack="quickmela", clock=clock) as bot:
+        channel = await bot.declare("sev1 Refunds executed twice --playbook refund-incorrect")
+
+        def communicate():
+            return [
+                m
+                for m in fake.messages(channel.id)
+                if "Communicate" in json.dumps(m.blocks, ensure_ascii=False)
+            ]
+
+        await fake.wait_for(communicate)
+        [phase] = communicate()
+        block = step_block_id("refund-incorrect", 1, 0)
+        row = next(b for b in phase.blocks if b.get("block_id") == block)
+        send = row["elements"][0]
+        assert (send["action_id"], send["text"]["text"]) == (ActionId.STEP_SEND, "Send")
+        clock.advance(120)
+        await bot.click(
+            user="U_ALICE",
+            channel=channel.id,
+            ts=phase.ts,
+            actions=[{"action_id": ActionId.STEP_SEND, "block_id": block, "value": send["value"]}],
+        )
+
+        def sent():
+            return [m for m in fake.messages(channel.id) if "Customer update (Buyers)" in m.text]
+
+        await fake.wait_for(sent)
+        [message] = sent()
+        assert "Refund delayed due to system verification." in message.text
+        await fake.wait_for(
+            lambda: (
+                "done by <@U_ALICE>"
+                in json.dumps(fake.find_message(channel.id, phase.ts).blocks, ensure_ascii=False)
+            )
+        )
+        async with bot.db.reader() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+            events = list(await repo.timeline(session=session, incident=incident.id))
+            customer = await session.get(Timer, timer_id(incident.id, TimerKind.CUSTOMER_UPDATE))
+        [update] = [e for e in events if e.kind == "customer_update_posted"]
+        assert update.data["audience"] == "buyer"
+        assert [e.kind for e in events].count("step_completed") == 1
+        # The customer-update clock restarts from the message (SEV-1: every 60 min).
+        assert customer.due_at == update.at + timedelta(minutes=60)
