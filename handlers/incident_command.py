@@ -24,7 +24,7 @@ from bot.services import changes, comms, playbooks, records
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from bot.services.export import post_incident_log
-from bot.services.views import Incident, declare_form, severity_name
+from bot.services.views import Incident, alert_guidance, declare_form, severity_name
 from handlers.listening import listener
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,9 @@ def _unknown(name: str, deps: Deps) -> str:
 
 def _help(deps: Deps) -> str:
     return help_text(
-        severities=[s.id for s in deps.pack.severities], roles=[r.name for r in deps.pack.roles]
+        severities=[s.id for s in deps.pack.severities],
+        roles=[r.name for r in deps.pack.roles],
+        guidance=alert_guidance(deps.pack),
     )
 
 

@@ -130,6 +130,13 @@ def _references(pack: Pack) -> Iterator[Problem]:
         yield from role_ref(("escalation", index, "role"), level.role)
 
     severity_ids = set(pack.severity_ids)
+    for r_index, rule in enumerate(pack.alert_rules):
+        if rule.severity not in severity_ids:
+            yield Problem(
+                ("alert_rules", r_index, "severity"),
+                f"no severity has id {rule.severity!r}",
+                "one of the severity ids: " + ", ".join(pack.severity_ids),
+            )
     audience_ids = [a.id for a in pack.comms.audiences]
     for p_index, playbook in enumerate(pack.playbooks):
         if playbook.severity not in severity_ids:

@@ -268,6 +268,26 @@ class Checklist(PackModel):
     """The items to tick (at most 480: one Slack message holds 48 groups of 10)."""
 
 
+class AlertRule(PackModel):
+    """A monitoring threshold that sets the severity: `<metric> <comparison> <threshold>`
+    lasting `duration`, e.g. payment success rate < 95 % for 10 minutes → P0."""
+
+    metric: Id
+    """Machine name of the measurement, as monitoring sends it, e.g. payment_success_rate."""
+    name: Text
+    """What people call it, e.g. Payment success rate."""
+    comparison: Literal["<", "<=", ">", ">="]
+    """How the measured value compares with the threshold when the rule is met."""
+    threshold: float
+    """The value, in `unit`."""
+    unit: Literal["%", "ms", "s", ""] = ""
+    """The unit of the value and threshold."""
+    duration: DurationField
+    """How long the condition must hold."""
+    severity: Id
+    """The severity (id) an incident that meets this rule gets."""
+
+
 class Retrospective(PackModel):
     """When the post-incident review must happen."""
 
@@ -302,6 +322,8 @@ class Pack(PackModel):
     """Post-incident review deadline."""
     rules: tuple[Text, ...] = ()
     """Standing rules for responders (decision rules, do-not lists)."""
+    alert_rules: tuple[AlertRule, ...] = ()
+    """Monitoring thresholds that set the severity; shown as guidance, evaluated by code."""
     incident_id_format: IdFormat | None = None
     """Incident ID format, e.g. INC-{YYYY}-{MM}-{DD}-{NNN}."""
 

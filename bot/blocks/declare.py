@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ContextBlock,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     StaticSelectElement,
@@ -16,6 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
+from bot.blocks.format import user_text
 from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
 from bot.domain.text import clip
 
@@ -39,13 +42,15 @@ def declare_modal_view(
     playbooks: Sequence[tuple[str, str]] = (),
     private_metadata: str = "",
     suggested: str | None = None,
+    guidance: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The modal `/incident declare` opens when given no text; playbooks are (id, title).
 
     As the title is typed the bot re-renders the modal with `suggested`, the playbook that
     best matches it, pre-selected. The playbook block then gets a new block ID, because
     Slack keeps a select's old value when its block ID stays the same; the other inputs keep
-    their IDs so what the user typed is kept.
+    their IDs so what the user typed is kept. `guidance` (the pack's alert rules, one line
+    each) is shown under the severity.
     """
     view = View(
         type="modal",
@@ -57,12 +62,21 @@ def declare_modal_view(
         blocks=[
             _title_block(),
             _severity_block(severities),
+            *_guidance_blocks(guidance),
             _description_block(),
             _playbook_block(playbooks, suggested=suggested),
             _commander_block(declarer),
         ],
     )
     return view.to_dict()
+
+
+def _guidance_blocks(guidance: Sequence[str]) -> list[ContextBlock]:
+    """The alert rules, as a reminder of which severity a measurement calls for."""
+    if not guidance:
+        return []
+    lines = "\n".join(f"• {user_text(line, 150)}" for line in guidance[:12])
+    return [ContextBlock(elements=[MarkdownTextObject(text=clip(lines, 1900))])]
 
 
 def _title_block() -> InputBlock:

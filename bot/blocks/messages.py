@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 
 from bot.blocks.format import SECTION_LIMIT, channel, user, user_text, utc
 from bot.blocks.view import IncidentView
+from bot.domain.text import clip
 
 HELP_TEXT = """*`/incident` commands*
 *Anywhere*
@@ -27,13 +28,21 @@ HELP_TEXT = """*`/incident` commands*
 • `resolve [summary]` · `reopen`"""
 
 
-def help_text(*, severities: Sequence[str], roles: Sequence[str]) -> str:
-    """The help text, listing this pack's severities and roles."""
-    return HELP_TEXT.format(
+def help_text(
+    *, severities: Sequence[str], roles: Sequence[str], guidance: Sequence[str] = ()
+) -> str:
+    """The help text, listing this pack's severities and roles, and its alert rules (as
+    `P0: Payment success rate < 95% for 10m` lines) as guidance for choosing a severity."""
+    text = HELP_TEXT.format(
         example=severities[0] if severities else "sev1",
         severities=", ".join(f"`{s}`" for s in severities),
         roles=", ".join(roles),
     )
+    if guidance:
+        text += "\n*Choosing a severity* (this pack's alert rules)\n" + "\n".join(
+            f"• {user_text(line, 200)}" for line in guidance[:20]
+        )
+    return clip(text, SECTION_LIMIT)
 
 
 def incident_list_text(views: Sequence[IncidentView]) -> str:

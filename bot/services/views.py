@@ -6,12 +6,20 @@ from typing import Any
 
 from bot.blocks.declare import SeverityChoice, declare_modal_view
 from bot.blocks.view import IncidentView, RoleLine
+from bot.domain.alert_rules import describe
 from playbooks.model import Pack
 from storage import repo
 from storage.db import Database
 from storage.models import Incident
 
-__all__ = ["Incident", "declare_form", "incident_view", "load_view", "severity_name"]
+__all__ = [
+    "Incident",
+    "alert_guidance",
+    "declare_form",
+    "incident_view",
+    "load_view",
+    "severity_name",
+]
 
 
 def severity_name(pack: Pack, severity: str) -> str:
@@ -64,4 +72,10 @@ def declare_form(
         playbooks=[(p.id, p.title) for p in pack.playbooks],
         private_metadata=private_metadata,
         suggested=suggested,
+        guidance=alert_guidance(pack),
     )
+
+
+def alert_guidance(pack: Pack) -> list[str]:
+    """The pack's alert rules as lines: `P0: Payment success rate < 95% for 10m`."""
+    return [f"{severity_name(pack, r.severity)}: {describe(r)}" for r in pack.alert_rules]

@@ -276,3 +276,24 @@ def test_read_declare_form_tolerates_missing_and_malformed_values(state):
     assert read_declare_form(state) == DeclareForm(
         title="", severity=None, description="", commander=None, playbook=SUGGEST
     )
+
+
+def test_alert_rules_are_shown_under_the_severity_as_guidance():
+    from bot.blocks.declare import declare_modal_view
+    from tests.blocks.slack_rules import assert_valid_modal
+
+    view = declare_modal_view(
+        [SeverityChoice("p0", "P0")],
+        declarer="U1",
+        guidance=["P0: Payment success rate < 95% for 10m", "P1: Error rate > 1% for 5m"],
+    )
+    assert_valid_modal(view)
+    kinds = [b["type"] for b in view["blocks"]]
+    assert kinds[1:3] == ["input", "context"]
+    guidance = view["blocks"][2]["elements"][0]["text"]
+    # Escaped as Slack's mrkdwn wants (it shows < and >).
+    assert guidance == (
+        "• P0: Payment success rate &lt; 95% for 10m\n• P1: Error rate &gt; 1% for 5m"
+    )
+    plain = declare_modal_view([SeverityChoice("p0", "P0")], declarer="U1")
+    assert "context" not in [b["type"] for b in plain["blocks"]]

@@ -184,3 +184,14 @@ def test_a_long_hostile_customer_update_fits_and_never_pings():
     blocks = customer_update_blocks(author="U2", text=HOSTILE * 200, view=VIEW)
     assert_valid_blocks(blocks)
     assert_never_pings(blocks)
+
+
+def test_help_lists_the_alert_rules_as_guidance_for_choosing_a_severity():
+    text = help_text(
+        severities=["p0"], roles=[], guidance=["P0: Payment success rate < 95% for 10m"]
+    )
+    assert text.endswith(
+        "*Choosing a severity* (this pack's alert rules)\n"
+        "• P0: Payment success rate &lt; 95% for 10m"
+    )
+    assert "Choosing a severity" not in help_text(severities=["p0"], roles=[])

@@ -273,3 +273,20 @@ def test_an_id_too_long_for_slack_ids_is_refused(tmp_path: Path) -> None:
     _assert_line(error, file, "playbooks[0].id", "at most 64")
     data["playbooks"][0]["id"] = "p" * 64
     assert load_pack(write_pack(tmp_path, data)).playbooks[0].id == "p" * 64
+
+
+def test_an_alert_rule_must_name_a_severity_of_the_pack(tmp_path: Path) -> None:
+    data = minimal_pack()
+    data["alert_rules"] = [
+        {
+            "metric": "error_rate",
+            "name": "Error rate",
+            "comparison": ">",
+            "threshold": 1,
+            "unit": "%",
+            "duration": "5m",
+            "severity": "sev9",
+        }
+    ]
+    file, error = _error_for(tmp_path, data)
+    _assert_line(error, file, "alert_rules[0].severity", "'sev9'", "one of the severity ids")
