@@ -71,6 +71,7 @@ class SlackGateway:
         self.probe_client = probe_client or client
         self.state = "ok"
         self.announcement_channel_id: str | None = None
+        self.named_channels: dict[str, str] = {}  # channels the pack names, by name
         self._identity: dict[str, str] = {}
         self._identity_turn = asyncio.Lock()
         self._identity_retry_at = 0.0

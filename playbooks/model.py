@@ -115,6 +115,11 @@ class Severity(PackModel):
     """Escalate to the next level if not acknowledged/resolved within this time."""
     notify: tuple[Text, ...] = ()
     """Who or where to notify when an incident is declared at this level."""
+    announce: bool = True
+    """Announce incidents at this level in INCIDENTS_CHANNEL (false: no announcement)."""
+    notify_channels: tuple[Text, ...] = ()
+    """Channels (by name, e.g. critical-alerts) also told when an incident is declared at,
+    or changed to, this level."""
     decision_maker: Text | None = None
     """Who makes the calls at this level; changing to it asks for a handover to them."""
 

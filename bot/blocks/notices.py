@@ -74,3 +74,14 @@ def retro_reminder_text(*, commander: str, deadline: datetime) -> str:
         f":memo: {user(commander)}, hold the retrospective for this incident by "
         f"*{utc(deadline)}*. Export the log with `/incident log`."
     )
+
+
+def severity_notice_text(
+    *, severity: str, incident_id: str, title: str, channel: str | None, commander: str
+) -> str:
+    """🚨 A notice for a channel the pack has told about this level: what, where, who."""
+    where = f" in <#{channel}>" if channel else ""
+    return (
+        f":rotating_light: *{user_text(severity, 75)}* · {incident_id}: "
+        f"{user_text(title, 200)}{where} · commander {user(commander)}"
+    )

@@ -23,10 +23,12 @@ class Step(StrEnum):
     PINNED = "pinned"
     PLAYBOOK = "playbook"
     BRIEFED = "briefed"  # the commander has the pack's instructions for the role
+    NOTIFIED = "notified"  # the channels the pack names for this severity are told
 
 
 ALL = frozenset(Step)
-TOGETHER = (Step.INVITED, Step.TOPIC, Step.CARD, Step.ANNOUNCED)  # independent of each other
+# Independent of each other: run together.
+TOGETHER = (Step.INVITED, Step.TOPIC, Step.CARD, Step.ANNOUNCED, Step.NOTIFIED)
 
 
 def read_done(text: str) -> set[Step]:

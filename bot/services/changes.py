@@ -6,11 +6,12 @@ any clock it moves) in one unit of work, and only then shows it in Slack.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from bot.blocks import lines
 from bot.blocks.decisions import decision_maker_blocks, decision_maker_text
+from bot.blocks.notices import severity_notice_text
 from bot.clock import Clock
 from bot.domain import incident as rules
 from bot.domain.commander import check_hand_over, lost_race
@@ -24,7 +25,7 @@ from bot.domain.errors import (
 from bot.domain.policy import require_command_authority, require_role_authority
 from bot.domain.text import clip, unescape
 from bot.replica import Replica
-from bot.services import checklists, outbox, people, timers
+from bot.services import channels, checklists, outbox, people, timers
 from bot.services.display import show_change
 from bot.services.unit import unit_of_work
 from bot.services.views import severity_name
@@ -127,6 +128,7 @@ async def _change(
     value: str,
     line: str,
     blocks: list[dict[str, Any]] | None = None,
+    elsewhere: Sequence[tuple[str, str]] = (),
     extra: dict[str, object] | None = None,
     replan: Incident | None = None,
     resolved: bool = False,
@@ -134,8 +136,9 @@ async def _change(
     pack: Pack,
     clock: Clock,
 ) -> list[OutboxPost]:
-    """Conditional update + event + its line in the channel (+ the clocks it moves), in one
-    commit; Conflict if someone changed it first. Returns the post it owes."""
+    """Conditional update + event + its line in the channel (+ the clocks it moves, and
+    `elsewhere`: (channel, text) notices), in one commit; Conflict if someone changed it
+    first. Returns the posts it owes."""
     async with unit_of_work(db) as session:
         changed = await repo.change_if(
             session=session,
@@ -152,7 +155,9 @@ async def _change(
             await timers.plan_open_incident(session, pack, replan, clock())
         if resolved:
             await timers.stop_for_resolve(session, pack, incident, event.at)
-        return [outbox.owe(session, incident, line, blocks, clock=clock)]
+        owed = [outbox.owe(session, incident, line, blocks, clock=clock)]
+        owed += [outbox.owe_in(session, incident, ch, text, clock=clock) for ch, text in elsewhere]
+        return owed
 
 
 def _check_severity_change(
@@ -164,6 +169,25 @@ def _check_severity_change(
     )
     rules.check_open(rules.Status(incident.status), "change its severity")
     rules.check_severity_change(incident.severity, found.id)
+
+
+async def _notices(
+    incident: Incident, severity: Severity, *, slack: SlackGateway
+) -> list[tuple[str, str]]:
+    """The (channel, text) notices for the channels the pack names for this severity."""
+    notices = []
+    for name in severity.notify_channels:
+        channel = await channels.channel_to_tell(name, slack=slack)
+        if channel is not None:
+            text = severity_notice_text(
+                severity=severity.name,
+                incident_id=incident.id,
+                title=incident.title,
+                channel=incident.channel_id,
+                commander=incident.commander_id,
+            )
+            notices.append((channel, text))
+    return notices
 
 
 def _severity_post(
@@ -225,6 +249,7 @@ async def change_severity(
         value=found.id,
         line=text,
         blocks=blocks,
+        elsewhere=await _notices(incident, found, slack=slack),
         replan=incident.model_copy(update={"severity": found.id}),
         db=db,
         pack=pack,

@@ -25,6 +25,7 @@ from bot.blocks.card import (
     incident_card_text,
     topic_text,
 )
+from bot.blocks.notices import severity_notice_text
 from bot.blocks.view import IncidentView
 from bot.clock import Clock
 from bot.domain import setup
@@ -277,7 +278,33 @@ class _Pass:
                 look_first=self.resuming,
                 since=since,
             )
+        if step is Step.NOTIFIED:
+            return self._notify(since=since)
         return self._announce(view, since=since)
+
+    async def _notify(self, *, since: float) -> None:
+        """Tell each channel the pack names for this severity, once."""
+        incident = self.incident
+        severity = self.pack.severity(incident.severity)
+        for name in severity.notify_channels if severity else ():
+            target = await channels.channel_to_tell(name, slack=self.slack)
+            if target is None:
+                continue  # logged: a pack naming a channel that does not exist
+            await posts.post_once(
+                self.slack.client,
+                channel=target,
+                incident_id=incident.id,
+                kind=f"notify:{incident.severity}",
+                text=severity_notice_text(
+                    severity=severity.name if severity else incident.severity,
+                    incident_id=incident.id,
+                    title=incident.title,
+                    channel=incident.channel_id,
+                    commander=incident.commander_id,
+                ),
+                look_first=self.resuming,
+                since=since,
+            )
 
     async def _brief(self) -> bool:
         """The commander gets the pack's instructions for the role. (Ephemeral: a crash
@@ -365,7 +392,11 @@ class _Pass:
         raise RuntimeError(f"no free channel name for {incident.id}")
 
     async def _announce(self, view: IncidentView, *, since: float) -> tuple[str, str] | None:
-        """Post the announcement once; a channel the bot cannot post in is reported."""
+        """Post the announcement once (none at a level the pack does not announce); a
+        channel the bot cannot post in is reported."""
+        severity = self.pack.severity(self.incident.severity)
+        if severity is not None and not severity.announce:
+            return None
         target = await channels.announcement_channel(slack=self.slack, settings=self.settings)
         try:
             return await posts.post_once(

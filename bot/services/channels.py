@@ -90,3 +90,22 @@ async def join_announcement_channel(*, slack: SlackGateway, settings: Settings) 
             channel,
             code,
         )
+
+
+async def channel_to_tell(name: str, *, slack: SlackGateway) -> str | None:
+    """The ID of a channel a pack names (`#critical-alerts`, `critical-alerts` or an ID),
+    joined so the bot can post there and read back its own posts; None when not found."""
+    target = name.strip().lstrip("#")
+    cached = slack.named_channels.get(target)
+    if cached:
+        return cached
+    found = target if CHANNEL_ID.match(target) else await channel_named(target, slack=slack)
+    if found is None:
+        log.warning("the pack names channel %r, which does not exist", target)
+        return None
+    try:
+        await slack.client.conversations_join(channel=found)
+    except SlackApiError as error:
+        log.warning("could not join %s: %s", target, error.response.get("error", ""))
+    slack.named_channels[target] = found
+    return found

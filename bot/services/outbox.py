@@ -55,6 +55,22 @@ def owe(
     )
 
 
+def owe_in(
+    session: AsyncSession, incident: Incident, channel: str, text: str, *, clock: Clock
+) -> OutboxPost:
+    """Add a post to another channel (by ID) about the incident to the caller's unit of work."""
+    now = clock()
+    return outbox.add(
+        session=session,
+        incident=incident.id,
+        channel=channel,
+        text=text,
+        blocks=None,
+        now=now,
+        lease_until=now + LEASE,
+    )
+
+
 async def deliver(
     owed: Sequence[OutboxPost],
     *,

@@ -29,9 +29,10 @@ def test_the_steps_and_the_independent_ones():
         "pinned",
         "playbook",
         "briefed",
+        "notified",
     ]
     assert frozenset(Step) == ALL
-    assert TOGETHER == (S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED)
+    assert TOGETHER == (S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED, S.NOTIFIED)
 
 
 # --- setup_done ----------------------------------------------------------------------------
@@ -40,7 +41,7 @@ def test_the_steps_and_the_independent_ones():
 def test_write_done_is_sorted_and_comma_separated():
     assert write_done({S.PLAYBOOK, S.CARD, S.INVITED}) == "card,invited,playbook"
     assert write_done(set()) == ""
-    assert write_done(set(ALL)) == "announced,briefed,card,invited,pinned,playbook,topic"
+    assert write_done(set(ALL)) == "announced,briefed,card,invited,notified,pinned,playbook,topic"
 
 
 @pytest.mark.parametrize(
@@ -69,22 +70,25 @@ def test_read_done_returns_steps():
 
 def test_a_fresh_setup_does_everything():
     assert plan(set(), has_card=False) == Plan(
-        together=(S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED), pin=True, playbook=True, brief=True
+        together=(S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED, S.NOTIFIED),
+        pin=True,
+        playbook=True,
+        brief=True,
     )
 
 
 def test_a_card_already_posted_counts_as_done_whatever_was_recorded():
     assert plan(set(), has_card=True) == Plan(
-        together=(S.INVITED, S.TOPIC, S.ANNOUNCED), pin=True, playbook=True, brief=True
+        together=(S.INVITED, S.TOPIC, S.ANNOUNCED, S.NOTIFIED), pin=True, playbook=True, brief=True
     )
     assert plan({S.CARD}, has_card=False) == plan(set(), has_card=True)
 
 
 def test_a_resumed_setup_does_only_what_remains_in_order():
-    assert plan({S.INVITED, S.CARD, S.ANNOUNCED}, has_card=True) == Plan(
+    assert plan({S.INVITED, S.CARD, S.ANNOUNCED, S.NOTIFIED}, has_card=True) == Plan(
         together=(S.TOPIC,), pin=True, playbook=True, brief=True
     )
-    assert plan({S.INVITED, S.TOPIC, S.CARD, S.ANNOUNCED}, has_card=True) == Plan(
+    assert plan(set(TOGETHER), has_card=True) == Plan(
         together=(), pin=True, playbook=True, brief=True
     )
     assert plan(set(TOGETHER) | {S.PINNED}, has_card=True) == Plan(

@@ -192,3 +192,43 @@ def test_export_of_an_unknown_incident_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "INC-2020-01-01-001" in result.stderr
+
+
+async def test_each_priority_tells_the_channels_its_pack_names(fake, tmp_path):
+    # prod-100k: P1 goes to #alerts, P0 to #critical-alerts, on declaration and on a change.
+    alerts, critical = fake.add_channel("alerts"), fake.add_channel("critical-alerts")
+    async with running_bot(fake, tmp_path, playbook_pack="prod-100k") as bot:
+        channel = await bot.declare("p1 Error rate above 1%")
+
+        def told(where):
+            return [m for m in fake.messages(where.id) if "Error rate above 1%" in m.text]
+
+        await fake.wait_for(lambda: told(alerts))
+        [notice] = told(alerts)
+        assert "*P1* · " in notice.text and f"<#{channel.id}>" in notice.text
+        assert "commander <@U_ALICE>" in notice.text
+        assert told(critical) == []
+        await bot.command("severity p0", channel=channel.id)
+        await fake.wait_for(lambda: told(critical))
+        assert "*P0* · " in told(critical)[0].text
+        assert len(told(alerts)) == 1 and len(told(critical)) == 1
+        # The incidents channel is announced to as before.
+        incidents = fake.channel_by_name("incidents")
+        assert any(channel.id in json.dumps(m.blocks) for m in fake.messages(incidents.id))
+
+
+async def test_a_level_that_needs_no_announcement_makes_none(fake, tmp_path):
+    # QuickMela SEV-4: "No announcement needed".
+    async with running_bot(fake, tmp_path, playbook_pack="quickmela") as bot:
+        before = set(fake.channels)
+        status, _, _ = await bot.command("declare sev4 Tooltip missing on the bid button")
+        assert status == 200
+        await fake.wait_for(
+            lambda: any(c.pins for cid, c in fake.channels.items() if cid not in before)
+        )
+        channel = next(c for cid, c in fake.channels.items() if cid not in before)
+        await bot.setup_finished(channel.id)
+        incidents = fake.channel_by_name("incidents")
+        assert not [
+            m for m in fake.messages(incidents.id) if channel.id in m.text + json.dumps(m.blocks)
+        ]

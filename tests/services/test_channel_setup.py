@@ -27,7 +27,7 @@ from tests.harness import make_settings
 PACK = load_pack("default")
 MON_0900 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CHANNEL = "inc-20260302-001-checkout-is-down"
-ALL_DONE = "announced,briefed,card,invited,pinned,playbook,topic"
+ALL_DONE = "announced,briefed,card,invited,notified,pinned,playbook,topic"
 
 
 @dataclass
@@ -206,12 +206,12 @@ async def test_a_failed_pin_leaves_setup_unfinished_and_the_next_pass_pins_the_s
     assert world.channel().pins == []
     assert (first.setup_state, first.setup_done) == (
         "channel",
-        "announced,briefed,card,invited,topic",
+        "announced,briefed,card,invited,notified,topic",
     )
     stored = await world.stored(incident_id)
     assert (stored.setup_state, stored.setup_done, stored.card_ts) == (
         "channel",
-        "announced,briefed,card,invited,topic",
+        "announced,briefed,card,invited,notified,topic",
         card_ts,
     )
     assert (stored.setup_owner, stored.setup_lease_until) == (None, None)  # free to resume
