@@ -11,7 +11,6 @@ from typing import Any
 
 from bot.blocks import lines
 from bot.blocks.decisions import decision_maker_blocks, decision_maker_text
-from bot.blocks.notices import severity_notice_text
 from bot.clock import Clock
 from bot.domain import incident as rules
 from bot.domain.commander import check_hand_over, lost_race
@@ -28,7 +27,7 @@ from bot.replica import Replica
 from bot.services import channels, checklists, outbox, people, timers
 from bot.services.display import show_change
 from bot.services.unit import unit_of_work
-from bot.services.views import severity_name
+from bot.services.views import severity_name, severity_notice
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Pack, Role, Severity
@@ -172,22 +171,12 @@ def _check_severity_change(
 
 
 async def _notices(
-    incident: Incident, severity: Severity, *, slack: SlackGateway
+    incident: Incident, severity: Severity, *, pack: Pack, slack: SlackGateway
 ) -> list[tuple[str, str]]:
     """The (channel, text) notices for the channels the pack names for this severity."""
-    notices = []
-    for name in severity.notify_channels:
-        channel = await channels.channel_to_tell(name, slack=slack)
-        if channel is not None:
-            text = severity_notice_text(
-                severity=severity.name,
-                incident_id=incident.id,
-                title=incident.title,
-                channel=incident.channel_id,
-                commander=incident.commander_id,
-            )
-            notices.append((channel, text))
-    return notices
+    text = severity_notice(incident.model_copy(update={"severity": severity.id}), pack)
+    targets = [await channels.channel_to_tell(n, slack=slack) for n in severity.notify_channels]
+    return [(channel, text) for channel in targets if channel is not None]
 
 
 def _severity_post(
@@ -249,7 +238,7 @@ async def change_severity(
         value=found.id,
         line=text,
         blocks=blocks,
-        elsewhere=await _notices(incident, found, slack=slack),
+        elsewhere=await _notices(incident, found, pack=pack, slack=slack),
         replan=incident.model_copy(update={"severity": found.id}),
         db=db,
         pack=pack,

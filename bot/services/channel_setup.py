@@ -25,7 +25,6 @@ from bot.blocks.card import (
     incident_card_text,
     topic_text,
 )
-from bot.blocks.notices import severity_notice_text
 from bot.blocks.view import IncidentView
 from bot.clock import Clock
 from bot.domain import setup
@@ -34,7 +33,7 @@ from bot.domain.naming import channel_name, with_suffix
 from bot.domain.setup import Step
 from bot.replica import Replica
 from bot.services import channels, people, playbooks, posts
-from bot.services.views import incident_view
+from bot.services.views import incident_view, severity_notice
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Pack
@@ -295,13 +294,7 @@ class _Pass:
                 channel=target,
                 incident_id=incident.id,
                 kind=f"notify:{incident.severity}",
-                text=severity_notice_text(
-                    severity=severity.name if severity else incident.severity,
-                    incident_id=incident.id,
-                    title=incident.title,
-                    channel=incident.channel_id,
-                    commander=incident.commander_id,
-                ),
+                text=severity_notice(incident, self.pack),
                 look_first=self.resuming,
                 since=since,
             )

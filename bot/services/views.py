@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.declare import SeverityChoice, declare_modal_view
+from bot.blocks.notices import severity_notice_text
 from bot.blocks.view import IncidentView, RoleLine
 from bot.domain.alert_rules import describe
 from playbooks.model import Pack
@@ -19,6 +20,7 @@ __all__ = [
     "incident_view",
     "load_view",
     "severity_name",
+    "severity_notice",
 ]
 
 
@@ -79,3 +81,14 @@ def declare_form(
 def alert_guidance(pack: Pack) -> list[str]:
     """The pack's alert rules as lines: `P0: Payment success rate < 95% for 10m`."""
     return [f"{severity_name(pack, r.severity)}: {describe(r)}" for r in pack.alert_rules]
+
+
+def severity_notice(incident: Incident, pack: Pack) -> str:
+    """What a channel the pack names for the incident's severity is told."""
+    return severity_notice_text(
+        severity=severity_name(pack, incident.severity),
+        incident_id=incident.id,
+        title=incident.title,
+        channel=incident.channel_id,
+        commander=incident.commander_id,
+    )
