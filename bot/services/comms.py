@@ -104,7 +104,7 @@ async def settle_draft(
             raise Conflict("That customer update was already posted or cancelled.")
         owed = []
         if post:
-            owed = await _record(
+            owed = await record_customer_update(
                 session,
                 incident,
                 actor=actor,
@@ -152,7 +152,7 @@ async def _record_and_post(
     replica: Replica,
 ) -> None:
     async with unit_of_work(db) as session:
-        owed = await _record(
+        owed = await record_customer_update(
             session,
             incident,
             actor=actor,
@@ -166,7 +166,7 @@ async def _record_and_post(
     await outbox.deliver(owed, db=db, slack=slack, replica=replica)
 
 
-async def _record(
+async def record_customer_update(
     session: AsyncSession,
     incident: Incident,
     *,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.choices import playbook_suggestion_blocks
 from bot.blocks.steps import PhaseView, StepLine, phase_blocks, phase_text
@@ -326,9 +327,35 @@ async def _record_move(
 ) -> bool:
     """Record the step's move with its event in one unit of work; False when a racing click
     moved it first."""
+    async with unit_of_work(db) as session:
+        return await move_in(
+            session,
+            incident,
+            playbook,
+            found,
+            phase=phase,
+            step=step,
+            move=move,
+            actor=actor,
+            now=clock(),
+        )
+
+
+async def move_in(
+    session: AsyncSession,
+    incident: Incident,
+    playbook: Playbook,
+    found: Step,
+    *,
+    phase: int,
+    step: int,
+    move: str,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """Add the step's move and its event to the caller's unit of work (a conditional
+    update); False when the step is no longer where the move starts from."""
     allowed, status, kind = MOVES[move]
-    now = clock()
-    note = "not applicable" if move == "skip" else None
     event = repo.new_event(
         incident=incident.id,
         at=now,
@@ -340,20 +367,19 @@ async def _record_move(
         step=step,
         flags=list(found.flags),
     )
-    async with unit_of_work(db) as session:
-        return await steps.move_step(
-            session=session,
-            incident=incident.id,
-            playbook=playbook.id,
-            phase=phase,
-            step=step,
-            from_statuses=allowed,
-            to_status=status,
-            actor=actor,
-            at=now,
-            note=note,
-            event=event,
-        )
+    return await steps.move_step(
+        session=session,
+        incident=incident.id,
+        playbook=playbook.id,
+        phase=phase,
+        step=step,
+        from_statuses=allowed,
+        to_status=status,
+        actor=actor,
+        at=now,
+        note="not applicable" if move == "skip" else None,
+        event=event,
+    )
 
 
 async def assign_step(

@@ -1,8 +1,10 @@
 """Scripted messages: a playbook's `message` step sent to its audience with one click.
 
-The wording is checked like any customer update; clean wording is posted and recorded as a
-customer update of the step's audience (which restarts the customer-update clock), and the
-step is ticked. Wording the pack avoids is held back with the usual Post anyway / Cancel,
+The wording is checked like any customer update. Clean wording is sent in one unit of
+work with the step's tick: the step moves from open to done only if it is still open (a
+second click, or a click on an old copy of the message, sends nothing), and the customer
+update is recorded for the step's audience, restarts the customer-update clock and is owed
+to the channel. Wording the pack avoids is held back with the usual Post anyway / Cancel,
 and the step stays open until someone ticks it.
 """
 
@@ -10,18 +12,18 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.domain.errors import BadCommand, Conflict
+from bot.domain.text import clip, unescape
 from bot.replica import Replica
-from bot.services import comms, playbooks
+from bot.services import comms, outbox, playbooks
+from bot.services.unit import unit_of_work
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
-from playbooks.model import Pack, Step
+from playbooks.model import Pack, Playbook, Step
+from playbooks.wording import find_avoided_phrases
 from storage.db import Database
-from storage.models import Draft, Incident
+from storage.models import Draft, Incident, OutboxPost
 
-
-def _require_message(step: Step) -> None:
-    if step.kind != "message":
-        raise BadCommand("That step has no message to send; tick it with Done.")
+ALREADY_SENT = "That message was already sent (or its step ticked); nothing was sent again."
 
 
 async def send_step_message(
@@ -39,38 +41,70 @@ async def send_step_message(
     replica: Replica,
 ) -> Draft | None:
     """Send a message step's wording and tick the step; the draft if it is held back."""
-    _, found = await playbooks.authorized_step(
+    playbook, found = await playbooks.authorized_step(
         incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
     )
-    _require_message(found)
-    draft = await comms.submit_customer_update(
-        incident,
-        actor=actor,
-        text=found.text,
-        audience=found.audience,
-        db=db,
-        slack=slack,
-        pack=pack,
-        clock=clock,
-        replica=replica,
-    )
-    if draft is not None:
-        return draft
-    try:
-        await playbooks.move_step(
+    if found.kind != "message":
+        raise BadCommand("That step has no message to send; tick it with Done.")
+    text = clip(unescape(found.text).strip(), comms.TEXT_LIMIT)
+    if find_avoided_phrases(text, pack.comms.avoid):
+        return await comms.submit_customer_update(
             incident,
             actor=actor,
-            playbook_id=playbook_id,
-            phase=phase,
-            step=step,
-            move="done",
+            text=text,
+            audience=found.audience,
             db=db,
             slack=slack,
             pack=pack,
             clock=clock,
-            settings=settings,
             replica=replica,
         )
-    except Conflict:  # ticked by someone else meanwhile: the message is sent all the same
-        pass
+    where = (playbook, found, phase, step)
+    owed = await _send_and_tick(
+        incident, where, actor=actor, text=text, db=db, pack=pack, clock=clock
+    )
+    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
+    await playbooks.refresh_phase(
+        incident, playbook.id, phase, db=db, slack=slack, pack=pack, replica=replica
+    )
     return None
+
+
+async def _send_and_tick(
+    incident: Incident,
+    where: tuple[Playbook, Step, int, int],
+    *,
+    actor: str,
+    text: str,
+    db: Database,
+    pack: Pack,
+    clock: Clock,
+) -> list[OutboxPost]:
+    """The tick (only if the step is still open) and the customer update, in one commit."""
+    playbook, found, phase, step = where
+    now = clock()
+    async with unit_of_work(db) as session:
+        ticked = await playbooks.move_in(
+            session,
+            incident,
+            playbook,
+            found,
+            phase=phase,
+            step=step,
+            move="done",
+            actor=actor,
+            now=now,
+        )
+        if not ticked:
+            raise Conflict(ALREADY_SENT)
+        return await comms.record_customer_update(
+            session,
+            incident,
+            actor=actor,
+            text=text,
+            now=now,
+            overridden="",
+            audience=found.audience,
+            pack=pack,
+            clock=clock,
+        )

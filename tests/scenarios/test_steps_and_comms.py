@@ -280,3 +280,18 @@ async def test_send_posts_a_scripted_message_to_its_audience_records_it_and_tick
         assert [e.kind for e in events].count("step_completed") == 1
         # The customer-update clock restarts from the message (SEV-1: every 60 min).
         assert customer.due_at == update.at + timedelta(minutes=60)
+
+        # A second click (say, on an old copy of the message) sends nothing again.
+        await bot.click(
+            user="U_BOB",
+            channel=channel.id,
+            ts=phase.ts,
+            actions=[{"action_id": ActionId.STEP_SEND, "block_id": block, "value": send["value"]}],
+        )
+        await fake.wait_for(
+            lambda: any("already sent" in e.text and e.user == "U_BOB" for e in fake.ephemerals)
+        )
+        assert len(sent()) == 1
+        async with bot.db.reader() as session:
+            again = list(await repo.timeline(session=session, incident=incident.id))
+        assert [e.kind for e in again].count("customer_update_posted") == 1
