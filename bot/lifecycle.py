@@ -35,7 +35,7 @@ class Lifecycle:
         if pending:
             await asyncio.wait(pending, timeout=timeout)
 
-    async def stop_loops(self, names: tuple[str, ...], timeout: float = 2.0) -> None:
+    async def stop_loops(self, names: tuple[str, ...], timeout: float = 1.0) -> None:
         """Cancel the named background loops and wait (up to `timeout`) for them to end.
 
         Bounded: a loop that does not end is cancelled again by `cancel_all` at the end of

@@ -29,7 +29,7 @@ from bot.payload_shape import shape_problem
 from bot.scheduler import TimerLoop
 from bot.services import outbox
 from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
-from bot.services.channels import join_announcement_channel
+from bot.services.channels import join_announcement_channel, join_pack_channels
 from bot.services.display import catch_up_displays
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
@@ -236,6 +236,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     await deps.slack.identity()  # now, not in the first burst of requests
     with contextlib.suppress(Exception):
         await join_announcement_channel(slack=deps.slack, settings=deps.settings)
+    await join_pack_channels(deps.pack, slack=deps.slack)
     socket: AsyncSocketModeHandler | None = None
     if deps.settings.slack_app_token is not None:
         socket = AsyncSocketModeHandler(bolt, deps.settings.slack_app_token.get_secret_value())

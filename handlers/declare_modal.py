@@ -137,18 +137,15 @@ async def _set_up_and_confirm(
 
 def _declaration(form: DeclareForm, user: str) -> Declaration:
     """The declaration the modal asks for (the form was checked by `form_errors`)."""
-    choice: str | PlaybookChoice = form.playbook
-    if form.playbook == SUGGEST:
-        choice = PlaybookChoice.BEST
-    elif form.playbook == NO_PLAYBOOK:
-        choice = PlaybookChoice.NONE
+    special = {SUGGEST: PlaybookChoice.BEST, NO_PLAYBOOK: PlaybookChoice.NONE}
     return Declaration(
         title=form.title,
         severity=form.severity or "",
         declarer=user,
         commander=form.commander,
         description=form.description,
-        playbook=choice,
+        playbook_id=None if form.playbook in special else form.playbook,
+        choice=special.get(form.playbook, PlaybookChoice.NONE),
     )
 
 

@@ -22,7 +22,7 @@ from bot.domain import commands
 from bot.intake import HANDLING
 from bot.services import changes, comms, playbooks, records
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
-from bot.services.declare import Declaration, PlaybookChoice, declare_incident
+from bot.services.declare import Declaration, declare_incident
 from bot.services.export import post_incident_log
 from bot.services.views import Incident, alert_guidance, declare_form, severity_name
 from handlers.listening import listener
@@ -269,7 +269,7 @@ async def _declare(deps: Deps, command: dict[str, Any], rest: str, respond: Asyn
         title=args.title,
         severity=args.severity,
         declarer=user,
-        playbook=args.playbook or PlaybookChoice.OFFER,
+        playbook_id=args.playbook,
     )
     incident = await declare_incident(
         declaration,

@@ -131,6 +131,12 @@ def _references(pack: Pack) -> Iterator[Problem]:
 
     severity_ids = set(pack.severity_ids)
     for r_index, rule in enumerate(pack.alert_rules):
+        if rule.duration.is_business:
+            yield Problem(
+                ("alert_rules", r_index, "duration"),
+                f"{rule.duration} is measured in business days",
+                "an elapsed time such as 5m or 1h (monitoring measures elapsed time)",
+            )
         if rule.severity not in severity_ids:
             yield Problem(
                 ("alert_rules", r_index, "severity"),

@@ -3,7 +3,8 @@
 For demos, a sandbox and tests: at 60, escrow's "escalate after 15 minutes" comes after 15
 seconds. Cadences, targets, escalation times, phase deadlines and retrospective windows are
 scaled; business days and calendar schedules (`daily 09:00`) are not, since they follow the
-calendar rather than a stopwatch.
+calendar rather than a stopwatch, and neither are alert rules' windows, which monitoring
+measures.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from playbooks.durations import Duration
+from playbooks.model import AlertRule
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -36,6 +38,8 @@ def scale_pack(pack: Model, factor: float) -> Model:
 
 
 def _scaled(value: Any, factor: float) -> Any:
+    if isinstance(value, AlertRule):
+        return value  # a monitoring window is measured by the monitoring, not by the bot
     if isinstance(value, Duration):
         return scale_duration(value, factor)
     if isinstance(value, BaseModel):

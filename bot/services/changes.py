@@ -6,6 +6,7 @@ any clock it moves) in one unit of work, and only then shows it in Slack.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ from storage import repo
 from storage.db import Database
 from storage.models import Event, Incident, OutboxPost
 
+log = logging.getLogger(__name__)
 SUMMARY_LIMIT = 3000
 RACE = (
     "Someone changed this incident at the same moment, so nothing was changed. "
@@ -80,18 +82,20 @@ async def hand_over_command(
     )
     await people.require_person(new, "the incident commander", slack=slack)
     owed = await _record_handover(incident, actor=actor, old=old, new=new, db=db, clock=clock)
-    await show_change(
-        incident,
-        owed,
-        f"<@{new}> is the incident commander",
-        invite=frozenset({new}),
-        db=db,
-        slack=slack,
-        pack=pack,
-        clock=clock,
-        replica=replica,
-    )
-    await people.brief(incident, pack.role("commander"), user=new, slack=slack)
+    try:
+        await show_change(
+            incident,
+            owed,
+            f"<@{new}> is the incident commander",
+            invite=frozenset({new}),
+            db=db,
+            slack=slack,
+            pack=pack,
+            clock=clock,
+            replica=replica,
+        )
+    finally:  # the change is committed: brief the new commander even if a redraw failed
+        await people.brief(incident, pack.role("commander"), user=new, slack=slack)
 
 
 async def _record_handover(
@@ -175,8 +179,16 @@ async def _notices(
 ) -> list[tuple[str, str]]:
     """The (channel, text) notices for the channels the pack names for this severity."""
     text = severity_notice(incident.model_copy(update={"severity": severity.id}), pack)
-    targets = [await channels.channel_to_tell(n, slack=slack) for n in severity.notify_channels]
-    return [(channel, text) for channel in targets if channel is not None]
+    notices = []
+    for name in severity.notify_channels:
+        try:
+            channel = await channels.channel_to_tell(name, slack=slack)
+        except Exception as error:  # noqa: BLE001 - Slack down: the change itself goes on
+            log.warning("could not find channel %r to tell of %s: %r", name, incident.id, error)
+            continue
+        if channel is not None:
+            notices.append((channel, text))
+    return notices
 
 
 def _severity_post(

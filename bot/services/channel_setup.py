@@ -289,15 +289,24 @@ class _Pass:
             target = await channels.channel_to_tell(name, slack=self.slack)
             if target is None:
                 continue  # logged: a pack naming a channel that does not exist
-            await posts.post_once(
-                self.slack.client,
-                channel=target,
-                incident_id=incident.id,
-                kind=f"notify:{incident.severity}",
-                text=severity_notice(incident, self.pack),
-                look_first=self.resuming,
-                since=since,
-            )
+            try:
+                await self._post_notice(target, since)
+            except Exception as error:
+                if not channels.is_final(error):
+                    raise  # Slack trouble: the next pass tells it
+                log.error("cannot tell %s of %s: %r", name, incident.id, error)
+
+    async def _post_notice(self, target: str, since: float) -> None:
+        incident = self.incident
+        await posts.post_once(
+            self.slack.client,
+            channel=target,
+            incident_id=incident.id,
+            kind=f"notify:{incident.severity}",
+            text=severity_notice(incident, self.pack),
+            look_first=self.resuming,
+            since=since,
+        )
 
     async def _brief(self) -> bool:
         """The commander gets the pack's instructions for the role. (Ephemeral: a crash

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
+from playbooks.model import Pack
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 50  # pages of 1000 channels: bounded even in very large workspaces
@@ -109,3 +110,26 @@ async def channel_to_tell(name: str, *, slack: SlackGateway) -> str | None:
         log.warning("could not join %s: %s", target, error.response.get("error", ""))
     slack.named_channels[target] = found
     return found
+
+
+async def join_pack_channels(pack: Pack, *, slack: SlackGateway) -> None:
+    """Find and join, at startup, every channel the pack names, so that telling them later
+    needs no lookup (best effort: one not found is logged and looked up again when used)."""
+    for name in sorted({n for s in pack.severities for n in s.notify_channels}):
+        try:
+            await channel_to_tell(name, slack=slack)
+        except Exception as error:  # noqa: BLE001 - Slack down at startup: looked up later
+            log.warning("could not look up channel %r yet: %r", name, error)
+
+
+# Slack's answers that a later try may not get again; any other refusal is final.
+TRANSIENT = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+def is_final(error: Exception) -> bool:
+    """A refusal no retry would change (the channel is gone, private, archived…)."""
+    if not isinstance(error, SlackApiError):
+        return False  # unreachable, timed out: try again later
+    return str(error.response.get("error", "")) not in TRANSIENT

@@ -47,22 +47,22 @@ class Declaration:
     declarer: str
     commander: str | None = None
     description: str = ""
-    playbook: str | PlaybookChoice = PlaybookChoice.OFFER  # a playbook ID, or a choice
+    playbook_id: str | None = None  # a playbook named by the declarer
+    choice: PlaybookChoice = PlaybookChoice.OFFER  # what to do when none is named
 
 
 def playbook_plan(declaration: Declaration, pack: Pack) -> str:
     """What setup does about a playbook: `attach:<id>`, `suggest`, or nothing.
 
     A named playbook must exist in the pack (BadCommand lists the valid ones)."""
-    choice = declaration.playbook
-    if choice == PlaybookChoice.NONE:
+    if declaration.playbook_id is not None:
+        return f"attach:{find_playbook(declaration.playbook_id, pack=pack).id}"
+    if declaration.choice is PlaybookChoice.NONE:
         return ""
-    if choice == PlaybookChoice.OFFER:
+    if declaration.choice is PlaybookChoice.OFFER:
         return "suggest"
-    if choice == PlaybookChoice.BEST:
-        best = pack.suggest_playbook(" ".join(declaration.title.split()))
-        return f"attach:{best.id}" if best else ""
-    return f"attach:{find_playbook(choice, pack=pack).id}"
+    best = pack.suggest_playbook(" ".join(declaration.title.split()))
+    return f"attach:{best.id}" if best else ""
 
 
 async def declare_incident(

@@ -9,15 +9,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import DomainError
 from bot.domain.policy import Person, check_can_hold
+from bot.services import channels
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Role
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
-# Slack's answers to an ephemeral that no retry would change.
-CANNOT_BRIEF = frozenset(
-    {"user_not_in_channel", "channel_not_found", "is_archived", "user_not_found"}
-)
 
 
 async def person(user_id: str, *, slack: SlackGateway) -> Person:
@@ -55,8 +52,8 @@ def _cannot_check(user_id: str, reason: str) -> DomainError:
 
 async def brief(incident: Incident, role: Role | None, *, user: str, slack: SlackGateway) -> bool:
     """Show a role's new holder the pack's instructions for it, privately in the incident's
-    channel. True when shown, when there is nothing to show, or when Slack says it never
-    can be (the person is not in the channel): only a passing failure is worth a retry."""
+    channel. True when shown, when there is nothing to show, or when Slack refuses it for
+    good (the person is not in the channel…): only a passing failure is worth a retry."""
     if role is None or not role.instructions or not incident.channel_id:
         return True
     try:
@@ -67,6 +64,5 @@ async def brief(incident: Incident, role: Role | None, *, user: str, slack: Slac
         )
     except Exception as error:  # noqa: BLE001 - best effort: the card names the role too
         log.warning("could not brief %s as %s of %s: %r", user, role.id, incident.id, error)
-        code = error.response.get("error") if isinstance(error, SlackApiError) else None
-        return code in CANNOT_BRIEF
+        return channels.is_final(error)
     return True

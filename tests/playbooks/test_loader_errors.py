@@ -290,3 +290,19 @@ def test_an_alert_rule_must_name_a_severity_of_the_pack(tmp_path: Path) -> None:
     ]
     file, error = _error_for(tmp_path, data)
     _assert_line(error, file, "alert_rules[0].severity", "'sev9'", "one of the severity ids")
+
+
+def test_an_alert_rule_window_in_business_days_is_refused(tmp_path: Path) -> None:
+    data = minimal_pack()
+    data["alert_rules"] = [
+        {
+            "metric": "error_rate",
+            "name": "Error rate",
+            "comparison": ">",
+            "threshold": 1,
+            "duration": "1 business day",
+            "severity": data["severities"][0]["id"],
+        }
+    ]
+    file, error = _error_for(tmp_path, data)
+    _assert_line(error, file, "alert_rules[0].duration", "business days", "elapsed time")

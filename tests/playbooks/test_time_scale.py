@@ -49,3 +49,8 @@ def test_a_scale_of_one_is_the_same_pack_and_zero_is_refused():
     assert scale_pack(pack, 1) is pack
     with pytest.raises(ValueError, match="above 0"):
         scale_pack(pack, 0)
+
+
+def test_alert_rule_windows_are_left_to_the_monitoring():
+    pack = load_pack("prod-100k")
+    assert scale_pack(pack, 60).alert_rules == pack.alert_rules

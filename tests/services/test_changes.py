@@ -49,7 +49,7 @@ class World:
             severity="sev1",
             declarer="U_ALICE",
             commander="U_BOB",
-            playbook=PlaybookChoice.NONE,
+            choice=PlaybookChoice.NONE,
         )
         incident = await declare_incident(
             declaration, db=self.db, pack=PACK, clock=self.clock, replica=self.replica

@@ -47,7 +47,11 @@ class World:
             severity="sev1",
             declarer="U_ALICE",
             commander="U_BOB",
-            playbook=playbook,
+            **(
+                {"choice": playbook}
+                if isinstance(playbook, PlaybookChoice)
+                else {"playbook_id": playbook}
+            ),
         )
         incident = await declare_incident(
             declaration, db=self.db, pack=PACK, clock=self.clock, replica=self.replica

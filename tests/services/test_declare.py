@@ -44,8 +44,9 @@ async def count(db, table) -> int:
         return (await session.exec(select(func.count()).select_from(table))).one()
 
 
-async def declare(db, pack=DEFAULT, at=MON_0900, replica=None, **fields):
+async def declare(db, pack=DEFAULT, at=MON_0900, replica=None, playbook=None, **fields):
     values = {"title": "Checkout is down", "severity": "sev1", "declarer": "U_ALICE", **fields}
+    values |= playbook_fields(playbook) if playbook is not None else {}
     return await declare_incident(
         Declaration(**values),
         db=db,
@@ -53,6 +54,13 @@ async def declare(db, pack=DEFAULT, at=MON_0900, replica=None, **fields):
         clock=ManualClock(at),
         replica=replica or Replica(id="replica-a"),
     )
+
+
+def playbook_fields(playbook):
+    """Declaration fields for a playbook choice or a playbook ID."""
+    if isinstance(playbook, PlaybookChoice):
+        return {"choice": playbook}
+    return {"playbook_id": playbook}
 
 
 # --- what is recorded ----------------------------------------------------------------------
@@ -229,11 +237,14 @@ async def test_the_playbook_plan_is_recorded_with_the_incident(sqlite_db, choice
 
 
 def decl(playbook, title="Checkout is down") -> Declaration:
-    return Declaration(title=title, severity="sev1", declarer="U_ALICE", playbook=playbook)
+    return Declaration(
+        title=title, severity="sev1", declarer="U_ALICE", **playbook_fields(playbook)
+    )
 
 
 def test_the_default_choice_is_to_offer_a_playbook():
-    assert Declaration(title="x", severity="sev1", declarer="U_A").playbook is PlaybookChoice.OFFER
+    default = Declaration(title="x", severity="sev1", declarer="U_A")
+    assert default.choice is PlaybookChoice.OFFER and default.playbook_id is None
     assert playbook_plan(Declaration(title="x", severity="sev1", declarer="U_A"), DEFAULT) == (
         "suggest"
     )
@@ -241,7 +252,9 @@ def test_the_default_choice_is_to_offer_a_playbook():
 
 def test_no_playbook_plans_nothing():
     assert playbook_plan(decl(PlaybookChoice.NONE), DEFAULT) == ""
-    assert playbook_plan(decl("none"), DEFAULT) == ""  # the choice's string is the choice
+    # A playbook ID that happens to spell a choice is a playbook ID, not the choice.
+    with pytest.raises(BadCommand, match="`none` is not a playbook"):
+        playbook_plan(decl("none"), DEFAULT)
 
 
 def test_offer_plans_a_suggestion_whatever_the_title():

@@ -56,7 +56,7 @@ class World:
             severity=severity,
             declarer="U_ALICE",
             commander="U_BOB",
-            playbook=PlaybookChoice.NONE,
+            choice=PlaybookChoice.NONE,
         )
         incident = await declare_incident(
             declaration, db=self.db, pack=DEFAULT, clock=self.clock, replica=self.replica
