@@ -14,7 +14,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.choices import customer_warning_blocks, playbook_choices_text
+from bot.blocks.choices import playbook_choices_text
 from bot.blocks.format import user_text
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.deps import Deps
@@ -24,7 +24,13 @@ from bot.services import changes, comms, playbooks, records
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, declare_incident
 from bot.services.export import post_incident_log
-from bot.services.views import Incident, alert_guidance, declare_form, severity_name
+from bot.services.views import (
+    Incident,
+    alert_guidance,
+    declare_form,
+    severity_name,
+    wording_warning,
+)
 from handlers.listening import listener
 
 log = logging.getLogger(__name__)
@@ -124,15 +130,7 @@ async def _update(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncR
         replica=deps.replica,
     )
     if draft is not None:
-        await respond(
-            text="This customer update uses wording to avoid; nothing posted yet.",
-            blocks=customer_warning_blocks(
-                found=draft.found.splitlines(),
-                template=deps.pack.comms.template,
-                text=draft.text,
-                draft_id=draft.id,
-            ),
-        )
+        await respond(**wording_warning(draft, deps.pack))
 
 
 async def _playbook(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:

@@ -10,12 +10,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.blocks.choices import customer_warning_blocks
 from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
 from bot.deps import Deps
 from bot.domain.errors import BadCommand
 from bot.services import changes, playbooks, scripted
-from bot.services.views import Incident
+from bot.services.views import Incident, wording_warning
 from handlers.listening import listener
 
 MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_UNDO: "undo"}
@@ -89,17 +88,7 @@ async def send_step(
         replica=deps.replica,
     )
     if draft is not None:
-        await respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text="This message uses wording to avoid; nothing sent yet.",
-            blocks=customer_warning_blocks(
-                found=draft.found.splitlines(),
-                template=deps.pack.comms.template,
-                text=draft.text,
-                draft_id=draft.id,
-            ),
-        )
+        await respond(**wording_warning(draft, deps.pack))
 
 
 async def click_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks.choices import customer_warning_blocks
 from bot.blocks.declare import SeverityChoice, declare_modal_view
 from bot.blocks.notices import severity_notice_text
 from bot.blocks.view import IncidentView, RoleLine
@@ -11,7 +12,7 @@ from bot.domain.alert_rules import describe
 from playbooks.model import Pack
 from storage import repo
 from storage.db import Database
-from storage.models import Incident
+from storage.models import Draft, Incident
 
 __all__ = [
     "Incident",
@@ -21,6 +22,7 @@ __all__ = [
     "load_view",
     "severity_name",
     "severity_notice",
+    "wording_warning",
 ]
 
 
@@ -92,3 +94,19 @@ def severity_notice(incident: Incident, pack: Pack) -> str:
         channel=incident.channel_id,
         commander=incident.commander_id,
     )
+
+
+def wording_warning(draft: Draft, pack: Pack) -> dict[str, Any]:
+    """The private reply to a customer update held back for its wording (as `respond`
+    arguments): the phrases found, the pack's template, Post anyway / Cancel."""
+    return {
+        "response_type": "ephemeral",
+        "replace_original": False,
+        "text": "This customer update uses wording to avoid; nothing posted yet.",
+        "blocks": customer_warning_blocks(
+            found=draft.found.splitlines(),
+            template=pack.comms.template,
+            text=draft.text,
+            draft_id=draft.id,
+        ),
+    }
