@@ -8,13 +8,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
 from bot.deps import Deps
 from bot.domain.errors import BadCommand
 from bot.services import changes, playbooks, scripted
-from bot.services.views import Incident, wording_warning
+from bot.services.views import Incident
 from handlers.listening import listener
 
 MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_UNDO: "undo"}
@@ -27,14 +26,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(STEP_PATTERN)
     @listener(deps)
     async def on_step(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        context: AsyncBoltContext,
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         if action.get("action_id") == ActionId.STEP_SEND:
-            await send_step(body, action, respond, deps=deps)
+            await send_step(body, action, deps=deps)
         else:
             await click_step(body, action, deps=deps)
 
@@ -69,12 +64,10 @@ async def _clicked(
     return incident, *target, body["user"]["id"]
 
 
-async def send_step(
-    body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, *, deps: Deps
-) -> None:
-    """Send a message step's wording; wording to avoid is shown privately first."""
+async def send_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps) -> None:
+    """Send a message step's wording to its audience and tick the step."""
     incident, playbook_id, phase, step, user = await _clicked(body, action, deps=deps)
-    draft = await scripted.send_step_message(
+    await scripted.send_step_message(
         incident,
         actor=user,
         playbook_id=playbook_id,
@@ -87,8 +80,6 @@ async def send_step(
         settings=deps.settings,
         replica=deps.replica,
     )
-    if draft is not None:
-        await respond(**wording_warning(draft, deps.pack))
 
 
 async def click_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps) -> None:

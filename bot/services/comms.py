@@ -31,16 +31,13 @@ async def submit_customer_update(
     *,
     actor: str,
     text: str,
-    audience: str | None = None,
     db: Database,
     slack: SlackGateway,
     pack: Pack,
     clock: Clock,
     replica: Replica,
 ) -> Draft | None:
-    """Post a clean update at once; hold one with avoided words and return the draft.
-
-    `audience` is the pack's audience ID (buyer, seller…) when the update is for one."""
+    """Post a clean update at once; hold one with avoided words and return the draft."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
     found = find_avoided_phrases(text, pack.comms.avoid)
     if not found:
@@ -48,7 +45,6 @@ async def submit_customer_update(
             incident,
             actor=actor,
             text=text,
-            audience=audience,
             db=db,
             slack=slack,
             pack=pack,
@@ -144,7 +140,6 @@ async def _record_and_post(
     *,
     actor: str,
     text: str,
-    audience: str | None = None,
     db: Database,
     slack: SlackGateway,
     pack: Pack,
@@ -159,7 +154,6 @@ async def _record_and_post(
             text=text,
             now=clock(),
             overridden="",
-            audience=audience,
             pack=pack,
             clock=clock,
         )

@@ -1,11 +1,11 @@
 """Scripted messages: a playbook's `message` step sent to its audience with one click.
 
-The wording is checked like any customer update. Clean wording is sent in one unit of
-work with the step's tick: the step moves from open to done only if it is still open (a
-second click, or a click on an old copy of the message, sends nothing), and the customer
-update is recorded for the step's audience, restarts the customer-update clock and is owed
-to the channel. Wording the pack avoids is held back with the usual Post anyway / Cancel,
-and the step stays open until someone ticks it.
+The wording is sent in one unit of work with the step's tick: the step moves from open to
+done only if it is still open (a second click, or a click on an old copy of the message,
+sends nothing), and the customer update is recorded for the step's audience, restarts the
+customer-update clock and is owed to the channel. No wording check is needed here: the
+pack loader refuses a message step that uses the pack's own words to avoid
+(`playbooks.checks`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from bot.services.unit import unit_of_work
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Pack, Playbook, Step
-from playbooks.wording import find_avoided_phrases
 from storage.db import Database
-from storage.models import Draft, Incident, OutboxPost
+from storage.models import Incident, OutboxPost
 
 ALREADY_SENT = "That message was already sent (or its step ticked); nothing was sent again."
 
@@ -39,26 +38,14 @@ async def send_step_message(
     clock: Clock,
     settings: Settings,
     replica: Replica,
-) -> Draft | None:
-    """Send a message step's wording and tick the step; the draft if it is held back."""
+) -> None:
+    """Send a message step's wording as a customer update of its audience and tick it."""
     playbook, found = await playbooks.authorized_step(
         incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
     )
     if found.kind != "message":
         raise BadCommand("That step has no message to send; tick it with Done.")
     text = clip(unescape(found.text).strip(), comms.TEXT_LIMIT)
-    if find_avoided_phrases(text, pack.comms.avoid):
-        return await comms.submit_customer_update(
-            incident,
-            actor=actor,
-            text=text,
-            audience=found.audience,
-            db=db,
-            slack=slack,
-            pack=pack,
-            clock=clock,
-            replica=replica,
-        )
     where = (playbook, found, phase, step)
     owed = await _send_and_tick(
         incident, where, actor=actor, text=text, db=db, pack=pack, clock=clock
@@ -67,7 +54,6 @@ async def send_step_message(
     await playbooks.refresh_phase(
         incident, playbook.id, phase, db=db, slack=slack, pack=pack, replica=replica
     )
-    return None
 
 
 async def _send_and_tick(
