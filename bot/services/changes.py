@@ -14,6 +14,7 @@ from bot.blocks import lines
 from bot.blocks.decisions import decision_maker_blocks, decision_maker_text
 from bot.clock import Clock
 from bot.domain import incident as rules
+from bot.domain import setup
 from bot.domain.commander import check_hand_over, lost_race
 from bot.domain.errors import (
     BadCommand,
@@ -26,6 +27,7 @@ from bot.domain.policy import require_command_authority, require_role_authority
 from bot.domain.text import clip, unescape
 from bot.replica import Replica
 from bot.services import channels, checklists, outbox, people, timers
+from bot.services.channel_setup import set_up_or_explain
 from bot.services.display import show_change
 from bot.services.unit import unit_of_work
 from bot.services.views import severity_name, severity_notice
@@ -163,6 +165,15 @@ async def _change(
         return owed
 
 
+def _allowed_severity(
+    incident: Incident, text: str, *, actor: str, pack: Pack, settings: Settings
+) -> Severity:
+    """The severity asked for, once the actor may change the incident to it."""
+    found = _find_severity(text, pack=pack)
+    _check_severity_change(incident, found, actor=actor, admins=settings.incident_admins)
+    return found
+
+
 def _check_severity_change(
     incident: Incident, found: Severity, *, actor: str, admins: Collection[str]
 ) -> None:
@@ -192,10 +203,11 @@ async def _notices(
 
 
 def _severity_post(
-    actor: str, old_name: str, severity: Severity, commander: str
+    actor: str, incident: Incident, severity: Severity, pack: Pack
 ) -> tuple[str, list[dict[str, Any]] | None]:
     """The line announcing the change; at a level whose decision maker the pack names, it
     also asks the commander to hand over to them (with a person picker)."""
+    old_name, commander = severity_name(pack, incident.severity), incident.commander_id
     line = lines.severity_changed_line(actor=actor, old=old_name, new=severity.name)
     if not severity.decision_maker:
         return line, None
@@ -230,27 +242,18 @@ async def change_severity(
     replica: Replica,
 ) -> None:
     """Change the severity; only the commander or an admin may."""
-    found = _find_severity(text, pack=pack)
-    _check_severity_change(incident, found, actor=actor, admins=settings.incident_admins)
-    old_name = severity_name(pack, incident.severity)
-    event = _event(
-        incident,
-        actor=actor,
-        kind="severity_changed",
-        text=f"{old_name} → {found.name}",
-        old=incident.severity,
-        new=found.id,
-        clock=clock,
-    )
-    text, blocks = _severity_post(actor, old_name, found, incident.commander_id)
+    found = _allowed_severity(incident, text, actor=actor, pack=pack, settings=settings)
+    text, blocks = _severity_post(actor, incident, found, pack)
+    reannounce = _announcement_owed(incident, found)
     owed = await _change(
         incident,
-        event,
+        _severity_event(incident, found, pack, actor=actor, clock=clock),
         field="severity",
         value=found.id,
         line=text,
         blocks=blocks,
         elsewhere=await _notices(incident, found, pack=pack, slack=slack),
+        extra=reannounce,
         replan=incident.model_copy(update={"severity": found.id}),
         db=db,
         pack=pack,
@@ -266,6 +269,40 @@ async def change_severity(
         clock=clock,
         replica=replica,
     )
+    if reannounce:  # setup, resumed, posts the announcement this level wants
+        await set_up_or_explain(
+            incident.id,
+            db=db,
+            slack=slack,
+            pack=pack,
+            clock=clock,
+            settings=settings,
+            replica=replica,
+        )
+
+
+def _severity_event(
+    incident: Incident, found: Severity, pack: Pack, *, actor: str, clock: Clock
+) -> Event:
+    old_name = severity_name(pack, incident.severity)
+    return _event(
+        incident,
+        actor=actor,
+        kind="severity_changed",
+        text=f"{old_name} → {found.name}",
+        old=incident.severity,
+        new=found.id,
+        clock=clock,
+    )
+
+
+def _announcement_owed(incident: Incident, severity: Severity) -> dict[str, object] | None:
+    """Raised from a level that makes no announcement to one that does: setup resumes to
+    post it (the columns to change with the severity), else None."""
+    if not severity.announce or incident.announcement_ts or incident.setup_state != "ready":
+        return None
+    done = setup.read_done(incident.setup_done) - {setup.Step.ANNOUNCED}
+    return {"setup_state": "channel", "setup_done": setup.write_done(done)}
 
 
 async def change_status(

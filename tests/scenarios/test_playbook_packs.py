@@ -217,18 +217,42 @@ async def test_each_priority_tells_the_channels_its_pack_names(fake, tmp_path):
         assert any(channel.id in json.dumps(m.blocks) for m in fake.messages(incidents.id))
 
 
+async def declared_unannounced(bot, text):
+    """Declare at a level with no announcement; the channel, once its setup is finished."""
+    fake, before = bot.fake, set(bot.fake.channels)
+    status, _, _ = await bot.command(f"declare {text}")
+    assert status == 200
+    await fake.wait_for(
+        lambda: any(c.pins for cid, c in fake.channels.items() if cid not in before)
+    )
+    channel = next(c for cid, c in fake.channels.items() if cid not in before)
+    await bot.setup_finished(channel.id)
+    return channel
+
+
 async def test_a_level_that_needs_no_announcement_makes_none(fake, tmp_path):
     # QuickMela SEV-4: "No announcement needed".
     async with running_bot(fake, tmp_path, playbook_pack="quickmela") as bot:
-        before = set(fake.channels)
-        status, _, _ = await bot.command("declare sev4 Tooltip missing on the bid button")
-        assert status == 200
-        await fake.wait_for(
-            lambda: any(c.pins for cid, c in fake.channels.items() if cid not in before)
-        )
-        channel = next(c for cid, c in fake.channels.items() if cid not in before)
-        await bot.setup_finished(channel.id)
+        channel = await declared_unannounced(bot, "sev4 Tooltip missing on the bid button")
         incidents = fake.channel_by_name("incidents")
         assert not [
             m for m in fake.messages(incidents.id) if channel.id in m.text + json.dumps(m.blocks)
         ]
+
+
+async def test_raised_to_a_level_that_is_announced_the_incident_is_announced_once(fake, tmp_path):
+    async with running_bot(fake, tmp_path, playbook_pack="quickmela") as bot:
+        channel = await declared_unannounced(bot, "sev4 Tooltip missing on the bid button")
+        incidents = fake.channel_by_name("incidents")
+
+        def announced():
+            return [m for m in fake.messages(incidents.id) if channel.id in json.dumps(m.blocks)]
+
+        assert announced() == []
+        await bot.command("severity sev1", channel=channel.id)
+        await fake.wait_for(announced)
+        await bot.setup_finished(channel.id)
+        await bot.command("severity sev2", channel=channel.id)
+        await bot.card_shows(channel, "SEV-2")
+        assert len(announced()) == 1
+        await fake.wait_for(lambda: "SEV-2" in json.dumps(announced()[0].blocks))
