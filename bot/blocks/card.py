@@ -11,7 +11,16 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.format import HEADER_LIMIT, channel, slack_date, user, user_text, users, utc
+from bot.blocks.format import (
+    HEADER_LIMIT,
+    SECTION_LIMIT,
+    channel,
+    slack_date,
+    user,
+    user_text,
+    users,
+    utc,
+)
 from bot.blocks.view import IncidentView
 from bot.domain.text import clip, plain
 
@@ -46,6 +55,19 @@ def _fields(view: IncidentView) -> list[MarkdownTextObject]:
     return [MarkdownTextObject(text=clip(f, 2000)) for f in fields[:10]]
 
 
+def _resolution_text(view: IncidentView) -> str:
+    """Resolution, root cause and preventive actions, each under its own heading."""
+    parts = []
+    if view.summary:
+        parts.append(f"*Resolution*\n{user_text(view.summary, 1000)}")
+    if view.root_cause:
+        parts.append(f"*Root cause*\n{user_text(view.root_cause, 1000)}")
+    if view.prevention:
+        actions = "\n".join(f"• {user_text(a, 300)}" for a in view.prevention[:10])
+        parts.append(f"*Preventive actions*\n{actions}")
+    return clip("\n".join(parts), SECTION_LIMIT)
+
+
 def incident_card_blocks(view: IncidentView) -> list[dict[str, Any]]:
     """The summary card pinned in the incident channel; edited in place on every change."""
     blocks: list[Any] = [
@@ -54,10 +76,8 @@ def incident_card_blocks(view: IncidentView) -> list[dict[str, Any]]:
     ]
     if view.description:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=user_text(view.description))))
-    if view.summary:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=user_text(f"*Resolution*\n{view.summary}")))
-        )
+    if view.summary or view.root_cause or view.prevention:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_resolution_text(view))))
     blocks.append(
         ContextBlock(
             elements=[

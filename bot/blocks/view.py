@@ -31,7 +31,9 @@ class IncidentView:
     channel_id: str | None = None
     roles: tuple[RoleLine, ...] = field(default_factory=tuple)
     resolved_at: datetime | None = None
-    summary: str | None = None
+    summary: str | None = None  # the resolution, without its root cause and prevention
+    root_cause: str | None = None
+    prevention: tuple[str, ...] = ()
 
     @property
     def status_label(self) -> str:

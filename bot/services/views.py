@@ -9,6 +9,7 @@ from bot.blocks.declare import SeverityChoice, declare_modal_view
 from bot.blocks.notices import severity_notice_text
 from bot.blocks.view import IncidentView, RoleLine
 from bot.domain.alert_rules import describe
+from bot.domain.incident_log import parse_resolution
 from playbooks.model import Pack
 from storage import repo
 from storage.db import Database
@@ -52,8 +53,20 @@ def incident_view(incident: Incident, holders: dict[str, list[str]], pack: Pack)
         channel_id=incident.channel_id,
         roles=roles,
         resolved_at=incident.resolved_at,
-        summary=incident.summary,
+        **_resolution(incident.summary),
     )
+
+
+def _resolution(summary: str | None) -> dict[str, Any]:
+    """The stored resolve text, split into resolution, root cause and preventive actions."""
+    if not summary:
+        return {}
+    resolution, root_cause, prevention = parse_resolution(summary)
+    return {
+        "summary": resolution or None,
+        "root_cause": root_cause,
+        "prevention": tuple(prevention),
+    }
 
 
 async def load_view(incident_id: str, *, db: Database, pack: Pack) -> tuple[Incident, IncidentView]:

@@ -183,3 +183,23 @@ def test_announcement_of_long_hostile_title_never_pings_and_fits():
     assert_valid_blocks(blocks)
     assert_never_pings(blocks)
     assert "Commander: <@UCMD>" in blocks[0]["text"]["text"]
+
+
+def test_the_resolution_root_cause_and_prevention_are_separate_on_the_card():
+    view = replace(
+        VIEW,
+        status="resolved",
+        resolved_at=RESOLVED,
+        summary="Rolled back 4.2",
+        root_cause="a retry storm",
+        prevention=("idempotency key", "alert on duplicates"),
+    )
+    [text] = [
+        b["text"]["text"]
+        for b in incident_card_blocks(view)
+        if b["type"] == "section" and "text" in b and "*Resolution*" in b["text"]["text"]
+    ]
+    assert text == (
+        "*Resolution*\nRolled back 4.2\n*Root cause*\na retry storm\n"
+        "*Preventive actions*\n• idempotency key\n• alert on duplicates"
+    )

@@ -301,3 +301,16 @@ async def test_a_level_without_a_decision_maker_asks_nothing(bot):
     await bot.fake.wait_for(severity_lines)
     lines = severity_lines()
     assert len(lines) == 1 and "decision maker" not in lines[0].text and not lines[0].blocks
+
+
+async def test_the_card_shows_the_resolution_in_its_parts(bot):
+    channel = await bot.declare("sev2 Duplicate emails")
+    await bot.command(
+        "resolve Rolled back | root cause: retry storm | prevent: idempotency key, alert",
+        channel=channel.id,
+    )
+    await bot.card_shows(
+        channel,
+        "*Resolution*\\nRolled back\\n*Root cause*\\nretry storm",
+        "*Preventive actions*\\n• idempotency key\\n• alert",
+    )
