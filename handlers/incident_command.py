@@ -265,7 +265,7 @@ async def _declare(deps: Deps, command: dict[str, Any], rest: str, respond: Asyn
     args = commands.parse_declare(rest, find)
     declaration = Declaration(
         title=args.title,
-        severity=args.severity,
+        severity=args.severity or "",
         declarer=user,
         playbook_id=args.playbook,
     )

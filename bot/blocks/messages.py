@@ -16,6 +16,7 @@ HELP_TEXT = """*`/incident` commands*
 *Anywhere*
 • `declare` — open the declare form
 • `declare <severity> <title>` — declare at once, e.g. `declare {example} Refunds executed twice`
+• `declare --playbook <id> <title>` — declare at that playbook's severity and run it
 • `list` — open incidents · `help` — this text
 *Inside an incident channel*
 • `commander @user` — hand over command (commander or admin)

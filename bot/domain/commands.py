@@ -32,7 +32,7 @@ _OPTION = re.compile(r"(?:^|\s)--([a-z][a-z-]*)(?:[ =](\S+))?")
 class DeclareArgs:
     """What `/incident declare <severity> <title…> [--playbook id]` asked for."""
 
-    severity: str
+    severity: str | None  # None: the named playbook's severity
     title: str
     playbook: str | None = None
 
@@ -77,6 +77,9 @@ def parse_declare(rest: str, find_severity: Callable[[str], str | None]) -> Decl
             "Usage: `/incident declare <severity> <title>`, or just `/incident declare`."
         )
     severity = find_severity(words[0])
+    if severity is None and playbook is not None:
+        # `declare --playbook payment-down Stripe is down`: the playbook's severity.
+        return DeclareArgs(severity=None, title=rest.strip(), playbook=playbook)
     if severity is None:
         raise BadCommand(
             f"`{words[0]}` is not a severity. Usage: `/incident declare <severity> <title>`."

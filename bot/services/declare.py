@@ -51,6 +51,13 @@ class Declaration:
     choice: PlaybookChoice = PlaybookChoice.OFFER  # what to do when none is named
 
 
+def _playbook_severity(declaration: Declaration, pack: Pack) -> str:
+    """The severity of the playbook the declarer named, if any ("" otherwise)."""
+    if declaration.playbook_id is None:
+        return ""
+    return find_playbook(declaration.playbook_id, pack=pack).severity
+
+
 def playbook_plan(declaration: Declaration, pack: Pack) -> str:
     """What setup does about a playbook: `attach:<id>`, `suggest`, or nothing.
 
@@ -68,8 +75,10 @@ def playbook_plan(declaration: Declaration, pack: Pack) -> str:
 async def declare_incident(
     declaration: Declaration, *, db: Database, pack: Pack, clock: Clock, replica: Replica
 ) -> Incident:
-    """Record a new incident with its clocks (one commit); Slack setup is a separate step."""
-    found = pack.severity(declaration.severity)
+    """Record a new incident with its clocks (one commit); Slack setup is a separate step.
+
+    Without a severity, a named playbook's own severity is used."""
+    found = pack.severity(declaration.severity or _playbook_severity(declaration, pack))
     if found is None:
         valid = ", ".join(s.id for s in pack.severities)
         raise BadCommand(f"`{declaration.severity}` is not a severity. Use one of: {valid}.")

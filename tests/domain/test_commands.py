@@ -73,3 +73,19 @@ def test_a_mistyped_subcommand_finds_the_closest_one():
     assert closest_subcommand("SEVERITY") == "severity"
     assert closest_subcommand("timelin") == "timeline"
     assert closest_subcommand("frobnicate") is None
+
+
+def test_a_named_playbook_can_stand_for_the_severity():
+    from bot.domain.commands import DeclareArgs, parse_declare
+
+    def find(text):
+        return {"p0": "p0", "p1": "p1"}.get(text.lower())
+
+    assert parse_declare("--playbook payment-down Stripe is down", find) == DeclareArgs(
+        severity=None, title="Stripe is down", playbook="payment-down"
+    )
+    assert parse_declare("p1 Stripe is slow --playbook payment-down", find) == DeclareArgs(
+        severity="p1", title="Stripe is slow", playbook="payment-down"
+    )
+    with pytest.raises(BadCommand, match="`Stripe` is not a severity"):
+        parse_declare("Stripe is down", find)

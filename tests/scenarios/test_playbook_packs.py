@@ -256,3 +256,11 @@ async def test_raised_to_a_level_that_is_announced_the_incident_is_announced_onc
         await bot.card_shows(channel, "SEV-2")
         assert len(announced()) == 1
         await fake.wait_for(lambda: "SEV-2" in json.dumps(announced()[0].blocks))
+
+
+async def test_a_playbook_named_without_a_severity_declares_at_its_severity(fake, tmp_path):
+    async with running_bot(fake, tmp_path, playbook_pack="prod-100k") as bot:
+        channel = await bot.declare("--playbook payment-down Stripe payments failing")
+        await bot.card_shows(channel, "P0: Stripe payments failing")
+        incident, _ = await events_of(bot, channel)
+        assert (incident.severity, incident.playbook_plan) == ("p0", "attach:payment-down")
