@@ -85,3 +85,14 @@ def severity_notice_text(
         f":rotating_light: *{user_text(severity, 75)}* · {incident_id}: "
         f"{user_text(title, 200)}{where} · commander {user(commander)}"
     )
+
+
+def role_brief_text(
+    *, role: str, incident_id: str, instructions: str, rules: Sequence[str] = ()
+) -> str:
+    """You are now *Incident Commander* for INC-…: the pack's instructions, and for the
+    commander the pack's standing rules (decision rules, do-not lists)."""
+    text = f"You are now *{user_text(role, 75)}* for {incident_id}.\n{user_text(instructions)}"
+    if rules:
+        text += "\n*Rules*\n" + "\n".join(f"• {user_text(rule, 300)}" for rule in rules[:20])
+    return text

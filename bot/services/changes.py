@@ -97,7 +97,8 @@ async def hand_over_command(
             replica=replica,
         )
     finally:  # the change is committed: brief the new commander even if a redraw failed
-        await people.brief(incident, pack.role("commander"), user=new, slack=slack)
+        commander = pack.role("commander")
+        await people.brief(incident, commander, user=new, slack=slack, rules=pack.rules)
 
 
 async def _record_handover(

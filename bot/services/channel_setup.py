@@ -313,7 +313,9 @@ class _Pass:
         between this and the pass's save shows them twice, which does no harm.)"""
         commander = self.incident.commander_id
         role = self.pack.role("commander")
-        return await people.brief(self.incident, role, user=commander, slack=self.slack)
+        return await people.brief(
+            self.incident, role, user=commander, slack=self.slack, rules=self.pack.rules
+        )
 
     async def _save(self, **values: Any) -> None:
         async with self.db.transaction() as session:

@@ -4,9 +4,11 @@ and telling a role's new holder what the pack expects of them."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.notices import role_brief_text
 from bot.domain.errors import DomainError
 from bot.domain.policy import Person, check_can_hold
 from bot.services import channels
@@ -50,7 +52,14 @@ def _cannot_check(user_id: str, reason: str) -> DomainError:
     )
 
 
-async def brief(incident: Incident, role: Role | None, *, user: str, slack: SlackGateway) -> bool:
+async def brief(
+    incident: Incident,
+    role: Role | None,
+    *,
+    user: str,
+    slack: SlackGateway,
+    rules: Sequence[str] = (),
+) -> bool:
     """Show a role's new holder the pack's instructions for it, privately in the incident's
     channel. True when shown, when there is nothing to show, or when Slack refuses it for
     good (the person is not in the channel…): only a passing failure is worth a retry."""
@@ -60,7 +69,9 @@ async def brief(incident: Incident, role: Role | None, *, user: str, slack: Slac
         await slack.client.chat_postEphemeral(
             channel=incident.channel_id,
             user=user,
-            text=f"You are now *{role.name}* for {incident.id}.\n{role.instructions}",
+            text=role_brief_text(
+                role=role.name, incident_id=incident.id, instructions=role.instructions, rules=rules
+            ),
         )
     except Exception as error:  # noqa: BLE001 - best effort: the card names the role too
         log.warning("could not brief %s as %s of %s: %r", user, role.id, incident.id, error)

@@ -129,3 +129,17 @@ def test_retro_reminder():
         ":memo: <@U1>, hold the retrospective for this incident by *2026-01-05 09:15 UTC*. "
         "Export the log with `/incident log`."
     )
+
+
+def test_a_role_brief_has_the_instructions_then_the_rules():
+    from bot.blocks.notices import role_brief_text
+
+    assert role_brief_text(role="Scribe", incident_id="INC-1", instructions="Keep notes.") == (
+        "You are now *Scribe* for INC-1.\nKeep notes."
+    )
+    assert (
+        role_brief_text(
+            role="Incident Commander", incident_id="INC-1", instructions="Lead.", rules=["A", "B"]
+        )
+        == "You are now *Incident Commander* for INC-1.\nLead.\n*Rules*\n• A\n• B"
+    )

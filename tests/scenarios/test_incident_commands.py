@@ -314,3 +314,24 @@ async def test_the_card_shows_the_resolution_in_its_parts(bot):
         "*Resolution*\\nRolled back\\n*Root cause*\\nretry storm",
         "*Preventive actions*\\n• idempotency key\\n• alert",
     )
+
+
+async def test_the_commander_s_briefing_carries_the_pack_s_rules(fake, tmp_path):
+    from tests.harness import running_bot
+
+    async with running_bot(fake, tmp_path, playbook_pack="defcon") as bot:
+        channel = await bot.declare("defcon2 Search is slow")
+
+        def briefed():
+            return [
+                e
+                for e in fake.ephemerals
+                if e.user == "U_ALICE" and e.text.startswith("You are now *Decision Maker*")
+            ]
+
+        await fake.wait_for(briefed)
+        [brief] = briefed()
+        assert brief.channel == channel.id
+        assert "*Rules*\n• Do NOT debug on production (use logs)\n" in brief.text
+        last = "• Do NOT blame team members during the incident (focus on recovery)"
+        assert brief.text.endswith(last)
