@@ -8,15 +8,22 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
+from bot.blocks.steps import out_of_order_blocks
 from bot.deps import Deps
-from bot.domain.errors import BadCommand
+from bot.domain.errors import BadCommand, OutOfOrder
 from bot.services import changes, playbooks, scripted
 from bot.services.views import Incident
 from handlers.listening import listener
 
-MOVES = {ActionId.STEP_DONE: "done", ActionId.STEP_SKIP: "skip", ActionId.STEP_UNDO: "undo"}
+MOVES = {
+    ActionId.STEP_DONE: "done",
+    ActionId.STEP_DONE_ANYWAY: "done",
+    ActionId.STEP_SKIP: "skip",
+    ActionId.STEP_UNDO: "undo",
+}
 STEP_PATTERN = re.compile("^(" + "|".join(re.escape(a) for a in STEP_ACTIONS) + ")$")
 
 
@@ -26,12 +33,27 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(STEP_PATTERN)
     @listener(deps)
     async def on_step(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         if action.get("action_id") == ActionId.STEP_SEND:
             await send_step(body, action, deps=deps)
-        else:
+            return
+        try:
             await click_step(body, action, deps=deps)
+        except OutOfOrder as ahead:  # ordered playbook: ask before ticking it anyway
+            blocks = out_of_order_blocks(
+                step=ahead.step,
+                waiting=ahead.waiting,
+                block_id=str(action.get("block_id", "")),
+                value=str(action.get("value", "")),
+            )
+            await respond(
+                response_type="ephemeral", replace_original=False, text=str(ahead), blocks=blocks
+            )
 
     @app.action(ActionId.ATTACH_PLAYBOOK.value)
     @listener(deps)
@@ -94,6 +116,7 @@ async def click_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps
             phase=phase,
             step=step,
             move=MOVES[ActionId(action_id)],
+            confirmed=action_id == ActionId.STEP_DONE_ANYWAY,
             db=deps.db,
             slack=deps.slack,
             pack=deps.pack,

@@ -210,6 +210,9 @@ class Playbook(PackModel):
     """Keywords or phrases that suggest this playbook from an incident title."""
     phases: tuple[Phase, ...] = Field(min_length=1)
     """The phases, in order."""
+    ordered: bool = False
+    """Phases must be worked in order (e.g. "disable first, fix second"): ticking a step
+    while an earlier phase has open steps asks for confirmation first."""
 
     @property
     def steps(self) -> tuple[Step, ...]:

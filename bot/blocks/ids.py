@@ -35,6 +35,7 @@ class ActionId(StrEnum):
     STEP_ASSIGN = "step_assign"
     STEP_UNDO = "step_undo"
     STEP_SEND = "step_send"
+    STEP_DONE_ANYWAY = "step_done_anyway"
     ATTACH_PLAYBOOK = "attach_playbook"
     POST_ANYWAY = "customer_post_anyway"
     CANCEL_DRAFT = "customer_cancel"
@@ -44,6 +45,7 @@ class ActionId(StrEnum):
 
 STEP_ACTIONS = (
     ActionId.STEP_SEND,
+    ActionId.STEP_DONE_ANYWAY,
     ActionId.STEP_DONE,
     ActionId.STEP_SKIP,
     ActionId.STEP_ASSIGN_ME,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -136,3 +137,29 @@ def phase_blocks(view: PhaseView) -> list[dict[str, Any]]:
 def phase_text(view: PhaseView) -> str:
     """Notification fallback for a phase message."""
     return f"{view.playbook_title}: phase {view.phase + 1}/{view.phase_count} {view.name}"[:300]
+
+
+def out_of_order_blocks(
+    *, step: str, waiting: Sequence[str], block_id: str, value: str
+) -> list[dict[str, Any]]:
+    """The private question before a step is ticked ahead of open earlier steps."""
+    listed = "\n".join(f"• {user_text(text, 200)}" for text in waiting[:10])
+    more = f"\n…and {len(waiting) - 10} more" if len(waiting) > 10 else ""
+    text = (
+        f":warning: This playbook is worked in order, and “{user_text(step, 200)}” comes "
+        f"after steps still open:\n{listed}{more}\nTick it anyway?"
+    )
+    return [
+        SectionBlock(text=MarkdownTextObject(text=text)).to_dict(),
+        ActionsBlock(
+            block_id=block_id,
+            elements=[
+                ButtonElement(
+                    text="Done anyway",
+                    action_id=ActionId.STEP_DONE_ANYWAY,
+                    value=value,
+                    style="danger",
+                )
+            ],
+        ).to_dict(),
+    ]

@@ -39,3 +39,13 @@ class InvalidTransition(DomainError):
 
 class NotShown(DomainError):
     """A change was saved, but Slack has not shown all of it yet (it is retried)."""
+
+
+class OutOfOrder(DomainError):
+    """A step ticked while earlier phases of an ordered playbook still have open steps;
+    `waiting` names them (text, in order). Ticking it anyway needs a confirmation."""
+
+    def __init__(self, step: str, waiting: list[str]) -> None:
+        super().__init__(f"“{step}” comes after steps still open.")
+        self.step = step
+        self.waiting = waiting

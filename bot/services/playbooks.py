@@ -12,7 +12,8 @@ from bot.blocks.choices import playbook_suggestion_blocks
 from bot.blocks.steps import PhaseView, StepLine, phase_blocks, phase_text
 from bot.clock import Clock
 from bot.domain import incident as rules
-from bot.domain.errors import BadCommand, Conflict, InvalidTransition
+from bot.domain.errors import BadCommand, Conflict, InvalidTransition, OutOfOrder
+from bot.domain.ordering import waiting_on
 from bot.domain.policy import require_step_authority
 from bot.domain.text import clip, plain
 from bot.replica import Replica
@@ -282,6 +283,7 @@ async def move_step(
     phase: int,
     step: int,
     move: str,
+    confirmed: bool = False,
     db: Database,
     slack: SlackGateway,
     pack: Pack,
@@ -289,10 +291,13 @@ async def move_step(
     settings: Settings,
     replica: Replica,
 ) -> None:
-    """Done, skip or undo a step; of racing clicks exactly one is recorded."""
+    """Done, skip or undo a step; of racing clicks exactly one is recorded. In an ordered
+    playbook, ticking a step ahead of open earlier ones raises OutOfOrder unless `confirmed`."""
     playbook, found = await authorized_step(
         incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
     )
+    if move == "done" and not confirmed:
+        await _check_order(incident, playbook, found, phase, db=db)
     moved = await _record_move(
         incident,
         playbook,
@@ -311,6 +316,23 @@ async def move_step(
         raise Conflict(
             "Someone else changed this step just before you; the message now shows where it stands."
         )
+
+
+async def _check_order(
+    incident: Incident, playbook: Playbook, found: Step, phase: int, *, db: Database
+) -> None:
+    """OutOfOrder when an ordered playbook still has open steps in earlier phases."""
+    if not playbook.ordered:
+        return
+    async with db.reader() as session:
+        states = await steps.step_states(
+            session=session, incident=incident.id, playbook=playbook.id
+        )
+    statuses = {where: state.status for where, state in states.items()}
+    waiting = waiting_on(phase, statuses, ordered=True)
+    if waiting:
+        texts = [playbook.phases[p].steps[s].text for p, s in waiting]
+        raise OutOfOrder(found.text, texts)
 
 
 async def _record_move(

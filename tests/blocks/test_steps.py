@@ -221,3 +221,22 @@ def test_a_message_step_offers_send_as_its_one_primary_button():
     primary = [e["action_id"] for e in rows[0]["elements"] if e.get("style") == "primary"]
     assert primary == [ActionId.STEP_SEND]
     assert [e["action_id"] for e in rows[1]["elements"] if e.get("style")] == [ActionId.STEP_DONE]
+
+
+def test_the_out_of_order_question_names_what_is_open_and_offers_done_anyway():
+    from bot.blocks.steps import out_of_order_blocks
+
+    blocks = out_of_order_blocks(
+        step="Verify the escrow state",
+        waiting=["Disable auto refunds", "Stop retry jobs"],
+        block_id="step|pb|2|0",
+        value="pb|2|0",
+    )
+    assert_valid_blocks(blocks)
+    assert blocks[0]["text"]["text"] == (
+        ":warning: This playbook is worked in order, and “Verify the escrow state” comes after "
+        "steps still open:\n• Disable auto refunds\n• Stop retry jobs\nTick it anyway?"
+    )
+    [button] = blocks[1]["elements"]
+    assert (button["action_id"], button["value"]) == (ActionId.STEP_DONE_ANYWAY, "pb|2|0")
+    assert parse_step_block_id(blocks[1]["block_id"]) == ("pb", 2, 0)

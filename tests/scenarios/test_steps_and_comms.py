@@ -295,3 +295,47 @@ async def test_send_posts_a_scripted_message_to_its_audience_records_it_and_tick
         async with bot.db.reader() as session:
             again = list(await repo.timeline(session=session, incident=incident.id))
         assert [e.kind for e in again].count("customer_update_posted") == 1
+
+
+async def test_an_ordered_playbook_asks_before_a_step_is_ticked_ahead_of_open_ones(fake, tmp_path):
+    from tests.harness import running_bot
+
+    # QuickMela: "Disable first, fix second". Resolve's first step while Immediate action
+    # still has open steps.
+    async with running_bot(fake, tmp_path, playbook_pack="quickmela") as bot:
+        channel = await bot.declare("sev1 Refunds executed twice --playbook refund-incorrect")
+
+        def resolve_phase():
+            return [m for m in fake.messages(channel.id) if "Resolve" in json.dumps(m.blocks)]
+
+        await fake.wait_for(resolve_phase)
+        [phase] = resolve_phase()
+        block = step_block_id("refund-incorrect", 2, 0)
+        done = {"action_id": ActionId.STEP_DONE, "block_id": block, "value": "refund-incorrect|2|0"}
+        await bot.click(user="U_ALICE", channel=channel.id, ts=phase.ts, actions=[done])
+
+        def asked():
+            return [
+                e for e in fake.ephemerals if "worked in order" in e.text + json.dumps(e.blocks)
+            ]
+
+        await fake.wait_for(asked)
+        [question] = asked()
+        rendered = json.dumps(question.blocks, ensure_ascii=False)
+        assert "Disable ENABLE_AUTO_REFUNDS (auto_refund_enabled)" in rendered
+        assert "Done anyway" in rendered
+        async with bot.db.reader() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+            kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
+        assert "step_completed" not in kinds  # nothing ticked yet
+
+        anyway = {**done, "action_id": ActionId.STEP_DONE_ANYWAY}
+        await bot.click(user="U_ALICE", channel=channel.id, ts=phase.ts, actions=[anyway])
+        await fake.wait_for(
+            lambda: (
+                "done by <@U_ALICE>" in json.dumps(fake.find_message(channel.id, phase.ts).blocks)
+            )
+        )
+        async with bot.db.reader() as session:
+            kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
+        assert kinds.count("step_completed") == 1
