@@ -11,7 +11,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from bot.blocks.ids import ActionId
 from bot.deps import Deps
 from bot.domain.errors import BadCommand
-from bot.services import changes
+from bot.services import changes, command
 from handlers.listening import listener
 
 
@@ -28,7 +28,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             raise BadCommand("Pick the person to hand command over to.")
         channel = (body.get("channel") or {}).get("id", "")
         incident = await changes.incident_for_channel(channel, "commander", db=deps.db)
-        await changes.hand_over_command(
+        await command.hand_over_command(
             incident,
             actor=body["user"]["id"],
             new=new,

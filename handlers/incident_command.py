@@ -20,7 +20,7 @@ from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.deps import Deps
 from bot.domain import commands
 from bot.intake import HANDLING
-from bot.services import changes, comms, playbooks, records
+from bot.services import changes, command, comms, playbooks, records, roles, severity, status
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, declare_incident
 from bot.services.export import post_incident_log
@@ -44,7 +44,7 @@ Scoped = Callable[[Deps, Incident, str, str, AsyncRespond], Awaitable[None]]
 
 async def _commander(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     words = commands.require_text(rest, "/incident commander @user").split()
-    await changes.hand_over_command(
+    await command.hand_over_command(
         i,
         actor=user,
         new=commands.parse_user(words[0]),
@@ -59,7 +59,7 @@ async def _commander(deps: Deps, i: Incident, user: str, rest: str, respond: Asy
 
 async def _role(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     role, assignee = commands.parse_role_assignment(rest)
-    await changes.assign_role(
+    await roles.assign_role(
         i,
         actor=user,
         role_text=role,
@@ -75,7 +75,7 @@ async def _role(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRes
 
 async def _severity(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     text = commands.require_text(rest, "/incident severity <severity>")
-    await changes.change_severity(
+    await severity.change_severity(
         i,
         actor=user,
         text=text,
@@ -90,7 +90,7 @@ async def _severity(deps: Deps, i: Incident, user: str, rest: str, respond: Asyn
 
 async def _status(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     text = commands.require_text(rest, "/incident status <investigating|identified|monitoring>")
-    await changes.change_status(
+    await status.change_status(
         i,
         actor=user,
         text=text,
@@ -187,7 +187,7 @@ async def _timeline(deps: Deps, i: Incident, user: str, rest: str, respond: Asyn
 
 
 async def _resolve(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    await changes.resolve(
+    await status.resolve(
         i,
         actor=user,
         summary=rest,
@@ -201,7 +201,7 @@ async def _resolve(deps: Deps, i: Incident, user: str, rest: str, respond: Async
 
 
 async def _reopen(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    await changes.reopen(
+    await status.reopen(
         i,
         actor=user,
         db=deps.db,

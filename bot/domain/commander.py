@@ -9,7 +9,7 @@ The guarantee has two halves:
   is a conditional `UPDATE … SET commander_id = :new WHERE commander_id = :expected`. Both
   racers read the same commander; the database lets exactly one of them through, and the
   loser is told who holds command now. `commander_id` is `NOT NULL`, so there is never
-  none. `bot.services.changes.hand_over_command` puts the two together.
+  none. `bot.services.command.hand_over_command` puts the two together.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""bot.services.changes.hand_over_command: one commander, even when two hand-overs race.
+"""bot.services.command.hand_over_command: one commander, even when two hand-overs race.
 
 Calls the use case directly (no HTTP) on a real database and the local fake Slack; the
 incident is declared and its channel set up by the use cases themselves.
@@ -17,8 +17,8 @@ import pytest_asyncio
 from bot.clock import ManualClock
 from bot.domain.errors import Conflict, InvalidTransition, NotAllowed
 from bot.replica import Replica
-from bot.services.changes import hand_over_command
 from bot.services.channel_setup import set_up_incident
+from bot.services.command import hand_over_command
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
