@@ -14,7 +14,7 @@ from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
 from bot.blocks.steps import out_of_order_blocks
 from bot.deps import Deps
 from bot.domain.errors import BadCommand, OutOfOrder
-from bot.services import changes, playbooks, scripted
+from bot.services import changes, playbook_steps, playbooks, scripted
 from bot.services.views import Incident
 from handlers.listening import listener
 
@@ -109,7 +109,7 @@ async def click_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps
     incident, playbook_id, phase, step, user = await _clicked(body, action, deps=deps)
     action_id = action.get("action_id")
     if action_id in MOVES:
-        await playbooks.move_step(
+        await playbook_steps.move_step(
             incident,
             actor=user,
             playbook_id=playbook_id,
@@ -128,7 +128,7 @@ async def click_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps
     assignee = user if action_id == ActionId.STEP_ASSIGN_ME else action.get("selected_user")
     if not isinstance(assignee, str) or not assignee:
         raise BadCommand("Pick someone to assign the step to.")
-    await playbooks.assign_step(
+    await playbook_steps.assign_step(
         incident,
         actor=user,
         playbook_id=playbook_id,

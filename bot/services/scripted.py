@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.domain.errors import BadCommand, Conflict
 from bot.domain.text import clip, unescape
 from bot.replica import Replica
-from bot.services import comms, outbox, playbooks
+from bot.services import comms, outbox, playbook_steps, playbooks
 from bot.services.unit import unit_of_work
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
@@ -40,7 +40,7 @@ async def send_step_message(
     replica: Replica,
 ) -> None:
     """Send a message step's wording as a customer update of its audience and tick it."""
-    playbook, found = await playbooks.authorized_step(
+    playbook, found = await playbook_steps.authorized_step(
         incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
     )
     if found.kind != "message":
@@ -70,7 +70,7 @@ async def _send_and_tick(
     playbook, found, phase, step = where
     now = clock()
     async with unit_of_work(db) as session:
-        ticked = await playbooks.move_in(
+        ticked = await playbook_steps.move_in(
             session,
             incident,
             playbook,
