@@ -20,6 +20,9 @@ class LogField(StrEnum):
     START_TIME = "start_time"
     END_TIME = "end_time"
     DETECTED_BY = "detected_by"
+    DETECTION_METHOD = "detection_method"
+    DESCRIPTION = "description"
+    RESOLVED_BY = "resolved_by"
     SEVERITY = "severity"
     ROLES = "roles"
     FEATURES_DISABLED = "features_disabled"
@@ -35,7 +38,10 @@ _SYNONYMS: dict[LogField, tuple[str, ...]] = {
     LogField.TITLE: ("title",),
     LogField.START_TIME: ("start time", "started", "start", "date"),
     LogField.END_TIME: ("end time", "ended", "end"),
-    LogField.DETECTED_BY: ("detected by", "reported by", "detection method", "detection"),
+    LogField.DETECTED_BY: ("detected by", "reported by"),
+    LogField.DETECTION_METHOD: ("detection method", "detection"),
+    LogField.DESCRIPTION: ("description", "summary of the incident", "what happened"),
+    LogField.RESOLVED_BY: ("resolved by",),
     LogField.SEVERITY: ("severity", "priority", "severity history", "priority history"),
     LogField.ROLES: ("roles", "assigned roles", "responders"),
     LogField.FEATURES_DISABLED: ("features disabled", "disabled features", "flags disabled"),

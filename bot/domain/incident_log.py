@@ -54,6 +54,7 @@ class LogInput:
     pack_title: str
     now: datetime
     commander_role: str = "Commander"
+    description: str = ""
 
 
 # --- parsing `/incident resolve` text --------------------------------------------------------
@@ -226,6 +227,11 @@ _VALUES: dict[LogField, Callable[[LogInput], str]] = {
     LogField.START_TIME: lambda d: _timestamp(d.declared_at),
     LogField.END_TIME: lambda d: _timestamp(d.resolved_at) if d.resolved_at else "— (still open)",
     LogField.DETECTED_BY: lambda d: _mention(d.declared_by),
+    # Every incident is declared by a person today; alert intake (a later change) will say
+    # "Automated" for the incidents it declares.
+    LogField.DETECTION_METHOD: lambda d: f"Manual (declared in Slack by {_mention(d.declared_by)})",
+    LogField.DESCRIPTION: lambda d: _text_or_blank(d.description or None),
+    LogField.RESOLVED_BY: lambda d: _resolved_by(d),
     LogField.SEVERITY: _severity_value,
     LogField.ROLES: _roles_value,
     LogField.FEATURES_DISABLED: _features_value,
@@ -245,6 +251,14 @@ def _field_block(label: str, data: LogInput) -> str:
     value = _VALUES[key](data) if key is not None else FILL_IN
     separator = "\n" if "\n" in value else " "
     return f"**{name}:**{separator}{value}"
+
+
+def _resolved_by(data: LogInput) -> str:
+    """Who resolved the incident last (a reopened one is blank until resolved again)."""
+    if data.resolved_at is None:
+        return "—"
+    actors = [e.actor for e in data.events if e.kind == "resolved" and e.actor]
+    return _mention(actors[-1]) if actors else "—"
 
 
 def render_incident_log(fields: Sequence[str], data: LogInput) -> str:

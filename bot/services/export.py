@@ -75,6 +75,7 @@ async def incident_log_markdown(
         pack_title=pack.title,
         now=now(),
         commander_role=pack.commander.name,
+        description=incident.description,
     )
     return render_incident_log(pack.incident_log, data)
 

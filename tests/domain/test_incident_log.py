@@ -302,3 +302,40 @@ def test_every_builtin_pack_renders_its_own_template(pack_id: str):
             else:
                 assert f"**{label}:**" in out
         assert out.count("## Timeline (UTC)") == 1
+
+
+def test_description_detection_method_and_resolved_by_are_filled_from_the_record():
+    from datetime import UTC, datetime
+
+    from bot.domain.incident_log import LogEvent, LogInput, render_incident_log
+
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    data = LogInput(
+        incident_id="INC-1",
+        title="Duplicate ledger entries",
+        status="resolved",
+        declared_at=at,
+        declared_by="U_ALICE",
+        resolved_at=at,
+        commander="U_BOB",
+        roles=[],
+        severity_names={"sev0": "SEV0"},
+        current_severity="sev0",
+        events=[
+            LogEvent(at=at, actor="U_CAROL", kind="resolved", text="", data={}),
+            LogEvent(at=at, actor="U_BOB", kind="reopened", text="", data={}),
+            LogEvent(at=at, actor="U_BOB", kind="resolved", text="", data={}),
+        ],
+        features_disabled=[],
+        resolution="Rolled back",
+        root_cause=None,
+        preventive_actions=[],
+        pack_title="Escrow",
+        now=at,
+        description="Deal 42 shows two ledger entries.",
+    )
+    text = render_incident_log(["Description", "Detection Method", "Resolved By"], data)
+    assert "Deal 42 shows two ledger entries." in text
+    assert "Manual (declared in Slack by <@U_ALICE>)" in text
+    [resolved_by] = [line for line in text.splitlines() if line.startswith("**Resolved By")]
+    assert "<@U_BOB>" in resolved_by and "<@U_CAROL>" not in resolved_by  # the last resolve
