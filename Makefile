@@ -14,9 +14,11 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/python -m bot
 
-# Bytecode is cached even where the environment turns that off (PYTHONDONTWRITEBYTECODE):
-# every test worker and every bot process the tests start would compile the code again.
+# Bytecode is compiled once up front and cached even where the environment turns that off
+# (PYTHONDONTWRITEBYTECODE): every test worker and every bot process the tests start would
+# compile the code again.
 test: $(BIN)/.installed
+	$(BIN)/python -m compileall -q bot handlers storage playbooks tests
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
