@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import io
 import json
 import shutil
 import socket
 import sqlite3
+import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -382,6 +384,37 @@ async def running_bot(
         await runner.cleanup()
         if sock is not None:
             sock.close()
+        await _no_bot_task_left()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT_CODE = tuple(str(ROOT / part) for part in ("bot", "handlers", "storage"))
+
+
+async def _no_bot_task_left(timeout: float = 3.0) -> None:
+    """After shutdown no task of the bot may still run: one that does would hang the test's
+    event loop when it closes. Cancel any that is left, and if one will not end, fail with
+    its stack (so that the cause shows, rather than a two-minute timeout)."""
+    current = asyncio.current_task()
+    left = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current
+        and not task.done()
+        and task.get_coro().cr_code.co_filename.startswith(BOT_CODE)  # type: ignore[union-attr]
+    ]
+    for task in left:
+        task.cancel()
+    if left:
+        await asyncio.wait(left, timeout=timeout)
+    stuck = [task for task in left if not task.done()]
+    if stuck:
+        out = io.StringIO()
+        for task in stuck:
+            task.print_stack(file=out)
+        report = f"bot tasks still running after shutdown:\n{out.getvalue()}"
+        print(report, file=sys.stderr)  # shown even if the loop then hangs on the task
+        raise AssertionError(report)
 
 
 def _listening_socket() -> socket.socket:
