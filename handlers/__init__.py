@@ -10,6 +10,7 @@ from handlers import (
     comms,
     declare_modal,
     deliveries,
+    escalate,
     events,
     handover,
     incident_command,
@@ -29,3 +30,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     comms.register(app, deps)
     checklists.register(app, deps)
     handover.register(app, deps)
+    escalate.register(app, deps)

@@ -20,7 +20,17 @@ from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.deps import Deps
 from bot.domain import commands
 from bot.intake import HANDLING
-from bot.services import changes, command, comms, playbooks, records, roles, severity, status
+from bot.services import (
+    changes,
+    command,
+    comms,
+    escalate,
+    playbooks,
+    records,
+    roles,
+    severity,
+    status,
+)
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, declare_incident
 from bot.services.export import post_incident_log
@@ -181,6 +191,24 @@ async def _note(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRes
     )
 
 
+async def _escalate(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    if not rest:
+        text, blocks = escalate.menu(deps.pack)
+        await respond(text=text, blocks=blocks or None)
+        return
+    await escalate.confirm_condition(
+        i,
+        actor=user,
+        text=rest,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
+
+
 async def _timeline(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     lines = await records.timeline_lines(i.id, db=deps.db)
     await respond(text=f"Timeline of {i.id}", blocks=timeline_blocks(i.id, lines))
@@ -220,6 +248,7 @@ SCOPED: dict[str, Scoped] = {
     "status": _status,
     "update": _update,
     "note": _note,
+    "escalate": _escalate,
     "timeline": _timeline,
     "resolve": _resolve,
     "reopen": _reopen,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from playbooks.model import Pack, Role, Severity
+from playbooks.model import Criterion, Pack, Role, Severity
 from playbooks.problems import Loc, Problem
 from playbooks.wording import find_avoided_phrases, lookup_key
 
@@ -21,6 +21,7 @@ def pack_problems(pack: Pack) -> list[Problem]:
         *_commander(pack),
         *_references(pack),
         *_deadline_order(pack),
+        *_escalation_criteria(pack),
         *_avoided_wording(pack),
     ]
 
@@ -172,6 +173,66 @@ def _references(pack: Pack) -> Iterator[Problem]:
                         f"no comms audience has id {step.audience!r}",
                         f"one of the comms.audiences ids ({known})",
                     )
+
+
+def _escalation_criteria(pack: Pack) -> Iterator[Problem]:
+    """Each criterion says one thing the bot can act on, about severities that exist."""
+    conditions: dict[str, Loc] = {}
+    for l_index, level in enumerate(pack.escalation):
+        for c_index, criterion in enumerate(level.criteria):
+            loc: Loc = ("escalation", l_index, "criteria", c_index)
+            given = [name for name in ("after", "missed", "condition") if getattr(criterion, name)]
+            if len(given) > 1:
+                yield Problem(
+                    loc,
+                    f"the criterion gives both {given[0]} and {given[1]}",
+                    "one of after, missed or condition per criterion (list several criteria "
+                    "when any of them reaches the level)",
+                )
+            if not given and not criterion.severities:
+                yield Problem(
+                    loc,
+                    "the criterion says nothing",
+                    "severities (reached at once at those levels), after, missed or condition",
+                )
+            yield from _criterion_refs(pack, loc, criterion, conditions)
+
+
+def _criterion_refs(
+    pack: Pack, loc: Loc, criterion: Criterion, conditions: dict[str, Loc]
+) -> Iterator[Problem]:
+    for s_index, severity_id in enumerate(criterion.severities):
+        if pack.severity(severity_id) is None or severity_id not in pack.severity_ids:
+            yield Problem(
+                (*loc, "severities", s_index),
+                f"no severity has id {severity_id!r}",
+                "one of the severity ids: " + ", ".join(pack.severity_ids),
+            )
+    if criterion.after is not None and criterion.after.is_business:
+        yield Problem(
+            (*loc, "after"),
+            f"{criterion.after} is measured in business days",
+            "an elapsed time such as 15m or 1h",
+        )
+    if criterion.missed is not None:
+        applies = [
+            s for s in pack.severities if not criterion.severities or s.id in criterion.severities
+        ]
+        if not any(getattr(s, criterion.missed) for s in applies):
+            yield Problem(
+                (*loc, "missed"),
+                f"no severity it applies to has a {criterion.missed} target",
+                f"a {criterion.missed} on those severities, or another criterion",
+            )
+    if criterion.condition is not None:
+        key = lookup_key(criterion.condition)
+        if key in conditions:
+            yield Problem(
+                (*loc, "condition"),
+                f"the condition {criterion.condition!r} is given twice",
+                "each condition once (it is confirmed by name)",
+            )
+        conditions.setdefault(key, loc)
 
 
 def _deadline_order(pack: Pack) -> Iterator[Problem]:

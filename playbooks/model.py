@@ -152,6 +152,26 @@ class Role(PackModel):
         return frozenset(lookup_key(k) for k in (self.id, self.name, *self.aliases))
 
 
+Target = Literal["respond_within", "escalate_after", "resolve_within"]
+
+
+class Criterion(PackModel):
+    """One way an escalation level is reached. Give at most one of `after`, `missed` and
+    `condition`; with none of them, the level is reached as soon as the incident is at one
+    of `severities`."""
+
+    severities: tuple[Id, ...] = ()
+    """Only at these severities (ids); empty: at any severity."""
+    after: DurationField | None = None
+    """Reached when the incident is still open this long after it was declared."""
+    missed: Target | None = None
+    """Reached when the severity's target of this name is missed (respond_within,
+    escalate_after or resolve_within)."""
+    condition: Text | None = None
+    """Reached when someone confirms this condition in Slack (a button, or
+    `/incident escalate`), e.g. Fix requires core code changes."""
+
+
 class EscalationLevel(PackModel):
     """One rung of the escalation path."""
 
@@ -163,8 +183,8 @@ class EscalationLevel(PackModel):
     """The pack role that acts at this level, if any."""
     responsibilities: tuple[Text, ...] = ()
     """What this level does."""
-    criteria: tuple[Text, ...] = ()
-    """When to escalate to this level."""
+    criteria: tuple[Criterion, ...] = ()
+    """When this level is reached: any one of these criteria reaches it."""
 
 
 class Step(PackModel):

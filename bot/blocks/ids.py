@@ -41,6 +41,7 @@ class ActionId(StrEnum):
     CANCEL_DRAFT = "customer_cancel"
     CHECKLIST_TICK = "checklist_tick"
     HAND_OVER_TO = "hand_over_to"
+    ESCALATE = "escalate"
 
 
 STEP_ACTIONS = (

@@ -25,6 +25,7 @@ HELP_TEXT = """*`/incident` commands*
 • `status <investigating|identified|monitoring|resolved>`
 • `update <text>` — post a status update · `update --customer <text>` — a customer update
 • `note <text>` — add a note to the timeline · `timeline` — the timeline so far
+• `escalate` — the conditions that escalate, with buttons · `escalate <number>` — confirm one
 • `playbook [id]` — list the playbooks, or run one · `log` — post the incident log
 • `resolve [summary]` · `reopen`"""
 

@@ -6,19 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.blocks.format import user, user_text, utc
-
-
-def human(every: timedelta) -> str:
-    """`30 min`, `1 h 30 min`, `45 s`."""
-    seconds = int(every.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [
-        f"{hours} h" if hours else "",
-        f"{minutes} min" if minutes else "",
-        f"{secs} s" if secs else "",
-    ]
-    return " ".join(p for p in parts if p) or "0 s"
+from bot.domain.timers import human
 
 
 def mention(target: str) -> str:
@@ -39,15 +27,14 @@ def escalation_text(
     *,
     severity: str,
     reason: str,
-    after: timedelta,
-    level: int,
+    level: int | None,
     level_name: str | None,
     responsibilities: Sequence[str],
     contacts: Sequence[str],
 ) -> str:
-    """🚨 Escalation notice naming the next level, its duties, and who is paged."""
-    head = f":rotating_light: *Escalation* · {severity} {reason} {human(after)}."
-    if level_name:
+    """🚨 Escalation notice: why, the level reached, its duties, and who is paged."""
+    head = f":rotating_light: *Escalation* · {user_text(severity, 75)}: {user_text(reason, 300)}."
+    if level is not None and level_name:
         head += f"\nEscalating to level {level}: *{user_text(level_name, 200)}*"
     duties = "".join(f"\n• {user_text(r, 300)}" for r in responsibilities[:10])
     paged = f"\nPaging {' '.join(mention(c) for c in contacts)}" if contacts else ""
@@ -88,11 +75,20 @@ def severity_notice_text(
 
 
 def role_brief_text(
-    *, role: str, incident_id: str, instructions: str, rules: Sequence[str] = ()
+    *,
+    role: str,
+    incident_id: str,
+    instructions: str,
+    rules: Sequence[str] = (),
+    escalate: Sequence[str] = (),
 ) -> str:
     """You are now *Incident Commander* for INC-…: the pack's instructions, and for the
     commander the pack's standing rules (decision rules, do-not lists)."""
     text = f"You are now *{user_text(role, 75)}* for {incident_id}.\n{user_text(instructions)}"
     if rules:
         text += "\n*Rules*\n" + "\n".join(f"• {user_text(rule, 300)}" for rule in rules[:20])
+    if escalate:
+        text += "\n*Escalate when* (confirm with `/incident escalate`)\n" + "\n".join(
+            f"• {user_text(line, 300)}" for line in escalate[:20]
+        )
     return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain import escalation
 from bot.domain.timers import THRESHOLDS, Cadence
 from playbooks.model import Checklist, Pack
 
@@ -13,7 +14,8 @@ def cadence_of(pack: Pack, severity: str, *, since: datetime | None = None) -> C
     """The update intervals and thresholds of a severity in the pack.
 
     Thresholds in business days (e.g. "respond within 1 business day") need the time they
-    count from, `since` (the declaration); without it they are left out.
+    count from, `since` (the declaration); without it they are left out. The escalation
+    criteria a clock decides at this severity come after the targets (`level-2.0`…).
     """
     found = pack.severity(severity)
     if found is None:
@@ -27,6 +29,7 @@ def cadence_of(pack: Pack, severity: str, *, since: datetime | None = None) -> C
             thresholds.append((name, duration.as_timedelta()))
         elif since is not None:
             thresholds.append((name, duration.add_to(since) - since))
+    thresholds.extend(escalation.timed(pack, found.id))
     return Cadence(
         severity=found.id,
         internal=found.updates.internal.as_timedelta(),

@@ -17,6 +17,7 @@ INCIDENT_SUBCOMMANDS = (
     "status",
     "update",
     "note",
+    "escalate",
     "timeline",
     "resolve",
     "reopen",

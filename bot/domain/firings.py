@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.domain import escalation
 from bot.domain.cadence import cadence_of, next_checklist_run
-from bot.domain.timers import THRESHOLD_LABELS, TimerKind, escalation_level, next_repeat
-from playbooks.model import Pack
+from bot.domain.timers import TimerKind, next_repeat
+from playbooks.model import EscalationLevel, Pack
 
 # An escalation for "no response within" is called off by any action a person takes on the
 # incident: working the playbook counts as much as posting an update. (Not the playbook
@@ -28,6 +29,7 @@ RESPONSES = (
     "commander_changed",
     "role_assigned",
     "note_added",
+    "escalation_confirmed",
     "step_completed",
     "step_skipped",
     "step_reopened",
@@ -89,12 +91,12 @@ class UpdateReminder:
 
 @dataclass(frozen=True)
 class Escalation:
-    """🚨 A threshold passed: the level to escalate to, its duties, and who is paged."""
+    """🚨 A level reached (or, in a pack without levels, a target missed): why, the level,
+    its duties, and who is paged."""
 
     severity: str
     reason: str
-    after: timedelta
-    level: int
+    level: int | None
     level_name: str | None
     responsibilities: tuple[str, ...]
     contacts: tuple[str, ...]
@@ -213,29 +215,61 @@ def _update_reminder(
 
 
 def _escalation(timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, ctx: Context) -> Firing:
-    threshold, _, severity = timer.key.partition(":")
-    if threshold == "respond_within" and snap.responded:
-        return STOP  # someone responded in time: nothing to escalate
+    name, _, severity = timer.key.partition(":")
     pack = ctx.pack
-    after = dict(cadence_of(pack, severity, since=incident.declared_at).thresholds)
-    if threshold not in after:
-        return STOP  # the pack changed since the timer was armed: this threshold is gone
-    levels = sorted(pack.escalation, key=lambda lvl: lvl.level)
-    level = escalation_level(len(levels), snap.escalations_so_far)
-    chosen = levels[level - 1] if level else None
-    number = chosen.level if chosen else snap.escalations_so_far + 1
-    found = pack.severity(severity)
-    notice = Escalation(
-        severity=found.name if found else severity,
-        reason=THRESHOLD_LABELS.get(threshold, threshold),
-        after=after[threshold],
-        level=number,
-        level_name=chosen.name if chosen else None,
-        responsibilities=tuple(chosen.responsibilities) if chosen else (),
-        contacts=tuple(ctx.contacts.get(number, ())),
-    )
-    data = {"threshold": threshold, "severity": severity, "level": number}
+    thresholds = dict(cadence_of(pack, severity, since=incident.declared_at).thresholds)
+    if name not in thresholds:
+        return STOP  # the pack changed since the timer was armed: this clock is gone
+    where = escalation.parse_key(name)
+    if where is not None:
+        reached = escalation.find(pack, *where)
+        if reached is None:
+            return STOP
+    elif name == "respond_within" and snap.responded:
+        return STOP  # someone responded in time: nothing to escalate
+    else:
+        reached = escalation.claiming(pack, name, severity)
+    notice = escalation_notice(reached, incident, snap, ctx, severity=severity, missed=name)
+    data = {"threshold": name, "severity": severity, "level": notice.level}
     return Firing(next_due=None, kind="escalated", notice=notice, data=data)
+
+
+def escalation_notice(
+    reached: escalation.Reached | None,
+    incident: IncidentFacts,
+    snap: Snapshot,
+    ctx: Context,
+    *,
+    severity: str,
+    missed: str = "",
+) -> Escalation:
+    """The notice for a level reached, or for a missed target no level claims.
+
+    A pack without levels names one more level per notice (its ESCALATION_CONTACTS)."""
+    pack = ctx.pack
+    found = pack.severity(severity)
+    names = {s.id: s.name for s in pack.severities}
+    targets = escalation.target_words(found)
+    holders = {**snap.holders, "commander": [incident.commander_id]}
+    if reached is not None:
+        level: EscalationLevel | None = reached.level
+        reason = escalation.describe(reached.criterion, names, targets)
+        number: int | None = reached.level.level
+    else:
+        level = None
+        reason = escalation.missed_reason(missed, targets)
+        number = None if pack.escalation else snap.escalations_so_far + 1
+    contacts = escalation.contacts_for(level, configured=ctx.contacts, holders=holders)
+    if level is None and number is not None:
+        contacts = tuple(ctx.contacts.get(number, ()))
+    return Escalation(
+        severity=found.name if found else severity,
+        reason=reason,
+        level=number,
+        level_name=level.name if level else None,
+        responsibilities=tuple(level.responsibilities) if level else (),
+        contacts=contacts,
+    )
 
 
 def deadline_phase(timer: TimerFacts) -> tuple[str, int] | None:

@@ -48,6 +48,19 @@ class Cadence:
     thresholds: tuple[tuple[str, timedelta], ...] = ()
 
 
+def human(every: timedelta) -> str:
+    """`30 min`, `1 h 30 min`, `45 s`."""
+    seconds = int(every.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes else "",
+        f"{secs} s" if secs else "",
+    ]
+    return " ".join(p for p in parts if p) or "0 s"
+
+
 def next_repeat(expected: datetime, every: timedelta, now: datetime) -> datetime:
     """The next due time of a repeating timer that fired for `expected`.
 
@@ -93,8 +106,3 @@ def plan_thresholds(
 def retro_reminder_at(resolved_at: datetime, deadline: datetime) -> datetime:
     """Remind halfway to the retrospective deadline, so there is still time to book it."""
     return resolved_at + (deadline - resolved_at) / 2
-
-
-def escalation_level(levels: int, notices_so_far: int) -> int:
-    """The level the next notice names: one rung up per notice, capped at the top (1-based)."""
-    return min(notices_so_far + 1, levels) if levels else 0

@@ -59,6 +59,7 @@ async def brief(
     user: str,
     slack: SlackGateway,
     rules: Sequence[str] = (),
+    escalate: Sequence[str] = (),
 ) -> bool:
     """Show a role's new holder the pack's instructions for it, privately in the incident's
     channel. True when shown, when there is nothing to show, or when Slack refuses it for
@@ -70,7 +71,11 @@ async def brief(
             channel=incident.channel_id,
             user=user,
             text=role_brief_text(
-                role=role.name, incident_id=incident.id, instructions=role.instructions, rules=rules
+                role=role.name,
+                incident_id=incident.id,
+                instructions=role.instructions,
+                rules=rules,
+                escalate=escalate,
             ),
         )
     except Exception as error:  # noqa: BLE001 - best effort: the card names the role too

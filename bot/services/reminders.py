@@ -123,8 +123,12 @@ async def _snapshot(
             session=session, incident=incident.id, kinds=firings.RESPONSES
         )
         earlier = await repo.count_events(session=session, incident=incident.id, kind="escalated")
+        holders = await repo.role_holders(session=session, incident=incident.id)
         return Snapshot(
-            incident=incident, responded=responded is not None, escalations_so_far=earlier
+            incident=incident,
+            holders=holders,
+            responded=responded is not None,
+            escalations_so_far=earlier,
         )
     if kind is TimerKind.CUSTOMER_UPDATE and pack.comms.owner_role:
         holders = await repo.role_holders(session=session, incident=incident.id)
@@ -175,7 +179,6 @@ def notice_text(notice: Notice | None) -> str:
             return notices.escalation_text(
                 severity=notice.severity,
                 reason=notice.reason,
-                after=notice.after,
                 level=notice.level,
                 level_name=notice.level_name,
                 responsibilities=notice.responsibilities,

@@ -21,7 +21,7 @@ from bot.blocks.card import (
 )
 from bot.blocks.view import IncidentView
 from bot.clock import Clock
-from bot.domain import setup
+from bot.domain import escalation, setup
 from bot.domain.errors import DomainError
 from bot.domain.naming import channel_name, with_suffix
 from bot.domain.setup import Step
@@ -166,7 +166,12 @@ class SetupPass:
         commander = self.incident.commander_id
         role = self.pack.role("commander")
         return await people.brief(
-            self.incident, role, user=commander, slack=self.slack, rules=self.pack.rules
+            self.incident,
+            role,
+            user=commander,
+            slack=self.slack,
+            rules=self.pack.rules,
+            escalate=escalation.brief_lines(self.pack),
         )
 
     async def _save(self, **values: Any) -> None:

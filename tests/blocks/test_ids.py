@@ -47,6 +47,7 @@ def test_action_ids_are_distinct_strings():
         "CANCEL_DRAFT": "customer_cancel",
         "CHECKLIST_TICK": "checklist_tick",
         "HAND_OVER_TO": "hand_over_to",
+        "ESCALATE": "escalate",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 

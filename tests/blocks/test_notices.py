@@ -56,15 +56,14 @@ def test_customer_update_reminder_names_the_customer_command():
 def test_escalation_names_the_level_its_duties_and_pages_the_contacts():
     text = escalation_text(
         severity="SEV-1",
-        reason="not resolved within",
-        after=timedelta(hours=4),
+        reason="not resolved within 4 h",
         level=2,
         level_name="Engineering manager",
         responsibilities=["Decide on a rollback", "Inform support"],
         contacts=["U7", "S0ONCALL"],
     )
     assert text == (
-        ":rotating_light: *Escalation* · SEV-1 not resolved within 4 h.\n"
+        ":rotating_light: *Escalation* · SEV-1: not resolved within 4 h.\n"
         "Escalating to level 2: *Engineering manager*\n"
         "• Decide on a rollback\n"
         "• Inform support\n"
@@ -75,21 +74,19 @@ def test_escalation_names_the_level_its_duties_and_pages_the_contacts():
 def test_escalation_without_levels_or_contacts_is_just_the_notice():
     text = escalation_text(
         severity="SEV-2",
-        reason="no response within",
-        after=timedelta(minutes=15),
-        level=0,
+        reason="no response within 15 min",
+        level=None,
         level_name=None,
         responsibilities=[],
         contacts=[],
     )
-    assert text == ":rotating_light: *Escalation* · SEV-2 no response within 15 min."
+    assert text == ":rotating_light: *Escalation* · SEV-2: no response within 15 min."
 
 
 def test_escalation_duties_are_escaped_clipped_and_at_most_ten():
     text = escalation_text(
         severity="SEV-1",
-        reason="still open after",
-        after=timedelta(hours=1),
+        reason="still open after 1 h",
         level=1,
         level_name=HOSTILE,
         responsibilities=[HOSTILE * 10] * 12,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.cadence import cadence_of
 from bot.domain.firings import (
     RESPONSES,
     STOP,
@@ -270,6 +271,7 @@ def test_any_action_a_person_takes_is_a_response():
         "step_skipped",
         "step_reopened",
         "step_assigned",
+        "escalation_confirmed",
     }
     # What the bot does by itself is not a response.
     assert not {"declared", "playbook_attached", "reminder_sent", "escalated"} & set(RESPONSES)
@@ -294,8 +296,7 @@ def test_no_response_within_escalates_when_nobody_responded():
         kind="escalated",
         notice=Escalation(
             severity="SEV-1",
-            reason="no response within",
-            after=timedelta(minutes=15),
+            reason="no response within 15 min",
             level=1,
             level_name=None,
             responsibilities=(),
@@ -306,20 +307,19 @@ def test_no_response_within_escalates_when_nobody_responded():
 
 
 @pytest.mark.parametrize(
-    ("key", "reason", "after"),
+    ("key", "reason"),
     [
-        ("escalate_after:sev1", "still open after", timedelta(minutes=30)),
-        ("resolve_within:sev1", "not resolved within", timedelta(hours=4)),
-        ("escalate_after:sev2", "still open after", timedelta(hours=1)),
-        ("resolve_within:sev2", "not resolved within", timedelta(days=1)),
+        ("escalate_after:sev1", "still open after 30 min"),
+        ("resolve_within:sev1", "not resolved within 4 h"),
+        ("escalate_after:sev2", "still open after 1 h"),
+        ("resolve_within:sev2", "not resolved within 24 h"),
     ],
 )
-def test_other_thresholds_escalate_even_after_a_response(key, reason, after):
+def test_other_thresholds_escalate_even_after_a_response(key, reason):
     snap = Snapshot(incident=Inc(), responded=True, escalations_so_far=2)
-    firing = decide(T("escalation", key), snap, MON_0900 + after, ctx())
+    firing = decide(T("escalation", key), snap, MON_0900, ctx())
     assert firing.kind == "escalated"
     assert firing.notice.reason == reason
-    assert firing.notice.after == after
     assert firing.notice.level == 3  # no levels in the pack: one more than so far
     assert firing.notice.contacts == ()
 
@@ -329,52 +329,143 @@ def test_the_timer_key_names_the_severity_not_the_incidents_current_one():
     snap = Snapshot(incident=Inc(severity="sev1"))
     firing = decide(T("escalation", "escalate_after:sev2"), snap, MON_0900, ctx())
     assert firing.notice.severity == "SEV-2"
-    assert firing.notice.after == timedelta(hours=1)
+    assert firing.notice.reason == "still open after 1 h"
     assert firing.data == {"threshold": "escalate_after", "severity": "sev2", "level": 1}
 
 
-@pytest.mark.parametrize(
-    ("so_far", "level", "name", "duties"),
-    [
-        (0, 1, "Engineering Manager", ("Bring more engineers", "Decide on rollback")),
-        (1, 2, "CTO", ("Own the business decision",)),
-        (2, 2, "CTO", ("Own the business decision",)),  # capped at the top level
-        (7, 2, "CTO", ("Own the business decision",)),
-    ],
-)
-def test_the_level_is_one_rung_up_per_earlier_escalation_capped_at_the_top(
-    so_far, level, name, duties
-):
+def test_a_missed_target_names_the_level_whose_criterion_claims_it_however_many_came_before():
     contacts = {1: ["U_EM"], 2: ["U_CTO", "S_EXEC"]}
-    snap = Snapshot(incident=Inc(), escalations_so_far=so_far)
-    firing = decide(
-        T("escalation", "escalate_after:sev1"),
-        snap,
-        MON_0900 + timedelta(seconds=2),
-        ctx(FAST, contacts=contacts),
-    )
-    assert firing == Firing(
-        next_due=None,
-        kind="escalated",
-        notice=Escalation(
-            severity="SEV-1",
-            reason="still open after",
-            after=timedelta(seconds=2),
-            level=level,
-            level_name=name,
-            responsibilities=duties,
-            contacts=tuple(contacts[level]),
+    for so_far in (0, 1, 5):
+        snap = Snapshot(incident=Inc(), escalations_so_far=so_far)
+        firing = decide(
+            T("escalation", "escalate_after:sev1"),
+            snap,
+            MON_0900 + timedelta(seconds=2),
+            ctx(FAST, contacts=contacts),
+        )
+        assert firing == Firing(
+            next_due=None,
+            kind="escalated",
+            notice=Escalation(
+                severity="SEV-1",
+                reason="still open after 2 s",
+                level=1,
+                level_name="Engineering Manager",
+                responsibilities=("Bring more engineers", "Decide on rollback"),
+                contacts=("U_EM",),
+            ),
+            data={"threshold": "escalate_after", "severity": "sev1", "level": 1},
+        )
+
+
+ESCROW = load_pack("escrow-pilot")
+PROD = load_pack("prod-100k")
+
+
+def _escalate(pack, key, severity, *, holders=None, contacts=None, responded=False):
+    snap = Snapshot(incident=Inc(severity=severity), holders=holders or {}, responded=responded)
+    return decide(T("escalation", key), snap, MON_0900, ctx(pack, contacts=contacts or {}))
+
+
+def test_escrow_sev0_goes_to_the_on_call_engineer_at_once_and_again_at_15_minutes():
+    # Seed 001: the operator's criteria ("SEV0 or SEV1", "cannot resolve within 15 minutes
+    # (SEV0) or 1 hour (SEV1)") are what reach level 2, the On-Call Engineer.
+    cadence = dict(cadence_of(ESCROW, "sev0", since=MON_0900).thresholds)
+    assert cadence == {
+        "respond_within": timedelta(minutes=15),
+        "level-2.0": timedelta(0),
+        "level-2.1": timedelta(minutes=15),
+    }
+    holders = {"on_call_engineer": ["U_ENG"]}
+    at_once = _escalate(ESCROW, "level-2.0:sev0", "sev0", holders=holders)
+    later = _escalate(ESCROW, "level-2.1:sev0", "sev0", holders=holders)
+    assert at_once.notice == Escalation(
+        severity="SEV0",
+        reason="SEV0 or SEV1 incidents reach this level at once",
+        level=2,
+        level_name="On-Call Engineer",
+        responsibilities=(
+            "Technical investigation",
+            "Apply hotfixes",
+            "System health checks",
+            "Escalate if the fix requires core changes",
         ),
-        data={"threshold": "escalate_after", "severity": "sev1", "level": level},
+        contacts=("U_ENG",),  # whoever holds the level's role
+    )
+    assert (later.notice.level, later.notice.reason) == (
+        2,
+        "still open 15 min after declaration",
+    )
+    assert later.data == {"threshold": "level-2.1", "severity": "sev0", "level": 2}
+
+
+def test_escrow_sev1_reaches_the_on_call_engineer_after_an_hour_and_sev2_never_by_clock():
+    sev1 = dict(cadence_of(ESCROW, "sev1", since=MON_0900).thresholds)
+    assert sev1["level-2.0"] == timedelta(0)
+    assert sev1["level-2.2"] == timedelta(hours=1)
+    assert "level-2.1" not in sev1  # the 15-minute criterion is SEV0's
+    sev2 = dict(cadence_of(ESCROW, "sev2", since=MON_0900).thresholds)
+    assert not [name for name in sev2 if name.startswith("level-")]
+    # A SEV0-only criterion fired after a change to SEV1 no longer exists at SEV1.
+    assert _escalate(ESCROW, "level-2.1:sev1", "sev1") == STOP
+
+
+def test_configured_contacts_win_over_the_role_holders():
+    firing = _escalate(
+        ESCROW,
+        "level-2.0:sev1",
+        "sev1",
+        holders={"on_call_engineer": ["U_ENG"]},
+        contacts={2: ["S_ONCALL"]},
+    )
+    assert firing.notice.contacts == ("S_ONCALL",)
+
+
+def test_a_missed_target_no_level_claims_is_posted_without_a_level():
+    firing = _escalate(ESCROW, "respond_within:sev0", "sev0", contacts={1: ["U_OP"]})
+    assert firing.notice == Escalation(
+        severity="SEV0",
+        reason="no response within 15 min",
+        level=None,
+        level_name=None,
+        responsibilities=(),
+        contacts=(),
     )
 
 
-def test_a_level_without_contacts_pages_nobody():
-    snap = Snapshot(incident=Inc(), escalations_so_far=1)
-    firing = decide(
-        T("escalation", "escalate_after:sev1"), snap, MON_0900, ctx(FAST, contacts={1: ["U_EM"]})
-    )
-    assert (firing.notice.level, firing.notice.contacts) == (2, ())
+def test_prod_p0_pages_on_call_at_once_management_at_30_min_and_executives_at_1_h():
+    # Seed 004: paged at once; PagerDuty escalates after 5 minutes; management within
+    # 30 minutes of a P0; executives for an extended outage (past the 1 h target).
+    cadence = dict(cadence_of(PROD, "p0", since=MON_0900).thresholds)
+    assert cadence == {
+        "respond_within": timedelta(minutes=5),
+        "resolve_within": timedelta(hours=1),
+        "level-1.0": timedelta(0),
+        "level-2.0": timedelta(minutes=30),
+    }
+    names = {
+        key: (firing.notice.level, firing.notice.level_name, firing.notice.reason)
+        for key in cadence
+        for firing in [_escalate(PROD, f"{key}:p0", "p0")]
+    }
+    assert names == {
+        "level-1.0": (1, "Primary on-call team", "P0 or P1 incidents reach this level at once"),
+        "respond_within": (1, "Primary on-call team", "no response within 5 min"),
+        "level-2.0": (2, "Management", "still open 30 min after declaration"),
+        "resolve_within": (3, "Executive", "not resolved within 1 h"),
+    }
+    assert _escalate(PROD, "respond_within:p0", "p0", responded=True) == STOP
+
+
+def test_prod_p1_notifies_management_within_2_hours_and_p2_escalates_to_nobody():
+    p1 = dict(cadence_of(PROD, "p1", since=MON_0900).thresholds)
+    assert p1["level-2.1"] == timedelta(hours=2)
+    firing = _escalate(PROD, "resolve_within:p2", "p2")
+    assert (firing.notice.level, firing.notice.reason) == (None, "not resolved within 24 h")
+
+
+def test_a_criterion_the_pack_no_longer_has_stops():
+    assert _escalate(PROD, "level-9.0:p0", "p0") == STOP
 
 
 def test_a_business_day_threshold_counts_from_the_declaration_over_the_weekend():
@@ -386,17 +477,15 @@ def test_a_business_day_threshold_counts_from_the_declaration_over_the_weekend()
         datetime(2026, 3, 9, 17, 0, tzinfo=UTC),
         ctx(),
     )
-    assert firing.notice.after == timedelta(days=3)
     assert firing.notice.severity == "SEV-4"
-    assert firing.notice.reason == "no response within"
+    assert firing.notice.reason == "no response within 1 business day"
 
 
 def test_a_business_days_threshold_declared_midweek_spans_the_weekend():
     # SEV-3 is resolved within 3 business days: Wednesday 10:00 -> Monday 10:00.
     snap = Snapshot(incident=Inc(severity="sev3", declared_at=WED_1000))
     firing = decide(T("escalation", "resolve_within:sev3"), snap, WED_1000, ctx())
-    assert firing.notice.after == timedelta(days=5)
-    assert firing.notice.reason == "not resolved within"
+    assert firing.notice.reason == "not resolved within 3 business days"
 
 
 @pytest.mark.parametrize("key", ["escalate_after:sev9", "escalate_after:sev4"])

@@ -11,7 +11,6 @@ from bot.domain.timers import (
     THRESHOLDS,
     Cadence,
     TimerKind,
-    escalation_level,
     next_repeat,
     plan_thresholds,
     plan_updates,
@@ -254,11 +253,3 @@ def test_retro_reminder_halfway_is_calendar_time_even_across_a_weekend():
 
 def test_retro_reminder_with_no_time_left_is_at_the_deadline():
     assert retro_reminder_at(MON_0900, MON_0900) == MON_0900
-
-
-@pytest.mark.parametrize(
-    ("levels", "notices_so_far", "level"),
-    [(3, 0, 1), (3, 1, 2), (3, 2, 3), (3, 3, 3), (3, 10, 3), (1, 0, 1), (1, 5, 1), (0, 0, 0)],
-)
-def test_escalation_climbs_one_level_per_notice_and_stops_at_the_top(levels, notices_so_far, level):
-    assert escalation_level(levels, notices_so_far) == level

@@ -142,12 +142,23 @@ def test_escrow_pilot() -> None:
     assert pack.severity("high").respond_within == d("1h")  # type: ignore[union-attr]
     assert pack.severity("sev2").respond_within == d("4h")  # type: ignore[union-attr]
     assert pack.severity("sev3").respond_within == d("1 business day")  # type: ignore[union-attr]
-    assert pack.severity("sev0").escalate_after == d("15m")  # type: ignore[union-attr]
+    assert [s.escalate_after for s in pack.severities] == [None] * 4  # levels' criteria instead
     # No cadence in the source: the house default.
     assert [s.updates.customer for s in pack.severities] == [d("60m"), d("60m"), None, None]
     assert [level.level for level in pack.escalation] == [1, 2, 3, 4]
-    assert "Cannot resolve within 15 minutes (SEV0) or 1 hour (SEV1)" in pack.escalation[0].criteria
-    assert "System unavailability > 1 hour" in pack.escalation[1].criteria
+    # The source's "escalate out of level N" criteria are the criteria that reach level N+1.
+    assert pack.escalation[0].criteria == ()
+    assert [(c.severities, c.after) for c in pack.escalation[1].criteria] == [
+        (("sev0", "sev1"), None),
+        (("sev0",), d("15m")),
+        (("sev1",), d("1h")),
+    ]
+    assert [c.condition for c in pack.escalation[2].criteria] == [
+        "The fix needs core code changes (not allowed in the pilot)",
+        "The system has been unavailable for more than an hour",
+        "Data integrity is in doubt",
+    ]
+    assert len(pack.escalation[3].criteria) == 6
     assert pack.escalation[3].name == "Decision Owner"
     assert pack.commander.name == "Operator"
     assert pack.comms.avoid == ()  # the source lists no words to avoid
@@ -254,9 +265,14 @@ def test_prod_100k() -> None:
         (d("1h"), d("24h")),
         (d("4h"), d("72h")),
     ]
-    assert [s.escalate_after for s in pack.severities] == [d("5m"), d("15m"), None, None]
+    assert [s.escalate_after for s in pack.severities] == [None] * 4  # levels' criteria instead
     assert "Slack #critical-alerts (immediate)" in pack.severities[0].notify
-    assert "P0 incident - notify within 30 minutes" in pack.escalation[1].criteria
+    assert [(c.severities, c.after) for c in pack.escalation[1].criteria] == [
+        (("p0",), d("30m")),
+        (("p1",), d("2h")),
+    ]
+    assert [c.missed for c in pack.escalation[0].criteria] == [None, "respond_within"]
+    assert [c.missed for c in pack.escalation[2].criteria] == ["resolve_within", None]
     assert pack.incident_id_format == "INC-{YYYY}-{MM}-{DD}-{NNN}"
     assert pack.incident_log[0] == "Incident ID" and len(pack.incident_log) == 13
 

@@ -25,7 +25,7 @@ def test_every_duration_of_a_pack_is_scaled():
     fast = scale_pack(pack, 60)
     sev0, fast_sev0 = pack.severity("sev0"), fast.severity("sev0")
     assert fast_sev0.respond_within.as_timedelta() == timedelta(seconds=15)
-    assert fast_sev0.escalate_after.as_timedelta() == timedelta(seconds=15)
+    assert fast.escalation[1].criteria[1].after.as_timedelta() == timedelta(seconds=15)
     assert fast_sev0.updates.internal.as_timedelta() == sev0.updates.internal.as_timedelta() / 60
     # Everything else is the same pack.
     assert fast.id == pack.id and [s.id for s in fast.severities] == [s.id for s in pack.severities]

@@ -226,14 +226,14 @@ async def test_newcomer_gets_the_card_privately(bot):
     )
 
 
-def briefings(bot, channel, user):
+def briefings(bot, channel, user, role="Incident Commander"):
     """The commander's instructions shown privately to `user` in the incident channel."""
     return [
         e
         for e in bot.fake.ephemerals
         if e.channel == channel.id
         and e.user == user
-        and e.text.startswith("You are now *Incident Commander*")
+        and e.text.startswith(f"You are now *{role}*")
     ]
 
 
@@ -335,3 +335,65 @@ async def test_the_commander_s_briefing_carries_the_pack_s_rules(fake, tmp_path)
         assert "*Rules*\n• Do NOT debug on production (use logs)\n" in brief.text
         last = "• Do NOT blame team members during the incident (focus on recovery)"
         assert brief.text.endswith(last)
+
+
+async def test_a_confirmed_condition_tells_the_level_it_reaches_with_its_people(fake, tmp_path):
+    from bot.blocks.ids import ActionId
+    from tests.harness import running_bot
+
+    # Seed 001: "data integrity concerns" take an incident to the Pilot Coordinator (level 3),
+    # "the pilot must be paused" to the Decision Owner (level 4).
+    async with running_bot(
+        fake, tmp_path, playbook_pack="escrow-pilot", escalation_contacts="4=S_OWNERS"
+    ) as bot:
+        channel = await bot.declare("sev2 Disputes slow to load")
+        # The commander's brief lists the conditions and the levels they reach.
+        await fake.wait_for(lambda: briefings(bot, channel, "U_ALICE", "Operator"))
+        [brief] = briefings(bot, channel, "U_ALICE", "Operator")
+        assert "*Escalate when* (confirm with `/incident escalate`)" in brief.text
+        assert "• Data integrity is in doubt → level 3, Pilot Coordinator" in brief.text
+        await bot.command("role pilot_coordinator <@U_CAROL>", channel=channel.id)
+        _, _, url = await bot.command("escalate", channel=channel.id)
+        [menu] = await bot.replies(url)
+        buttons = [b["accessory"] for b in menu["blocks"] if "accessory" in b]
+        assert [b["value"] for b in buttons] == [
+            "level-3.0",
+            "level-3.1",
+            "level-3.2",
+            *[f"level-4.{i}" for i in range(6)],
+        ]
+        assert {b["action_id"] for b in buttons} == {ActionId.ESCALATE}
+        assert "3. Data integrity is in doubt → level 3, *Pilot Coordinator*" in menu["text"]
+
+        def notices():
+            return [m.text for m in fake.messages(channel.id) if "*Escalation*" in m.text]
+
+        await bot.command("escalate 3", channel=channel.id, user="U_BOB")
+        await fake.wait_for(lambda: len(notices()) == 1)
+        assert notices()[0] == (
+            ":rotating_light: *Escalation* · SEV2: confirmed: Data integrity is in doubt "
+            "(by <@U_BOB>).\nEscalating to level 3: *Pilot Coordinator*\n"
+            "• Business decision making\n• User communication\n"
+            "• Pilot pause/resume decisions\n• Resource allocation\nPaging <@U_CAROL>"
+        )
+        action = {"action_id": ActionId.ESCALATE, "block_id": "x", "value": "level-4.0"}
+        await bot.click(
+            user="U_ALICE", channel=channel.id, ts=channel_ts(fake, channel), actions=[action]
+        )
+        await fake.wait_for(lambda: len(notices()) == 2)
+        assert "The pilot must be paused (by <@U_ALICE>)" in notices()[1]
+        assert notices()[1].endswith("Paging <!subteam^S_OWNERS>")
+
+        _, _, bad = await bot.command("escalate the moon fell", channel=channel.id)
+        [reply] = await bot.replies(bad)
+        assert reply["text"].startswith("No escalation condition matches that.")
+        async with bot.db.reader() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+            events = await repo.timeline(session=session, incident=incident.id)
+        confirmed = [e for e in events if e.kind == "escalation_confirmed"]
+        assert [(e.actor, e.data["level"]) for e in confirmed] == [("U_BOB", 3), ("U_ALICE", 4)]
+        assert len(notices()) == 2
+
+
+def channel_ts(fake, channel):
+    return fake.messages(channel.id)[0].ts

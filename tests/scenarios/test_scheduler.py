@@ -236,19 +236,25 @@ async def test_daily_checklist_posts_at_its_clock_time_and_records_ticks(fast_bo
 
 
 async def test_pack_time_scale_makes_a_pack_s_clocks_fire_in_seconds(fake, tmp_path):
-    # escrow-pilot: SEV0 internal updates every 30 min and "escalate after 15 minutes";
-    # at 60 they come after 30 s and 15 s.
+    # escrow-pilot: SEV0 internal updates every 30 min, and a SEV0 not resolved within
+    # 15 minutes goes (again) to the on-call engineer; at 60 they come after 30 s and 15 s.
     clock = ManualClock(MORNING)
     async with running_bot(
         fake, tmp_path, clock=clock, playbook_pack="escrow-pilot", pack_time_scale=60
     ) as bot:
+
+        def escalations():
+            return [m.text for m in fake.messages(channel.id) if "Escalation" in m.text]
+
         channel = await bot.declare("sev0 Duplicate ledger entries")
+        await advance(bot, 0)
+        await fake.wait_for(lambda: len(escalations()) == 1)  # SEV0: at once, level 2
         await advance(bot, 14.999)
-        assert not [m for m in fake.messages(channel.id) if "Escalation" in m.text]
+        assert len(escalations()) == 1
         await advance(bot, 0.001)
-        await fake.wait_for(
-            lambda: [m for m in fake.messages(channel.id) if "Escalation" in m.text]
-        )
+        await fake.wait_for(lambda: len(escalations()) == 3)
+        assert sum("still open 15 s after declaration" in t for t in escalations()) == 1
+        assert sum("no response within 15 s" in t for t in escalations()) == 1
         assert not texts(bot, channel, "No internal update")
         await advance(bot, 15)
         [reminder] = texts(bot, channel, "No internal update")

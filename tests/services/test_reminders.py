@@ -240,7 +240,7 @@ async def test_an_escalation_is_owed_in_the_outbox_and_posted_once(world):
 
     assert await world.fire(due) == 1
 
-    text = ":rotating_light: *Escalation* · SEV-1 no response within 15 min.\nPaging <@U_DAVE>"
+    text = ":rotating_light: *Escalation* · SEV-1: no response within 15 min.\nPaging <@U_DAVE>"
     assert world.posts() == [text]
     [event] = await world.events("escalated")
     assert event.data == {
