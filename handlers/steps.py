@@ -14,7 +14,7 @@ from bot.blocks.ids import STEP_ACTIONS, ActionId, parse_step_block_id
 from bot.blocks.steps import out_of_order_blocks
 from bot.deps import Deps
 from bot.domain.errors import BadCommand, OutOfOrder
-from bot.services import changes, playbook_steps, playbooks, scripted
+from bot.services import changes, monitoring, playbook_steps, playbooks, scripted
 from bot.services.views import Incident
 from handlers.listening import listener
 
@@ -41,6 +41,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         if action.get("action_id") == ActionId.STEP_SEND:
             await send_step(body, action, deps=deps)
+            return
+        if action.get("action_id") == ActionId.STEP_MONITOR:
+            await monitor_step(body, action, deps=deps)
             return
         try:
             await click_step(body, action, deps=deps)
@@ -90,6 +93,24 @@ async def send_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps)
     """Send a message step's wording to its audience and tick the step."""
     incident, playbook_id, phase, step, user = await _clicked(body, action, deps=deps)
     await scripted.send_step_message(
+        incident,
+        actor=user,
+        playbook_id=playbook_id,
+        phase=phase,
+        step=step,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
+
+
+async def monitor_step(body: dict[str, Any], action: dict[str, Any], *, deps: Deps) -> None:
+    """Start the step's monitoring window."""
+    incident, playbook_id, phase, step, user = await _clicked(body, action, deps=deps)
+    await monitoring.start_monitoring(
         incident,
         actor=user,
         playbook_id=playbook_id,

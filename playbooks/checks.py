@@ -246,6 +246,15 @@ def _deadline_order(pack: Pack) -> Iterator[Problem]:
                     "a resolution target no shorter than the response target",
                 )
     for p_index, playbook in enumerate(pack.playbooks):
+        for f_index, phase in enumerate(playbook.phases):
+            for s_index, step in enumerate(phase.steps):
+                if step.monitor is not None and step.monitor.is_business:
+                    yield Problem(
+                        ("playbooks", p_index, "phases", f_index, "steps", s_index, "monitor"),
+                        f"{step.monitor} is measured in business days",
+                        "an elapsed time such as 5m or 2h (someone watches the system)",
+                    )
+    for p_index, playbook in enumerate(pack.playbooks):
         latest: tuple[int, str] | None = None
         for f_index, phase in enumerate(playbook.phases):
             if phase.within is None or phase.within.is_business:

@@ -200,6 +200,12 @@ class Step(PackModel):
     """Feature flags or switches this step disables or toggles (logged as features disabled)."""
     audience: Id | None = None
     """For kind message: id of the comms audience the wording is for."""
+    within: DurationField | None = None
+    """Deadline for this step, measured from declaration: if it is still open then, whoever
+    has it (or its role's holder) is nudged."""
+    monitor: DurationField | None = None
+    """A monitoring window (e.g. 5m): the step gets a Start monitoring button, and when the
+    window ends with the step still open, whoever started it is asked to confirm stability."""
 
 
 class Phase(PackModel):
@@ -323,6 +329,16 @@ class Retrospective(PackModel):
     """Deadline for the review, measured from resolution."""
 
 
+class Review(PackModel):
+    """A duty after resolution with its own deadline, e.g. complete the incident report
+    within 24h; the commander is reminded ahead of it."""
+
+    name: Text
+    """What must be done, e.g. Complete the incident report."""
+    within: DurationField
+    """Deadline, measured from resolution."""
+
+
 class Pack(PackModel):
     """A playbook pack: everything the bot needs to run incidents the way one team does."""
 
@@ -348,6 +364,8 @@ class Pack(PackModel):
     """Scheduled or on-resolve checklists."""
     retrospective: Retrospective | None = None
     """Post-incident review deadline."""
+    reviews: tuple[Review, ...] = ()
+    """Other duties after resolution, each with its deadline (report, follow-up reviews)."""
     rules: tuple[Text, ...] = ()
     """Standing rules for responders (decision rules, do-not lists)."""
     alert_rules: tuple[AlertRule, ...] = ()

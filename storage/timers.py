@@ -34,9 +34,11 @@ async def set_due(
     key: str = "",
     due: datetime | None,
 ) -> None:
-    """Create or move a repeating timer (None stops it). The caller commits."""
+    """Create or move a timer (None stops it), with its key. The caller commits."""
     statement = _insert(session, _row(timer, incident, kind, key, due))
-    await session.exec(statement.on_conflict_do_update(index_elements=["id"], set_={"due_at": due}))
+    await session.exec(
+        statement.on_conflict_do_update(index_elements=["id"], set_={"due_at": due, "key": key})
+    )
 
 
 async def insert_new(
@@ -67,6 +69,26 @@ async def arm_once(
     if result.rowcount == 0:
         statement = _insert(session, _row(timer, incident, kind, key, due))
         await session.exec(statement.on_conflict_do_nothing(index_elements=["id"]))
+
+
+async def start_if_idle(
+    *, session: AsyncSession, timer: str, incident: str, kind: str, key: str, due: datetime
+) -> datetime | None:
+    """Start a one-shot timer unless it is running: None when started, else when the
+    running one falls due. The caller commits."""
+    started = await session.exec(
+        update(Timer)
+        .where(col(Timer.id) == timer, col(Timer.due_at).is_(None))
+        .values(due_at=due, key=key)
+    )
+    if started.rowcount:
+        return None
+    statement = _insert(session, _row(timer, incident, kind, key, due))
+    inserted = await session.exec(statement.on_conflict_do_nothing(index_elements=["id"]))
+    if inserted.rowcount:
+        return None
+    running = await session.get(Timer, timer)
+    return running.due_at if running is not None and running.due_at is not None else due
 
 
 async def disarm(

@@ -36,6 +36,7 @@ class ActionId(StrEnum):
     STEP_UNDO = "step_undo"
     STEP_SEND = "step_send"
     STEP_DONE_ANYWAY = "step_done_anyway"
+    STEP_MONITOR = "step_monitor"
     ATTACH_PLAYBOOK = "attach_playbook"
     POST_ANYWAY = "customer_post_anyway"
     CANCEL_DRAFT = "customer_cancel"
@@ -47,6 +48,7 @@ class ActionId(StrEnum):
 STEP_ACTIONS = (
     ActionId.STEP_SEND,
     ActionId.STEP_DONE_ANYWAY,
+    ActionId.STEP_MONITOR,
     ActionId.STEP_DONE,
     ActionId.STEP_SKIP,
     ActionId.STEP_ASSIGN_ME,

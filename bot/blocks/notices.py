@@ -55,6 +55,39 @@ def deadline_nudge_text(
     )
 
 
+def review_reminder_text(*, commander: str, name: str, deadline: datetime) -> str:
+    """📝 Due by …: complete the incident report."""
+    return (
+        f":memo: {user(commander)}, due by *{utc(deadline)}* for this incident: "
+        f"*{user_text(name, 200)}*."
+    )
+
+
+def step_due_text(*, step: str, due_at: datetime, owner: str) -> str:
+    """⏳ A step's own deadline passed with the step still open."""
+    return (
+        f":hourglass: *{user_text(step, 300)}* was due by {utc(due_at)} and is still open: "
+        f"{user(owner)}, do it or mark it skipped."
+    )
+
+
+def monitor_ended_text(*, step: str, window: timedelta, who: str) -> str:
+    """👀 A monitoring window ended with its step still open."""
+    return (
+        f":eyes: The {human(window)} of monitoring for *{user_text(step, 300)}* are over. "
+        f"{user(who)}: if everything stayed stable, mark the step done; if not, say what you "
+        "saw with `/incident update`."
+    )
+
+
+def monitoring_started_text(*, step: str, who: str, window: timedelta, until: datetime) -> str:
+    """👀 Someone started a step's monitoring window."""
+    return (
+        f":eyes: {user(who)} started monitoring *{user_text(step, 300)}* for {human(window)}, "
+        f"until {utc(until)}."
+    )
+
+
 def retro_reminder_text(*, commander: str, deadline: datetime) -> str:
     """📝 Hold the retrospective by the deadline."""
     return (

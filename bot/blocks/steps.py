@@ -42,6 +42,8 @@ class StepLine:
     at: datetime | None = None
     assignee: str | None = None
     note: str | None = None
+    due_at: datetime | None = None  # the step's own deadline
+    monitor: str | None = None  # its monitoring window, in words (`5 min`)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ def _step_text(step: StepLine) -> str:
     audience = f"*{step.audience}:* " if step.audience else ""
     body = f"{STATUS_ICON.get(step.status, '')} {step.index + 1}. {kind}{audience}{step.text}"
     details: list[str] = []
+    if step.due_at and step.status == "open":
+        details.append(f"⏰ due by {utc(step.due_at)}")
+    if step.monitor:
+        details.append(f"👀 monitor for {step.monitor}")
     if step.role_name:
         details.append(f"{step.role_name}: {users(step.role_holders)}")
     if step.assignee:
@@ -94,6 +100,13 @@ def _step_actions(view: PhaseView, step: StepLine) -> ActionsBlock:
                 text="Send", action_id=ActionId.STEP_SEND, value=value, style="primary"
             )
             elements.insert(0, send)
+        if step.monitor:
+            watch = ButtonElement(
+                text=f"Start monitoring ({step.monitor})"[:75],
+                action_id=ActionId.STEP_MONITOR,
+                value=value,
+            )
+            elements.insert(0, watch)
     else:
         elements = [ButtonElement(text="Undo", action_id=ActionId.STEP_UNDO, value=value)]
     return ActionsBlock(

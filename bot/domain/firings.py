@@ -30,6 +30,7 @@ RESPONSES = (
     "role_assigned",
     "note_added",
     "escalation_confirmed",
+    "monitoring_started",
     "step_completed",
     "step_skipped",
     "step_reopened",
@@ -112,10 +113,37 @@ class DeadlineNudge:
 
 
 @dataclass(frozen=True)
+class StepDue:
+    """⏳ A step's own deadline passed with the step open: who has it."""
+
+    step: str
+    due_at: datetime
+    owner: str
+
+
+@dataclass(frozen=True)
+class MonitorEnded:
+    """👀 A step's monitoring window ended with the step open: confirm stability."""
+
+    step: str
+    window: timedelta
+    who: str
+
+
+@dataclass(frozen=True)
 class RetroReminder:
     """📝 Hold the retrospective by the deadline."""
 
     commander: str
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class ReviewReminder:
+    """📝 A duty after resolution is due by its deadline."""
+
+    commander: str
+    name: str
     deadline: datetime
 
 
@@ -127,7 +155,16 @@ class ChecklistRun:
     title: str
 
 
-Notice = UpdateReminder | Escalation | DeadlineNudge | RetroReminder | ChecklistRun
+Notice = (
+    UpdateReminder
+    | Escalation
+    | DeadlineNudge
+    | StepDue
+    | MonitorEnded
+    | RetroReminder
+    | ReviewReminder
+    | ChecklistRun
+)
 
 
 @dataclass(frozen=True)
@@ -164,12 +201,16 @@ def decide(timer: TimerFacts, snap: Snapshot, now: datetime, ctx: Context) -> Fi
         deadline = datetime.fromisoformat(timer.key)
         notice = RetroReminder(commander=incident.commander_id, deadline=deadline)
         return Firing(next_due=None, kind="retro_reminder", notice=notice)
+    if kind is TimerKind.REVIEW:
+        return _review(timer, incident, ctx.pack)
     if incident.status == "resolved":
         return STOP
     if kind in (TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE):
         return _update_reminder(timer, kind, incident, snap, now, ctx.pack)
     if kind is TimerKind.ESCALATION:
         return _escalation(timer, incident, snap, ctx)
+    if kind in (TimerKind.STEP_DEADLINE, TimerKind.MONITOR):
+        return _step_timer(timer, kind, incident, snap, ctx.pack)
     return _deadline(timer, incident, snap, ctx.pack)
 
 
@@ -180,6 +221,27 @@ def _checklist(timer: TimerFacts, now: datetime, ctx: Context) -> Firing:
     due = next_checklist_run(checklist, now, ctx.tz)
     notice = ChecklistRun(checklist=checklist.id, title=checklist.title)
     return Firing(next_due=due, kind="checklist_posted", notice=notice)
+
+
+def review_key(index: int, deadline: datetime) -> str:
+    """A review timer's key: which review of the pack, and its deadline."""
+    return f"{index}|{deadline.isoformat()}"
+
+
+def _review(timer: TimerFacts, incident: IncidentFacts, pack: Pack) -> Firing:
+    index, _, deadline = timer.key.partition("|")
+    if incident.status != "resolved":
+        return STOP  # reopened: resolving again arms the reviews anew
+    if not index.isdigit() or int(index) >= len(pack.reviews):
+        return STOP  # the pack changed since: this review is gone
+    review = pack.reviews[int(index)]
+    notice = ReviewReminder(
+        commander=incident.commander_id,
+        name=review.name,
+        deadline=datetime.fromisoformat(deadline),
+    )
+    data = {"review": review.name, "deadline": deadline}
+    return Firing(next_due=None, kind="review_reminder", notice=notice, data=data)
 
 
 def reminded(incident: IncidentFacts, holders: Mapping[str, Sequence[str]], owner: str) -> str:
@@ -276,6 +338,58 @@ def deadline_phase(timer: TimerFacts) -> tuple[str, int] | None:
     """The playbook and phase index a phase-deadline timer is for."""
     playbook_id, _, phase_text = timer.key.rpartition(":")
     return (playbook_id, int(phase_text)) if phase_text.isdigit() else None
+
+
+def step_key(playbook: str, phase: int, step: int, who: str = "") -> str:
+    """A step timer's key: `refund:0:2`, and for a monitoring window `|` who started it."""
+    where = f"{playbook}:{phase}:{step}"
+    return f"{where}|{who}" if who else where
+
+
+def timer_step(timer: TimerFacts) -> tuple[str, int, int, str] | None:
+    """The playbook, phase, step (and who started it) a step timer is for."""
+    where, _, who = timer.key.partition("|")
+    playbook_id, phase, step = (where.split(":") + ["", ""])[:3]
+    if not (phase.isdigit() and step.isdigit()):
+        return None
+    return playbook_id, int(phase), int(step), who
+
+
+def timer_playbook(timer: TimerFacts) -> str | None:
+    """The playbook a phase or step timer is for (to load its step states)."""
+    if timer.kind == TimerKind.PHASE_DEADLINE:
+        where = deadline_phase(timer)
+        return where[0] if where else None
+    if timer.kind not in (TimerKind.STEP_DEADLINE, TimerKind.MONITOR):
+        return None
+    step = timer_step(timer)
+    return step[0] if step else None
+
+
+def _step_timer(
+    timer: TimerFacts, kind: TimerKind, incident: IncidentFacts, snap: Snapshot, pack: Pack
+) -> Firing:
+    where = timer_step(timer)
+    playbook = pack.playbook(where[0]) if where else None
+    if where is None or playbook is None or where[1] >= len(playbook.phases):
+        return STOP
+    _, phase, index, who = where
+    steps = playbook.phases[phase].steps
+    state = snap.steps.get((phase, index))
+    if index >= len(steps) or state is None or state.status != "open":
+        return STOP  # done or skipped in time: nothing to say
+    step = steps[index]
+    held = snap.holders.get(step.role) if step.role else None
+    owner = state.assignee or (held[0] if held else incident.commander_id)
+    data = {"playbook": playbook.id, "phase": phase, "step": index}
+    if kind is TimerKind.STEP_DEADLINE:
+        notice: Notice = StepDue(step=step.text, due_at=timer.due_at, owner=owner)
+        return Firing(next_due=None, kind="step_overdue", notice=notice, data=data)
+    window = step.monitor.as_timedelta() if step.monitor and not step.monitor.is_business else None
+    if window is None:
+        return STOP
+    notice = MonitorEnded(step=step.text, window=window, who=who or owner)
+    return Firing(next_due=None, kind="monitoring_ended", notice=notice, data=data)
 
 
 def _deadline(timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, pack: Pack) -> Firing:

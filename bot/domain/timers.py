@@ -27,6 +27,9 @@ class TimerKind(StrEnum):
     ESCALATION = "escalation"
     PHASE_DEADLINE = "phase_deadline"
     RETRO = "retro"
+    REVIEW = "review"
+    STEP_DEADLINE = "step_deadline"
+    MONITOR = "monitor"
     CHECKLIST = "checklist"
 
 
@@ -101,6 +104,12 @@ def plan_thresholds(
         threshold_key(name, cadence.severity): max(declared_at + after, now)
         for name, after in cadence.thresholds
     }
+
+
+def review_reminder_at(resolved_at: datetime, deadline: datetime) -> datetime:
+    """A day ahead of a review's deadline, or halfway to it when that is sooner than a day
+    after resolving (a 24-hour report is reminded at 12 hours)."""
+    return max(resolved_at + (deadline - resolved_at) / 2, deadline - timedelta(days=1))
 
 
 def retro_reminder_at(resolved_at: datetime, deadline: datetime) -> datetime:

@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.domain import incident as rules
 from bot.domain.errors import BadCommand, InvalidTransition
 from bot.domain.text import plain
+from bot.domain.timers import human
 from bot.replica import Replica
 from bot.services import leasing, posts, timers
 from bot.services.unit import unit_of_work
@@ -101,6 +102,7 @@ async def _record_attachment(
             await timers.arm_phase_deadlines(
                 session, incident, playbook.id, [due for _, due in phases]
             )
+            await timers.arm_step_deadlines(session, incident, playbook, incident.declared_at)
             if not incident.playbook_id:
                 await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)
     return attached
@@ -223,6 +225,10 @@ async def phase_view(incident: Incident, post: PhasePost, *, db: Database, pack:
                 at=state.at,
                 assignee=state.assignee,
                 note=state.note,
+                due_at=step.within.add_to(incident.declared_at) if step.within else None,
+                monitor=human(step.monitor.as_timedelta())
+                if step.monitor and not step.monitor.is_business
+                else None,
             )
         )
     return PhaseView(

@@ -133,10 +133,10 @@ async def _snapshot(
     if kind is TimerKind.CUSTOMER_UPDATE and pack.comms.owner_role:
         holders = await repo.role_holders(session=session, incident=incident.id)
         return Snapshot(incident=incident, holders=holders)
-    where = firings.deadline_phase(timer) if kind is TimerKind.PHASE_DEADLINE else None
-    if where is None:
+    playbook = firings.timer_playbook(timer)
+    if playbook is None:
         return Snapshot(incident=incident)
-    states = await steps.step_states(session=session, incident=incident.id, playbook=where[0])
+    states = await steps.step_states(session=session, incident=incident.id, playbook=playbook)
     holders = await repo.role_holders(session=session, incident=incident.id)
     return Snapshot(
         incident=incident,
@@ -188,6 +188,12 @@ def notice_text(notice: Notice | None) -> str:
             return notices.deadline_nudge_text(phase=phase, due_at=due_at, open_steps=open_steps)
         case firings.RetroReminder(commander=commander, deadline=deadline):
             return notices.retro_reminder_text(commander=commander, deadline=deadline)
+        case firings.StepDue(step=step, due_at=due_at, owner=owner):
+            return notices.step_due_text(step=step, due_at=due_at, owner=owner)
+        case firings.MonitorEnded(step=step, window=window, who=who):
+            return notices.monitor_ended_text(step=step, window=window, who=who)
+        case firings.ReviewReminder(commander=commander, name=name, deadline=deadline):
+            return notices.review_reminder_text(commander=commander, name=name, deadline=deadline)
         case firings.ChecklistRun(title=title):
             return title
     return ""

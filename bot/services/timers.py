@@ -7,14 +7,16 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.cadence import cadence_of
+from bot.domain.firings import review_key, step_key
 from bot.domain.timers import (
     TimerKind,
     plan_thresholds,
     plan_updates,
     retro_reminder_at,
+    review_reminder_at,
     timer_id,
 )
-from playbooks.model import Pack
+from playbooks.model import Pack, Playbook
 from storage import repo, timers
 from storage.models import Incident
 
@@ -129,6 +131,7 @@ async def stop_for_resolve(
 ) -> None:
     """Resolving stops every clock of the incident and arms the retrospective reminder."""
     await timers.disarm(session=session, incident=incident.id)
+    await _arm_reviews(session, pack, incident, resolved_at)
     if pack.retrospective is None:
         return
     deadline = pack.retrospective.within.add_to(resolved_at)
@@ -140,6 +143,41 @@ async def stop_for_resolve(
         key=deadline.isoformat(),
         due=retro_reminder_at(resolved_at, deadline),
     )
+
+
+async def _arm_reviews(
+    session: AsyncSession, pack: Pack, incident: Incident, resolved_at: datetime
+) -> None:
+    """One reminder for each of the pack's duties after resolution, ahead of its deadline."""
+    for index, review in enumerate(pack.reviews):
+        deadline = review.within.add_to(resolved_at)
+        await timers.set_due(
+            session=session,
+            timer=timer_id(incident.id, TimerKind.REVIEW, str(index)),
+            incident=incident.id,
+            kind=TimerKind.REVIEW,
+            key=review_key(index, deadline),
+            due=review_reminder_at(resolved_at, deadline),
+        )
+
+
+async def arm_step_deadlines(
+    session: AsyncSession, incident: Incident, playbook: Playbook, declared_at: datetime
+) -> None:
+    """One nudge per step with its own deadline, in a playbook just attached."""
+    for phase, stage in enumerate(playbook.phases):
+        for index, step in enumerate(stage.steps):
+            if step.within is None:
+                continue
+            key = step_key(playbook.id, phase, index)
+            await timers.arm_once(
+                session=session,
+                timer=timer_id(incident.id, TimerKind.STEP_DEADLINE, key),
+                incident=incident.id,
+                kind=TimerKind.STEP_DEADLINE,
+                key=key,
+                due=step.within.add_to(declared_at),
+            )
 
 
 async def arm_phase_deadlines(

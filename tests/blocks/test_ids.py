@@ -42,6 +42,7 @@ def test_action_ids_are_distinct_strings():
         "STEP_UNDO": "step_undo",
         "STEP_SEND": "step_send",
         "STEP_DONE_ANYWAY": "step_done_anyway",
+        "STEP_MONITOR": "step_monitor",
         "ATTACH_PLAYBOOK": "attach_playbook",
         "POST_ANYWAY": "customer_post_anyway",
         "CANCEL_DRAFT": "customer_cancel",
@@ -56,6 +57,7 @@ def test_step_actions_are_the_five_step_buttons():
     assert STEP_ACTIONS == (
         ActionId.STEP_SEND,
         ActionId.STEP_DONE_ANYWAY,
+        ActionId.STEP_MONITOR,
         ActionId.STEP_DONE,
         ActionId.STEP_SKIP,
         ActionId.STEP_ASSIGN_ME,

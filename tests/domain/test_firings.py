@@ -272,6 +272,7 @@ def test_any_action_a_person_takes_is_a_response():
         "step_reopened",
         "step_assigned",
         "escalation_confirmed",
+        "monitoring_started",
     }
     # What the bot does by itself is not a response.
     assert not {"declared", "playbook_attached", "reminder_sent", "escalated"} & set(RESPONSES)
@@ -599,3 +600,90 @@ def test_no_open_steps_in_the_phase_means_no_nudge(steps):
 def test_a_deadline_with_a_bad_key_stops(key):
     snap = Snapshot(incident=Inc(), steps={(0, 0): StepFacts("open"), (3, 0): StepFacts("open")})
     assert decide(T("phase_deadline", key), snap, MON_0900, ctx()) == STOP
+
+
+def test_each_review_after_resolution_is_reminded_with_its_name_and_deadline():
+    from bot.domain.firings import ReviewReminder, review_key
+    from bot.domain.timers import review_reminder_at
+
+    resolved = MON_0900
+    names = [review.name for review in PROD.reviews]
+    assert names == [
+        "Complete the incident report",
+        "Implement the preventive measures",
+        "Review the effectiveness of the changes",
+    ]
+    deadline = resolved + timedelta(hours=24)
+    # A 24-hour report is reminded halfway; a month-long one a day ahead.
+    assert review_reminder_at(resolved, deadline) == resolved + timedelta(hours=12)
+    month = resolved + timedelta(days=30)
+    assert review_reminder_at(resolved, month) == resolved + timedelta(days=29)
+    snap = Snapshot(incident=Inc(status="resolved"))
+    firing = decide(T("review", review_key(0, deadline)), snap, MON_0900, ctx(PROD))
+    assert firing == Firing(
+        next_due=None,
+        kind="review_reminder",
+        notice=ReviewReminder(
+            commander="U_ALICE", name="Complete the incident report", deadline=deadline
+        ),
+        data={"review": "Complete the incident report", "deadline": deadline.isoformat()},
+    )
+    # Reopened since: nothing; a review the pack no longer has: nothing.
+    reopened = Snapshot(incident=Inc(status="investigating"))
+    assert decide(T("review", review_key(0, deadline)), reopened, MON_0900, ctx(PROD)) == STOP
+    assert decide(T("review", review_key(9, deadline)), snap, MON_0900, ctx(PROD)) == STOP
+
+
+QUICKMELA = load_pack("quickmela")
+
+
+def _monitor_step():
+    """QuickMela's "Monitor for 5 minutes" step: (playbook, phase, step)."""
+    for playbook in QUICKMELA.playbooks:
+        for phase, stage in enumerate(playbook.phases):
+            for index, step in enumerate(stage.steps):
+                if step.monitor is not None:
+                    return playbook.id, phase, index
+    raise AssertionError("no monitoring step")
+
+
+def test_a_monitoring_window_that_ends_with_the_step_open_asks_whoever_started_it():
+    from bot.domain.firings import MonitorEnded, step_key
+
+    playbook, phase, step = _monitor_step()
+    timer = T("monitor", step_key(playbook, phase, step, "U_BOB"))
+    open_ = Snapshot(incident=Inc(), steps={(phase, step): StepFacts("open")})
+    firing = decide(timer, open_, MON_0900, ctx(QUICKMELA))
+    assert firing == Firing(
+        next_due=None,
+        kind="monitoring_ended",
+        notice=MonitorEnded(step="Monitor for 5 minutes", window=timedelta(minutes=5), who="U_BOB"),
+        data={"playbook": playbook, "phase": phase, "step": step},
+    )
+    done = Snapshot(incident=Inc(), steps={(phase, step): StepFacts("done")})
+    assert decide(timer, done, MON_0900, ctx(QUICKMELA)) == STOP
+
+
+def test_a_step_deadline_nudges_its_assignee_else_its_role_holder_else_the_commander():
+    from bot.domain.firings import StepDue, step_key
+
+    playbook = FAST.playbook("quick")
+    assert playbook is not None
+    timer = T("step_deadline", step_key("quick", 0, 1), due_at=MON_0900)
+    step = playbook.phases[0].steps[1]  # Tell the customers (comms lead), within 3 s
+
+    def owner(**state):
+        snap = Snapshot(
+            incident=Inc(),
+            holders={"comms_lead": ["U_CAROL"]},
+            steps={(0, 1): StepFacts("open", **state)},
+        )
+        firing = decide(timer, snap, MON_0900, ctx(FAST))
+        assert firing.kind == "step_overdue"
+        assert firing.notice == StepDue(step=step.text, due_at=MON_0900, owner=firing.notice.owner)
+        return firing.notice.owner
+
+    assert owner(assignee="U_DAN") == "U_DAN"
+    assert owner() == "U_CAROL"
+    skipped = Snapshot(incident=Inc(), steps={(0, 1): StepFacts("skipped")})
+    assert decide(timer, skipped, MON_0900, ctx(FAST)) == STOP

@@ -54,6 +54,9 @@ def test_timer_kinds_are_the_stored_strings():
         TimerKind.ESCALATION: "escalation",
         TimerKind.PHASE_DEADLINE: "phase_deadline",
         TimerKind.RETRO: "retro",
+        TimerKind.REVIEW: "review",
+        TimerKind.STEP_DEADLINE: "step_deadline",
+        TimerKind.MONITOR: "monitor",
         TimerKind.CHECKLIST: "checklist",
     }
     assert TimerKind("retro") is TimerKind.RETRO
@@ -66,6 +69,9 @@ def test_update_reminders_and_checklists_repeat_the_rest_fire_once():
         TimerKind.ESCALATION,
         TimerKind.PHASE_DEADLINE,
         TimerKind.RETRO,
+        TimerKind.REVIEW,
+        TimerKind.STEP_DEADLINE,
+        TimerKind.MONITOR,
     }
 
 

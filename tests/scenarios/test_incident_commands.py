@@ -231,9 +231,7 @@ def briefings(bot, channel, user, role="Incident Commander"):
     return [
         e
         for e in bot.fake.ephemerals
-        if e.channel == channel.id
-        and e.user == user
-        and e.text.startswith(f"You are now *{role}*")
+        if e.channel == channel.id and e.user == user and e.text.startswith(f"You are now *{role}*")
     ]
 
 

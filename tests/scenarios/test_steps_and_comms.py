@@ -339,3 +339,84 @@ async def test_an_ordered_playbook_asks_before_a_step_is_ticked_ahead_of_open_on
         async with bot.db.reader() as session:
             kinds = [e.kind for e in await repo.timeline(session=session, incident=incident.id)]
         assert kinds.count("step_completed") == 1
+
+
+async def test_a_monitoring_step_starts_its_window_once_and_asks_for_stability_at_its_end(
+    fake, tmp_path
+):
+    from bot.clock import ManualClock
+    from tests.harness import running_bot
+
+    # Seed 000: "Re-enable webcast · Monitor for 5 minutes".
+    clock = ManualClock()
+    async with running_bot(fake, tmp_path, playbook_pack="quickmela", clock=clock) as bot:
+        channel = await bot.declare("sev2 Webcast lagging --playbook live-auction-lag")
+
+        def resolve_phase():
+            return [m for m in phases(bot, channel) if "Resolve" in rendered(m)]
+
+        await fake.wait_for(resolve_phase)
+        [phase] = resolve_phase()
+        block = step_block_id("live-auction-lag", 2, 3)
+        row = next(b for b in phase.blocks if b.get("block_id") == block)
+        start = row["elements"][0]
+        assert (start["action_id"], start["text"]["text"]) == (
+            ActionId.STEP_MONITOR,
+            "Start monitoring (5 min)",
+        )
+        assert "👀 monitor for 5 min" in rendered(phase)
+        click = {"action_id": ActionId.STEP_MONITOR, "block_id": block, "value": start["value"]}
+
+        def lines(fragment):
+            return [m.text for m in fake.messages(channel.id) if fragment in m.text]
+
+        await bot.click(user="U_BOB", channel=channel.id, ts=phase.ts, actions=[click])
+        await fake.wait_for(lambda: lines("started monitoring"))
+        until = clock() + timedelta(minutes=5)
+        assert lines("started monitoring") == [
+            f":eyes: <@U_BOB> started monitoring *Monitor for 5 minutes* for 5 min, until "
+            f"{until:%Y-%m-%d %H:%M} UTC."
+        ]
+        await bot.click(user="U_ALICE", channel=channel.id, ts=phase.ts, actions=[click])
+        await fake.wait_for(lambda: any("already runs until" in e.text for e in fake.ephemerals))
+        clock.advance(299)
+        await bot.run_due_timers()
+        assert not lines("of monitoring for")
+        clock.advance(1)
+        await bot.run_due_timers()
+        await fake.wait_for(lambda: lines("of monitoring for"))
+        assert lines("of monitoring for") == [
+            ":eyes: The 5 min of monitoring for *Monitor for 5 minutes* are over. <@U_BOB>: if "
+            "everything stayed stable, mark the step done; if not, say what you saw with "
+            "`/incident update`."
+        ]
+        assert (await kinds(bot, channel)).count("monitoring_started") == 1
+
+
+async def test_each_review_after_resolution_is_reminded_ahead_of_its_deadline(fake, tmp_path):
+    from bot.clock import ManualClock
+    from tests.harness import running_bot
+
+    # Seed 004: the incident report within 24 hours, preventive measures within a week,
+    # a review of their effectiveness within a month.
+    clock = ManualClock()
+    async with running_bot(fake, tmp_path, playbook_pack="prod-100k", clock=clock) as bot:
+        channel = await bot.declare("p3 Slow search suggestions")
+        await bot.command("resolve Cache warmed", channel=channel.id)
+        await fake.wait_for(lambda: [m for m in fake.messages(channel.id) if "resolved" in m.text])
+        resolved = clock()
+
+        def reminders():
+            return [m.text for m in fake.messages(channel.id) if m.text.startswith(":memo:")]
+
+        for hours in (12, 6 * 24, 29 * 24):
+            clock.set(resolved + timedelta(hours=hours))
+            await bot.run_due_timers()
+        await fake.wait_for(lambda: len([t for t in reminders() if "due by" in t]) == 3)
+        due = [t for t in reminders() if "due by" in t]
+        assert [t.split("*")[3] for t in due] == [
+            "Complete the incident report",
+            "Implement the preventive measures",
+            "Review the effectiveness of the changes",
+        ]
+        assert f"*{resolved + timedelta(hours=24):%Y-%m-%d %H:%M} UTC*" in due[0]
