@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bot.domain.cadence import cadence_of, next_checklist_run
 from bot.domain.timers import THRESHOLD_LABELS, TimerKind, escalation_level, next_repeat
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack
 
 # An escalation for "no response within" is called off by any action a person takes on the
@@ -143,11 +144,13 @@ STOP = Firing(next_due=None)
 
 @dataclass(frozen=True)
 class Context:
-    """The settings a decision needs: the pack, the local time zone, escalation contacts."""
+    """The settings a decision needs: the pack, the local time zone, escalation contacts,
+    and the business calendar that business days and hours are counted on."""
 
     pack: Pack
     tz: str = "UTC"
     contacts: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
 
 
 def decide(timer: TimerFacts, snap: Snapshot, now: datetime, ctx: Context) -> Firing:
@@ -217,7 +220,9 @@ def _escalation(timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, ctx:
     if threshold == "respond_within" and snap.responded:
         return STOP  # someone responded in time: nothing to escalate
     pack = ctx.pack
-    after = dict(cadence_of(pack, severity, since=incident.declared_at).thresholds)
+    after = dict(
+        cadence_of(pack, severity, since=incident.declared_at, calendar=ctx.calendar).thresholds
+    )
     if threshold not in after:
         return STOP  # the pack changed since the timer was armed: this threshold is gone
     levels = sorted(pack.escalation, key=lambda lvl: lvl.level)

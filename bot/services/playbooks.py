@@ -17,6 +17,7 @@ from bot.replica import Replica
 from bot.services import leasing, posts, timers
 from bot.services.unit import unit_of_work
 from bot.slack_gateway import SlackGateway
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack, Playbook
 from storage import repo, steps
 from storage.db import Database
@@ -50,15 +51,19 @@ async def attach_playbook(
     pack: Pack,
     clock: Clock,
     replica: Replica,
+    calendar: BusinessCalendar,
 ) -> None:
     """Record the playbook's steps as open, then post one message per phase.
 
-    Attaching a playbook that is already running posts any phase message still missing
-    (a crash may have stopped the posting) and then says it is running.
+    Phase deadlines in business days or hours are counted on `calendar`. Attaching a
+    playbook that is already running posts any phase message still missing (a crash may
+    have stopped the posting) and then says it is running.
     """
     playbook = find_playbook(playbook_id, pack=pack)
     rules.check_open(rules.Status(incident.status), "attach a playbook")
-    attached = await _record_attachment(incident, playbook, actor=actor, db=db, clock=clock)
+    attached = await _record_attachment(
+        incident, playbook, actor=actor, db=db, clock=clock, calendar=calendar
+    )
     await post_phases(
         incident,
         look_first=resuming or not attached,
@@ -73,12 +78,18 @@ async def attach_playbook(
 
 
 async def _record_attachment(
-    incident: Incident, playbook: Playbook, *, actor: str, db: Database, clock: Clock
+    incident: Incident,
+    playbook: Playbook,
+    *,
+    actor: str,
+    db: Database,
+    clock: Clock,
+    calendar: BusinessCalendar,
 ) -> bool:
     """Record the playbook's steps as open, with its event and phase deadlines, in one unit
     of work; False when it is already attached."""
     phases = [
-        (len(p.steps), p.within.add_to(incident.declared_at) if p.within else None)
+        (len(p.steps), p.within.add_to(incident.declared_at, calendar) if p.within else None)
         for p in playbook.phases
     ]
     event = repo.new_event(

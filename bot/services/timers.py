@@ -14,6 +14,7 @@ from bot.domain.timers import (
     retro_reminder_at,
     timer_id,
 )
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack
 from storage import repo, timers
 from storage.models import Incident
@@ -25,14 +26,21 @@ UPDATE_KINDS = {
 
 
 async def plan_open_incident(
-    session: AsyncSession, pack: Pack, incident: Incident, now: datetime, *, fresh: bool = False
+    session: AsyncSession,
+    pack: Pack,
+    incident: Incident,
+    now: datetime,
+    *,
+    calendar: BusinessCalendar,
+    fresh: bool = False,
 ) -> None:
-    """(Re)plan update reminders from the last updates, and this severity's thresholds.
+    """(Re)plan update reminders from the last updates, and this severity's thresholds
+    (those in business days or hours counted on `calendar`).
 
     `fresh` (a declaration being recorded) has no updates or timers yet, so its rows are
     inserted in one statement without looking for either.
     """
-    cadence = cadence_of(pack, incident.severity, since=incident.declared_at)
+    cadence = cadence_of(pack, incident.severity, since=incident.declared_at, calendar=calendar)
     last = await _last_updates(session, incident, fresh=fresh)
     planned = plan_updates(
         cadence,
@@ -125,13 +133,19 @@ async def reset_update_timer(
 
 
 async def stop_for_resolve(
-    session: AsyncSession, pack: Pack, incident: Incident, resolved_at: datetime
+    session: AsyncSession,
+    pack: Pack,
+    incident: Incident,
+    resolved_at: datetime,
+    *,
+    calendar: BusinessCalendar,
 ) -> None:
-    """Resolving stops every clock of the incident and arms the retrospective reminder."""
+    """Resolving stops every clock of the incident and arms the retrospective reminder
+    (its deadline counted on `calendar` when in business days or hours)."""
     await timers.disarm(session=session, incident=incident.id)
     if pack.retrospective is None:
         return
-    deadline = pack.retrospective.within.add_to(resolved_at)
+    deadline = pack.retrospective.within.add_to(resolved_at, calendar)
     await timers.set_due(
         session=session,
         timer=timer_id(incident.id, TimerKind.RETRO),

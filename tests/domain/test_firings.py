@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +25,7 @@ from bot.domain.firings import (
     decide,
     reminded,
 )
+from playbooks.business_calendar import BusinessCalendar, public_holidays
 from playbooks.loader import load_pack
 
 DEFAULT = load_pack("default")  # sev1..sev4, comms owner comms_lead, no escalation levels
@@ -397,6 +399,16 @@ def test_a_business_days_threshold_declared_midweek_spans_the_weekend():
     firing = decide(T("escalation", "resolve_within:sev3"), snap, WED_1000, ctx())
     assert firing.notice.after == timedelta(days=5)
     assert firing.notice.reason == "not resolved within"
+
+
+def test_a_business_day_threshold_is_counted_on_the_contexts_calendar():
+    # Friday 17:00 UTC is Friday 13:00 in New York (EDT); Monday 25 May 2026 is Memorial
+    # Day, so 1 business day is Tuesday 13:00 there (17:00 UTC).
+    us = BusinessCalendar(tz=ZoneInfo("America/New_York"), holidays=public_holidays("US"))
+    friday = datetime(2026, 5, 22, 17, 0, tzinfo=UTC)
+    snap = Snapshot(incident=Inc(severity="sev4", declared_at=friday))
+    firing = decide(T("escalation", "respond_within:sev4"), snap, friday, ctx(calendar=us))
+    assert firing.notice.after == datetime(2026, 5, 26, 17, 0, tzinfo=UTC) - friday
 
 
 @pytest.mark.parametrize("key", ["escalate_after:sev9", "escalate_after:sev4"])
