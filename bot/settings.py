@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from playbooks.business_calendar import (
+    BusinessCalendar,
+    BusinessHours,
+    parse_business_hours,
+    public_holidays,
+)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -29,6 +44,9 @@ class Settings(BaseSettings):
     playbook_pack: str = "default"
     pack_time_scale: float = Field(default=1.0, gt=0)
     tz: str = "UTC"
+    business_hours: Annotated[BusinessHours, NoDecode] = parse_business_hours("09:00-17:00")
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
     escalation_contacts: Annotated[dict[int, tuple[str, ...]], NoDecode] = Field(
         default_factory=dict
     )
@@ -90,6 +108,35 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as UTC or Europe/Berlin") from None
         return value
 
+    @field_validator("business_hours", mode="before")
+    @classmethod
+    def _parse_business_hours(cls, value: object) -> object:
+        return parse_business_hours(value) if isinstance(value, str) else value
+
+    @field_validator("holiday_country", "holiday_subdivision", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is not None:
+            public_holidays(value)  # raises naming valid examples
+            return value.strip().upper()
+        return value
+
+    @field_validator("holiday_subdivision")
+    @classmethod
+    def _known_subdivision(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        country = info.data.get("holiday_country")
+        if country is None:
+            raise ValueError("needs HOLIDAY_COUNTRY, the country it is a subdivision of")
+        public_holidays(country, value)  # raises naming the country's subdivisions
+        return value.strip().upper()
+
     @field_validator("escalation_contacts", mode="before")
     @classmethod
     def _parse_contacts(cls, value: object) -> object:
@@ -120,6 +167,24 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """True when an app-level token is set, so the bot connects over Socket Mode."""
         return self.slack_app_token is not None
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """The business calendar of `TZ`, `BUSINESS_HOURS`, `HOLIDAY_COUNTRY` and
+        `HOLIDAY_SUBDIVISION` (built once for each combination of their values)."""
+        return _business_calendar(
+            self.tz, self.business_hours, self.holiday_country, self.holiday_subdivision
+        )
+
+
+@lru_cache(maxsize=8)
+def _business_calendar(
+    tz: str, hours: BusinessHours, country: str | None, subdivision: str | None
+) -> BusinessCalendar:
+    """Keyed by the values rather than cached on a Settings instance, so a copy of the
+    settings with another TZ never sees the old calendar."""
+    days_off = public_holidays(country, subdivision) if country else frozenset()
+    return BusinessCalendar(tz=ZoneInfo(tz), hours=hours, holidays=days_off)
 
 
 def describe_settings_error(error: ValidationError) -> str:

@@ -86,6 +86,7 @@ async def _declare_and_answer(
             pack=deps.pack,
             clock=deps.clock,
             replica=deps.replica,
+            calendar=deps.settings.calendar,
         )
     )
     try:

@@ -154,6 +154,7 @@ async def _playbook(deps: Deps, i: Incident, user: str, rest: str, respond: Asyn
             pack=deps.pack,
             clock=deps.clock,
             replica=deps.replica,
+            calendar=deps.settings.calendar,
         )
         return
     suggested = deps.pack.suggest_playbook(i.title)
@@ -304,6 +305,7 @@ async def _declare(deps: Deps, command: dict[str, Any], rest: str, respond: Asyn
         pack=deps.pack,
         clock=deps.clock,
         replica=deps.replica,
+        calendar=deps.settings.calendar,
     )
     # The reply and the channel setup don't depend on each other: run them together.
     _, (ready, problem) = await asyncio.gather(

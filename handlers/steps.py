@@ -74,6 +74,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             pack=deps.pack,
             clock=deps.clock,
             replica=deps.replica,
+            calendar=deps.settings.calendar,
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+from playbooks.durations import Duration
 from playbooks.model import Criterion, Pack, Role, Severity
 from playbooks.problems import Loc, Problem
 from playbooks.wording import find_avoided_phrases, lookup_key
@@ -20,6 +21,7 @@ def pack_problems(pack: Pack) -> list[Problem]:
         *_lookup_ambiguity(pack),
         *_commander(pack),
         *_references(pack),
+        *_update_cadences(pack),
         *_deadline_order(pack),
         *_escalation_criteria(pack),
         *_avoided_wording(pack),
@@ -135,7 +137,7 @@ def _references(pack: Pack) -> Iterator[Problem]:
         if rule.duration.is_business:
             yield Problem(
                 ("alert_rules", r_index, "duration"),
-                f"{rule.duration} is measured in business days",
+                f"{rule.duration} follows the business calendar",
                 "an elapsed time such as 5m or 1h (monitoring measures elapsed time)",
             )
         if rule.severity not in severity_ids:
@@ -211,7 +213,7 @@ def _criterion_refs(
     if criterion.after is not None and criterion.after.is_business:
         yield Problem(
             (*loc, "after"),
-            f"{criterion.after} is measured in business days",
+            f"{criterion.after} follows the business calendar",
             "an elapsed time such as 15m or 1h",
         )
     if criterion.missed is not None:
@@ -235,11 +237,39 @@ def _criterion_refs(
         conditions.setdefault(key, loc)
 
 
+def _update_cadences(pack: Pack) -> Iterator[Problem]:
+    """Update reminders repeat on a stopwatch; a business-calendar interval has no fixed
+    length to repeat."""
+    for index, severity in enumerate(pack.severities):
+        for audience in ("internal", "customer"):
+            every = getattr(severity.updates, audience)
+            if every is not None and every.is_business:
+                yield Problem(
+                    ("severities", index, "updates", audience),
+                    f"{every} follows the business calendar",
+                    "an elapsed time such as 30m or 1h (update reminders repeat at a fixed "
+                    "interval)",
+                )
+
+
+def _measure(duration: Duration) -> tuple[str, int]:
+    """A duration's unit and count: two durations compare only in the same unit, since how
+    business days or hours relate to elapsed time depends on the calendar."""
+    if duration.business_days:
+        return "business days", duration.business_days
+    if duration.business_hours:
+        return "business hours", duration.business_hours
+    return "seconds", duration.seconds
+
+
 def _deadline_order(pack: Pack) -> Iterator[Problem]:
     for index, severity in enumerate(pack.severities):
         respond, resolve = severity.respond_within, severity.resolve_within
-        if respond and resolve and not (respond.is_business or resolve.is_business):
-            if respond.seconds > resolve.seconds:
+        if respond and resolve:
+            (respond_unit, respond_count), (resolve_unit, resolve_count) = map(
+                _measure, (respond, resolve)
+            )
+            if respond_unit == resolve_unit and respond_count > resolve_count:
                 yield Problem(
                     ("severities", index, "resolve_within"),
                     f"resolve_within {resolve} is shorter than respond_within {respond}",
@@ -251,22 +281,24 @@ def _deadline_order(pack: Pack) -> Iterator[Problem]:
                 if step.monitor is not None and step.monitor.is_business:
                     yield Problem(
                         ("playbooks", p_index, "phases", f_index, "steps", s_index, "monitor"),
-                        f"{step.monitor} is measured in business days",
+                        f"{step.monitor} follows the business calendar",
                         "an elapsed time such as 5m or 2h (someone watches the system)",
                     )
     for p_index, playbook in enumerate(pack.playbooks):
-        latest: tuple[int, str] | None = None
+        latest: dict[str, tuple[int, str]] = {}  # by unit: phases compare within a unit
         for f_index, phase in enumerate(playbook.phases):
-            if phase.within is None or phase.within.is_business:
+            if phase.within is None:
                 continue
-            if latest and phase.within.seconds < latest[0]:
+            unit, count = _measure(phase.within)
+            before = latest.get(unit)
+            if before and count < before[0]:
                 yield Problem(
                     ("playbooks", p_index, "phases", f_index, "within"),
-                    f"{phase.within} is earlier than the {latest[1]} deadline of an earlier phase",
+                    f"{phase.within} is earlier than the {before[1]} deadline of an earlier phase",
                     "phase deadlines that never decrease",
                 )
             else:
-                latest = (phase.within.seconds, str(phase.within))
+                latest[unit] = (count, str(phase.within))
 
 
 def _avoided_wording(pack: Pack) -> Iterator[Problem]:

@@ -2,9 +2,9 @@
 
 For demos, a sandbox and tests: at 60, escrow's "escalate after 15 minutes" comes after 15
 seconds. Cadences, targets, escalation times, phase deadlines and retrospective windows are
-scaled; business days and calendar schedules (`daily 09:00`) are not, since they follow the
-calendar rather than a stopwatch, and neither are alert rules' windows, which monitoring
-measures.
+scaled; business days, business hours and calendar schedules (`daily 09:00`) are not, since
+they follow the calendar rather than a stopwatch, and neither are alert rules' windows, which
+monitoring measures.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 def scale_duration(duration: Duration, factor: float) -> Duration:
     """An elapsed-time duration divided by `factor` (at least one second); business days
-    unchanged."""
+    and business hours unchanged."""
     if duration.is_business or factor == 1:
         return duration
     return Duration(seconds=max(1, round(duration.seconds / factor)))

@@ -42,6 +42,10 @@ def run_bot(env_overrides, tmp_path):
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PACK_TIME_SCALE": "0"},
             "PACK_TIME_SCALE",
         ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "HOLIDAY_COUNTRY": "XX"},
+            "HOLIDAY_COUNTRY",
+        ),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(env, variable, tmp_path):

@@ -16,6 +16,7 @@ from typing import Protocol
 from bot.domain import escalation
 from bot.domain.cadence import cadence_of, next_checklist_run
 from bot.domain.timers import TimerKind, next_repeat
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import EscalationLevel, Pack
 
 # An escalation for "no response within" is called off by any action a person takes on the
@@ -182,11 +183,13 @@ STOP = Firing(next_due=None)
 
 @dataclass(frozen=True)
 class Context:
-    """The settings a decision needs: the pack, the local time zone, escalation contacts."""
+    """The settings a decision needs: the pack, the local time zone, escalation contacts,
+    and the business calendar that business days and hours are counted on."""
 
     pack: Pack
     tz: str = "UTC"
     contacts: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
 
 
 def decide(timer: TimerFacts, snap: Snapshot, now: datetime, ctx: Context) -> Firing:
@@ -279,7 +282,9 @@ def _update_reminder(
 def _escalation(timer: TimerFacts, incident: IncidentFacts, snap: Snapshot, ctx: Context) -> Firing:
     name, _, severity = timer.key.partition(":")
     pack = ctx.pack
-    thresholds = dict(cadence_of(pack, severity, since=incident.declared_at).thresholds)
+    thresholds = dict(
+        cadence_of(pack, severity, since=incident.declared_at, calendar=ctx.calendar).thresholds
+    )
     if name not in thresholds:
         return STOP  # the pack changed since the timer was armed: this clock is gone
     where = escalation.parse_key(name)

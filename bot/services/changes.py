@@ -18,6 +18,7 @@ from bot.domain.errors import (
 )
 from bot.services import outbox, timers
 from bot.services.unit import unit_of_work
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack
 from storage import repo
 from storage.db import Database
@@ -59,13 +60,17 @@ async def commit_change(
     extra: dict[str, object] | None = None,
     replan: Incident | None = None,
     resolved: bool = False,
+    calendar: BusinessCalendar | None = None,
     db: Database,
     pack: Pack,
     clock: Clock,
 ) -> list[OutboxPost]:
     """Conditional update + event + its line in the channel (+ the clocks it moves, and
     `elsewhere`: (channel, text) notices), in one commit; Conflict if someone changed it
-    first. Returns the posts it owes."""
+    first. Returns the posts it owes. Moving the clocks (`replan`, `resolved`) needs the
+    business `calendar` they are counted on."""
+    if (replan is not None or resolved) and calendar is None:
+        raise TypeError("commit_change: replan and resolved need the business calendar")
     async with unit_of_work(db) as session:
         changed = await repo.change_if(
             session=session,
@@ -79,9 +84,11 @@ async def commit_change(
         if not changed:
             raise Conflict(RACE)
         if replan is not None:
-            await timers.plan_open_incident(session, pack, replan, clock())
+            assert calendar is not None  # checked above
+            await timers.plan_open_incident(session, pack, replan, clock(), calendar=calendar)
         if resolved:
-            await timers.stop_for_resolve(session, pack, incident, event.at)
+            assert calendar is not None
+            await timers.stop_for_resolve(session, pack, incident, event.at, calendar=calendar)
         owed = [outbox.owe(session, incident, line, blocks, clock=clock)]
         owed += [outbox.owe_in(session, incident, ch, text, clock=clock) for ch, text in elsewhere]
         return owed

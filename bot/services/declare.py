@@ -20,6 +20,7 @@ from bot.services import timers
 from bot.services.channel_setup import SETUP_LEASE
 from bot.services.playbooks import find_playbook
 from bot.services.unit import unit_of_work
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack
 from storage import repo
 from storage.db import Database
@@ -73,11 +74,18 @@ def playbook_plan(declaration: Declaration, pack: Pack) -> str:
 
 
 async def declare_incident(
-    declaration: Declaration, *, db: Database, pack: Pack, clock: Clock, replica: Replica
+    declaration: Declaration,
+    *,
+    db: Database,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
+    calendar: BusinessCalendar,
 ) -> Incident:
     """Record a new incident with its clocks (one commit); Slack setup is a separate step.
 
-    Without a severity, a named playbook's own severity is used."""
+    Without a severity, a named playbook's own severity is used. Thresholds in business
+    days or hours are counted on `calendar`."""
     found = pack.severity(declaration.severity or _playbook_severity(declaration, pack))
     if found is None:
         valid = ", ".join(s.id for s in pack.severities)
@@ -107,5 +115,5 @@ async def declare_incident(
             setup_owner=replica.id,
             setup_lease_until=now + SETUP_LEASE,
         )
-        await timers.plan_open_incident(session, pack, incident, now, fresh=True)
+        await timers.plan_open_incident(session, pack, incident, now, calendar=calendar, fresh=True)
     return incident

@@ -68,7 +68,12 @@ async def confirm_condition(
     rules.check_open(rules.Status(incident.status), "escalate it")
     async with unit_of_work(db) as session:
         holders = await repo.role_holders(session=session, incident=incident.id)
-        context = Context(pack=pack, tz=settings.tz, contacts=settings.escalation_contacts)
+        context = Context(
+            pack=pack,
+            tz=settings.tz,
+            contacts=settings.escalation_contacts,
+            calendar=settings.calendar,
+        )
         notice = escalation_notice(
             reached,
             incident,

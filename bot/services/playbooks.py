@@ -18,6 +18,7 @@ from bot.replica import Replica
 from bot.services import leasing, posts, timers
 from bot.services.unit import unit_of_work
 from bot.slack_gateway import SlackGateway
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack, Playbook
 from storage import repo, steps
 from storage.db import Database
@@ -51,15 +52,19 @@ async def attach_playbook(
     pack: Pack,
     clock: Clock,
     replica: Replica,
+    calendar: BusinessCalendar,
 ) -> None:
     """Record the playbook's steps as open, then post one message per phase.
 
-    Attaching a playbook that is already running posts any phase message still missing
-    (a crash may have stopped the posting) and then says it is running.
+    Phase deadlines in business days or hours are counted on `calendar`. Attaching a
+    playbook that is already running posts any phase message still missing (a crash may
+    have stopped the posting) and then says it is running.
     """
     playbook = find_playbook(playbook_id, pack=pack)
     rules.check_open(rules.Status(incident.status), "attach a playbook")
-    attached = await _record_attachment(incident, playbook, actor=actor, db=db, clock=clock)
+    attached = await _record_attachment(
+        incident, playbook, actor=actor, db=db, clock=clock, calendar=calendar
+    )
     await post_phases(
         incident,
         look_first=resuming or not attached,
@@ -74,12 +79,18 @@ async def attach_playbook(
 
 
 async def _record_attachment(
-    incident: Incident, playbook: Playbook, *, actor: str, db: Database, clock: Clock
+    incident: Incident,
+    playbook: Playbook,
+    *,
+    actor: str,
+    db: Database,
+    clock: Clock,
+    calendar: BusinessCalendar,
 ) -> bool:
     """Record the playbook's steps as open, with its event and phase deadlines, in one unit
     of work; False when it is already attached."""
     phases = [
-        (len(p.steps), p.within.add_to(incident.declared_at) if p.within else None)
+        (len(p.steps), p.within.add_to(incident.declared_at, calendar) if p.within else None)
         for p in playbook.phases
     ]
     event = repo.new_event(
@@ -102,7 +113,9 @@ async def _record_attachment(
             await timers.arm_phase_deadlines(
                 session, incident, playbook.id, [due for _, due in phases]
             )
-            await timers.arm_step_deadlines(session, incident, playbook, incident.declared_at)
+            await timers.arm_step_deadlines(
+                session, incident, playbook, incident.declared_at, calendar
+            )
             if not incident.playbook_id:
                 await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)
     return attached
@@ -225,7 +238,10 @@ async def phase_view(incident: Incident, post: PhasePost, *, db: Database, pack:
                 at=state.at,
                 assignee=state.assignee,
                 note=state.note,
-                due_at=step.within.add_to(incident.declared_at) if step.within else None,
+                # Shown when it is elapsed time; a business-calendar one still has its nudge.
+                due_at=step.within.add_to(incident.declared_at)
+                if step.within and not step.within.is_business
+                else None,
                 monitor=human(step.monitor.as_timedelta())
                 if step.monitor and not step.monitor.is_business
                 else None,

@@ -60,7 +60,12 @@ async def fire(
     won, incidents = await _lease(due, lease_until, db=db)
     if not won:
         return 0
-    context = firings.Context(pack=pack, tz=settings.tz, contacts=settings.escalation_contacts)
+    context = firings.Context(
+        pack=pack,
+        tz=settings.tz,
+        contacts=settings.escalation_contacts,
+        calendar=settings.calendar,
+    )
     async with db.reader() as session:
         decided = [
             (

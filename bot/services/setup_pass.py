@@ -209,6 +209,7 @@ class SetupPass:
                     pack=self.pack,
                     clock=self.clock,
                     replica=self.replica,
+                    calendar=self.settings.calendar,
                 )
             elif plan == "suggest":
                 await playbooks.suggest_playbook(

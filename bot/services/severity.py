@@ -57,6 +57,7 @@ async def change_severity(
         elsewhere=await _notices(incident, found, pack=pack, slack=slack),
         extra=reannounce,
         replan=incident.model_copy(update={"severity": found.id}),
+        calendar=settings.calendar,
         db=db,
         pack=pack,
         clock=clock,

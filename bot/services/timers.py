@@ -16,6 +16,7 @@ from bot.domain.timers import (
     review_reminder_at,
     timer_id,
 )
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack, Playbook
 from storage import repo, timers
 from storage.models import Incident
@@ -27,14 +28,21 @@ UPDATE_KINDS = {
 
 
 async def plan_open_incident(
-    session: AsyncSession, pack: Pack, incident: Incident, now: datetime, *, fresh: bool = False
+    session: AsyncSession,
+    pack: Pack,
+    incident: Incident,
+    now: datetime,
+    *,
+    calendar: BusinessCalendar,
+    fresh: bool = False,
 ) -> None:
-    """(Re)plan update reminders from the last updates, and this severity's thresholds.
+    """(Re)plan update reminders from the last updates, and this severity's thresholds
+    (those in business days or hours counted on `calendar`).
 
     `fresh` (a declaration being recorded) has no updates or timers yet, so its rows are
     inserted in one statement without looking for either.
     """
-    cadence = cadence_of(pack, incident.severity, since=incident.declared_at)
+    cadence = cadence_of(pack, incident.severity, since=incident.declared_at, calendar=calendar)
     last = await _last_updates(session, incident, fresh=fresh)
     planned = plan_updates(
         cadence,
@@ -127,14 +135,20 @@ async def reset_update_timer(
 
 
 async def stop_for_resolve(
-    session: AsyncSession, pack: Pack, incident: Incident, resolved_at: datetime
+    session: AsyncSession,
+    pack: Pack,
+    incident: Incident,
+    resolved_at: datetime,
+    *,
+    calendar: BusinessCalendar,
 ) -> None:
-    """Resolving stops every clock of the incident and arms the retrospective reminder."""
+    """Resolving stops every clock of the incident and arms the retrospective reminder
+    (its deadline counted on `calendar` when in business days or hours)."""
     await timers.disarm(session=session, incident=incident.id)
-    await _arm_reviews(session, pack, incident, resolved_at)
+    await _arm_reviews(session, pack, incident, resolved_at, calendar)
     if pack.retrospective is None:
         return
-    deadline = pack.retrospective.within.add_to(resolved_at)
+    deadline = pack.retrospective.within.add_to(resolved_at, calendar)
     await timers.set_due(
         session=session,
         timer=timer_id(incident.id, TimerKind.RETRO),
@@ -146,11 +160,15 @@ async def stop_for_resolve(
 
 
 async def _arm_reviews(
-    session: AsyncSession, pack: Pack, incident: Incident, resolved_at: datetime
+    session: AsyncSession,
+    pack: Pack,
+    incident: Incident,
+    resolved_at: datetime,
+    calendar: BusinessCalendar,
 ) -> None:
     """One reminder for each of the pack's duties after resolution, ahead of its deadline."""
     for index, review in enumerate(pack.reviews):
-        deadline = review.within.add_to(resolved_at)
+        deadline = review.within.add_to(resolved_at, calendar)
         await timers.set_due(
             session=session,
             timer=timer_id(incident.id, TimerKind.REVIEW, str(index)),
@@ -162,7 +180,11 @@ async def _arm_reviews(
 
 
 async def arm_step_deadlines(
-    session: AsyncSession, incident: Incident, playbook: Playbook, declared_at: datetime
+    session: AsyncSession,
+    incident: Incident,
+    playbook: Playbook,
+    declared_at: datetime,
+    calendar: BusinessCalendar,
 ) -> None:
     """One nudge per step with its own deadline, in a playbook just attached."""
     for phase, stage in enumerate(playbook.phases):
@@ -176,7 +198,7 @@ async def arm_step_deadlines(
                 incident=incident.id,
                 kind=TimerKind.STEP_DEADLINE,
                 key=key,
-                due=step.within.add_to(declared_at),
+                due=step.within.add_to(declared_at, calendar),
             )
 
 

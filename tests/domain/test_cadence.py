@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.cadence import cadence_of, next_checklist_run
-from bot.domain.timers import Cadence
+from bot.domain.timers import Cadence, plan_thresholds
+from playbooks.business_calendar import BusinessCalendar, public_holidays
 from playbooks.loader import load_pack
 from playbooks.model import Checklist
 
 DEFAULT = load_pack("default")
 FAST = load_pack(Path(__file__).parents[1] / "packs" / "fast.yml")
 DEFCON = load_pack("defcon")
+ESCROW = load_pack("escrow-pilot")
+WEEKDAYS = BusinessCalendar()  # the default: UTC, 09:00-17:00, no holidays
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -53,7 +57,9 @@ def test_elapsed_time_thresholds_in_threshold_order():
 
 
 def test_since_does_not_change_elapsed_time_thresholds():
-    assert cadence_of(DEFAULT, "sev1", since=FRI_1700) == cadence_of(DEFAULT, "sev1")
+    assert cadence_of(DEFAULT, "sev1", since=FRI_1700, calendar=WEEKDAYS) == cadence_of(
+        DEFAULT, "sev1"
+    )
 
 
 def test_a_severity_with_only_some_thresholds_and_seconds():
@@ -95,7 +101,7 @@ def test_business_day_thresholds_are_left_out_without_since():
     ],
 )
 def test_business_days_count_from_since_skipping_weekends(since, after):
-    assert cadence_of(DEFAULT, "sev3", since=since) == Cadence(
+    assert cadence_of(DEFAULT, "sev3", since=since, calendar=WEEKDAYS) == Cadence(
         severity="sev3",
         internal=30 * M,
         customer=None,
@@ -113,7 +119,9 @@ def test_business_days_count_from_since_skipping_weekends(since, after):
     ],
 )
 def test_one_business_day(since, after):
-    assert cadence_of(DEFAULT, "sev4", since=since).thresholds == (("respond_within", after),)
+    assert cadence_of(DEFAULT, "sev4", since=since, calendar=WEEKDAYS).thresholds == (
+        ("respond_within", after),
+    )
 
 
 @pytest.mark.parametrize("name", ["Critical", "SEV-1", "sev1", "1", "critical"])
@@ -125,7 +133,60 @@ def test_a_severity_is_found_by_name_or_alias_and_reported_by_id(name):
 @pytest.mark.parametrize("name", ["sev9", "", "urgent"])
 def test_an_unknown_severity_has_no_clocks(name):
     assert cadence_of(DEFAULT, name) == Cadence(severity=name, internal=None, customer=None)
-    assert cadence_of(DEFAULT, name, since=FRI_1700).thresholds == ()
+    assert cadence_of(DEFAULT, name, since=FRI_1700, calendar=WEEKDAYS).thresholds == ()
+
+
+def test_since_without_a_calendar_is_an_error():
+    with pytest.raises(TypeError, match="needs the business calendar"):
+        cadence_of(DEFAULT, "sev4", since=FRI_1700)
+
+
+def test_business_days_are_counted_on_the_calendar_with_its_holidays():
+    # Wednesday 25 November 2026, 10:00 in New York; Thursday is Thanksgiving.
+    us = BusinessCalendar(tz=ZoneInfo("America/New_York"), holidays=public_holidays("US"))
+    wednesday = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    thresholds = dict(cadence_of(DEFAULT, "sev4", since=wednesday, calendar=us).thresholds)
+    assert thresholds["respond_within"] == timedelta(days=2)  # Friday 10:00, not Thursday
+
+
+# --- escrow SEV2: "< 4 hours (business hours)" ----------------------------------------------
+
+LONDON_OFFICE = BusinessCalendar(tz=ZoneInfo("Europe/London"))
+
+
+@pytest.mark.parametrize(
+    ("declared", "due"),
+    [
+        # Tuesday 10:00 UTC in London (GMT): 14:00 the same day.
+        (datetime(2026, 3, 3, 10, 0, tzinfo=UTC), datetime(2026, 3, 3, 14, 0, tzinfo=UTC)),
+        # Tuesday 20:00: counting starts at Wednesday's opening.
+        (datetime(2026, 3, 3, 20, 0, tzinfo=UTC), datetime(2026, 3, 4, 13, 0, tzinfo=UTC)),
+        # Friday 16:00 GMT: one hour on Friday, three on Monday, which is 12:00 BST after the
+        # clocks went forward (11:00 UTC).
+        (datetime(2026, 3, 27, 16, 0, tzinfo=UTC), datetime(2026, 3, 30, 11, 0, tzinfo=UTC)),
+        # Saturday: Monday 13:00 BST.
+        (datetime(2026, 4, 11, 12, 0, tzinfo=UTC), datetime(2026, 4, 13, 12, 0, tzinfo=UTC)),
+    ],
+)
+def test_escrow_sev2_response_target_is_four_business_hours(declared, due):
+    cadence = cadence_of(ESCROW, "sev2", since=declared, calendar=LONDON_OFFICE)
+    assert dict(cadence.thresholds) == {"respond_within": due - declared}
+    timers = plan_thresholds(cadence, declared_at=declared, now=declared)
+    assert timers == {"respond_within:sev2": due}
+
+
+def test_escrow_sev2_response_target_waits_for_the_holidays():
+    # Thursday 24 December 2026, 16:00 in London; Christmas Day (Friday) and Boxing Day
+    # (observed Monday 28) are holidays: one hour on Thursday, three on Tuesday 29.
+    gb = BusinessCalendar(tz=ZoneInfo("Europe/London"), holidays=public_holidays("GB"))
+    declared = datetime(2026, 12, 24, 16, 0, tzinfo=UTC)
+    cadence = cadence_of(ESCROW, "sev2", since=declared, calendar=gb)
+    timers = plan_thresholds(cadence, declared_at=declared, now=declared)
+    assert timers == {"respond_within:sev2": datetime(2026, 12, 29, 12, 0, tzinfo=UTC)}
+
+
+def test_escrow_sev2_without_since_has_no_response_target():
+    assert cadence_of(ESCROW, "sev2").thresholds == ()
 
 
 # --- next_checklist_run --------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,6 +26,7 @@ from bot.domain.firings import (
     decide,
     reminded,
 )
+from playbooks.business_calendar import BusinessCalendar, public_holidays
 from playbooks.loader import load_pack
 
 DEFAULT = load_pack("default")  # sev1..sev4, comms owner comms_lead, no escalation levels
@@ -371,7 +373,9 @@ def _escalate(pack, key, severity, *, holders=None, contacts=None, responded=Fal
 def test_escrow_sev0_goes_to_the_on_call_engineer_at_once_and_again_at_15_minutes():
     # Seed 001: the operator's criteria ("SEV0 or SEV1", "cannot resolve within 15 minutes
     # (SEV0) or 1 hour (SEV1)") are what reach level 2, the On-Call Engineer.
-    cadence = dict(cadence_of(ESCROW, "sev0", since=MON_0900).thresholds)
+    cadence = dict(
+        cadence_of(ESCROW, "sev0", since=MON_0900, calendar=BusinessCalendar()).thresholds
+    )
     assert cadence == {
         "respond_within": timedelta(minutes=15),
         "level-2.0": timedelta(0),
@@ -401,11 +405,11 @@ def test_escrow_sev0_goes_to_the_on_call_engineer_at_once_and_again_at_15_minute
 
 
 def test_escrow_sev1_reaches_the_on_call_engineer_after_an_hour_and_sev2_never_by_clock():
-    sev1 = dict(cadence_of(ESCROW, "sev1", since=MON_0900).thresholds)
+    sev1 = dict(cadence_of(ESCROW, "sev1", since=MON_0900, calendar=BusinessCalendar()).thresholds)
     assert sev1["level-2.0"] == timedelta(0)
     assert sev1["level-2.2"] == timedelta(hours=1)
     assert "level-2.1" not in sev1  # the 15-minute criterion is SEV0's
-    sev2 = dict(cadence_of(ESCROW, "sev2", since=MON_0900).thresholds)
+    sev2 = dict(cadence_of(ESCROW, "sev2", since=MON_0900, calendar=BusinessCalendar()).thresholds)
     assert not [name for name in sev2 if name.startswith("level-")]
     # A SEV0-only criterion fired after a change to SEV1 no longer exists at SEV1.
     assert _escalate(ESCROW, "level-2.1:sev1", "sev1") == STOP
@@ -437,7 +441,7 @@ def test_a_missed_target_no_level_claims_is_posted_without_a_level():
 def test_prod_p0_pages_on_call_at_once_management_at_30_min_and_executives_at_1_h():
     # Seed 004: paged at once; PagerDuty escalates after 5 minutes; management within
     # 30 minutes of a P0; executives for an extended outage (past the 1 h target).
-    cadence = dict(cadence_of(PROD, "p0", since=MON_0900).thresholds)
+    cadence = dict(cadence_of(PROD, "p0", since=MON_0900, calendar=BusinessCalendar()).thresholds)
     assert cadence == {
         "respond_within": timedelta(minutes=5),
         "resolve_within": timedelta(hours=1),
@@ -459,7 +463,7 @@ def test_prod_p0_pages_on_call_at_once_management_at_30_min_and_executives_at_1_
 
 
 def test_prod_p1_notifies_management_within_2_hours_and_p2_escalates_to_nobody():
-    p1 = dict(cadence_of(PROD, "p1", since=MON_0900).thresholds)
+    p1 = dict(cadence_of(PROD, "p1", since=MON_0900, calendar=BusinessCalendar()).thresholds)
     assert p1["level-2.1"] == timedelta(hours=2)
     firing = _escalate(PROD, "resolve_within:p2", "p2")
     assert (firing.notice.level, firing.notice.reason) == (None, "not resolved within 24 h")
@@ -487,6 +491,18 @@ def test_a_business_days_threshold_declared_midweek_spans_the_weekend():
     snap = Snapshot(incident=Inc(severity="sev3", declared_at=WED_1000))
     firing = decide(T("escalation", "resolve_within:sev3"), snap, WED_1000, ctx())
     assert firing.notice.reason == "not resolved within 3 business days"
+
+
+def test_a_business_day_threshold_is_counted_on_the_contexts_calendar():
+    # Friday 17:00 UTC is Friday 13:00 in New York (EDT); Monday 25 May 2026 is Memorial
+    # Day, so 1 business day is Tuesday 13:00 there (17:00 UTC).
+    us = BusinessCalendar(tz=ZoneInfo("America/New_York"), holidays=public_holidays("US"))
+    friday = datetime(2026, 5, 22, 17, 0, tzinfo=UTC)
+    snap = Snapshot(incident=Inc(severity="sev4", declared_at=friday))
+    firing = decide(T("escalation", "respond_within:sev4"), snap, friday, ctx(calendar=us))
+    assert firing.notice.reason == "no response within 1 business day"
+    targets = dict(cadence_of(DEFAULT, "sev4", since=friday, calendar=us).thresholds)
+    assert targets["respond_within"] == datetime(2026, 5, 26, 17, 0, tzinfo=UTC) - friday
 
 
 @pytest.mark.parametrize("key", ["escalate_after:sev9", "escalate_after:sev4"])

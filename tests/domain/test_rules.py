@@ -88,11 +88,14 @@ def test_business_day_thresholds_count_from_the_declaration():
     from datetime import UTC, datetime, timedelta
 
     from bot.services.timers import cadence_of
+    from playbooks.business_calendar import BusinessCalendar
     from playbooks.loader import load_pack
 
     pack = load_pack("default")
     friday = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
     without = dict(cadence_of(pack, "sev4").thresholds)
     assert "respond_within" not in without
-    thresholds = dict(cadence_of(pack, "sev4", since=friday).thresholds)
+    thresholds = dict(
+        cadence_of(pack, "sev4", since=friday, calendar=BusinessCalendar()).thresholds
+    )
     assert thresholds["respond_within"] == timedelta(days=3)  # Friday → Monday

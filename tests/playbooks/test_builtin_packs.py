@@ -140,7 +140,7 @@ def test_escrow_pilot() -> None:
     assert pack.severity_ids == ["sev0", "sev1", "sev2", "sev3"]
     assert pack.severity("SEV0").respond_within == d("15m")  # type: ignore[union-attr]
     assert pack.severity("high").respond_within == d("1h")  # type: ignore[union-attr]
-    assert pack.severity("sev2").respond_within == d("4h")  # type: ignore[union-attr]
+    assert pack.severity("sev2").respond_within == d("4 business hours")  # type: ignore[union-attr]
     assert pack.severity("sev3").respond_within == d("1 business day")  # type: ignore[union-attr]
     assert [s.escalate_after for s in pack.severities] == [None] * 4  # levels' criteria instead
     # No cadence in the source: the house default.
@@ -263,7 +263,7 @@ def test_prod_100k() -> None:
         (d("5m"), d("1h")),
         (d("15m"), d("4h")),
         (d("1h"), d("24h")),
-        (d("4h"), d("72h")),
+        (d("4 business hours"), d("72h")),  # "normal business hours response"
     ]
     assert [s.escalate_after for s in pack.severities] == [None] * 4  # levels' criteria instead
     assert "Slack #critical-alerts (immediate)" in pack.severities[0].notify

@@ -24,7 +24,8 @@ def test_invalid_pack_prints_problems_and_returns_2(tmp_path: Path) -> None:
     lines = err.getvalue().splitlines()
     assert lines == [
         f"{path}: severities[0].updates.internal: 'often' is not a duration; "
-        "expected a duration such as 90s, 5m, 1h, 2d or 3 business days (a number above 0)"
+        "expected a duration such as 90s, 5m, 1h, 2d, 4 business hours or 3 business days "
+        "(a number above 0)"
     ]
 
 

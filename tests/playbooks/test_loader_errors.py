@@ -52,7 +52,7 @@ def test_bad_duration(tmp_path: Path) -> None:
         file,
         "severities[1].updates.internal",
         "'every 30 minutes' is not a duration",
-        "expected a duration such as 90s, 5m, 1h, 2d or 3 business days",
+        "expected a duration such as 90s, 5m, 1h, 2d, 4 business hours or 3 business days",
     )
 
 
@@ -305,4 +305,58 @@ def test_an_alert_rule_window_in_business_days_is_refused(tmp_path: Path) -> Non
         }
     ]
     file, error = _error_for(tmp_path, data)
-    _assert_line(error, file, "alert_rules[0].duration", "business days", "elapsed time")
+    _assert_line(error, file, "alert_rules[0].duration", "business calendar", "elapsed time")
+
+
+def test_an_alert_rule_window_in_business_hours_is_refused(tmp_path: Path) -> None:
+    data = minimal_pack()
+    data["alert_rules"] = [
+        {
+            "metric": "error_rate",
+            "name": "Error rate",
+            "comparison": ">",
+            "threshold": 1,
+            "duration": "2 business hours",
+            "severity": "sev1",
+        }
+    ]
+    file, error = _error_for(tmp_path, data)
+    _assert_line(error, file, "alert_rules[0].duration", "2 business hours", "elapsed time")
+
+
+def test_an_update_cadence_on_the_business_calendar_is_refused(tmp_path: Path) -> None:
+    data = minimal_pack()
+    data["severities"][1]["updates"] = {
+        "internal": "1 business day",
+        "customer": "4 business hours",
+    }
+    file, error = _error_for(tmp_path, data)
+    for audience in ("internal", "customer"):
+        _assert_line(error, file, f"severities[1].updates.{audience}", "business", "30m or 1h")
+
+
+def test_targets_compare_within_one_unit(tmp_path: Path) -> None:
+    data = minimal_pack()
+    data["severities"][0] |= {
+        "respond_within": "8 business hours",
+        "resolve_within": "4 business hours",
+    }
+    file, error = _error_for(tmp_path, data)
+    _assert_line(error, file, "severities[0].resolve_within", "shorter than respond_within")
+    # Business hours against elapsed time depend on the deployment's calendar: not compared.
+    data["severities"][0] |= {"respond_within": "4 business hours", "resolve_within": "1h"}
+    assert load_pack(write_pack(tmp_path, data)).severities[0].resolve_within is not None
+
+
+def test_phase_deadlines_never_decrease_within_one_unit(tmp_path: Path) -> None:
+    data = minimal_pack()
+    phase = data["playbooks"][0]["phases"][0]
+    data["playbooks"][0]["phases"] = [
+        phase | {"within": "2 business hours"},
+        phase | {"name": "Elapsed", "within": "30m"},
+        phase | {"name": "Fix", "within": "1 business hour"},
+    ]
+    file, error = _error_for(tmp_path, data)
+    line = _assert_line(error, file, "playbooks[0].phases[2].within", "never decrease")
+    assert "earlier than the 2 business hours deadline" in line
+    assert len(error.lines) == 1  # 30m after 2 business hours is not compared

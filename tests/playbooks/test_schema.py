@@ -1,7 +1,9 @@
 import json
 import re
 
-from playbooks.durations import DURATION_PATTERN
+import pytest
+
+from playbooks.durations import DURATION_PATTERN, parse_duration
 from playbooks.schedule import SCHEDULE_PATTERN
 from playbooks.schema import SCHEMA_PATH, build_schema, render_schema
 
@@ -32,16 +34,22 @@ def test_schema_shape() -> None:
     assert within == {
         "type": "string",
         "pattern": DURATION_PATTERN,
-        "examples": ["5m", "1h", "3 business days"],
+        "examples": ["5m", "1h", "4 business hours", "3 business days"],
     }
     json.dumps(schema)  # serialisable
 
 
 def test_schema_patterns_agree_with_the_parsers() -> None:
-    for text in ("90s", "5m", "1h", "2d", "1 business day", "3 business days"):
+    accepted = ("90s", "5m", "1h", "2d", "1 business day", "3 business days")
+    accepted += ("1 business hour", "4 business hours")
+    for text in accepted:
         assert re.fullmatch(DURATION_PATTERN, text)
-    for text in ("0m", "5 m", "05m", "3 days"):
+        parse_duration(text)  # what the schema accepts, the loader accepts
+    refused = ("0m", "5 m", "05m", "3 days", "0 business hours", "4 business hrs", "4 hours")
+    for text in refused:
         assert not re.fullmatch(DURATION_PATTERN, text)
+        with pytest.raises(ValueError):
+            parse_duration(text)
     for text in ("daily 09:00", "weekdays 23:59", "on_resolve"):
         assert re.fullmatch(SCHEDULE_PATTERN, text)
     for text in ("daily 9:00", "daily 24:00"):

@@ -20,6 +20,13 @@ def test_business_days_follow_the_calendar():
     assert scale_duration(Duration(business_days=2), 60) == Duration(business_days=2)
 
 
+def test_business_hours_follow_the_calendar():
+    assert scale_duration(Duration(business_hours=4), 60) == Duration(business_hours=4)
+    # Escrow's SEV2 "< 4 hours (business hours)" stays 4 business hours at any scale.
+    fast = scale_pack(load_pack("escrow-pilot"), 60)
+    assert fast.severity("sev2").respond_within == Duration(business_hours=4)
+
+
 def test_every_duration_of_a_pack_is_scaled():
     pack = load_pack("escrow-pilot")
     fast = scale_pack(pack, 60)

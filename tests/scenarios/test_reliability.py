@@ -195,6 +195,7 @@ async def test_channel_created_before_a_crash_is_adopted_not_duplicated(
             pack=d.pack,
             clock=d.clock,
             replica=d.replica,
+            calendar=d.settings.calendar,
         )
         name = f"inc-{record.id[4:14].replace('-', '')}-001-crashed-mid-create"
         channel = fake.add_channel(name)

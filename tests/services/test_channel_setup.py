@@ -18,6 +18,7 @@ from bot.services.channel_setup import SETUP_LEASE, set_up_incident
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.loader import load_pack
 from storage import repo
 from storage.db import Database
@@ -54,7 +55,12 @@ class World:
             ),
         )
         incident = await declare_incident(
-            declaration, db=self.db, pack=PACK, clock=self.clock, replica=self.replica
+            declaration,
+            db=self.db,
+            pack=PACK,
+            clock=self.clock,
+            replica=self.replica,
+            calendar=BusinessCalendar(),
         )
         return incident.id
 

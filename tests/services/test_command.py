@@ -22,6 +22,7 @@ from bot.services.command import hand_over_command
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.loader import load_pack
 from storage import repo
 from storage.db import Database
@@ -52,7 +53,12 @@ class World:
             choice=PlaybookChoice.NONE,
         )
         incident = await declare_incident(
-            declaration, db=self.db, pack=PACK, clock=self.clock, replica=self.replica
+            declaration,
+            db=self.db,
+            pack=PACK,
+            clock=self.clock,
+            replica=self.replica,
+            calendar=BusinessCalendar(),
         )
         ready = await set_up_incident(
             incident.id,

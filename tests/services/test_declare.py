@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func
@@ -18,12 +19,14 @@ from bot.domain.errors import BadCommand
 from bot.replica import Replica
 from bot.services.channel_setup import SETUP_LEASE
 from bot.services.declare import Declaration, PlaybookChoice, declare_incident, playbook_plan
+from playbooks.business_calendar import BusinessCalendar, public_holidays
 from playbooks.loader import load_pack
 from storage import repo
 from storage.models import DaySequence, Event, Incident, Timer
 
 DEFAULT = load_pack("default")
 FAST = load_pack(Path(__file__).parents[1] / "packs" / "fast.yml")
+ESCROW = load_pack("escrow-pilot")
 
 MON_0900 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WED_1000 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -44,7 +47,9 @@ async def count(db, table) -> int:
         return (await session.exec(select(func.count()).select_from(table))).one()
 
 
-async def declare(db, pack=DEFAULT, at=MON_0900, replica=None, playbook=None, **fields):
+async def declare(
+    db, pack=DEFAULT, at=MON_0900, replica=None, playbook=None, calendar=None, **fields
+):
     values = {"title": "Checkout is down", "severity": "sev1", "declarer": "U_ALICE", **fields}
     values |= playbook_fields(playbook) if playbook is not None else {}
     return await declare_incident(
@@ -53,6 +58,7 @@ async def declare(db, pack=DEFAULT, at=MON_0900, replica=None, playbook=None, **
         pack=pack,
         clock=ManualClock(at),
         replica=replica or Replica(id="replica-a"),
+        calendar=calendar or BusinessCalendar(),
     )
 
 
@@ -163,6 +169,23 @@ async def test_sev4_declared_on_friday_evening_must_be_answered_by_monday(sqlite
         "customer_update:": None,
         "escalation:respond_within:sev4": datetime(2026, 3, 9, 17, 0, tzinfo=UTC),
     }
+
+
+async def test_escrow_sev2_must_be_answered_within_four_business_hours_of_the_office(sqlite_db):
+    # Friday 27 March 2026, 16:00 UTC (16:00 GMT in London): one business hour on Friday,
+    # three on Monday, when London is on BST: 12:00 local, 11:00 UTC.
+    london = BusinessCalendar(tz=ZoneInfo("Europe/London"), holidays=public_holidays("GB"))
+    friday = datetime(2026, 3, 27, 16, 0, tzinfo=UTC)
+    incident = await declare(
+        sqlite_db,
+        pack=ESCROW,
+        severity="sev2",
+        at=friday,
+        calendar=london,
+        playbook=PlaybookChoice.NONE,
+    )
+    timers = await timers_of(sqlite_db, incident.id)
+    assert timers["escalation:respond_within:sev2"] == datetime(2026, 3, 30, 11, 0, tzinfo=UTC)
 
 
 async def test_the_fast_pack_clocks_run_in_seconds(sqlite_db):

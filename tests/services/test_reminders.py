@@ -24,6 +24,7 @@ from bot.services.declare import Declaration, PlaybookChoice, declare_incident
 from bot.services.reminders import fire
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
+from playbooks.business_calendar import BusinessCalendar
 from playbooks.loader import load_pack
 from playbooks.model import Pack
 from storage import repo, timers
@@ -59,7 +60,12 @@ class World:
             choice=PlaybookChoice.NONE,
         )
         incident = await declare_incident(
-            declaration, db=self.db, pack=DEFAULT, clock=self.clock, replica=self.replica
+            declaration,
+            db=self.db,
+            pack=DEFAULT,
+            clock=self.clock,
+            replica=self.replica,
+            calendar=BusinessCalendar(),
         )
         ready = await set_up_incident(
             incident.id,
