@@ -9,6 +9,7 @@ class CallbackId(StrEnum):
     """Modal callback IDs."""
 
     DECLARE = "incident_declare"
+    LOG_EDIT = "incident_log_edit"
 
 
 class BlockId(StrEnum):
@@ -41,6 +42,7 @@ class ActionId(StrEnum):
     CANCEL_DRAFT = "customer_cancel"
     CHECKLIST_TICK = "checklist_tick"
     HAND_OVER_TO = "hand_over_to"
+    LOG_FIELD = "log_field_input"
 
 
 STEP_ACTIONS = (

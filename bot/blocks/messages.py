@@ -26,6 +26,7 @@ HELP_TEXT = """*`/incident` commands*
 • `update <text>` — post a status update · `update --customer <text>` — a customer update
 • `note <text>` — add a note to the timeline · `timeline` — the timeline so far
 • `playbook [id]` — list the playbooks, or run one · `log` — post the incident log
+• `log set <field>: <text>` — fill in a field of the log · `log edit` — fill them in a form
 • `resolve [summary]` · `reopen`"""
 
 
