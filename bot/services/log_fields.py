@@ -65,7 +65,9 @@ async def record_log_fields(
     clock: Clock,
 ) -> LogFieldsRecorded:
     """Record each value that differs from the field's current one, with the line that
-    tells the channel, in one unit of work. Fields the template lacks are ignored."""
+    tells the channel, in one unit of work. Fields the template lacks are ignored. Values
+    are taken as typed (a slash command's are unescaped by the caller; a form's never are
+    escaped)."""
     labels = {f.field: f.label for f in _fields(incident, pack)}
     now = clock()
     changes: list[tuple[str, str]] = []
@@ -73,7 +75,7 @@ async def record_log_fields(
     async with unit_of_work(db) as session:
         current = latest_values(await repo.timeline(session=session, incident=incident.id))
         for key, raw in values.items():
-            text = clip(unescape(raw).strip(), TEXT_LIMIT)
+            text = clip(raw.strip(), TEXT_LIMIT)
             if key not in labels or text == current.get(key, ""):
                 continue
             label = labels[key]
