@@ -14,6 +14,7 @@ from handlers import (
     events,
     handover,
     incident_command,
+    incident_log,
     listening,
     steps,
 )
@@ -25,6 +26,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     listening.register(app, deps)
     incident_command.register(app, deps)
     declare_modal.register(app, deps)
+    incident_log.register(app, deps)
     events.register(app, deps)
     steps.register(app, deps)
     comms.register(app, deps)

@@ -19,7 +19,6 @@ from bot.blocks.format import user_text
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.deps import Deps
 from bot.domain import commands
-from bot.intake import HANDLING
 from bot.services import (
     changes,
     command,
@@ -33,7 +32,6 @@ from bot.services import (
 )
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
 from bot.services.declare import Declaration, declare_incident
-from bot.services.export import post_incident_log
 from bot.services.views import (
     Incident,
     alert_guidance,
@@ -41,6 +39,7 @@ from bot.services.views import (
     severity_name,
     wording_warning,
 )
+from handlers.incident_log import log_command
 from handlers.listening import listener
 
 log = logging.getLogger(__name__)
@@ -162,23 +161,6 @@ async def _playbook(deps: Deps, i: Incident, user: str, rest: str, respond: Asyn
     await respond(text=playbook_choices_text(choices, suggested.id if suggested else None))
 
 
-async def _log(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
-    await post_incident_log(
-        i,
-        request_key=context_key(),
-        db=deps.db,
-        slack=deps.slack,
-        pack=deps.pack,
-        clock=deps.clock,
-    )
-
-
-def context_key() -> str:
-    """The key of the Slack delivery being handled (stable across replays)."""
-    delivery = HANDLING.get()
-    return delivery.key if delivery else "direct"
-
-
 async def _note(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
     text = commands.require_text(rest, "/incident note <text>")
     await records.add_note(
@@ -254,7 +236,6 @@ SCOPED: dict[str, Scoped] = {
     "resolve": _resolve,
     "reopen": _reopen,
     "playbook": _playbook,
-    "log": _log,
 }
 
 
@@ -355,6 +336,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     await records.open_incident_views(db=deps.db, pack=deps.pack)
                 )
             )
+        elif name == "log":  # its form needs the command's trigger_id
+            incident = await changes.incident_for_channel(
+                command.get("channel_id", ""), name, db=deps.db
+            )
+            await log_command(deps, incident, command, rest, respond)
         elif name in SCOPED:
             incident = await changes.incident_for_channel(
                 command.get("channel_id", ""), name, db=deps.db

@@ -3,7 +3,8 @@
 Packs list `incident_log` fields by their human label, exactly as the source document
 names them ("Detected By", "DETECTION METHOD" -> "Detection Method", "Reported By").
 `log_field_key` tells the exporter which of those it knows how to fill; any other label
-is printed as a blank template line.
+is printed as a blank template line. The `FILLABLE` ones are filled by a person
+(`/incident log set <label>: <text>` or `/incident log edit`), matched by the same synonyms.
 """
 
 from __future__ import annotations
@@ -31,6 +32,28 @@ class LogField(StrEnum):
     PREVENTIVE_ACTIONS = "preventive_actions"
     DURATION = "duration"
     TIMELINE = "timeline"
+    # Nothing the bot records says these: the commander fills them in (`/incident log set`).
+    IMPACT = "impact"
+    AFFECTED_SERVICES = "affected_services"
+    INITIAL_RESPONSE = "initial_response"
+    LESSONS_LEARNED = "lessons_learned"
+    CONTRIBUTING_FACTORS = "contributing_factors"
+    COMMUNICATION_RECAP = "communication_recap"
+
+
+# Fields a person may fill in before export. Detection method is among them: the bot writes
+# "Manual (declared in Slack by …)" until someone says it was Automated or a User Report.
+FILLABLE: frozenset[LogField] = frozenset(
+    {
+        LogField.DETECTION_METHOD,
+        LogField.IMPACT,
+        LogField.AFFECTED_SERVICES,
+        LogField.INITIAL_RESPONSE,
+        LogField.LESSONS_LEARNED,
+        LogField.CONTRIBUTING_FACTORS,
+        LogField.COMMUNICATION_RECAP,
+    }
+)
 
 
 _SYNONYMS: dict[LogField, tuple[str, ...]] = {
@@ -56,6 +79,19 @@ _SYNONYMS: dict[LogField, tuple[str, ...]] = {
     ),
     LogField.DURATION: ("duration", "resolution time", "total downtime"),
     LogField.TIMELINE: ("timeline",),
+    LogField.IMPACT: (
+        "impact",
+        "customer impact",
+        "user impact",
+        "users impacted",
+        "users affected",
+        "impacted users",
+    ),
+    LogField.AFFECTED_SERVICES: ("affected services", "services affected", "affected systems"),
+    LogField.INITIAL_RESPONSE: ("initial response", "first response"),
+    LogField.LESSONS_LEARNED: ("lessons learned", "lessons", "learnings"),
+    LogField.CONTRIBUTING_FACTORS: ("contributing factors", "contributing factor"),
+    LogField.COMMUNICATION_RECAP: ("communication recap", "communications recap", "comms recap"),
 }
 
 

@@ -9,6 +9,7 @@ class CallbackId(StrEnum):
     """Modal callback IDs."""
 
     DECLARE = "incident_declare"
+    LOG_EDIT = "incident_log_edit"
 
 
 class BlockId(StrEnum):
@@ -43,6 +44,7 @@ class ActionId(StrEnum):
     CHECKLIST_TICK = "checklist_tick"
     HAND_OVER_TO = "hand_over_to"
     ESCALATE = "escalate"
+    LOG_FIELD = "log_field_input"
 
 
 STEP_ACTIONS = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.blocks.format import user, user_text
 
 
@@ -29,6 +31,15 @@ def role_assigned_line(*, actor: str, role: str, assignee: str, previous: str | 
 def note_line(*, actor: str, text: str) -> str:
     """A note added to the timeline."""
     return f":memo: Note from {user(actor)}: {user_text(text, 2900)}"
+
+
+def log_fields_line(*, actor: str, changes: Sequence[tuple[str, str]]) -> str:
+    """Fields of the incident log filled in, as (label, text); an empty text was cleared."""
+    items = [
+        f"• *{user_text(label, 100)}*: {user_text(text, 500) if text else '_cleared_'}"
+        for label, text in changes
+    ]
+    return "\n".join([f":memo: {user(actor)} filled in the incident log:", *items])
 
 
 def resolved_line(*, actor: str, summary: str | None) -> str:

@@ -32,6 +32,7 @@ RESPONSES = (
     "note_added",
     "escalation_confirmed",
     "monitoring_started",
+    "log_field_set",
     "step_completed",
     "step_skipped",
     "step_reopened",

@@ -2,8 +2,14 @@
 
 A pack lists its `incident_log` labels in the seed document's wording. Labels that
 `playbooks.logfields.log_field_key` knows are filled in; the rest print as `_(fill in)_`
-so the template stays complete. The full timeline always follows (or sits where the pack
-put a "Timeline" label). The output is plain Markdown that also reads well in Slack.
+so the template stays complete, unless a person filled them in (`log_field_set` events,
+see `bot.domain.log_fields`; the latest value wins). The full timeline always follows (or
+sits where the pack put a "Timeline" label).
+
+One structure renders in two styles: Markdown for the export (`# Heading`, `**Label:**`)
+and Slack mrkdwn for the log posted in the channel (`*Heading*`, `*Label:*`). Both show
+people by name (from `LogInput.names`, else their bare user ID), never as `<@U…>`
+mentions: the export is read outside Slack, and the posted log must not ping anyone.
 """
 
 from __future__ import annotations
@@ -12,13 +18,51 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from playbooks.logfields import LogField, log_field_key
+from bot.domain.log_fields import latest_values
+from bot.domain.text import plain, safe_mrkdwn, unescape
+from playbooks.logfields import FILLABLE, LogField, log_field_key
 
 NOT_RECORDED = "_(not recorded)_"
 FILL_IN = "_(fill in)_"
-TIMELINE_HEADING = "## Timeline (UTC)"
+TIMELINE = "Timeline (UTC)"
+FILL_IN_HINT = (
+    "_Fill in the blanks with `/incident log edit`, or `/incident log set <field>: <text>`._"
+)
+
+
+class LogStyle(StrEnum):
+    """How the log is written: Markdown for the export, Slack mrkdwn for the channel."""
+
+    MARKDOWN = "markdown"
+    MRKDWN = "mrkdwn"
+
+
+@dataclass(frozen=True)
+class _Style:
+    heading: Callable[[str], str]
+    subheading: Callable[[str], str]
+    label: Callable[[str], str]
+    bullet: str
+
+
+_STYLES = {
+    LogStyle.MARKDOWN: _Style(
+        heading=lambda t: f"# {t}",
+        subheading=lambda t: f"## {t}",
+        label=lambda t: f"**{t}:**",
+        bullet="-",
+    ),
+    # Slack has no headings and bolds with single asterisks.
+    LogStyle.MRKDWN: _Style(
+        heading=lambda t: f"*{t}*",
+        subheading=lambda t: f"*{t}*",
+        label=lambda t: f"*{t}:*",
+        bullet="•",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +99,9 @@ class LogInput:
     now: datetime
     commander_role: str = "Commander"
     description: str = ""
+    # User ID → name to show. Without one (e.g. the CLI export, which has no Slack to ask)
+    # a person shows as their bare user ID.
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 # --- parsing `/incident resolve` text --------------------------------------------------------
@@ -172,14 +219,15 @@ def _severity_value(data: LogInput) -> str:
     return " → ".join(f"{name} ({at.strftime(pattern)})" for at, name in severity_history(data))
 
 
-def _timeline(data: LogInput) -> str:
+def _timeline(data: LogInput, style: _Style) -> str:
     if not data.events:
-        return f"{TIMELINE_HEADING}\n\n_(no events recorded)_"
+        return f"{style.subheading(TIMELINE)}\n\n_(no events recorded)_"
     pattern = "%Y-%m-%d %H:%M:%S" if _spans_days(data) else "%H:%M:%S"
-    lines = [TIMELINE_HEADING, ""]
+    lines = [style.subheading(TIMELINE), ""]
     for event in data.events:
         actor = _mention(event.actor) if event.actor else "bot"
-        head = f"- {_utc(event.at).strftime(pattern)} · {actor} · {_kind_words(event.kind)}"
+        when = _utc(event.at).strftime(pattern)
+        head = f"{style.bullet} {when} · {actor} · {_kind_words(event.kind)}"
         text_lines = [line.strip() for line in event.text.strip().splitlines() if line.strip()]
         if not text_lines:
             lines.append(head)
@@ -210,9 +258,9 @@ def _text_or_blank(text: str | None) -> str:
     return text.strip() if text and text.strip() else NOT_RECORDED
 
 
-def _actions_value(data: LogInput) -> str:
+def _actions_value(data: LogInput, style: _Style) -> str:
     actions = [_one_line(a) for a in data.preventive_actions if a.strip()]
-    return "\n".join(f"- {a}" for a in actions) or NOT_RECORDED
+    return "\n".join(f"{style.bullet} {a}" for a in actions) or NOT_RECORDED
 
 
 def _duration_value(data: LogInput) -> str:
@@ -221,36 +269,50 @@ def _duration_value(data: LogInput) -> str:
     return format_duration(data.declared_at, data.resolved_at)
 
 
-_VALUES: dict[LogField, Callable[[LogInput], str]] = {
-    LogField.INCIDENT_ID: lambda d: _one_line(d.incident_id),
-    LogField.TITLE: lambda d: _one_line(d.title),
-    LogField.START_TIME: lambda d: _timestamp(d.declared_at),
-    LogField.END_TIME: lambda d: _timestamp(d.resolved_at) if d.resolved_at else "— (still open)",
-    LogField.DETECTED_BY: lambda d: _mention(d.declared_by),
-    # Every incident is declared by a person today; alert intake (a later change) will say
-    # "Automated" for the incidents it declares.
-    LogField.DETECTION_METHOD: lambda d: f"Manual (declared in Slack by {_mention(d.declared_by)})",
-    LogField.DESCRIPTION: lambda d: _text_or_blank(d.description or None),
-    LogField.RESOLVED_BY: lambda d: _resolved_by(d),
-    LogField.SEVERITY: _severity_value,
-    LogField.ROLES: _roles_value,
-    LogField.FEATURES_DISABLED: _features_value,
-    LogField.RESOLUTION: lambda d: _text_or_blank(d.resolution),
-    LogField.ROOT_CAUSE: lambda d: _text_or_blank(d.root_cause),
+def _detection_method(data: LogInput, filled: Mapping[LogField, str]) -> str:
+    # Every incident is declared by a person today; the commander says when it was really
+    # an alert or a user's report. Alert intake (a later change) will say "Automated".
+    told = filled.get(LogField.DETECTION_METHOD)
+    return told or f"Manual (declared in Slack by {_mention(data.declared_by)})"
+
+
+_VALUES: dict[LogField, Callable[[LogInput, _Style], str]] = {
+    LogField.INCIDENT_ID: lambda d, s: _one_line(d.incident_id),
+    LogField.TITLE: lambda d, s: _one_line(d.title),
+    LogField.START_TIME: lambda d, s: _timestamp(d.declared_at),
+    LogField.END_TIME: lambda d, s: (
+        _timestamp(d.resolved_at) if d.resolved_at else "— (still open)"
+    ),
+    LogField.DETECTED_BY: lambda d, s: _mention(d.declared_by),
+    LogField.DESCRIPTION: lambda d, s: _text_or_blank(d.description or None),
+    LogField.RESOLVED_BY: lambda d, s: _resolved_by(d),
+    LogField.SEVERITY: lambda d, s: _severity_value(d),
+    LogField.ROLES: lambda d, s: _roles_value(d),
+    LogField.FEATURES_DISABLED: lambda d, s: _features_value(d),
+    LogField.RESOLUTION: lambda d, s: _text_or_blank(d.resolution),
+    LogField.ROOT_CAUSE: lambda d, s: _text_or_blank(d.root_cause),
     LogField.PREVENTIVE_ACTIONS: _actions_value,
-    LogField.DURATION: _duration_value,
+    LogField.DURATION: lambda d, s: _duration_value(d),
     LogField.TIMELINE: _timeline,
 }
 
 
-def _field_block(label: str, data: LogInput) -> str:
-    key = log_field_key(label)
-    if key is LogField.TIMELINE:
-        return _timeline(data)
+def _field_value(
+    key: LogField | None, data: LogInput, style: _Style, filled: Mapping[LogField, str]
+) -> str:
+    if key is None:
+        return FILL_IN  # a label the bot does not know: the template line stays
+    if key is LogField.DETECTION_METHOD:
+        return _detection_method(data, filled)
+    if key in filled:
+        return filled[key].strip()
+    return FILL_IN if key in FILLABLE else _VALUES[key](data, style)
+
+
+def _field_block(label: str, value: str, style: _Style) -> str:
     name = label.strip().rstrip(":").strip()
-    value = _VALUES[key](data) if key is not None else FILL_IN
     separator = "\n" if "\n" in value else " "
-    return f"**{name}:**{separator}{value}"
+    return f"{style.label(name)}{separator}{value}"
 
 
 def _resolved_by(data: LogInput) -> str:
@@ -261,14 +323,84 @@ def _resolved_by(data: LogInput) -> str:
     return _mention(actors[-1]) if actors else "—"
 
 
-def render_incident_log(fields: Sequence[str], data: LogInput) -> str:
-    """The Markdown incident log: one line or section per pack field, then the full timeline."""
+def render_incident_log(
+    fields: Sequence[str], data: LogInput, style: LogStyle = LogStyle.MARKDOWN
+) -> str:
+    """The incident log: one line or section per pack field, then the full timeline.
+
+    `style` MARKDOWN is the export; MRKDWN is the same log as a Slack message, made safe:
+    no mention in it pings anyone and nothing pages a channel."""
+    look = _STYLES[style]
+    filled = latest_values(data.events)
     blocks = [
-        f"# Incident log: {_one_line(data.incident_id)} — {_one_line(data.title)}",
+        look.heading(f"Incident log: {_one_line(data.incident_id)} — {_one_line(data.title)}"),
         f"_{_one_line(data.pack_title)} template · generated {_timestamp(data.now)}_",
     ]
-    blocks += [_field_block(label, data) for label in fields]
+    blank = False
+    for label in fields:
+        key = log_field_key(label)
+        if key is LogField.TIMELINE:
+            blocks.append(_timeline(data, look))
+            continue
+        value = _field_value(key, data, look, filled)
+        blank = blank or (key in FILLABLE and value == FILL_IN)
+        blocks.append(_field_block(label, value, look))
     if not any(log_field_key(label) is LogField.TIMELINE for label in fields):
-        blocks.append(_timeline(data))
-    # Nothing in the log may page a channel: `<!channel>`, `<!here>`, `<!everyone>`.
-    return "\n\n".join(blocks).replace("<!", "&lt;!") + "\n"
+        blocks.append(_timeline(data, look))
+    if style is LogStyle.MRKDWN and blank:
+        blocks.insert(2, FILL_IN_HINT)  # under the title, where the reader starts
+    text = _named("\n\n".join(blocks), data.names)
+    if style is LogStyle.MRKDWN:
+        return safe_mrkdwn(text) + "\n"
+    return markdown_text(text) + "\n"
+
+
+# --- people and Slack markup ----------------------------------------------------------------
+
+_USER = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|([^<>]*))?>")
+_SLACK_TOKEN = re.compile(r"<([^<>\s][^<>]*)>")
+
+
+def _named(text: str, names: Mapping[str, str]) -> str:
+    """Every user mention as the person's name, else the label Slack gave it, else the ID."""
+
+    def name(match: re.Match[str]) -> str:
+        shown = names.get(match.group(1)) or (match.group(2) or "").lstrip("@")
+        # A name is shown as plain text: brackets in it must not form markup.
+        return plain(shown).strip() or match.group(1)
+
+    return _USER.sub(name, text)
+
+
+def _markdown_token(match: re.Match[str]) -> str:
+    body = match.group(1)
+    target, _, label = body.partition("|")
+    if target.startswith(("http://", "https://", "mailto:")):
+        if label and label != target:
+            return f"[{label}]({target})"
+        return f"<{target}>"
+    if target.startswith("#C"):
+        return f"#{label or target[1:]}"
+    if target.startswith("!subteam^"):
+        return label if label.startswith("@") else f"@{label or target.split('^', 1)[1]}"
+    if target.startswith("!date^"):
+        return label or target
+    if target.startswith("!"):
+        return f"@{label.lstrip('@') or target[1:]}"  # <!here>, <!channel>, <!everyone>
+    return match.group(0)
+
+
+def people_in(data: LogInput) -> set[str]:
+    """The user IDs the log names: to look up their names before rendering."""
+    ids = {data.declared_by, data.commander, *(u for _, users in data.roles for u in users)}
+    ids |= {e.actor for e in data.events if e.actor}
+    texts = [data.title, data.description, data.resolution or "", data.root_cause or ""]
+    texts += [*data.preventive_actions, *(e.text for e in data.events)]
+    ids |= {m.group(1) for text in texts for m in _USER.finditer(text)}
+    return {i for i in ids if i}
+
+
+def markdown_text(text: str) -> str:
+    """Slack markup as Markdown: links `[label](url)`, `#channel`, `@here` and group
+    handles as plain text, and Slack's `&lt;` `&gt;` `&amp;` as the characters."""
+    return unescape(_SLACK_TOKEN.sub(_markdown_token, text))

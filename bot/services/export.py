@@ -1,15 +1,26 @@
-"""The incident log: gather the record and timeline, render it with the pack's template."""
+"""The incident log: gather the record and timeline, render it with the pack's template.
+
+`/incident log` posts it as Slack mrkdwn with people's names looked up in Slack;
+`python -m bot export` prints it as Markdown (see `incident_log_markdown`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.errors import UnknownIncident
-from bot.domain.incident_log import LogEvent, LogInput, parse_resolution, render_incident_log
-from bot.domain.text import clip, safe_mrkdwn
-from bot.services import posts
+from bot.domain.incident_log import (
+    LogEvent,
+    LogInput,
+    LogStyle,
+    parse_resolution,
+    people_in,
+    render_incident_log,
+)
+from bot.domain.text import clip
+from bot.services import people, posts
 from bot.slack_gateway import SlackGateway
 from playbooks.loader import PackError, load_pack
 from playbooks.model import Pack
@@ -20,7 +31,8 @@ from storage.models import Incident
 LOG_LIMIT = 39000  # Slack truncates a message's text at 40,000 characters
 
 
-def _pack_for(pack_id: str, active: Pack) -> Pack:
+def pack_for(pack_id: str, active: Pack) -> Pack:
+    """The pack an incident was declared with (its template), else the active one."""
     if pack_id == active.id:
         return active
     try:
@@ -32,7 +44,18 @@ def _pack_for(pack_id: str, active: Pack) -> Pack:
 async def incident_log_markdown(
     *, db: Database, pack: Pack, incident_id: str, now: Callable[[], datetime]
 ) -> str:
-    """The Markdown incident log of one incident, in its pack's template."""
+    """The Markdown incident log of one incident, in its pack's template.
+
+    This export has no Slack to ask for names (it reads only the database and the pack), so
+    people show as their bare user IDs (`U0123`), never as `<@U0123>` mentions."""
+    pack, data = await _log_input(db=db, pack=pack, incident_id=incident_id, now=now)
+    return render_incident_log(pack.incident_log, data)
+
+
+async def _log_input(
+    *, db: Database, pack: Pack, incident_id: str, now: Callable[[], datetime]
+) -> tuple[Pack, LogInput]:
+    """The incident's pack and everything its log shows."""
     async with db.reader() as session:
         incident = await repo.get_incident(session=session, incident=incident_id.strip().upper())
         if incident is None:
@@ -43,7 +66,7 @@ async def incident_log_markdown(
         holders = await repo.role_holders(session=session, incident=incident.id)
         events = await repo.timeline(session=session, incident=incident.id)
         states = await steps.all_step_states(session=session, incident=incident.id)
-    pack = _pack_for(incident.pack_id, pack)
+    pack = pack_for(incident.pack_id, pack)
     flags: list[str] = []
     for state in states:
         if state.status != "done":
@@ -77,7 +100,7 @@ async def incident_log_markdown(
         commander_role=pack.commander.name,
         description=incident.description,
     )
-    return render_incident_log(pack.incident_log, data)
+    return pack, data
 
 
 async def post_incident_log(
@@ -92,14 +115,18 @@ async def post_incident_log(
     """Post the incident log in the incident's channel, once per request.
 
     The post is named after the Slack delivery that asked for it: a replay after a crash
-    finds the earlier post instead of posting the log again."""
-    markdown = await incident_log_markdown(db=db, pack=pack, incident_id=incident.id, now=clock)
-    if incident.channel_id:
-        await posts.post_once(
-            slack.client,
-            channel=incident.channel_id,
-            incident_id=incident.id,
-            kind=f"log:{request_key}",
-            text=clip(safe_mrkdwn(markdown), LOG_LIMIT),
-            mrkdwn=True,
-        )
+    finds the earlier post instead of posting the log again. People are shown by name, so
+    posting the log pings nobody."""
+    if not incident.channel_id:
+        return
+    pack, data = await _log_input(db=db, pack=pack, incident_id=incident.id, now=clock)
+    names = await people.names(people_in(data), slack=slack)
+    text = render_incident_log(pack.incident_log, replace(data, names=names), LogStyle.MRKDWN)
+    await posts.post_once(
+        slack.client,
+        channel=incident.channel_id,
+        incident_id=incident.id,
+        kind=f"log:{request_key}",
+        text=clip(text, LOG_LIMIT),
+        mrkdwn=True,
+    )

@@ -3,8 +3,9 @@ and telling a role's new holder what the pack expects of them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from slack_sdk.errors import SlackApiError
 
@@ -35,6 +36,26 @@ async def person(user_id: str, *, slack: SlackGateway) -> Person:
         deleted=bool(user.get("deleted")),
         is_bot=bool(user.get("is_bot") or user.get("is_app_user")),
     )
+
+
+async def names(user_ids: Iterable[str], *, slack: SlackGateway) -> dict[str, str]:
+    """User ID → the name Slack shows (real name, else display name, else handle). Anyone
+    Slack cannot tell us about now is left out; the caller shows their ID instead."""
+
+    async def one(user_id: str) -> tuple[str, str]:
+        try:
+            response = await slack.client.users_info(user=user_id)
+        except Exception as error:  # noqa: BLE001 - a name is a nicety; the ID still shows
+            log.info("no name for %s: %r", user_id, error)
+            return user_id, ""
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        return user_id, str(
+            user.get("real_name") or profile.get("display_name") or user.get("name") or ""
+        )
+
+    found = await asyncio.gather(*(one(u) for u in sorted(set(user_ids))))
+    return {user_id: name for user_id, name in found if name}
 
 
 async def require_person(user_id: str, role: str, *, slack: SlackGateway) -> None:

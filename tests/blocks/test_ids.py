@@ -19,6 +19,7 @@ from playbooks.model import ID_PATTERN
 
 def test_callback_and_block_ids():
     assert CallbackId.DECLARE == "incident_declare"
+    assert CallbackId.LOG_EDIT == "incident_log_edit"
     assert {b.name: b.value for b in BlockId} == {
         "TITLE": "title",
         "SEVERITY": "severity",
@@ -49,6 +50,7 @@ def test_action_ids_are_distinct_strings():
         "CHECKLIST_TICK": "checklist_tick",
         "HAND_OVER_TO": "hand_over_to",
         "ESCALATE": "escalate",
+        "LOG_FIELD": "log_field_input",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 

@@ -275,6 +275,7 @@ def test_any_action_a_person_takes_is_a_response():
         "step_assigned",
         "escalation_confirmed",
         "monitoring_started",
+        "log_field_set",
     }
     # What the bot does by itself is not a response.
     assert not {"declared", "playbook_attached", "reminder_sent", "escalated"} & set(RESPONSES)

@@ -8,11 +8,15 @@ import pytest
 from bot.domain.incident_log import (
     LogEvent,
     LogInput,
+    LogStyle,
     format_duration,
+    markdown_text,
     parse_resolution,
+    people_in,
     render_incident_log,
     severity_history,
 )
+from bot.domain.log_fields import fillable_fields
 from playbooks.loader import builtin_pack_ids, load_pack
 
 QUICKMELA_FIELDS = [
@@ -68,6 +72,7 @@ def resolved_incident(**changes: object) -> LogInput:
         pack_title="QuickMela",
         now=at(16, 0),
         commander_role="Incident Commander",
+        names={"U1": "Alice Ng", "U2": "Bob Li", "U9": "Carol Diaz"},
     )
     return replace(data, **changes)  # type: ignore[arg-type]
 
@@ -201,7 +206,7 @@ def test_render_quickmela_fields():
     assert "_QuickMela template · generated 2026-11-22 16:00 UTC_" in lines
     assert "**Incident ID:** INC-42" in lines
     assert "**Start Time:** 2026-11-22 14:02 UTC" in lines
-    assert "**Detected By:** <@U9>" in lines
+    assert "**Detected By:** Carol Diaz" in lines
     assert "**Severity:** SEV-2 (14:02 UTC) → SEV-1 (14:10 UTC)" in lines
     assert "**Features Disabled:** `refunds_enabled`, `live_auction`" in lines
     assert "**Users Impacted:** _(fill in)_" in lines
@@ -213,17 +218,19 @@ def test_render_quickmela_fields():
     # Fields keep the pack's order.
     positions = [out.index(f"**{label}:**") for label in QUICKMELA_FIELDS]
     assert positions == sorted(positions)
-    assert "- 14:02:05 · <@U1> · Declared: Refunds executed twice" in lines
-    assert "- 14:10:00 · <@U1> · Severity changed: SEV-2 → SEV-1" in lines
+    assert "- 14:02:05 · Alice Ng · Declared: Refunds executed twice" in lines
+    assert "- 14:10:00 · Alice Ng · Severity changed: SEV-2 → SEV-1" in lines
+    assert "- 14:12:00 · Bob Li · Role assigned: Scribe: Bob Li" in lines
     assert "- 14:20:00 · bot · Reminder sent: Update due" in lines
-    assert out.endswith("- 15:07:00 · <@U1> · Resolved: Rolled back deploy 42\n")
+    assert out.endswith("- 15:07:00 · Alice Ng · Resolved: Rolled back deploy 42\n")
+    assert "<@" not in out
 
 
 def test_render_known_fields_of_the_default_style_pack():
     fields = ["Title", "Roles", "End Time", "Duration"]
     lines = render_incident_log(fields, resolved_incident()).splitlines()
     assert "**Title:** Refunds executed twice" in lines
-    assert "**Roles:** Incident Commander: <@U1>; Scribe: <@U2>; Support Lead: —" in lines
+    assert "**Roles:** Incident Commander: Alice Ng; Scribe: Bob Li; Support Lead: —" in lines
     assert "**End Time:** 2026-11-22 15:07 UTC" in lines
     assert "**Duration:** 1h 05m" in lines
 
@@ -265,14 +272,14 @@ def test_render_uses_dates_when_the_incident_spans_days():
     events = [*data.events, LogEvent(at(1, 30, day=23), "U1", "reopened", "", {})]
     out = render_incident_log(["Severity"], replace(data, events=events))
     assert "**Severity:** SEV-2 (2026-11-22 14:02 UTC) → SEV-1 (2026-11-22 14:10 UTC)" in out
-    assert "- 2026-11-22 14:02:05 · <@U1> · Declared: Refunds executed twice" in out
-    assert "- 2026-11-23 01:30:00 · <@U1> · Reopened" in out.splitlines()
+    assert "- 2026-11-22 14:02:05 · Alice Ng · Declared: Refunds executed twice" in out
+    assert "- 2026-11-23 01:30:00 · Alice Ng · Reopened" in out.splitlines()
 
 
 def test_render_multiline_event_text_stays_in_its_list_item():
     events = [LogEvent(at(14, 30), "U1", "update_posted", "Status: mitigated\nNext: monitor", {})]
     out = render_incident_log([], resolved_incident(events=events))
-    assert "- 14:30:00 · <@U1> · Update posted: Status: mitigated\n  Next: monitor" in out
+    assert "- 14:30:00 · Alice Ng · Update posted: Status: mitigated\n  Next: monitor" in out
 
 
 def test_render_never_pages_a_channel():
@@ -285,10 +292,15 @@ def test_render_never_pages_a_channel():
         events=events,
     )
     fields = ["Title", "Resolution", "Root Cause", "Preventive Actions"]
-    out = render_incident_log(fields, data)
-    assert "<!" not in out
-    assert "&lt;!channel> refunds" in out
-    assert "<@U1>" in out
+    posted = render_incident_log(fields, data, LogStyle.MRKDWN)
+    assert "<!" not in posted and "<@" not in posted  # nobody is paged, nobody pinged
+    assert "*Title:* &lt;!channel&gt; refunds" in posted
+    assert "• 14:30:00 · Alice Ng · Note added: ping &lt;!here&gt; and &lt;!everyone&gt;" in posted
+    # The export is read outside Slack: the same words, as plain text.
+    exported = render_incident_log(fields, data)
+    assert "<!" not in exported
+    assert "**Title:** @channel refunds" in exported
+    assert "- 14:30:00 · Alice Ng · Note added: ping @here and @everyone" in exported
 
 
 @pytest.mark.parametrize("pack_id", builtin_pack_ids())
@@ -336,6 +348,116 @@ def test_description_detection_method_and_resolved_by_are_filled_from_the_record
     )
     text = render_incident_log(["Description", "Detection Method", "Resolved By"], data)
     assert "Deal 42 shows two ledger entries." in text
-    assert "Manual (declared in Slack by <@U_ALICE>)" in text
+    # No names known (the CLI export has no Slack to ask): bare user IDs, never mentions.
+    assert "**Detection Method:** Manual (declared in Slack by U_ALICE)" in text
     [resolved_by] = [line for line in text.splitlines() if line.startswith("**Resolved By")]
-    assert "<@U_BOB>" in resolved_by and "<@U_CAROL>" not in resolved_by  # the last resolve
+    assert resolved_by == "**Resolved By:** U_BOB"  # the last resolve
+
+
+# --- two styles, names, and fields a person filled in ------------------------------------------
+
+PROD_FIELDS = ["Incident ID", "Detection Method", "User Impact", "Lessons Learned", "Timeline"]
+
+
+def filled_in(*sets: tuple[str, str, str]) -> LogInput:
+    """A short incident with `log_field_set` events (field, text, by), a minute apart."""
+    events = [LogEvent(at(14, 0), "U9", "declared", "Checkout down", {"severity": "sev1"})]
+    events += [
+        LogEvent(at(14, 1 + n), by, "log_field_set", f"{f}: {t}", {"field": f, "text": t, "by": by})
+        for n, (f, t, by) in enumerate(sets)
+    ]
+    return resolved_incident(
+        title="Checkout down", events=events, pack_title="Prod", declared_by="U9"
+    )
+
+
+def test_markdown_and_mrkdwn_are_the_same_log_in_two_styles():
+    data = filled_in(("impact", "Buyers saw *errors* <@U2|bob>", "U1"))
+    assert render_incident_log(PROD_FIELDS, data) == (
+        "# Incident log: INC-42 — Checkout down\n\n"
+        "_Prod template · generated 2026-11-22 16:00 UTC_\n\n"
+        "**Incident ID:** INC-42\n\n"
+        "**Detection Method:** Manual (declared in Slack by Carol Diaz)\n\n"
+        "**User Impact:** Buyers saw *errors* Bob Li\n\n"
+        "**Lessons Learned:** _(fill in)_\n\n"
+        "## Timeline (UTC)\n\n"
+        "- 14:00:00 · Carol Diaz · Declared: Checkout down\n"
+        "- 14:01:00 · Alice Ng · Log field set: impact: Buyers saw *errors* Bob Li\n"
+    )
+    assert render_incident_log(PROD_FIELDS, data, LogStyle.MRKDWN) == (
+        "*Incident log: INC-42 — Checkout down*\n\n"
+        "_Prod template · generated 2026-11-22 16:00 UTC_\n\n"
+        "_Fill in the blanks with `/incident log edit`, or "
+        "`/incident log set &lt;field&gt;: &lt;text&gt;`._\n\n"
+        "*Incident ID:* INC-42\n\n"
+        "*Detection Method:* Manual (declared in Slack by Carol Diaz)\n\n"
+        "*User Impact:* Buyers saw *errors* Bob Li\n\n"
+        "*Lessons Learned:* _(fill in)_\n\n"
+        "*Timeline (UTC)*\n\n"
+        "• 14:00:00 · Carol Diaz · Declared: Checkout down\n"
+        "• 14:01:00 · Alice Ng · Log field set: impact: Buyers saw *errors* Bob Li\n"
+    )
+
+
+def test_the_latest_value_of_a_field_wins_and_an_empty_one_clears_it():
+    data = filled_in(
+        ("impact", "unknown yet", "U1"),
+        ("lessons_learned", "Alert on refunds", "U2"),
+        ("impact", "40 buyers charged twice", "U2"),
+        ("lessons_learned", "", "U1"),
+    )
+    lines = render_incident_log(PROD_FIELDS, data).splitlines()
+    assert "**User Impact:** 40 buyers charged twice" in lines
+    assert "**Lessons Learned:** _(fill in)_" in lines
+
+
+def test_detection_method_set_by_a_person_replaces_the_default():
+    data = filled_in(("detection_method", "User Report", "U1"))
+    lines = render_incident_log(PROD_FIELDS, data).splitlines()
+    assert "**Detection Method:** User Report" in lines
+
+
+def test_a_multiline_value_starts_on_its_own_line():
+    data = filled_in(("lessons_learned", "Alert sooner\nPractise rollback", "U1"))
+    out = render_incident_log(PROD_FIELDS, data)
+    assert "**Lessons Learned:**\nAlert sooner\nPractise rollback\n\n" in out
+
+
+def test_every_fill_in_label_of_the_builtin_packs_can_be_filled():
+    texts = {
+        f.field.value: f"{f.label} text"
+        for pack_id in builtin_pack_ids()
+        for f in fillable_fields(load_pack(pack_id).incident_log)
+    }
+    data = filled_in(*((field, text, "U1") for field, text in texts.items()))
+    for pack_id in builtin_pack_ids():
+        out = render_incident_log(load_pack(pack_id).incident_log, data)
+        assert "_(fill in)_" not in out, pack_id
+
+
+def test_names_without_a_known_name_fall_back_to_the_label_then_the_id():
+    events = [LogEvent(at(14, 5), "U7", "note_added", "asked <@U8|dan> and <@W5>", {})]
+    out = render_incident_log([], resolved_incident(events=events, names={"U8": "Dan <b>"}))
+    assert "- 14:05:00 · U7 · Note added: asked Dan b and W5" in out
+
+
+@pytest.mark.parametrize(
+    ("slack", "markdown"),
+    [
+        ("see <https://x.io/1|PR 1>", "see [PR 1](https://x.io/1)"),
+        ("see <https://x.io/1>", "see <https://x.io/1>"),
+        ("in <#C123|ops> and <#C9>", "in #ops and #C9"),
+        ("<!subteam^S1|@oncall> <!subteam^S2>", "@oncall @S2"),
+        ("<!here> <!channel|channel>", "@here @channel"),
+        ("<!date^1700000000^{date}|Nov 14>", "Nov 14"),
+        ("a &lt; b &amp;&amp; c &gt; d", "a < b && c > d"),
+    ],
+)
+def test_slack_markup_in_the_export_reads_as_markdown(slack: str, markdown: str):
+    assert markdown_text(slack) == markdown
+
+
+def test_people_in_the_log_are_every_person_it_names():
+    events = [LogEvent(at(14, 5), "U7", "note_added", "asked <@U8|dan>", {})]
+    data = resolved_incident(events=events, root_cause="<@W5> typo")
+    assert people_in(data) == {"U1", "U2", "U7", "U8", "U9", "W5"}

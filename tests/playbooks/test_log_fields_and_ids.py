@@ -23,8 +23,12 @@ from playbooks.logfields import LogField, log_field_key
         ("Preventive Action", LogField.PREVENTIVE_ACTIONS),
         ("Action Items", LogField.PREVENTIVE_ACTIONS),
         ("Resolution Time", LogField.DURATION),
-        ("Users Impacted", None),
-        ("Lessons Learned", None),
+        ("Users Impacted", LogField.IMPACT),
+        ("USER IMPACT", LogField.IMPACT),
+        ("Customer Impact", LogField.IMPACT),
+        ("Lessons Learned", LogField.LESSONS_LEARNED),
+        ("affected services", LogField.AFFECTED_SERVICES),
+        ("Who brought the coffee", None),
     ],
 )
 def test_log_field_key(label: str, field: LogField | None) -> None:
@@ -36,6 +40,13 @@ def test_every_builtin_log_knows_severity_and_start() -> None:
         keys = {log_field_key(label) for label in load_pack(pack_id).incident_log}
         assert LogField.SEVERITY in keys, pack_id
         assert LogField.START_TIME in keys, pack_id
+
+
+def test_every_builtin_label_is_known_so_none_prints_blank_for_good() -> None:
+    # A label the bot neither fills nor lets a person fill would print `_(fill in)_` forever.
+    for pack_id in builtin_pack_ids():
+        for label in load_pack(pack_id).incident_log:
+            assert log_field_key(label) is not None, (pack_id, label)
 
 
 def test_format_incident_id() -> None:
