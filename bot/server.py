@@ -36,6 +36,8 @@ from bot.slack_gateway import SlackGateway, make_client
 from bot.startup import BAD_TOKEN
 from handlers.deliveries import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack
+from playbooks.model import Pack
+from playbooks.overrides import at_times
 from playbooks.time_scale import scale_pack
 from storage import inbox
 from storage.db import Database
@@ -269,13 +271,19 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     await deps.db.dispose()
 
 
+def active_pack(settings: Settings) -> Pack:
+    """The pack the settings name, with their time scale and checklist times."""
+    pack = scale_pack(load_pack(settings.playbook_pack), settings.pack_time_scale)
+    return at_times(pack, settings.checklist_times)
+
+
 def build_deps(settings: Settings, clock: Clock = utcnow) -> Deps:
     """Every collaborator, from settings: database, Slack gateway, the active pack, a clock."""
     return Deps(
         settings=settings,
         db=Database(settings.database_url),
         slack=SlackGateway(make_client(settings), make_client(settings, retries=False)),
-        pack=scale_pack(load_pack(settings.playbook_pack), settings.pack_time_scale),
+        pack=active_pack(settings),
         clock=clock,
     )
 

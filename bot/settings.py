@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import time
 from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     playbook_pack: str = "default"
     pack_time_scale: float = Field(default=1.0, gt=0)
+    checklist_times: Annotated[dict[str, time], NoDecode] = Field(default_factory=dict)
     tz: str = "UTC"
     business_hours: Annotated[BusinessHours, NoDecode] = parse_business_hours("09:00-17:00")
     holiday_country: str | None = None
@@ -153,6 +155,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"level {level.strip()}: IDs must be user (U…) or group (S…) IDs")
             contacts[int(level)] = members
         return contacts
+
+    @field_validator("checklist_times", mode="before")
+    @classmethod
+    def _parse_checklist_times(cls, value: object) -> object:
+        """`pre-launch=08:30;backups=07:00`: a daily checklist's id → its local time."""
+        if not isinstance(value, str):
+            return value
+        times: dict[str, time] = {}
+        for part in filter(None, (p.strip() for p in value.split(";"))):
+            checklist, sep, at = part.partition("=")
+            hours, colon, minutes = at.strip().partition(":")
+            if not sep or not colon or not (hours.isdigit() and minutes.isdigit()):
+                raise ValueError(f"expected CHECKLIST_ID=HH:MM;… but got {part!r}")
+            if int(hours) > 23 or int(minutes) > 59:
+                raise ValueError(f"{at.strip()!r} is not a time of day (00:00 to 23:59)")
+            times[checklist.strip()] = time(int(hours), int(minutes))
+        return times
 
     @model_validator(mode="after")
     def _signing_secret_in_http_mode(self) -> Settings:

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.settings import Settings
 from bot.slack_gateway import make_client
 from playbooks.loader import PackError, load_pack
+from playbooks.overrides import at_times
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,13 @@ BAD_TOKEN = frozenset(
 async def problem_with(settings: Settings) -> str | None:
     """The first fatal problem, as one line naming the setting; None when all is well."""
     try:
-        load_pack(settings.playbook_pack)
+        pack = load_pack(settings.playbook_pack)
     except PackError as error:
         return f"PLAYBOOK_PACK is invalid: {error}"
+    try:
+        at_times(pack, settings.checklist_times)
+    except ValueError as error:
+        return f"CHECKLIST_TIMES is invalid: {error}"
     return await _database_problem(settings) or await _slack_problem(settings)
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from playbooks.checks import pack_problems
 from playbooks.durations import DURATION_EXPECTED, Duration
 from playbooks.model import Pack
+from playbooks.paging import page_phases
 from playbooks.problems import VALUE_ERROR_TYPE, Loc, Problem, describe_value
 from playbooks.schedule import SCHEDULE_EXPECTED, Schedule
 
@@ -83,7 +84,7 @@ def parse_pack(text: str, source: str = "<string>") -> Pack:
     problems = pack_problems(pack)
     if problems:
         raise PackError(source, problems)
-    return pack
+    return page_phases(pack)
 
 
 def validation_problems(exc: ValidationError) -> list[Problem]:

@@ -86,8 +86,9 @@ class PackModel(BaseModel):
 class Updates(PackModel):
     """How often to post updates while the incident is open at this severity."""
 
-    internal: DurationField
-    """Interval between internal updates in the incident channel."""
+    internal: DurationField | None = None
+    """Interval between internal updates in the incident channel; omit when the level needs
+    no update reminders (e.g. a cosmetic issue)."""
     customer: DurationField | None = None
     """Interval between customer-facing updates; omit when customers need none."""
 
@@ -215,6 +216,8 @@ class Phase(PackModel):
     """Phase name, e.g. Immediate action."""
     within: DurationField | None = None
     """Deadline for this phase, measured from when the incident was declared."""
+    rules: tuple[Text, ...] = ()
+    """Rules that govern this phase (decision rules, do-not items): shown with it."""
     steps: tuple[Step, ...] = Field(min_length=1)
     """The steps, in order."""
 

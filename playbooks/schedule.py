@@ -1,4 +1,5 @@
-"""Checklist schedules: `daily HH:MM`, `weekdays HH:MM` (24-hour, bot's time zone), `on_resolve`."""
+"""Checklist schedules: `daily HH:MM`, `weekdays HH:MM` (24-hour, bot's time zone),
+`on_monitoring` (when an incident moves to monitoring) and `on_resolve`."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
 from playbooks.problems import PackValueError, describe_value, value_error
 
-ScheduleKind = Literal["daily", "weekdays", "on_resolve"]
+ScheduleKind = Literal["daily", "weekdays", "on_monitoring", "on_resolve"]
+EVENTS = ("on_monitoring", "on_resolve")
 
-SCHEDULE_PATTERN = r"^(?:(?:daily|weekdays) (?:[01][0-9]|2[0-3]):[0-5][0-9]|on_resolve)$"
+SCHEDULE_PATTERN = (
+    r"^(?:(?:daily|weekdays) (?:[01][0-9]|2[0-3]):[0-5][0-9]|on_monitoring|on_resolve)$"
+)
 SCHEDULE_EXPECTED = (
-    "'daily HH:MM', 'weekdays HH:MM' (24-hour clock, two digits each, e.g. weekdays 09:30) "
-    "or 'on_resolve'"
+    "'daily HH:MM', 'weekdays HH:MM' (24-hour clock, two digits each, e.g. weekdays 09:30), "
+    "'on_monitoring' or 'on_resolve'"
 )
 
 _TIMED = re.compile(r"(daily|weekdays) ([0-9]{2}):([0-9]{2})")
@@ -24,19 +28,20 @@ _TIMED = re.compile(r"(daily|weekdays) ([0-9]{2}):([0-9]{2})")
 
 @dataclass(frozen=True)
 class Schedule:
-    """When a checklist is posted: at a local time every day or every weekday, or on resolve."""
+    """When a checklist is posted: at a local time every day or every weekday, or in an
+    incident's channel when it moves to monitoring (or is resolved without it), or on resolve."""
 
     kind: ScheduleKind
     at: time | None = None
 
     def __post_init__(self) -> None:
-        if (self.kind == "on_resolve") != (self.at is None):
-            raise ValueError("daily/weekdays schedules need a time; on_resolve takes none")
+        if (self.kind in EVENTS) != (self.at is None):
+            raise ValueError("daily/weekdays schedules need a time; on_* schedules take none")
 
     @property
     def is_recurring(self) -> bool:
         """True for clock-based schedules (daily, weekdays)."""
-        return self.kind != "on_resolve"
+        return self.kind not in EVENTS
 
     def next_run(self, after: datetime) -> datetime | None:
         """The first run strictly after `after` (in its time zone); None for on_resolve."""
@@ -61,6 +66,8 @@ def parse_schedule(text: str) -> Schedule:
         raise PackValueError(f"got {describe_value(text)}", SCHEDULE_EXPECTED)
     if text == "on_resolve":
         return Schedule("on_resolve")
+    if text == "on_monitoring":
+        return Schedule("on_monitoring")
     timed = _TIMED.fullmatch(text)
     if timed is None:
         raise PackValueError(f"{text!r} is not a schedule", SCHEDULE_EXPECTED)

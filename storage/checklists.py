@@ -28,6 +28,14 @@ async def get_run(*, session: AsyncSession, run: str) -> ChecklistRun | None:
     return await session.get(ChecklistRun, run)
 
 
+async def posted_for(*, session: AsyncSession, incident: str) -> set[str]:
+    """The checklists already posted for an incident (by checklist ID)."""
+    result = await session.exec(
+        select(ChecklistRun.checklist_id).where(ChecklistRun.incident_id == incident)
+    )
+    return set(result.all())
+
+
 async def ticked(*, session: AsyncSession, run: str) -> dict[int, tuple[str, datetime]]:
     """Items currently ticked → (who ticked it, when); the newest row per item decides."""
     result = await session.exec(

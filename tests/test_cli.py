@@ -46,6 +46,14 @@ def run_bot(env_overrides, tmp_path):
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "HOLIDAY_COUNTRY": "XX"},
             "HOLIDAY_COUNTRY",
         ),
+        (
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1",
+                "SLACK_SIGNING_SECRET": "s",
+                "CHECKLIST_TIMES": "x=25:00",
+            },
+            "CHECKLIST_TIMES",
+        ),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(env, variable, tmp_path):

@@ -102,3 +102,25 @@ def test_blank_holiday_settings_mean_none(monkeypatch):
 )
 def test_a_bad_calendar_setting_is_one_line_naming_it(values, line):
     assert error_line(**values).startswith(line)
+
+
+def test_checklist_times_name_a_checklist_and_a_time_of_day():
+    assert settings(checklist_times="pre-launch=08:30; backups=07:05").checklist_times == {
+        "pre-launch": time(8, 30),
+        "backups": time(7, 5),
+    }
+    assert settings().checklist_times == {}
+    assert "CHECKLIST_TIMES" in error_line(checklist_times="pre-launch")
+    assert "not a time of day" in error_line(checklist_times="pre-launch=24:10")
+
+
+def test_checklist_times_move_the_pack_s_daily_checklist_and_refuse_unknown_ones():
+    from playbooks.loader import load_pack
+    from playbooks.overrides import at_times
+
+    pack = load_pack("quickmela")
+    moved = at_times(pack, {"pre-launch": time(8, 30)})
+    assert str(moved.checklist("pre-launch").schedule) == "daily 08:30"
+    assert str(pack.checklist("pre-launch").schedule) == "daily 09:00"
+    with pytest.raises(ValueError, match="no daily or weekday checklist 'prelaunch'"):
+        at_times(pack, {"prelaunch": time(8, 30)})

@@ -18,8 +18,11 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks.format import user, user_text, users, utc
 from bot.blocks.ids import ActionId, step_block_id
+from playbooks.paging import STEPS_PER_MESSAGE
 
-MAX_STEPS_PER_MESSAGE = 23  # 2 blocks a step + header + footer stay under Slack's 50
+# The loader pages longer phases (playbooks.paging); the cut below only guards a view
+# built some other way.
+MAX_STEPS_PER_MESSAGE = STEPS_PER_MESSAGE
 STATUS_ICON = {
     "open": ":white_large_square:",
     "done": ":white_check_mark:",
@@ -58,6 +61,8 @@ class PhaseView:
     steps: tuple[StepLine, ...]
     due_at: datetime | None = None
     within: str | None = None
+    rules: tuple[str, ...] = ()
+    after: str | None = None  # ordered playbooks: the phase this one waits for
 
 
 def _step_text(step: StepLine) -> str:
@@ -122,15 +127,19 @@ def phase_header(view: PhaseView) -> str:
         if view.within:
             due += f" (within {view.within} of declaration)"
     done = sum(s.status != "open" for s in view.steps)
+    waits = f" · after *{user_text(view.after, 200)}*" if view.after else ""
     return (
         f":clipboard: *{user_text(view.playbook_title, 200)}* · phase {view.phase + 1}/"
-        f"{view.phase_count}: *{user_text(view.name, 200)}*{due} · {done}/{len(view.steps)}"
+        f"{view.phase_count}: *{user_text(view.name, 200)}*{due}{waits} · "
+        f"{done}/{len(view.steps)}"
     )
 
 
 def phase_blocks(view: PhaseView) -> list[dict[str, Any]]:
     """The phase message: a header, then each step with its buttons."""
     blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=phase_header(view)))]
+    if view.rules:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=rules_line(view.rules))]))
     for step in view.steps[:MAX_STEPS_PER_MESSAGE]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_step_text(step))))
         blocks.append(_step_actions(view, step))
@@ -145,6 +154,12 @@ def phase_blocks(view: PhaseView) -> list[dict[str, Any]]:
             )
         )
     return [b.to_dict() for b in blocks]
+
+
+def rules_line(rules: Sequence[str]) -> str:
+    """`⚖️ Rules here: Disable first, fix second · Never retry blindly` (at most 2,900 chars)."""
+    text = ":scales: *Rules here:* " + " · ".join(user_text(rule, 300) for rule in rules[:10])
+    return text[:2900]
 
 
 def phase_text(view: PhaseView) -> str:

@@ -43,7 +43,7 @@ def cadence_of(
     thresholds.extend(escalation.timed(pack, found.id))
     return Cadence(
         severity=found.id,
-        internal=found.updates.internal.as_timedelta(),
+        internal=found.updates.internal.as_timedelta() if found.updates.internal else None,
         customer=found.updates.customer.as_timedelta() if found.updates.customer else None,
         thresholds=tuple(thresholds),
     )

@@ -74,11 +74,37 @@ async def post_checklist(
 async def post_on_resolve(
     incident: Incident, *, db: Database, slack: SlackGateway, pack: Pack, clock: Clock
 ) -> None:
-    """Post the pack's on-resolve checklists (e.g. recovery validation) in the channel."""
+    """Post the pack's on-resolve checklists in the channel, and its on-monitoring ones
+    (e.g. recovery validation) if the incident never was in monitoring."""
+    await _post_for(
+        incident, ("on_resolve", "on_monitoring"), db=db, slack=slack, pack=pack, clock=clock
+    )
+
+
+async def post_on_monitoring(
+    incident: Incident, *, db: Database, slack: SlackGateway, pack: Pack, clock: Clock
+) -> None:
+    """Post the pack's on-monitoring checklists (e.g. recovery validation) in the channel,
+    once per incident: while the fix is watched, not after every clock has stopped."""
+    await _post_for(incident, ("on_monitoring",), db=db, slack=slack, pack=pack, clock=clock)
+
+
+async def _post_for(
+    incident: Incident,
+    kinds: tuple[str, ...],
+    *,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+) -> None:
     if not incident.channel_id:
         return
+    async with db.reader() as session:
+        posted = await checklists.posted_for(session=session, incident=incident.id)
     for checklist in pack.checklists:
-        if not checklist.schedule.is_recurring:
+        kind = checklist.schedule.kind
+        if kind in kinds and not (kind == "on_monitoring" and checklist.id in posted):
             await post_checklist(
                 checklist,
                 channel=incident.channel_id,

@@ -256,6 +256,8 @@ async def phase_view(incident: Incident, post: PhasePost, *, db: Database, pack:
         steps=tuple(lines),
         due_at=post.due_at,
         within=str(phase.within) if phase.within else None,
+        rules=phase.rules,
+        after=playbook.phases[post.phase - 1].name if playbook.ordered and post.phase else None,
     )
 
 

@@ -103,6 +103,8 @@ async def _change_open_status(
         clock=clock,
         replica=replica,
     )
+    if new is rules.Status.MONITORING:
+        await checklists.post_on_monitoring(incident, db=db, slack=slack, pack=pack, clock=clock)
 
 
 async def resolve(

@@ -240,3 +240,26 @@ def test_the_out_of_order_question_names_what_is_open_and_offers_done_anyway():
     [button] = blocks[1]["elements"]
     assert (button["action_id"], button["value"]) == (ActionId.STEP_DONE_ANYWAY, "pb|2|0")
     assert parse_step_block_id(blocks[1]["block_id"]) == ("pb", 2, 0)
+
+
+def test_a_phase_shows_its_rules_and_the_phase_it_waits_for():
+    from bot.blocks.steps import PhaseView, StepLine, phase_blocks
+
+    view = PhaseView(
+        playbook_id="lag",
+        playbook_title="Live auction lag",
+        phase=1,
+        phase_count=3,
+        name="UX expected",
+        steps=(StepLine(index=0, text="Live webcast unavailable"),),
+        rules=("Disable first, fix second", "Never retry <!channel> blindly"),
+        after="Immediate action",
+    )
+    blocks = phase_blocks(view)
+    assert blocks[0]["text"]["text"].endswith(
+        "phase 2/3: *UX expected* · after *Immediate action* · 0/1"
+    )
+    assert blocks[1]["type"] == "context"
+    assert blocks[1]["elements"][0]["text"] == (
+        ":scales: *Rules here:* Disable first, fix second · Never retry &lt;!channel&gt; blindly"
+    )

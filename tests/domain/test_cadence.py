@@ -264,3 +264,14 @@ def test_a_weekdays_checklist_during_the_week_runs_the_next_morning():
 def test_an_on_resolve_checklist_has_no_next_run():
     post = DEFAULT.checklist("post-incident")
     assert next_checklist_run(post, MON_0900, "Europe/Berlin") is None
+
+
+def test_a_level_without_an_internal_cadence_gets_no_update_reminders():
+    from bot.domain.timers import plan_updates
+
+    quickmela = load_pack("quickmela")
+    cadence = cadence_of(quickmela, "sev4")
+    assert (cadence.internal, cadence.customer) == (None, None)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    planned = plan_updates(cadence, last_internal=now, last_customer=now, now=now)
+    assert set(planned.values()) == {None}

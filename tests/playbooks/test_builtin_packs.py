@@ -43,6 +43,10 @@ def test_files_are_clean_utf8_with_a_schema_hint(pack_id: str) -> None:
 def test_every_pack_has_a_single_commander_and_an_internal_cadence(any_pack: Pack) -> None:
     assert any_pack.commander.single
     for severity in any_pack.severities:
+        if any_pack.id == "quickmela" and severity.id == "sev4":
+            # Seed 000: a SEV-4 needs no announcement, and so no update reminders either.
+            assert severity.updates.internal is None and not severity.announce
+            continue
         assert severity.updates.internal == d("30m")
     assert all(playbook.match for playbook in any_pack.playbooks)
 
@@ -293,7 +297,7 @@ def test_prod_100k() -> None:
 
     recovery = [c for c in pack.checklists if c.id.startswith("recovery-")]
     assert [len(c.items) for c in recovery] == [10, 8, 8]
-    assert all(str(c.schedule) == "on_resolve" for c in pack.checklists)
+    assert [str(c.schedule) for c in pack.checklists] == ["on_monitoring"] * 3 + ["on_resolve"]
     assert pack.retrospective is not None and pack.retrospective.within == d("2d")
 
 

@@ -242,7 +242,8 @@ async def test_send_posts_a_scripted_message_to_its_audience_records_it_and_tick
             return [
                 m
                 for m in fake.messages(channel.id)
-                if "Communicate" in json.dumps(m.blocks, ensure_ascii=False)
+                if "*Communicate*" in json.dumps(m.blocks, ensure_ascii=False)
+                and "after *Communicate*" not in json.dumps(m.blocks, ensure_ascii=False)
             ]
 
         await fake.wait_for(communicate)
@@ -420,3 +421,30 @@ async def test_each_review_after_resolution_is_reminded_ahead_of_its_deadline(fa
             "Review the effectiveness of the changes",
         ]
         assert f"*{resolved + timedelta(hours=24):%Y-%m-%d %H:%M} UTC*" in due[0]
+
+
+async def test_recovery_validation_is_posted_when_monitoring_starts_and_not_again(fake, tmp_path):
+    from tests.harness import running_bot
+
+    # Seed 004's recovery-validation checklists are for checking the recovery, so they come
+    # with monitoring; the post-incident review list comes on resolve.
+    async with running_bot(fake, tmp_path, playbook_pack="prod-100k") as bot:
+        channel = await bot.declare("p2 Search results stale")
+
+        def titles():
+            return [m.text for m in fake.messages(channel.id) if m.text.startswith("Recovery")]
+
+        await bot.command("status monitoring", channel=channel.id)
+        await fake.wait_for(lambda: len(titles()) == 3)
+        assert titles() == [
+            "Recovery validation: service restoration",
+            "Recovery validation: user experience",
+            "Recovery validation: business functions",
+        ]
+        for command in ("status investigating", "status monitoring", "resolve Rebuilt it"):
+            await bot.command(command, channel=channel.id)
+            await fake.wait_for(lambda: not bot.intake.working)  # handled, in this order
+        await fake.wait_for(
+            lambda: any(m.text == "Post-incident review process" for m in fake.messages(channel.id))
+        )
+        assert len(titles()) == 3
