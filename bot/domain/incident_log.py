@@ -102,6 +102,8 @@ class LogInput:
     # User ID → name to show. Without one (e.g. the CLI export, which has no Slack to ask)
     # a person shows as their bare user ID.
     names: Mapping[str, str] = field(default_factory=dict)
+    # Customer-update audience ID → its name (Buyers, Sellers…): each update says whom it was for.
+    audiences: Mapping[str, str] = field(default_factory=dict)
 
 
 # --- parsing `/incident resolve` text --------------------------------------------------------
@@ -183,6 +185,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _event_words(event: LogEvent, data: LogInput) -> str:
+    """`Customer update (Buyers)` for an update to one audience; else the kind in words."""
+    audience = event.data.get("audience") if event.kind == "customer_update_posted" else None
+    if isinstance(audience, str) and audience != "customer":
+        return f"Customer update ({data.audiences.get(audience, audience)})"
+    return _kind_words(event.kind)
+
+
 def _kind_words(kind: str) -> str:
     return kind.replace("_", " ").strip().capitalize() or "Event"
 
@@ -227,7 +237,7 @@ def _timeline(data: LogInput, style: _Style) -> str:
     for event in data.events:
         actor = _mention(event.actor) if event.actor else "bot"
         when = _utc(event.at).strftime(pattern)
-        head = f"{style.bullet} {when} · {actor} · {_kind_words(event.kind)}"
+        head = f"{style.bullet} {when} · {actor} · {_event_words(event, data)}"
         text_lines = [line.strip() for line in event.text.strip().splitlines() if line.strip()]
         if not text_lines:
             lines.append(head)

@@ -99,6 +99,7 @@ async def _log_input(
         now=now(),
         commander_role=pack.commander.name,
         description=incident.description,
+        audiences={a.id: a.name for a in pack.comms.audiences},
     )
     return pack, data
 

@@ -461,3 +461,22 @@ def test_people_in_the_log_are_every_person_it_names():
     events = [LogEvent(at(14, 5), "U7", "note_added", "asked <@U8|dan>", {})]
     data = resolved_incident(events=events, root_cause="<@W5> typo")
     assert people_in(data) == {"U1", "U2", "U7", "U8", "U9", "W5"}
+
+
+def test_each_customer_update_in_the_timeline_names_its_audience():
+    events = [
+        LogEvent(
+            at(14, 30), "U1", "customer_update_posted", "Refund delayed.", {"audience": "buyer"}
+        ),
+        LogEvent(
+            at(14, 31), "U1", "customer_update_posted", "Payout held.", {"audience": "seller"}
+        ),
+        LogEvent(
+            at(14, 40), "U1", "customer_update_posted", "We are on it.", {"audience": "customer"}
+        ),
+    ]
+    data = resolved_incident(events=events, audiences={"buyer": "Buyers", "seller": "Sellers"})
+    text = render_incident_log(["Timeline"], data)
+    assert "14:30:00 · Alice Ng · Customer update (Buyers): Refund delayed." in text
+    assert "14:31:00 · Alice Ng · Customer update (Sellers): Payout held." in text
+    assert "14:40:00 · Alice Ng · Customer update posted: We are on it." in text
