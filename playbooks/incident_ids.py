@@ -11,6 +11,7 @@ ID_FORMAT_EXPECTED = (
     "text with placeholders {YYYY}, {MM}, {DD} and one sequence placeholder such as {NNN} "
     "(one N per zero-padded digit), e.g. INC-{YYYY}-{MM}-{DD}-{NNN}"
 )
+ID_LIMIT = 32  # the stored incident ID's length
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SEQUENCE = re.compile(r"N+")
 
@@ -26,6 +27,12 @@ def check_incident_id_format(template: str) -> str:
     if sum(1 for n in names if _SEQUENCE.fullmatch(n)) != 1:
         raise PackValueError(
             f"{template!r} needs exactly one sequence placeholder", ID_FORMAT_EXPECTED
+        )
+    longest = _PLACEHOLDER.sub(lambda m: "0" * max(len(m[1]), 4 if m[1] == "YYYY" else 0), template)
+    if len(longest) > ID_LIMIT:
+        raise PackValueError(
+            f"{template!r} makes IDs of {len(longest)} characters",
+            f"IDs of at most {ID_LIMIT} characters",
         )
     return template
 

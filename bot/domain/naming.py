@@ -6,13 +6,18 @@ import re
 import unicodedata
 from datetime import date
 
+from playbooks.incident_ids import format_incident_id
+
 MAX_CHANNEL_NAME = 80
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def incident_id(day: date, seq: int) -> str:
-    """Format the incident ID, e.g. `INC-2026-11-22-007`."""
-    return f"INC-{day:%Y-%m-%d}-{seq:03d}"
+DEFAULT_ID_FORMAT = "INC-{YYYY}-{MM}-{DD}-{NNN}"
+
+
+def incident_id(day: date, seq: int, id_format: str | None = None) -> str:
+    """Format the incident ID with the pack's format, by default `INC-2026-11-22-007`."""
+    return format_incident_id(id_format or DEFAULT_ID_FORMAT, day, seq)
 
 
 def slugify(text: str, *, max_length: int = MAX_CHANNEL_NAME) -> str:

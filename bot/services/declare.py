@@ -109,7 +109,7 @@ async def declare_incident(
             fields=fields,
             day=now.date(),
             now=now,
-            id_for=incident_id,
+            id_for=lambda day, seq: incident_id(day, seq, pack.incident_id_format),
             playbook_plan=plan,
             # The declaring process sets the channel up next: it holds the lease from now.
             setup_owner=replica.id,

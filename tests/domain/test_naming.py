@@ -57,3 +57,14 @@ def test_with_suffix_stays_within_limit():
     second = with_suffix(name, 2)
     assert second.endswith("-2") and len(second) <= 80 and VALID.match(second)
     assert with_suffix("inc-20261122-001-db", 3) == "inc-20261122-001-db-3"
+
+
+def test_the_incident_id_follows_the_pack_s_format():
+    from datetime import date
+
+    from bot.domain.naming import incident_id
+
+    day = date(2026, 3, 2)
+    assert incident_id(day, 7) == "INC-2026-03-02-007"
+    assert incident_id(day, 7, "ESC-{YYYY}{MM}{DD}-{NN}") == "ESC-20260302-07"
+    assert incident_id(day, 1234, "INC-{YYYY}-{MM}-{DD}-{NNN}") == "INC-2026-03-02-1234"
