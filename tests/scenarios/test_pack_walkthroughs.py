@@ -11,6 +11,21 @@ escrow-pilot (seed 001), `test_escrow_sev0_funds_ledger_walkthrough`:
 - SEV2 responds within 4 business hours (the clock skips nothing on a Monday morning, and
   the time scale leaves business hours alone);
 - the incident log's Description (from the declare form) and Resolved By are filled.
+
+prod-100k (seed 004), `test_prod_100k_p0_payment_down_walkthrough`:
+- a P0 is announced in #incidents and told to #critical-alerts (its `notify_channels`);
+- P0 pages level 1 "Primary on-call team" at once; with no response within 5 min (5 s)
+  level 1 is paged again ("PagerDuty: escalation after 5 minutes");
+- management (level 2) is notified 30 min (30 s) into a P0, the executive (level 3) when
+  the 1 h (60 s) resolution target is missed;
+- each "0–5 minutes"-style phase deadline nudges once, with its open steps, and only while
+  a step is open; internal (30 min) and customer (60 min) update reminders fall due;
+- "Monitor system stability for 2 hours" has a Start monitoring button and asks for
+  stability when its window (2 min) ends;
+- `/incident log set affected services: Payments` appears in the posted log;
+- a change to P1 tells #alerts;
+- resolving posts the recovery-validation checklists and the post-incident review one;
+- the incident report (within 24 h) is reminded at 12 h (12 min).
 """
 
 from __future__ import annotations
@@ -230,3 +245,133 @@ async def test_escrow_sev0_funds_ledger_walkthrough(fake, tmp_path):
         assert "*Description:* Deal 42 released the funds to the seller twice." in lines
         assert "*Resolved By:* Alice" in lines
         assert "*Root Cause:* retry" in lines
+
+
+# --- prod-100k (seed 004) --------------------------------------------------------------------
+
+PRIMARY_ON_CALL = (
+    "\nEscalating to level 1: *Primary on-call team*\n"
+    "• System Administrator: available 24/7\n"
+    "• Database Administrator: weekly on-call rotation\n"
+    "• Development Team Lead: critical issues only (24/7 for P0)\n"
+    "• External vendors: Supabase priority support, Stripe emergency contact, "
+    "infrastructure provider\nPaging <@U_BOB>"
+)
+
+
+async def test_prod_100k_p0_payment_down_walkthrough(fake, tmp_path):
+    alerts, critical = fake.add_channel("alerts"), fake.add_channel("critical-alerts")
+    async with running_bot(
+        fake,
+        tmp_path,
+        clock=ManualClock(MONDAY),
+        playbook_pack="prod-100k",
+        pack_time_scale=60,
+        escalation_contacts="1=U_BOB;2=U_CAROL;3=U_DAVE",
+    ) as bot:
+        channel = await bot.declare("p0 Payment system down --playbook payment-down")
+        incident = await incident_of(bot, channel)
+
+        def told(where):
+            return [m.text for m in fake.messages(where.id)]
+
+        # Announced in #incidents (bot.declare waits for that) and told to #critical-alerts.
+        await fake.wait_for(lambda: told(critical))
+        assert told(critical) == [
+            f":rotating_light: *P0* · {incident.id}: Payment system down in <#{channel.id}> "
+            "· commander <@U_ALICE>"
+        ]
+        assert told(alerts) == []
+
+        def notices():
+            return texts(bot, channel, "*Escalation*")
+
+        def nudged(phase):
+            return texts(bot, channel, f"Deadline for *{phase}*")
+
+        await advance(bot, 0)  # level 1 at once at P0
+        assert notices() == [
+            ":rotating_light: *Escalation* · P0: P0 or P1 incidents reach this level at once."
+            + PRIMARY_ON_CALL
+        ]
+        await advance(bot, 5)  # nobody responded within 5 min (5 s): level 1 again
+        assert notices()[1:] == [
+            ":rotating_light: *Escalation* · P0: no response within 5 s." + PRIMARY_ON_CALL
+        ]
+        [first] = nudged("0–5 minutes")
+        assert first.endswith(
+            "with 1 step(s) still open:\n• Activate the payment circuit breakers — unassigned"
+        )
+        await click_step(bot, channel, "payment-down", 1, 0)  # the 5–10 minutes step, in time
+
+        await advance(bot, 25)  # 30 min (30 s): management
+        assert notices()[2:] == [
+            ":rotating_light: *Escalation* · P0: still open 30 s after declaration.\n"
+            "Escalating to level 2: *Management*\n• Receive an executive summary\n"
+            "Paging <@U_CAROL>"
+        ]
+        assert nudged("5–10 minutes") == []  # its one step was done in time
+        assert len(nudged("10–15 minutes")) == len(nudged("15–30 minutes")) == 1
+        assert texts(bot, channel, "No internal update") == [
+            ":alarm_clock: No internal update for 30 s: <@U_ALICE>, post one with "
+            "`/incident update …`."
+        ]
+
+        await advance(bot, 30)  # 1 h (60 s): the resolution target is missed, executive
+        assert notices()[3:] == [
+            ":rotating_light: *Escalation* · P0: not resolved within 1 min.\n"
+            "Escalating to level 3: *Executive*\n"
+            "• Receive the executive notification of an extended outage\nPaging <@U_DAVE>"
+        ]
+        assert len(nudged("30–60 minutes")) == 1
+        assert len(texts(bot, channel, "No internal update")) == 2
+        assert len(texts(bot, channel, "No customer update for 1 min")) == 1
+        assert [e.data["level"] for e in await events(bot, channel, "escalated")] == [1, 1, 2, 3]
+
+        # Full recovery: "Monitor system stability for 2 hours" is a 2 min window here.
+        await run(bot, "playbook complete-system-failure", channel)
+        await click_step(
+            bot, channel, "complete-system-failure", 3, 1, ActionId.STEP_MONITOR, user="U_BOB"
+        )
+        assert len(texts(bot, channel, "started monitoring *Monitor system stability")) == 1
+        await advance(bot, 119.999)
+        assert texts(bot, channel, "of monitoring for") == []
+        await advance(bot, 0.001)
+        assert texts(bot, channel, "of monitoring for") == [
+            ":eyes: The 2 min of monitoring for *Monitor system stability for 2 hours* are "
+            "over. <@U_BOB>: if everything stayed stable, mark the step done; if not, say what "
+            "you saw with `/incident update`."
+        ]
+
+        await run(bot, "log set affected services: Payments", channel)
+        await run(bot, "severity p1", channel)  # P1 tells #alerts
+        await fake.wait_for(lambda: told(alerts))
+        assert told(alerts) == [
+            f":rotating_light: *P1* · {incident.id}: Payment system down in <#{channel.id}> "
+            "· commander <@U_ALICE>"
+        ]
+        assert len(told(critical)) == 1
+
+        await run(bot, "resolve Stripe credentials rotated | root cause: expired key", channel)
+        resolved_at = bot.clock()
+        titles = [c.title for c in bot.pack.checklists]
+        await fake.wait_for(lambda: all(texts(bot, channel, t) for t in titles))
+        assert [m.text for m in fake.messages(channel.id) if m.text in titles] == [
+            "Recovery validation: service restoration",
+            "Recovery validation: user experience",
+            "Recovery validation: business functions",
+            "Post-incident review process",
+        ]
+        lines = await posted_log(bot, channel)
+        assert "*Affected Services:* Payments" in lines
+        assert "*Root Cause:* expired key" in lines
+
+        # The incident report within 24 h (24 min) is reminded at 12 h (12 min).
+        await advance(bot, 719.999)
+        assert texts(bot, channel, "Complete the incident report") == []
+        await advance(bot, 0.001)
+        deadline = resolved_at + timedelta(minutes=24)
+        assert texts(bot, channel, "Complete the incident report") == [
+            f":memo: <@U_ALICE>, due by *{deadline:%Y-%m-%d %H:%M} UTC* for this incident: "
+            "*Complete the incident report*."
+        ]
