@@ -26,6 +26,15 @@ prod-100k (seed 004), `test_prod_100k_p0_payment_down_walkthrough`:
 - a change to P1 tells #alerts;
 - resolving posts the recovery-validation checklists and the post-incident review one;
 - the incident report (within 24 h) is reminded at 12 h (12 min).
+
+quickmela (seed 000), `test_quickmela_refund_executed_incorrectly_walkthrough`:
+- the Incident Commander's brief carries the five decision rules;
+- "Disable first, fix second": ticking a Resolve step while Immediate action is open asks
+  first ("Done anyway"), naming the open steps;
+- the scripted buyer and seller messages go out with Send, are recorded as customer updates
+  of distinct audiences (buyer, seller), and each restarts the 60 min (60 s) customer clock;
+- the kill-switch flag (ENABLE_AUTO_REFUNDS) shows under Features Disabled in the log;
+- a SEV-4 makes no announcement in #incidents ("No announcement needed").
 """
 
 from __future__ import annotations
@@ -375,3 +384,90 @@ async def test_prod_100k_p0_payment_down_walkthrough(fake, tmp_path):
             f":memo: <@U_ALICE>, due by *{deadline:%Y-%m-%d %H:%M} UTC* for this incident: "
             "*Complete the incident report*."
         ]
+
+
+# --- quickmela (seed 000) --------------------------------------------------------------------
+
+
+async def declared_unannounced(bot, text):
+    """Declare at a level with no announcement; the channel, once its setup is finished."""
+    fake, before = bot.fake, set(bot.fake.channels)
+    status, _, _ = await bot.command(f"declare {text}")
+    assert status == 200
+    await fake.wait_for(
+        lambda: any(c.pins for cid, c in fake.channels.items() if cid not in before)
+    )
+    channel = next(c for cid, c in fake.channels.items() if cid not in before)
+    await bot.setup_finished(channel.id)
+    return channel
+
+
+async def test_quickmela_refund_executed_incorrectly_walkthrough(fake, tmp_path):
+    async with running_bot(
+        fake, tmp_path, clock=ManualClock(MONDAY), playbook_pack="quickmela", pack_time_scale=60
+    ) as bot:
+        channel = await bot.declare("sev1 Refunds executed twice --playbook refund-incorrect")
+        t0 = bot.clock()
+
+        # The one owner's brief: the decision rules to memorise.
+        await fake.wait_for(lambda: briefs(bot, channel, "U_ALICE", "Incident Commander"))
+        [brief] = briefs(bot, channel, "U_ALICE", "Incident Commander")
+        assert brief.endswith(
+            "*Rules*\n• Money &gt; UX &gt; Speed\n• Disable first, fix second\n"
+            "• Explain always\n• Never retry blindly\n• One owner per incident"
+        )
+
+        # Disable first: the kill switch is ticked; fixing ahead of the rest asks first.
+        await click_step(bot, channel, "refund-incorrect", 0, 0, user="U_BOB")
+        await click_step(bot, channel, "refund-incorrect", 2, 1)  # Make the manual correction
+
+        def asked():
+            return [
+                rendered(e.blocks)
+                for e in fake.ephemerals
+                if "worked in order" in e.text + rendered(e.blocks)
+            ]
+
+        await fake.wait_for(asked)
+        [question] = asked()
+        assert "• Stop any retry jobs\\n• Lock the affected transaction IDs" in question
+        assert "Done anyway" in question
+        assert len(await events(bot, channel, "step_completed")) == 1  # the kill switch only
+        await click_step(bot, channel, "refund-incorrect", 2, 1, ActionId.STEP_DONE_ANYWAY)
+        assert len(await events(bot, channel, "step_completed")) == 2
+
+        # The scripted messages, each sent with Send, restart the customer clock.
+        await advance(bot, 30)
+        await click_step(bot, channel, "refund-incorrect", 1, 0, ActionId.STEP_SEND)
+        await advance(bot, 10)
+        await click_step(bot, channel, "refund-incorrect", 1, 1, ActionId.STEP_SEND)
+        buyers = texts(bot, channel, "Customer update (Buyers)")
+        sellers = texts(bot, channel, "Customer update (Sellers)")
+        assert len(buyers) == len(sellers) == 1
+        assert "Refund delayed due to system verification." in buyers[0]
+        assert "Settlement temporarily paused." in sellers[0]
+        sent = await events(bot, channel, "customer_update_posted")
+        assert [(e.at - t0, e.data["audience"]) for e in sent] == [
+            (timedelta(seconds=30), "buyer"),
+            (timedelta(seconds=40), "seller"),
+        ]
+        await advance(bot, 59.999)  # t0 + 100 s, less a millisecond
+        assert texts(bot, channel, "No customer update") == []
+        await advance(bot, 0.001)  # 60 min (60 s) after the seller's message
+        assert texts(bot, channel, "No customer update") == [
+            ":alarm_clock: No customer update for 1 min: <@U_ALICE>, post one with "
+            "`/incident update --customer …`."
+        ]
+
+        await run(bot, "resolve Corrected the refunds by hand | root cause: retry job", channel)
+        lines = await posted_log(bot, channel)
+        assert "*Features Disabled:* `ENABLE_AUTO_REFUNDS`" in lines
+
+        # SEV-4: no announcement needed.
+        quiet = await declared_unannounced(bot, "sev4 Tooltip missing on the bid button")
+        incidents = fake.channel_by_name("incidents")
+
+        def announced(where):
+            return [m for m in fake.messages(incidents.id) if where.id in rendered(m.blocks)]
+
+        assert len(announced(channel)) == 1 and announced(quiet) == []
