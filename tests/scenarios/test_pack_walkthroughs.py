@@ -35,6 +35,14 @@ quickmela (seed 000), `test_quickmela_refund_executed_incorrectly_walkthrough`:
   of distinct audiences (buyer, seller), and each restarts the 60 min (60 s) customer clock;
 - the kill-switch flag (ENABLE_AUTO_REFUNDS) shows under Features Disabled in the log;
 - a SEV-4 makes no announcement in #incidents ("No announcement needed").
+
+defcon (seed 002), `test_defcon_bad_deploy_walkthrough` (Scenario A, raised to Defcon 1):
+- the Decision Maker's brief carries the do-not list, at declaration and on hand-over;
+- changing the level names that level's decision maker (CTO / Lead Dev at Defcon 1) and
+  asks, with a person picker, for a hand-over; picking someone hands command over (the
+  card and the update reminders follow the new decision maker);
+- a customer update saying "security breach" goes out as written (the seed asks to
+  disclose; the pack has no words to avoid).
 """
 
 from __future__ import annotations
@@ -471,3 +479,75 @@ async def test_quickmela_refund_executed_incorrectly_walkthrough(fake, tmp_path)
             return [m for m in fake.messages(incidents.id) if where.id in rendered(m.blocks)]
 
         assert len(announced(channel)) == 1 and announced(quiet) == []
+
+
+# --- defcon (seed 002) -----------------------------------------------------------------------
+
+DO_NOT_LIST = (
+    "*Rules*\n• Do NOT debug on production (use logs)\n"
+    '• Do NOT deploy "quick fixes" without tests (it makes it worse)\n'
+    "• Do NOT hide the issue from users (be transparent)\n"
+    "• Do NOT blame team members during the incident (focus on recovery)"
+)
+
+
+async def test_defcon_bad_deploy_walkthrough(fake, tmp_path):
+    async with running_bot(
+        fake, tmp_path, clock=ManualClock(MONDAY), playbook_pack="defcon", pack_time_scale=60
+    ) as bot:
+        channel = await bot.declare(
+            "defcon3 Bad deploy broke the pricing page --playbook bad-deploy"
+        )
+        await fake.wait_for(lambda: briefs(bot, channel, "U_ALICE", "Decision Maker"))
+        [brief] = briefs(bot, channel, "U_ALICE", "Decision Maker")
+        assert brief.endswith(DO_NOT_LIST)
+        await click_step(bot, channel, "bad-deploy", 0, 0)  # Stop: no fixing forward
+
+        # The deploy took checkout down with it: Defcon 1, whose decision maker is the CTO.
+        await run(bot, "severity defcon1", channel)
+        [ask] = [m for m in fake.messages(channel.id) if "decision maker" in m.text]
+        assert ask.text == (
+            ":rotating_light: <@U_ALICE> changed severity Defcon 3 → *Defcon 1*.\n"
+            ":scales: At Defcon 1 the decision maker is *CTO / Lead Dev*. <@U_ALICE>, if that "
+            "is not you, hand over command to them."
+        )
+        picker = ask.blocks[0]
+        assert picker["accessory"]["action_id"] == ActionId.HAND_OVER_TO
+        await bot.click(
+            user="U_ALICE",
+            channel=channel.id,
+            ts=ask.ts,
+            actions=[
+                {
+                    "action_id": ActionId.HAND_OVER_TO,
+                    "block_id": picker["block_id"],
+                    "type": "users_select",
+                    "selected_user": "U_BOB",  # the CTO
+                }
+            ],
+        )
+        await settled(bot)
+        assert (await incident_of(bot, channel)).commander_id == "U_BOB"
+        await bot.card_shows(channel, "<@U_BOB>")
+        await fake.wait_for(lambda: briefs(bot, channel, "U_BOB", "Decision Maker"))
+        [handed] = briefs(bot, channel, "U_BOB", "Decision Maker")
+        assert handed.endswith(DO_NOT_LIST)
+        [change] = await events(bot, channel, "commander_changed")
+        assert (change.actor, change.data["new"]) == ("U_ALICE", "U_BOB")
+
+        # Do NOT hide the issue: the word "breach" is not held back.
+        disclosure = "We are investigating a security breach of the admin panel."
+        await run(bot, f"update --customer {disclosure}", channel, user="U_BOB")
+        [posted] = texts(bot, channel, "Customer update")
+        assert disclosure in posted
+        assert [e.text for e in await events(bot, channel, "customer_update_posted")] == [
+            disclosure
+        ]
+        assert not [e for e in fake.ephemerals if "Post anyway" in rendered(e.blocks)]
+
+        # The reminders now go to the new decision maker (30 min: 30 s).
+        await advance(bot, 30)
+        assert texts(bot, channel, "No internal update") == [
+            ":alarm_clock: No internal update for 30 s: <@U_BOB>, post one with "
+            "`/incident update …`."
+        ]
