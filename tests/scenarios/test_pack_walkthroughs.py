@@ -43,6 +43,16 @@ defcon (seed 002), `test_defcon_bad_deploy_walkthrough` (Scenario A, raised to D
   card and the update reminders follow the new decision maker);
 - a customer update saying "security breach" goes out as written (the seed asks to
   disclose; the pack has no words to avoid).
+
+eshop (seed 003), `test_eshop_sev1_checkout_down_walkthrough`:
+- the commander assigns the technical lead and the communications lead (each is briefed,
+  both show on the card);
+- internal updates are reminded every 30 min (30 s), naming the commander; customer
+  (status page) updates every 60 min (60 s) at SEV-1, naming the communications lead;
+- a status update restarts the internal clock;
+- resolving posts the after-action checklist and arms the retrospective "within 3 business
+  days": resolved on a Friday, due the next Wednesday (business days are not scaled),
+  reminded halfway.
 """
 
 from __future__ import annotations
@@ -550,4 +560,63 @@ async def test_defcon_bad_deploy_walkthrough(fake, tmp_path):
         assert texts(bot, channel, "No internal update") == [
             ":alarm_clock: No internal update for 30 s: <@U_BOB>, post one with "
             "`/incident update …`."
+        ]
+
+
+# --- eshop (seed 003) ------------------------------------------------------------------------
+
+
+async def test_eshop_sev1_checkout_down_walkthrough(fake, tmp_path):
+    async with running_bot(
+        fake, tmp_path, clock=ManualClock(MONDAY), playbook_pack="eshop", pack_time_scale=60
+    ) as bot:
+        channel = await bot.declare(
+            "sev1 Checkout unavailable globally --playbook production-incident"
+        )
+        await run(bot, "role technical lead <@U_BOB>", channel)
+        await run(bot, "role comms lead <@U_CAROL>", channel)
+        assigned = await events(bot, channel, "role_assigned")
+        assert [(e.data["role"], e.data["user"]) for e in assigned] == [
+            ("tech_lead", "U_BOB"),
+            ("comms_lead", "U_CAROL"),
+        ]
+        await bot.card_shows(channel, "<@U_BOB>", "<@U_CAROL>")
+        await fake.wait_for(lambda: briefs(bot, channel, "U_CAROL", "Communications Lead"))
+
+        def internal():
+            return texts(bot, channel, "No internal update")
+
+        def customer():
+            return texts(bot, channel, "No customer update")
+
+        await advance(bot, 30)  # 30 min (30 s): internal, to the commander
+        assert internal() == [
+            ":alarm_clock: No internal update for 30 s: <@U_ALICE>, post one with "
+            "`/incident update …`."
+        ]
+        await advance(bot, 10)
+        await run(bot, "update Rolled back the checkout deploy; watching errors", channel, "U_BOB")
+        await advance(bot, 20)  # 60 min (60 s): customers, to the comms lead
+        assert customer() == [
+            ":alarm_clock: No customer update for 1 min: <@U_CAROL>, post one with "
+            "`/incident update --customer …`."
+        ]
+        assert len(internal()) == 1  # the update at 40 s moved it to 70 s
+        await advance(bot, 9.999)
+        assert len(internal()) == 1
+        await advance(bot, 0.001)
+        assert len(internal()) == 2
+
+        # Resolved on a Friday: the retrospective is due 3 business days later, on Wednesday.
+        friday = datetime(2026, 3, 6, 10, 0, tzinfo=UTC)
+        bot.clock.set(friday)
+        await run(bot, "resolve Checkout restored | root cause: bad deploy", channel)
+        await fake.wait_for(lambda: texts(bot, channel, "After-action expectations"))
+        halfway = friday + timedelta(days=2, hours=12)  # Sunday 22:00
+        await advance(bot, halfway - friday - timedelta(milliseconds=1))
+        assert texts(bot, channel, "hold the retrospective") == []
+        await advance(bot, 0.001)
+        assert texts(bot, channel, "hold the retrospective") == [
+            ":memo: <@U_ALICE>, hold the retrospective for this incident by "
+            "*2026-03-11 10:00 UTC*. Export the log with `/incident log`."
         ]
