@@ -8,9 +8,10 @@ escrow-pilot (seed 001), `test_escrow_sev0_funds_ledger_walkthrough`:
 - "no response within 15 min" is posted where nobody acted, and called off by ticking a step;
 - the Operator (commander) brief carries the instructions, the rules and "Escalate when";
 - `/incident escalate data integrity` reaches level 3 "Pilot Coordinator", paging its holder;
-- SEV2 responds within 4 business hours (the clock skips nothing on a Monday morning, and
-  the time scale leaves business hours alone);
-- the incident log's Description (from the declare form) and Resolved By are filled.
+- SEV2 responds within 4 business hours: declared on a Monday at 09:00, the target falls
+  at 13:00 (the time scale leaves business hours alone);
+- the incident log's Description (from the declare form) and Resolved By are filled (the
+  escrow template has no Detection Method; prod-100k's log is checked below).
 
 prod-100k (seed 004), `test_prod_100k_p0_payment_down_walkthrough`:
 - a P0 is announced in #incidents and told to #critical-alerts (its `notify_channels`);
@@ -32,7 +33,8 @@ quickmela (seed 000), `test_quickmela_refund_executed_incorrectly_walkthrough`:
 - "Disable first, fix second": ticking a Resolve step while Immediate action is open asks
   first ("Done anyway"), naming the open steps;
 - the scripted buyer and seller messages go out with Send, are recorded as customer updates
-  of distinct audiences (buyer, seller), and each restarts the 60 min (60 s) customer clock;
+  of distinct audiences (buyer, seller), and restart the 60 min (60 s) customer clock: the
+  reminder comes 60 s after the last of them, not 60 s after declaration;
 - the kill-switch flag (ENABLE_AUTO_REFUNDS) shows under Features Disabled in the log;
 - a SEV-4 makes no announcement in #incidents ("No announcement needed").
 
@@ -45,8 +47,8 @@ defcon (seed 002), `test_defcon_bad_deploy_walkthrough` (Scenario A, raised to D
   disclose; the pack has no words to avoid).
 
 eshop (seed 003), `test_eshop_sev1_checkout_down_walkthrough`:
-- the commander assigns the technical lead and the communications lead (each is briefed,
-  both show on the card);
+- the commander assigns the technical lead and the communications lead (both show on the
+  card; the communications lead gets the role's brief);
 - internal updates are reminded every 30 min (30 s), naming the commander; customer
   (status page) updates every 60 min (60 s) at SEV-1, naming the communications lead;
 - a status update restarts the internal clock;
@@ -228,6 +230,7 @@ async def test_escrow_sev0_funds_ledger_walkthrough(fake, tmp_path):
             ]
 
         # The Operator's brief: instructions, rules, and the conditions to escalate on.
+        await fake.wait_for(lambda: briefs(bot, worked, "U_ALICE", "Operator"))
         [brief] = briefs(bot, worked, "U_ALICE", "Operator")
         assert bot.pack.role("commander").instructions in brief
         assert "*Rules*\n• Prefer config rollback (flags/templates)" in brief
