@@ -75,7 +75,7 @@ def _guidance_blocks(guidance: Sequence[str]) -> list[ContextBlock]:
     """The alert rules, as a reminder of which severity a measurement calls for."""
     if not guidance:
         return []
-    lines = "\n".join(f"• {user_text(line, 150)}" for line in guidance[:12])
+    lines = "\n".join(f"• {user_text(line, 150)}" for line in guidance[:18])
     return [ContextBlock(elements=[MarkdownTextObject(text=clip(lines, 1900))])]
 
 

@@ -42,7 +42,7 @@ def help_text(
         roles=", ".join(roles),
     )
     if guidance:
-        text += "\n*Choosing a severity* (this pack's alert rules)\n" + "\n".join(
+        text += "\n*Choosing a severity* (this pack's examples and alert rules)\n" + "\n".join(
             f"• {user_text(line, 200)}" for line in guidance[:20]
         )
     return clip(text, SECTION_LIMIT)

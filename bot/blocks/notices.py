@@ -14,13 +14,16 @@ def mention(target: str) -> str:
     return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"
 
 
-def update_reminder_text(*, audience: str, every: timedelta, who: str) -> str:
-    """⏰ No internal update for 30 min: …"""
+def update_reminder_text(
+    *, audience: str, every: timedelta, who: str, hints: Sequence[str] = ()
+) -> str:
+    """⏰ No internal update for 30 min: …; for customers, the pack's hints below."""
     command = "/incident update --customer …" if audience == "customer" else "/incident update …"
-    return (
+    text = (
         f":alarm_clock: No {audience} update for {human(every)}: {user(who)}, post one with "
         f"`{command}`."
     )
+    return text + "".join(f"\n• {user_text(hint, 500)}" for hint in hints[:12])
 
 
 def escalation_text(

@@ -90,6 +90,7 @@ class UpdateReminder:
     audience: str
     every: timedelta
     who: str
+    hints: tuple[str, ...] = ()  # for customer updates: how they should sound, where they go
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,15 @@ def _review(timer: TimerFacts, incident: IncidentFacts, pack: Pack) -> Firing:
     return Firing(next_due=None, kind="review_reminder", notice=notice, data=data)
 
 
+def customer_hints(pack: Pack) -> tuple[str, ...]:
+    """What a customer-update reminder adds from the pack: its guidelines, where each
+    audience is reached, and the default wording to start from."""
+    hints = [f"Guideline: {g}" for g in pack.comms.guidelines]
+    hints += [f"{a.name}: {', '.join(a.channels)}" for a in pack.comms.audiences if a.channels]
+    hints.append(f"Start from: {pack.comms.template}")
+    return tuple(hints)
+
+
 def reminded(incident: IncidentFacts, holders: Mapping[str, Sequence[str]], owner: str) -> str:
     """Who a customer-update reminder names: the comms owner role's holder, else the
     commander."""
@@ -272,10 +282,11 @@ def _update_reminder(
     if not internal:
         who = reminded(incident, snap.holders, pack.comms.owner_role or "")
     audience = "internal" if internal else "customer"
+    hints = () if internal else customer_hints(pack)
     return Firing(
         next_due=next_repeat(timer.due_at, every, now),
         kind="reminder_sent",
-        notice=UpdateReminder(audience=audience, every=every, who=who),
+        notice=UpdateReminder(audience=audience, every=every, who=who, hints=hints),
         data={"audience": audience, "mentioned": who},
     )
 

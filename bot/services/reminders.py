@@ -178,8 +178,10 @@ async def _record(
 def notice_text(notice: Notice | None) -> str:
     """The words of a notice, as posted and as recorded in the timeline."""
     match notice:
-        case firings.UpdateReminder(audience=audience, every=every, who=who):
-            return notices.update_reminder_text(audience=audience, every=every, who=who)
+        case firings.UpdateReminder(audience=audience, every=every, who=who, hints=hints):
+            return notices.update_reminder_text(
+                audience=audience, every=every, who=who, hints=hints
+            )
         case firings.Escalation():
             return notices.escalation_text(
                 severity=notice.severity,

@@ -191,7 +191,7 @@ def test_help_lists_the_alert_rules_as_guidance_for_choosing_a_severity():
         severities=["p0"], roles=[], guidance=["P0: Payment success rate < 95% for 10m"]
     )
     assert text.endswith(
-        "*Choosing a severity* (this pack's alert rules)\n"
+        "*Choosing a severity* (this pack's examples and alert rules)\n"
         "• P0: Payment success rate &lt; 95% for 10m"
     )
     assert "Choosing a severity" not in help_text(severities=["p0"], roles=[])

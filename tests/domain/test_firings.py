@@ -22,6 +22,7 @@ from bot.domain.firings import (
     Snapshot,
     StepFacts,
     UpdateReminder,
+    customer_hints,
     deadline_phase,
     decide,
     reminded,
@@ -200,7 +201,12 @@ def test_a_customer_reminder_names_the_comms_owner_when_the_role_is_held():
     assert firing == Firing(
         next_due=datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
         kind="reminder_sent",
-        notice=UpdateReminder(audience="customer", every=timedelta(hours=1), who="U_CAROL"),
+        notice=UpdateReminder(
+            audience="customer",
+            every=timedelta(hours=1),
+            who="U_CAROL",
+            hints=customer_hints(DEFAULT),
+        ),
         data={"audience": "customer", "mentioned": "U_CAROL"},
     )
 
@@ -210,7 +216,7 @@ def test_a_customer_reminder_names_the_commander_when_nobody_owns_comms(holders)
     snap = Snapshot(incident=Inc(commander_id="U_ALICE"), holders=holders)
     firing = decide(T("customer_update"), snap, MON_0900, ctx())
     assert firing.notice == UpdateReminder(
-        audience="customer", every=timedelta(hours=1), who="U_ALICE"
+        audience="customer", every=timedelta(hours=1), who="U_ALICE", hints=customer_hints(DEFAULT)
     )
     assert firing.data == {"audience": "customer", "mentioned": "U_ALICE"}
 
@@ -222,7 +228,7 @@ def test_a_pack_without_a_comms_owner_role_reminds_the_commander():
     )
     firing = decide(T("customer_update"), snap, MON_0900, ctx(DEFCON))
     assert firing.notice == UpdateReminder(
-        audience="customer", every=timedelta(hours=1), who="U_ALICE"
+        audience="customer", every=timedelta(hours=1), who="U_ALICE", hints=customer_hints(DEFCON)
     )
 
 
@@ -704,3 +710,16 @@ def test_a_step_deadline_nudges_its_assignee_else_its_role_holder_else_the_comma
     assert owner() == "U_CAROL"
     skipped = Snapshot(incident=Inc(), steps={(0, 1): StepFacts("skipped")})
     assert decide(timer, skipped, MON_0900, ctx(FAST)) == STOP
+
+
+def test_a_customer_reminder_says_how_updates_should_sound_where_they_go_and_where_to_start():
+    eshop = load_pack("eshop")
+    hints = customer_hints(eshop)
+    assert "Customers: Status page" in hints
+    assert hints[-1] == f"Start from: {eshop.comms.template}"
+    assert [h for h in customer_hints(DEFCON) if h.startswith("Guideline:")] == [
+        "Guideline: Be transparent; do not hide the issue from users",
+        "Guideline: Show a clear status banner, not a generic error",
+    ]
+    internal = decide(T("internal_update"), Snapshot(incident=Inc()), MON_0900, ctx())
+    assert internal.notice.hints == ()

@@ -97,15 +97,18 @@ async def test_declare_without_text_opens_the_modal(bot):
     view = next(iter(bot.fake.views.values())).view
     assert view["callback_id"] == CallbackId.DECLARE
     block_ids = [b.get("block_id") for b in view["blocks"]]
-    assert block_ids == [
+    # The severity guidance (each level's examples) is a context block between them.
+    assert view["blocks"][2]["type"] == "context"
+    assert "SEV-1, e.g. Checkout down for everyone" in view["blocks"][2]["elements"][0]["text"]
+    assert [b for b in block_ids if b] == [
         BlockId.TITLE,
         BlockId.SEVERITY,
         BlockId.DESCRIPTION,
         BlockId.PLAYBOOK,
         BlockId.COMMANDER,
     ]
-    commander = view["blocks"][4]["element"]
-    playbooks = [o["value"] for o in view["blocks"][3]["element"]["options"]]
+    commander = view["blocks"][5]["element"]
+    playbooks = [o["value"] for o in view["blocks"][4]["element"]["options"]]
     assert playbooks[:2] == ["__suggest__", "__none__"] and "generic" in playbooks
     assert commander["initial_user"] == "U_BOB"
     severity_options = [o["value"] for o in view["blocks"][1]["element"]["options"]]

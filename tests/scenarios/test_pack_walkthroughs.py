@@ -475,9 +475,11 @@ async def test_quickmela_refund_executed_incorrectly_walkthrough(fake, tmp_path)
         await advance(bot, 59.999)  # t0 + 100 s, less a millisecond
         assert texts(bot, channel, "No customer update") == []
         await advance(bot, 0.001)  # 60 min (60 s) after the seller's message
-        assert texts(bot, channel, "No customer update") == [
+        [reminder] = texts(bot, channel, "No customer update")
+        assert reminder.splitlines()[:2] == [
             ":alarm_clock: No customer update for 1 min: <@U_ALICE>, post one with "
-            "`/incident update --customer …`."
+            "`/incident update --customer …`.",
+            "• Guideline: Clear",  # seed 000: clear, calm, reassuring, time-bound
         ]
 
         await run(bot, "resolve Corrected the refunds by hand | root cause: retry job", channel)
@@ -600,10 +602,12 @@ async def test_eshop_sev1_checkout_down_walkthrough(fake, tmp_path):
         await advance(bot, 10)
         await run(bot, "update Rolled back the checkout deploy; watching errors", channel, "U_BOB")
         await advance(bot, 20)  # 60 min (60 s): customers, to the comms lead
-        assert customer() == [
+        [reminder] = customer()
+        assert reminder.splitlines()[0] == (
             ":alarm_clock: No customer update for 1 min: <@U_CAROL>, post one with "
             "`/incident update --customer …`."
-        ]
+        )
+        assert "• Customers: Status page" in reminder  # seed 003: status page updates
         assert len(internal()) == 1  # the update at 40 s moved it to 70 s
         await advance(bot, 9.999)
         assert len(internal()) == 1

@@ -205,7 +205,7 @@ async def test_typing_a_title_preselects_the_matching_playbook(bot):
         return next(
             b
             for b in bot.fake.views[view_id].view["blocks"]
-            if b["block_id"].startswith("playbook")
+            if b.get("block_id", "").startswith("playbook")
         )
 
     await bot.fake.wait_for(lambda: playbook_block()["block_id"] == "playbook.deploy-rollback")
