@@ -24,14 +24,16 @@ def playbook_choices_text(choices: Sequence[tuple[str, str, str]], suggested: st
     return "*Playbooks* — run one with `/incident playbook <id>`\n" + "\n".join(lines)
 
 
-def playbook_suggestion_blocks(playbook_id: str, title: str) -> list[dict[str, Any]]:
-    """A suggestion to run the playbook that matches the title, with a button."""
+def playbook_suggestion_blocks(
+    playbook_id: str, title: str, signals: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """A suggestion to run the playbook that matches the title, with the signals that tell
+    it applies, and a button."""
+    text = f":bulb: Suggested playbook: *{user_text(title, 200)}* (`{playbook_id}`)"
+    if signals:
+        text += "\nIt fits when you see: " + "; ".join(user_text(s, 200) for s in signals[:8])
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":bulb: Suggested playbook: *{user_text(title, 200)}* (`{playbook_id}`)"
-            )
-        ).to_dict(),
+        SectionBlock(text=MarkdownTextObject(text=text)).to_dict(),
         ActionsBlock(
             elements=[
                 ButtonElement(

@@ -58,6 +58,13 @@ def deadline_nudge_text(
     )
 
 
+def notify_text(severity: str, notify: Sequence[str]) -> str:
+    """The pack's notification rules for a level, under a severity change."""
+    return f"\n:mega: At {user_text(severity, 75)}, notify: " + "; ".join(
+        user_text(line, 200) for line in notify[:12]
+    )
+
+
 def review_reminder_text(*, commander: str, name: str, deadline: datetime) -> str:
     """📝 Due by …: complete the incident report."""
     return (
@@ -117,12 +124,17 @@ def role_brief_text(
     instructions: str,
     rules: Sequence[str] = (),
     escalate: Sequence[str] = (),
+    notify: Sequence[str] = (),
 ) -> str:
     """You are now *Incident Commander* for INC-…: the pack's instructions, and for the
     commander the pack's standing rules (decision rules, do-not lists)."""
     text = f"You are now *{user_text(role, 75)}* for {incident_id}.\n{user_text(instructions)}"
     if rules:
         text += "\n*Rules*\n" + "\n".join(f"• {user_text(rule, 300)}" for rule in rules[:20])
+    if notify:
+        text += "\n*Notify at this severity*\n" + "\n".join(
+            f"• {user_text(line, 300)}" for line in notify[:12]
+        )
     if escalate:
         text += "\n*Escalate when* (confirm with `/incident escalate`)\n" + "\n".join(
             f"• {user_text(line, 300)}" for line in escalate[:20]

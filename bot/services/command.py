@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.blocks import lines
 from bot.clock import Clock
-from bot.domain import escalation
 from bot.domain.commander import check_hand_over, lost_race
 from bot.replica import Replica
 from bot.services import outbox, people
@@ -53,15 +52,7 @@ async def hand_over_command(
             replica=replica,
         )
     finally:  # the change is committed: brief the new commander even if a redraw failed
-        commander = pack.role("commander")
-        await people.brief(
-            incident,
-            commander,
-            user=new,
-            slack=slack,
-            rules=pack.rules,
-            escalate=escalation.brief_lines(pack),
-        )
+        await people.brief_commander(incident, user=new, pack=pack, slack=slack)
 
 
 async def _record_handover(

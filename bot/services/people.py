@@ -10,11 +10,12 @@ from collections.abc import Iterable, Sequence
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.notices import role_brief_text
+from bot.domain import escalation
 from bot.domain.errors import DomainError
 from bot.domain.policy import Person, check_can_hold
 from bot.services import channels
 from bot.slack_gateway import SlackGateway
-from playbooks.model import Role
+from playbooks.model import Pack, Role
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ async def brief(
     slack: SlackGateway,
     rules: Sequence[str] = (),
     escalate: Sequence[str] = (),
+    notify: Sequence[str] = (),
 ) -> bool:
     """Show a role's new holder the pack's instructions for it, privately in the incident's
     channel. True when shown, when there is nothing to show, or when Slack refuses it for
@@ -97,9 +99,27 @@ async def brief(
                 instructions=role.instructions,
                 rules=rules,
                 escalate=escalate,
+                notify=notify,
             ),
         )
     except Exception as error:  # noqa: BLE001 - best effort: the card names the role too
         log.warning("could not brief %s as %s of %s: %r", user, role.id, incident.id, error)
         return channels.is_final(error)
     return True
+
+
+async def brief_commander(
+    incident: Incident, *, user: str, pack: Pack, slack: SlackGateway
+) -> bool:
+    """Brief the commander: the role's instructions, the pack's rules, the conditions that
+    escalate, and whom the pack says to notify at the incident's severity."""
+    severity = pack.severity(incident.severity)
+    return await brief(
+        incident,
+        pack.role("commander"),
+        user=user,
+        slack=slack,
+        rules=pack.rules,
+        escalate=escalation.brief_lines(pack),
+        notify=severity.notify if severity else (),
+    )

@@ -21,7 +21,7 @@ from bot.blocks.card import (
 )
 from bot.blocks.view import IncidentView
 from bot.clock import Clock
-from bot.domain import escalation, setup
+from bot.domain import setup
 from bot.domain.errors import DomainError
 from bot.domain.naming import channel_name, with_suffix
 from bot.domain.setup import Step
@@ -163,15 +163,8 @@ class SetupPass:
     async def _brief(self) -> bool:
         """The commander gets the pack's instructions for the role. (Ephemeral: a crash
         between this and the pass's save shows them twice, which does no harm.)"""
-        commander = self.incident.commander_id
-        role = self.pack.role("commander")
-        return await people.brief(
-            self.incident,
-            role,
-            user=commander,
-            slack=self.slack,
-            rules=self.pack.rules,
-            escalate=escalation.brief_lines(self.pack),
+        return await people.brief_commander(
+            self.incident, user=self.incident.commander_id, pack=self.pack, slack=self.slack
         )
 
     async def _save(self, **values: Any) -> None:

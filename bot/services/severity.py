@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.blocks import lines
 from bot.blocks.decisions import decision_maker_blocks, decision_maker_text
+from bot.blocks.notices import notify_text
 from bot.clock import Clock
 from bot.domain import incident as rules
 from bot.domain import setup
@@ -128,6 +129,8 @@ def _severity_post(
     also asks the commander to hand over to them (with a person picker)."""
     old_name, commander = severity_name(pack, incident.severity), incident.commander_id
     line = lines.severity_changed_line(actor=actor, old=old_name, new=severity.name)
+    if severity.notify:
+        line += notify_text(severity.name, severity.notify)
     if not severity.decision_maker:
         return line, None
     ask = {

@@ -119,3 +119,13 @@ def test_customer_warning_of_a_long_hostile_draft_fits_and_never_pings():
     assert_valid_blocks(blocks)
     assert_never_pings(blocks)
     assert len(blocks[2]["text"]["text"]) == 2900
+
+
+def test_a_suggestion_names_the_signals_that_tell_the_playbook_applies():
+    blocks = playbook_suggestion_blocks(
+        "payment-down", "Payment system down", ["Stripe connectivity lost", "Checkout <!here>"]
+    )
+    assert blocks[0]["text"]["text"] == (
+        ":bulb: Suggested playbook: *Payment system down* (`payment-down`)\n"
+        "It fits when you see: Stripe connectivity lost; Checkout &lt;!here&gt;"
+    )

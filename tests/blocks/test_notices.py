@@ -140,3 +140,18 @@ def test_a_role_brief_has_the_instructions_then_the_rules():
         )
         == "You are now *Incident Commander* for INC-1.\nLead.\n*Rules*\n• A\n• B"
     )
+
+
+def test_the_commander_brief_lists_whom_to_notify_at_the_severity():
+    from bot.blocks.notices import role_brief_text
+
+    text = role_brief_text(
+        role="Incident Commander",
+        incident_id="INC-1",
+        instructions="Run it.",
+        notify=["Email: all team members (immediate)", "SMS: on-call <!channel>"],
+    )
+    assert text.endswith(
+        "*Notify at this severity*\n• Email: all team members (immediate)\n"
+        "• SMS: on-call &lt;!channel&gt;"
+    )

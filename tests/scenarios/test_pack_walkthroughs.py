@@ -381,6 +381,10 @@ async def test_prod_100k_p0_payment_down_walkthrough(fake, tmp_path):
             "· commander <@U_ALICE>"
         ]
         assert len(told(critical)) == 1
+        # Seed 004's notification rules for P1 that Slack cannot carry out, under the change.
+        [changed] = texts(bot, channel, "changed severity")
+        assert ":mega: At P1, notify: Development team + management notification; " in changed
+        assert "Email: development team (immediate)" in changed
 
         await run(bot, "resolve Stripe credentials rotated | root cause: expired key", channel)
         resolved_at = bot.clock()
