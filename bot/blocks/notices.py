@@ -125,10 +125,21 @@ def role_brief_text(
     rules: Sequence[str] = (),
     escalate: Sequence[str] = (),
     notify: Sequence[str] = (),
+    description: str = "",
+    decider: str = "",
 ) -> str:
-    """You are now *Incident Commander* for INC-…: the pack's instructions, and for the
-    commander the pack's standing rules (decision rules, do-not lists)."""
-    text = f"You are now *{user_text(role, 75)}* for {incident_id}.\n{user_text(instructions)}"
+    """You are now *Incident Commander* for INC-…: what the role is for, the pack's
+    instructions, and for the commander the pack's standing rules (decision rules, do-not
+    lists), who decides at this severity, whom to notify, and when to escalate."""
+    text = f"You are now *{user_text(role, 75)}* for {incident_id}."
+    if description:
+        text += f" _{user_text(description, 500)}_"
+    text += f"\n{user_text(instructions)}"
+    if decider:
+        text += (
+            f"\n:scales: At this severity the decision maker is *{user_text(decider, 200)}*: "
+            "if that is not you, hand over with `/incident commander @user`."
+        )
     if rules:
         text += "\n*Rules*\n" + "\n".join(f"• {user_text(rule, 300)}" for rule in rules[:20])
     if notify:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.firings import RESPONSES
 from bot.domain.log_fields import latest_values
 from bot.domain.text import plain, safe_mrkdwn, unescape
 from playbooks.logfields import FILLABLE, LogField, log_field_key
@@ -316,7 +317,21 @@ def _field_value(
         return _detection_method(data, filled)
     if key in filled:
         return filled[key].strip()
+    if key is LogField.INITIAL_RESPONSE:
+        return _initial_response(data)
     return FILL_IN if key in FILLABLE else _VALUES[key](data, style)
+
+
+def _initial_response(data: LogInput) -> str:
+    """The first thing a person did on the incident after declaring it, as recorded
+    (`14:05 UTC · Alice · Step completed: Activate the circuit breakers`); a person may
+    write a better summary with `/incident log set initial response: …`."""
+    first = next((e for e in data.events if e.kind in RESPONSES and e.actor), None)
+    if first is None:
+        return FILL_IN
+    text = first.text.strip().splitlines()[0] if first.text.strip() else ""
+    words = f"{_kind_words(first.kind)}: {text}" if text else _kind_words(first.kind)
+    return f"{_utc(first.at):%H:%M} UTC · {_mention(first.actor or '')} · {_one_line(words)}"
 
 
 def _field_block(label: str, value: str, style: _Style) -> str:

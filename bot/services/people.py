@@ -83,6 +83,7 @@ async def brief(
     rules: Sequence[str] = (),
     escalate: Sequence[str] = (),
     notify: Sequence[str] = (),
+    decider: str = "",
 ) -> bool:
     """Show a role's new holder the pack's instructions for it, privately in the incident's
     channel. True when shown, when there is nothing to show, or when Slack refuses it for
@@ -100,6 +101,8 @@ async def brief(
                 rules=rules,
                 escalate=escalate,
                 notify=notify,
+                description=role.description,
+                decider=decider,
             ),
         )
     except Exception as error:  # noqa: BLE001 - best effort: the card names the role too
@@ -122,4 +125,5 @@ async def brief_commander(
         rules=pack.rules,
         escalate=escalation.brief_lines(pack),
         notify=severity.notify if severity else (),
+        decider=severity.decision_maker or "" if severity else "",
     )

@@ -155,3 +155,20 @@ def test_the_commander_brief_lists_whom_to_notify_at_the_severity():
         "*Notify at this severity*\n• Email: all team members (immediate)\n"
         "• SMS: on-call &lt;!channel&gt;"
     )
+
+
+def test_a_brief_says_what_the_role_is_for_and_who_decides_at_this_severity():
+    from bot.blocks.notices import role_brief_text
+
+    text = role_brief_text(
+        role="Technical lead",
+        incident_id="INC-1",
+        instructions="Lead the debugging.",
+        description="Leads debugging and mitigation for the affected surface.",
+        decider="CTO / Lead Dev",
+    )
+    assert text == (
+        "You are now *Technical lead* for INC-1. _Leads debugging and mitigation for the "
+        "affected surface._\nLead the debugging.\n:scales: At this severity the decision maker "
+        "is *CTO / Lead Dev*: if that is not you, hand over with `/incident commander @user`."
+    )

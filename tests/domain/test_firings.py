@@ -387,6 +387,7 @@ def test_escrow_sev0_goes_to_the_on_call_engineer_at_once_and_again_at_15_minute
         "respond_within": timedelta(minutes=15),
         "level-2.0": timedelta(0),
         "level-2.1": timedelta(minutes=15),
+        "level-3.0": timedelta(0),  # "notify the pilot coordinator immediately"
     }
     holders = {"on_call_engineer": ["U_ENG"]}
     at_once = _escalate(ESCROW, "level-2.0:sev0", "sev0", holders=holders)

@@ -480,3 +480,25 @@ def test_each_customer_update_in_the_timeline_names_its_audience():
     assert "14:30:00 · Alice Ng · Customer update (Buyers): Refund delayed." in text
     assert "14:31:00 · Alice Ng · Customer update (Sellers): Payout held." in text
     assert "14:40:00 · Alice Ng · Customer update posted: We are on it." in text
+
+
+def test_initial_response_is_the_first_action_a_person_took_unless_someone_wrote_one():
+    events = [
+        LogEvent(at(14, 2), "U1", "declared", "Payments down", {}),
+        LogEvent(at(14, 3), None, "escalated", "Paging on-call", {}),
+        LogEvent(at(14, 4), "U2", "step_completed", "Activate the circuit breakers", {}),
+        LogEvent(at(14, 9), "U1", "update_posted", "Breakers on", {}),
+    ]
+    text = render_incident_log(["Initial Response"], resolved_incident(events=events))
+    assert "**Initial Response:** 14:04 UTC · Bob Li · Step completed: Activate the circuit" in text
+    written = LogEvent(
+        at(14, 30),
+        "U1",
+        "log_field_set",
+        "Initial Response: Breakers, then backup processor",
+        {"field": "initial_response", "text": "Breakers, then backup processor"},
+    )
+    text = render_incident_log(["Initial Response"], resolved_incident(events=[*events, written]))
+    assert "**Initial Response:** Breakers, then backup processor" in text
+    nothing = render_incident_log(["Initial Response"], resolved_incident(events=events[:2]))
+    assert "**Initial Response:** _(fill in)_" in nothing

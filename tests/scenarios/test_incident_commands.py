@@ -355,9 +355,9 @@ async def test_a_confirmed_condition_tells_the_level_it_reaches_with_its_people(
         [menu] = await bot.replies(url)
         buttons = [b["accessory"] for b in menu["blocks"] if "accessory" in b]
         assert [b["value"] for b in buttons] == [
-            "level-3.0",
             "level-3.1",
             "level-3.2",
+            "level-3.3",
             *[f"level-4.{i}" for i in range(6)],
         ]
         assert {b["action_id"] for b in buttons} == {ActionId.ESCALATE}

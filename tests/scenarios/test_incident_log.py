@@ -68,7 +68,7 @@ async def test_log_set_fills_fields_the_latest_wins_and_the_posted_log_is_mrkdwn
 
 async def test_log_set_with_an_unknown_field_or_no_text_records_nothing(fake, tmp_path):
     async with running_bot(fake, tmp_path, playbook_pack="prod-100k") as bot:
-        channel = await bot.declare("p1 Checkout errors")
+        channel = await bot.declare("p2 Checkout errors")  # P2: nothing escalates at once
         before = len(fake.messages(channel.id))
         _, _, url = await bot.command("log set weather: sunny", channel=channel.id)
         _, _, empty = await bot.command("log set lessons learned:  ", channel=channel.id)

@@ -221,12 +221,19 @@ async def test_escrow_sev0_funds_ledger_walkthrough(fake, tmp_path):
         def notices(channel):
             return texts(bot, channel, "*Escalation*")
 
-        # At once: SEV0 goes to the on-call engineer (level 2), paged through the contacts.
+        # At once: SEV0 goes to the on-call engineer (level 2), paged through the contacts,
+        # and to the pilot coordinator (level 3: "notify the pilot coordinator immediately").
         await advance(bot, 0)
+        coordinator = (
+            ":rotating_light: *Escalation* · SEV0: SEV0 incidents reach this level at once.\n"
+            "Escalating to level 3: *Pilot Coordinator*\n• Business decision making\n"
+            "• User communication\n• Pilot pause/resume decisions\n• Resource allocation"
+        )
         for channel in (worked, idle):
             assert notices(channel) == [
                 ":rotating_light: *Escalation* · SEV0: SEV0 or SEV1 incidents reach this level "
-                "at once." + ESCROW_LEVEL_2
+                "at once." + ESCROW_LEVEL_2,
+                coordinator,
             ]
 
         # The Operator's brief: instructions, rules, and the conditions to escalate on.
@@ -240,20 +247,20 @@ async def test_escrow_sev0_funds_ledger_walkthrough(fake, tmp_path):
         await advance(bot, 5)
         await click_step(bot, worked, "sev0-funds-ledger", 0, 0)  # disable new pilot deals
         await advance(bot, 9.999)
-        assert len(notices(worked)) == len(notices(idle)) == 1
+        assert len(notices(worked)) == len(notices(idle)) == 2
         await advance(bot, 0.001)  # 15 min (15 s) after declaration
         still_open = (
             ":rotating_light: *Escalation* · SEV0: still open 15 s after declaration."
             + ESCROW_LEVEL_2
         )
         no_response = ":rotating_light: *Escalation* · SEV0: no response within 15 s."
-        assert notices(worked)[1:] == [still_open]  # ticking a step was a response
-        assert sorted(notices(idle)[1:]) == sorted([still_open, no_response])
+        assert notices(worked)[2:] == [still_open]  # ticking a step was a response
+        assert sorted(notices(idle)[2:]) == sorted([still_open, no_response])
 
         # A condition the Operator confirms: data integrity in doubt → Pilot Coordinator.
         await run(bot, "role pilot_coordinator <@U_CAROL>", worked)
         await run(bot, "escalate data integrity", worked)
-        assert notices(worked)[2] == (
+        assert notices(worked)[3] == (
             ":rotating_light: *Escalation* · SEV0: confirmed: Data integrity is in doubt "
             "(by <@U_ALICE>).\nEscalating to level 3: *Pilot Coordinator*\n"
             "• Business decision making\n• User communication\n"
@@ -520,6 +527,8 @@ async def test_defcon_bad_deploy_walkthrough(fake, tmp_path):
         await fake.wait_for(lambda: briefs(bot, channel, "U_ALICE", "Decision Maker"))
         [brief] = briefs(bot, channel, "U_ALICE", "Decision Maker")
         assert brief.endswith(DO_NOT_LIST)
+        # Declared at Defcon 3: the brief names its decision maker (seed 002: Product Owner).
+        assert "At this severity the decision maker is *Product Owner*" in brief
         await click_step(bot, channel, "bad-deploy", 0, 0)  # Stop: no fixing forward
 
         # The deploy took checkout down with it: Defcon 1, whose decision maker is the CTO.
@@ -551,6 +560,7 @@ async def test_defcon_bad_deploy_walkthrough(fake, tmp_path):
         await fake.wait_for(lambda: briefs(bot, channel, "U_BOB", "Decision Maker"))
         [handed] = briefs(bot, channel, "U_BOB", "Decision Maker")
         assert handed.endswith(DO_NOT_LIST)
+        assert "At this severity the decision maker is *CTO / Lead Dev*" in handed
         [change] = await events(bot, channel, "commander_changed")
         assert (change.actor, change.data["new"]) == ("U_ALICE", "U_BOB")
 

@@ -248,11 +248,11 @@ async def test_pack_time_scale_makes_a_pack_s_clocks_fire_in_seconds(fake, tmp_p
 
         channel = await bot.declare("sev0 Duplicate ledger entries")
         await advance(bot, 0)
-        await fake.wait_for(lambda: len(escalations()) == 1)  # SEV0: at once, level 2
+        await fake.wait_for(lambda: len(escalations()) == 2)  # SEV0: at once, levels 2 and 3
         await advance(bot, 14.999)
-        assert len(escalations()) == 1
+        assert len(escalations()) == 2
         await advance(bot, 0.001)
-        await fake.wait_for(lambda: len(escalations()) == 3)
+        await fake.wait_for(lambda: len(escalations()) == 4)
         assert sum("still open 15 s after declaration" in t for t in escalations()) == 1
         assert sum("no response within 15 s" in t for t in escalations()) == 1
         assert not texts(bot, channel, "No internal update")
