@@ -24,6 +24,7 @@ def pack_problems(pack: Pack) -> list[Problem]:
         *_update_cadences(pack),
         *_deadline_order(pack),
         *_escalation_criteria(pack),
+        *_step_order(pack),
         *_avoided_wording(pack),
     ]
 
@@ -235,6 +236,32 @@ def _criterion_refs(
                 "each condition once (it is confirmed by name)",
             )
         conditions.setdefault(key, loc)
+
+
+def _step_order(pack: Pack) -> Iterator[Problem]:
+    """Step ids are unique in their playbook; `after` names earlier steps of it."""
+    for p_index, playbook in enumerate(pack.playbooks):
+        seen: dict[str, str] = {}
+        for f_index, phase in enumerate(playbook.phases):
+            for s_index, step in enumerate(phase.steps):
+                loc: Loc = ("playbooks", p_index, "phases", f_index, "steps", s_index)
+                for a_index, name in enumerate(step.after):
+                    if name not in seen:
+                        known = ", ".join(seen) or "none so far"
+                        yield Problem(
+                            (*loc, "after", a_index),
+                            f"no earlier step of this playbook has id {name!r}",
+                            f"the id of an earlier step (earlier ids: {known})",
+                        )
+                if step.id is None:
+                    continue
+                if step.id in seen:
+                    yield Problem(
+                        (*loc, "id"),
+                        f"duplicate step id {step.id!r} (also {seen[step.id]})",
+                        "a unique id for each step of the playbook",
+                    )
+                seen.setdefault(step.id, f"phase {f_index + 1}, step {s_index + 1}")
 
 
 def _update_cadences(pack: Pack) -> Iterator[Problem]:

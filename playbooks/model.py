@@ -207,6 +207,11 @@ class Step(PackModel):
     monitor: DurationField | None = None
     """A monitoring window (e.g. 5m): the step gets a Start monitoring button, and when the
     window ends with the step still open, whoever started it is asked to confirm stability."""
+    id: Id | None = None
+    """A name for the step, unique in its playbook, that other steps' `after` refer to."""
+    after: tuple[Id, ...] = ()
+    """Ids of earlier steps of the playbook that must be done (or skipped) first: ticking
+    this one before them asks for confirmation."""
 
 
 class Phase(PackModel):
@@ -242,6 +247,16 @@ class Playbook(PackModel):
     ordered: bool = False
     """Phases must be worked in order (e.g. "disable first, fix second"): ticking a step
     while an earlier phase has open steps asks for confirmation first."""
+
+    @property
+    def step_ids(self) -> dict[str, tuple[int, int]]:
+        """Each named step's (phase, index)."""
+        return {
+            step.id: (phase, index)
+            for phase, stage in enumerate(self.phases)
+            for index, step in enumerate(stage.steps)
+            if step.id
+        }
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -47,6 +47,7 @@ class StepLine:
     note: str | None = None
     due_at: datetime | None = None  # the step's own deadline
     monitor: str | None = None  # its monitoring window, in words (`5 min`)
+    after: tuple[str, ...] = ()  # the steps it waits for (their texts)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def _step_text(step: StepLine) -> str:
         details.append(f"⏰ due by {utc(step.due_at)}")
     if step.monitor:
         details.append(f"👀 monitor for {step.monitor}")
+    if step.after and step.status == "open":
+        details.append("after: " + "; ".join(user_text(text, 80) for text in step.after[:3]))
     if step.role_name:
         details.append(f"{step.role_name}: {users(step.role_holders)}")
     if step.assignee:
@@ -174,8 +177,8 @@ def out_of_order_blocks(
     listed = "\n".join(f"• {user_text(text, 200)}" for text in waiting[:10])
     more = f"\n…and {len(waiting) - 10} more" if len(waiting) > 10 else ""
     text = (
-        f":warning: This playbook is worked in order, and “{user_text(step, 200)}” comes "
-        f"after steps still open:\n{listed}{more}\nTick it anyway?"
+        f":warning: “{user_text(step, 200)}” comes after steps still open:\n{listed}{more}\n"
+        "Tick it anyway?"
     )
     return [
         SectionBlock(text=MarkdownTextObject(text=text)).to_dict(),

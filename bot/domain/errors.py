@@ -42,8 +42,9 @@ class NotShown(DomainError):
 
 
 class OutOfOrder(DomainError):
-    """A step ticked while earlier phases of an ordered playbook still have open steps;
-    `waiting` names them (text, in order). Ticking it anyway needs a confirmation."""
+    """A step ticked while steps it comes after are still open (earlier phases of an
+    ordered playbook, or the steps its `after` names); `waiting` names them (text, in
+    order). Ticking it anyway needs a confirmation."""
 
     def __init__(self, step: str, waiting: list[str]) -> None:
         super().__init__(f"“{step}” comes after steps still open.")

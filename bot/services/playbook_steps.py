@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.domain.errors import BadCommand, Conflict, OutOfOrder
-from bot.domain.ordering import waiting_on
+from bot.domain.ordering import waiting_for
 from bot.domain.policy import require_step_authority
 from bot.domain.text import clip
 from bot.replica import Replica
@@ -52,7 +52,7 @@ async def move_step(
         incident, playbook_id, phase, step, actor, db=db, pack=pack, settings=settings
     )
     if move == "done" and not confirmed:
-        await _check_order(incident, playbook, found, phase, db=db)
+        await _check_order(incident, playbook, found, phase, step, db=db)
     moved = await _record_move(
         incident,
         playbook,
@@ -74,17 +74,20 @@ async def move_step(
 
 
 async def _check_order(
-    incident: Incident, playbook: Playbook, found: Step, phase: int, *, db: Database
+    incident: Incident, playbook: Playbook, found: Step, phase: int, step: int, *, db: Database
 ) -> None:
-    """OutOfOrder when an ordered playbook still has open steps in earlier phases."""
-    if not playbook.ordered:
+    """OutOfOrder when the step waits for open ones: earlier phases of an ordered playbook,
+    or the steps its `after` names."""
+    if not playbook.ordered and not found.after:
         return
     async with db.reader() as session:
         states = await steps.step_states(
             session=session, incident=incident.id, playbook=playbook.id
         )
     statuses = {where: state.status for where, state in states.items()}
-    waiting = waiting_on(phase, statuses, ordered=True)
+    named = playbook.step_ids
+    after = [named[name] for name in found.after if name in named]
+    waiting = waiting_for(phase, step, statuses, ordered=playbook.ordered, after=after)
     if waiting:
         texts = [playbook.phases[p].steps[s].text for p, s in waiting]
         raise OutOfOrder(found.text, texts)

@@ -242,6 +242,10 @@ async def phase_view(incident: Incident, post: PhasePost, *, db: Database, pack:
                 due_at=step.within.add_to(incident.declared_at)
                 if step.within and not step.within.is_business
                 else None,
+                after=tuple(
+                    playbook.phases[p].steps[s].text
+                    for p, s in (playbook.step_ids[name] for name in step.after)
+                ),
                 monitor=human(step.monitor.as_timedelta())
                 if step.monitor and not step.monitor.is_business
                 else None,

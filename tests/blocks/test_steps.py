@@ -234,8 +234,8 @@ def test_the_out_of_order_question_names_what_is_open_and_offers_done_anyway():
     )
     assert_valid_blocks(blocks)
     assert blocks[0]["text"]["text"] == (
-        ":warning: This playbook is worked in order, and “Verify the escrow state” comes after "
-        "steps still open:\n• Disable auto refunds\n• Stop retry jobs\nTick it anyway?"
+        ":warning: “Verify the escrow state” comes after steps still open:\n"
+        "• Disable auto refunds\n• Stop retry jobs\nTick it anyway?"
     )
     [button] = blocks[1]["elements"]
     assert (button["action_id"], button["value"]) == (ActionId.STEP_DONE_ANYWAY, "pb|2|0")

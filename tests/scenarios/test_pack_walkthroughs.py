@@ -457,7 +457,7 @@ async def test_quickmela_refund_executed_incorrectly_walkthrough(fake, tmp_path)
             return [
                 rendered(e.blocks)
                 for e in fake.ephemerals
-                if "worked in order" in e.text + rendered(e.blocks)
+                if "comes after steps still open" in e.text + rendered(e.blocks)
             ]
 
         await fake.wait_for(asked)

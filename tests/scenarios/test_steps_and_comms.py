@@ -317,7 +317,9 @@ async def test_an_ordered_playbook_asks_before_a_step_is_ticked_ahead_of_open_on
 
         def asked():
             return [
-                e for e in fake.ephemerals if "worked in order" in e.text + json.dumps(e.blocks)
+                e
+                for e in fake.ephemerals
+                if "comes after steps still open" in e.text + json.dumps(e.blocks)
             ]
 
         await fake.wait_for(asked)
@@ -448,3 +450,27 @@ async def test_recovery_validation_is_posted_when_monitoring_starts_and_not_agai
             lambda: any(m.text == "Post-incident review process" for m in fake.messages(channel.id))
         )
         assert len(titles()) == 3
+
+
+async def test_a_step_that_comes_after_another_asks_before_it_is_ticked_first(fake, tmp_path):
+    from tests.harness import running_bot
+
+    # Seed 002, Scenario A: stop, revert, then verify. The playbook is not ordered; the
+    # steps name the ones they come after.
+    async with running_bot(fake, tmp_path, playbook_pack="defcon") as bot:
+        channel = await bot.declare("defcon2 Bad deploy broke search --playbook bad-deploy")
+        await fake.wait_for(lambda: phases(bot, channel))
+        [recover] = [m for m in phases(bot, channel) if "*Recover*" in rendered(m)]
+        assert "after: Revert: git revert main or vercel rollback" in rendered(recover)
+        block = step_block_id("bad-deploy", 0, 2)
+        done = {"action_id": ActionId.STEP_DONE, "block_id": block, "value": "bad-deploy|0|2"}
+        await bot.click(user="U_ALICE", channel=channel.id, ts=recover.ts, actions=[done])
+
+        def asked():
+            return [e for e in fake.ephemerals if "comes after steps still open" in e.text]
+
+        await fake.wait_for(asked)
+        [question] = asked()
+        assert "• Revert: git revert main or vercel rollback" in rendered(question)
+        assert "Stop: do not try" not in rendered(question)  # Verify names Revert only
+        assert "step_completed" not in await kinds(bot, channel)
