@@ -52,6 +52,7 @@ FILLABLE: frozenset[LogField] = frozenset(
         LogField.LESSONS_LEARNED,
         LogField.CONTRIBUTING_FACTORS,
         LogField.COMMUNICATION_RECAP,
+        LogField.DESCRIPTION,  # the declare form's, or written later (an inline declaration)
     }
 )
 

@@ -42,9 +42,14 @@ def log_fields_line(*, actor: str, changes: Sequence[tuple[str, str]]) -> str:
     return "\n".join([f":memo: {user(actor)} filled in the incident log:", *items])
 
 
-def resolved_line(*, actor: str, summary: str | None) -> str:
-    """Resolved, with the summary if given."""
+def resolved_line(*, actor: str, summary: str | None, final_update: bool = False) -> str:
+    """Resolved, with the summary if given; at a level with customer updates, a reminder
+    to post the last one."""
     tail = f"\n*Summary:* {user_text(summary, 2800)}" if summary else ""
+    if final_update:
+        tail += (
+            "\n:loudspeaker: Tell customers it is resolved: `/incident update --customer …`."
+        )
     return f":white_check_mark: {user(actor)} resolved the incident.{tail}"
 
 

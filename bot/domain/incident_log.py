@@ -319,7 +319,9 @@ def _field_value(
         return filled[key].strip()
     if key is LogField.INITIAL_RESPONSE:
         return _initial_response(data)
-    return FILL_IN if key in FILLABLE else _VALUES[key](data, style)
+    if key in _VALUES:  # from the record, until a person writes it
+        return _VALUES[key](data, style)
+    return FILL_IN
 
 
 def _initial_response(data: LogInput) -> str:

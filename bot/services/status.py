@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.blocks import lines
 from bot.clock import Clock
 from bot.domain import incident as rules
+from bot.domain.cadence import cadence_of
 from bot.domain.errors import (
     NotShown,
 )
@@ -140,7 +141,11 @@ async def resolve(
         event,
         field="status",
         value=rules.Status.RESOLVED.value,
-        line=lines.resolved_line(actor=actor, summary=summary or None),
+        line=lines.resolved_line(
+            actor=actor,
+            summary=summary or None,
+            final_update=cadence_of(pack, incident.severity).customer is not None,
+        ),
         extra={"resolved_at": now, "summary": summary or None},
         resolved=True,
         calendar=settings.calendar,

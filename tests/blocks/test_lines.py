@@ -83,3 +83,13 @@ def test_a_long_hostile_summary_fits_a_section_and_never_pings():
 
 def test_reopened():
     assert reopened_line(actor="U7") == ":leftwards_arrow_with_hook: <@U7> reopened the incident."
+
+
+def test_resolving_at_a_level_with_customer_updates_asks_for_the_last_one():
+    from bot.blocks.lines import resolved_line
+
+    assert resolved_line(actor="U1", summary=None, final_update=True) == (
+        ":white_check_mark: <@U1> resolved the incident.\n"
+        ":loudspeaker: Tell customers it is resolved: `/incident update --customer …`."
+    )
+    assert "loudspeaker" not in resolved_line(actor="U1", summary="Fixed")

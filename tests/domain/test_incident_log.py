@@ -502,3 +502,19 @@ def test_initial_response_is_the_first_action_a_person_took_unless_someone_wrote
     assert "**Initial Response:** Breakers, then backup processor" in text
     nothing = render_incident_log(["Initial Response"], resolved_incident(events=events[:2]))
     assert "**Initial Response:** _(fill in)_" in nothing
+
+
+def test_a_description_can_be_written_after_an_inline_declaration():
+    written = LogEvent(
+        at(14, 30),
+        "U1",
+        "log_field_set",
+        "Description: Refunds ran twice for 40 orders",
+        {"field": "description", "text": "Refunds ran twice for 40 orders"},
+    )
+    data = resolved_incident(description="")
+    assert "**Description:** Refunds ran twice for 40 orders" in render_incident_log(
+        ["Description"], replace(data, events=[*data.events, written])
+    )
+    recorded = render_incident_log(["Description"], resolved_incident(description="From the form"))
+    assert "**Description:** From the form" in recorded
