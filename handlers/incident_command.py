@@ -127,11 +127,16 @@ async def _update(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncR
             replica=deps.replica,
         )
         return
-    text = commands.require_text(rest, "/incident update --customer <text>")
+    audience = None
+    if rest.startswith("--to "):
+        _, name, rest = (rest.split(None, 2) + ["", ""])[:3]
+        audience = comms.find_audience(deps.pack, name)
+    text = commands.require_text(rest, "/incident update --customer [--to <audience>] <text>")
     draft = await comms.submit_customer_update(
         i,
         actor=user,
         text=text,
+        audience=audience,
         db=deps.db,
         slack=deps.slack,
         pack=deps.pack,

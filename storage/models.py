@@ -116,6 +116,7 @@ class Draft(SQLModel, table=True):
     author: str = Field(max_length=32)
     text: str
     found: str = ""
+    audience: str | None = Field(default=None, max_length=64)
     state: str = "pending"
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

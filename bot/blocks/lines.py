@@ -47,9 +47,7 @@ def resolved_line(*, actor: str, summary: str | None, final_update: bool = False
     to post the last one."""
     tail = f"\n*Summary:* {user_text(summary, 2800)}" if summary else ""
     if final_update:
-        tail += (
-            "\n:loudspeaker: Tell customers it is resolved: `/incident update --customer …`."
-        )
+        tail += "\n:loudspeaker: Tell customers it is resolved: `/incident update --customer …`."
     return f":white_check_mark: {user(actor)} resolved the incident.{tail}"
 
 

@@ -23,7 +23,8 @@ HELP_TEXT = """*`/incident` commands*
 • `role <role> @user` — assign a role ({roles})
 • `severity <severity>` — {severities}
 • `status <investigating|identified|monitoring|resolved>`
-• `update <text>` — post a status update · `update --customer <text>` — a customer update
+• `update <text>` — post a status update
+• `update --customer [--to <audience>] <text>` — a customer update
 • `note <text>` — add a note to the timeline · `timeline` — the timeline so far
 • `escalate` — the conditions that escalate, with buttons · `escalate <number>` — confirm one
 • `playbook [id]` — list the playbooks, or run one · `log` — post the incident log

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.messages import customer_update_blocks, update_text
 from bot.clock import Clock
-from bot.domain.errors import Conflict
+from bot.domain.errors import BadCommand, Conflict
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
 from bot.replica import Replica
@@ -36,8 +36,10 @@ async def submit_customer_update(
     pack: Pack,
     clock: Clock,
     replica: Replica,
+    audience: str | None = None,
 ) -> Draft | None:
-    """Post a clean update at once; hold one with avoided words and return the draft."""
+    """Post a clean update at once (to one of the pack's audiences, or customers in
+    general); hold one with avoided words and return the draft."""
     text = clip(unescape(text).strip(), TEXT_LIMIT)
     found = find_avoided_phrases(text, pack.comms.avoid)
     if not found:
@@ -45,6 +47,7 @@ async def submit_customer_update(
             incident,
             actor=actor,
             text=text,
+            audience=audience,
             db=db,
             slack=slack,
             pack=pack,
@@ -58,11 +61,23 @@ async def submit_customer_update(
         author=actor,
         text=text,
         found="\n".join(found),
+        audience=audience,
         created_at=clock(),
     )
     async with unit_of_work(db) as session:
         steps.add_draft(session=session, draft=draft)
     return draft
+
+
+def find_audience(pack: Pack, text: str) -> str:
+    """The id of the pack's audience that `--to <audience>` names (id or name, any case),
+    or an error listing them."""
+    wanted = text.strip().casefold()
+    for audience in pack.comms.audiences:
+        if wanted in (audience.id.casefold(), audience.name.casefold()):
+            return audience.id
+    known = ", ".join(f"`{a.id}`" for a in pack.comms.audiences) or "none in this pack"
+    raise BadCommand(f"`{text}` is not an audience. Audiences: {known}.")
 
 
 async def settle_draft(
@@ -107,6 +122,7 @@ async def settle_draft(
                 text=draft.text,
                 now=now,
                 overridden=draft.found,
+                audience=draft.audience,
                 pack=pack,
                 clock=clock,
             )
@@ -140,6 +156,7 @@ async def _record_and_post(
     *,
     actor: str,
     text: str,
+    audience: str | None,
     db: Database,
     slack: SlackGateway,
     pack: Pack,
@@ -154,6 +171,7 @@ async def _record_and_post(
             text=text,
             now=clock(),
             overridden="",
+            audience=audience,
             pack=pack,
             clock=clock,
         )

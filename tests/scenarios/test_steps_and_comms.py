@@ -474,3 +474,48 @@ async def test_a_step_that_comes_after_another_asks_before_it_is_ticked_first(fa
         assert "• Revert: git revert main or vercel rollback" in rendered(question)
         assert "Stop: do not try" not in rendered(question)  # Verify names Revert only
         assert "step_completed" not in await kinds(bot, channel)
+
+
+async def test_a_customer_update_can_name_its_audience_even_when_held_for_wording(fake, tmp_path):
+    from tests.harness import running_bot
+
+    # Seed 000 writes to buyers and sellers separately; "bug" is a word it avoids.
+    async with running_bot(fake, tmp_path, playbook_pack="quickmela") as bot:
+        channel = await bot.declare("sev2 Payouts delayed")
+        await bot.command("update --customer --to sellers Payouts are delayed", channel=channel.id)
+        _, _, held = await bot.command(
+            "update --customer --to buyer A bug delays refunds", channel=channel.id
+        )
+        _, _, bad = await bot.command("update --customer --to press Hello", channel=channel.id)
+        [warning] = await bot.replies(held)
+        [unknown] = await bot.replies(bad)
+        assert (
+            unknown["text"] == "`press` is not an audience. Audiences: `buyer`, `seller`, `users`."
+        )
+        draft = next(
+            e["value"]
+            for b in warning["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == ActionId.POST_ANYWAY
+        )
+        await bot.click(
+            user="U_ALICE",
+            channel=channel.id,
+            ts="1.000001",
+            actions=[{"action_id": ActionId.POST_ANYWAY, "value": draft, "block_id": "w"}],
+        )
+
+        def updates():
+            return [m.text for m in fake.messages(channel.id) if "Customer update (" in m.text]
+
+        await fake.wait_for(lambda: len(updates()) == 2)
+        assert sorted(updates()) == [
+            "Customer update (Buyers): A bug delays refunds",
+            "Customer update (Sellers): Payouts are delayed",
+        ]
+        async with bot.db.reader() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+            events = await repo.timeline(session=session, incident=incident.id)
+        posted = [e.data["audience"] for e in events if e.kind == "customer_update_posted"]
+        assert sorted(posted) == ["buyer", "seller"]
