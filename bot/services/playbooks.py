@@ -19,7 +19,7 @@ from bot.services import leasing, posts, timers
 from bot.services.unit import unit_of_work
 from bot.slack_gateway import SlackGateway
 from playbooks.business_calendar import BusinessCalendar
-from playbooks.model import Pack, Playbook
+from playbooks.model import Pack, Playbook, Step
 from storage import repo, steps
 from storage.db import Database
 from storage.models import Incident, PhasePost, StepState
@@ -218,39 +218,21 @@ async def phase_view(incident: Incident, post: PhasePost, *, db: Database, pack:
         )
         holders = await repo.role_holders(session=session, incident=incident.id)
     holders = {**holders, "commander": [incident.commander_id]}
-    lines = []
-    for index, step in enumerate(phase.steps):
-        state = states.get((post.phase, index)) or StepState(
-            incident_id=incident.id, playbook_id=playbook.id, phase=post.phase, step=index
+    lines = [
+        _step_line(
+            incident,
+            playbook,
+            step,
+            index,
+            states.get((post.phase, index))
+            or StepState(
+                incident_id=incident.id, playbook_id=playbook.id, phase=post.phase, step=index
+            ),
+            holders=holders,
+            pack=pack,
         )
-        role = pack.role(step.role) if step.role else None
-        audience = pack.comms.audience(step.audience) if step.audience else None
-        lines.append(
-            StepLine(
-                index=index,
-                text=step.text,
-                kind=step.kind,
-                role_name=role.name if role else None,
-                role_holders=tuple(holders.get(role.id, ())) if role else (),
-                audience=audience.name if audience else None,
-                status=state.status,
-                actor=state.actor,
-                at=state.at,
-                assignee=state.assignee,
-                note=state.note,
-                # Shown when it is elapsed time; a business-calendar one still has its nudge.
-                due_at=step.within.add_to(incident.declared_at)
-                if step.within and not step.within.is_business
-                else None,
-                after=tuple(
-                    playbook.phases[p].steps[s].text
-                    for p, s in (playbook.step_ids[name] for name in step.after)
-                ),
-                monitor=human(step.monitor.as_timedelta())
-                if step.monitor and not step.monitor.is_business
-                else None,
-            )
-        )
+        for index, step in enumerate(phase.steps)
+    ]
     return PhaseView(
         playbook_id=playbook.id,
         playbook_title=playbook.title,
@@ -262,6 +244,43 @@ async def phase_view(incident: Incident, post: PhasePost, *, db: Database, pack:
         within=str(phase.within) if phase.within else None,
         rules=phase.rules,
         after=playbook.phases[post.phase - 1].name if playbook.ordered and post.phase else None,
+    )
+
+
+def _step_line(
+    incident: Incident,
+    playbook: Playbook,
+    step: Step,
+    index: int,
+    state: StepState,
+    *,
+    holders: dict[str, list[str]],
+    pack: Pack,
+) -> StepLine:
+    """One step as its phase message shows it."""
+    role = pack.role(step.role) if step.role else None
+    audience = pack.comms.audience(step.audience) if step.audience else None
+    elapsed = step.within is not None and not step.within.is_business
+    watched = step.monitor is not None and not step.monitor.is_business
+    return StepLine(
+        index=index,
+        text=step.text,
+        kind=step.kind,
+        role_name=role.name if role else None,
+        role_holders=tuple(holders.get(role.id, ())) if role else (),
+        audience=audience.name if audience else None,
+        status=state.status,
+        actor=state.actor,
+        at=state.at,
+        assignee=state.assignee,
+        note=state.note,
+        # Shown when it is elapsed time; a business-calendar one still has its nudge.
+        due_at=step.within.add_to(incident.declared_at) if step.within and elapsed else None,
+        after=tuple(
+            playbook.phases[p].steps[s].text
+            for p, s in (playbook.step_ids[name] for name in step.after)
+        ),
+        monitor=human(step.monitor.as_timedelta()) if step.monitor and watched else None,
     )
 
 
