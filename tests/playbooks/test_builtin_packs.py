@@ -347,3 +347,11 @@ def test_only_the_packs_whose_source_lists_words_to_avoid_hold_customer_updates_
         "eshop": False,
         "prod-100k": False,
     }
+
+
+def test_quickmela_product_ui_texts_are_checks_not_messages_to_send():
+    # Seed 000: "Buyer sees: Live webcast unavailable", "Show: Suggestions temporarily
+    # unavailable" are what the product displays once a flag is off, not customer messages.
+    pack = load_pack("quickmela")
+    steps = [s for p in pack.playbooks for s in p.steps if "unavailable" in s.text]
+    assert [(s.kind, s.audience) for s in steps] == [("check", None), ("check", None)]
