@@ -19,6 +19,7 @@ from bot.blocks.format import user_text
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
 from bot.deps import Deps
 from bot.domain import commands
+from bot.domain.errors import BadCommand
 from bot.services import (
     changes,
     command,
@@ -131,6 +132,11 @@ async def _update(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncR
     if rest.startswith("--to "):
         _, name, rest = (rest.split(None, 2) + ["", ""])[:3]
         audience = comms.find_audience(deps.pack, name)
+    if not rest.strip():
+        raise BadCommand(
+            "Give the update: `/incident update --customer [--to <audience>] <text>`. "
+            f"This pack's wording to start from: {user_text(deps.pack.comms.template, 500)}"
+        )
     text = commands.require_text(rest, "/incident update --customer [--to <audience>] <text>")
     draft = await comms.submit_customer_update(
         i,

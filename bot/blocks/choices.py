@@ -25,11 +25,13 @@ def playbook_choices_text(choices: Sequence[tuple[str, str, str]], suggested: st
 
 
 def playbook_suggestion_blocks(
-    playbook_id: str, title: str, signals: Sequence[str] = ()
+    playbook_id: str, title: str, signals: Sequence[str] = (), description: str | None = None
 ) -> list[dict[str, Any]]:
-    """A suggestion to run the playbook that matches the title, with the signals that tell
-    it applies, and a button."""
+    """A suggestion to run the playbook that matches the title, with what it is for, the
+    signals that tell it applies, and a button."""
     text = f":bulb: Suggested playbook: *{user_text(title, 200)}* (`{playbook_id}`)"
+    if description:
+        text += f"\n{user_text(description, 500)}"
     if signals:
         text += "\nIt fits when you see: " + "; ".join(user_text(s, 200) for s in signals[:8])
     return [

@@ -133,7 +133,9 @@ async def suggest_playbook(
             incident_id=incident.id,
             kind="playbook-suggestion",
             text=f"Suggested playbook: {plain(suggested.title)}",
-            blocks=playbook_suggestion_blocks(suggested.id, suggested.title, suggested.signals),
+            blocks=playbook_suggestion_blocks(
+                suggested.id, suggested.title, suggested.signals, suggested.description
+            ),
             look_first=resuming,
             since=incident.declared_at.timestamp() - 60,
         )

@@ -97,7 +97,7 @@ def alert_guidance(pack: Pack) -> list[str]:
     """Guidance for choosing a severity: each level's examples (`SEV-1, e.g. Double refunds,
     Wrong auction winner`), then the alert rules (`P0: Payment success rate < 95% for 10m`)."""
     examples = [
-        f"{s.name}, e.g. {'; '.join(s.examples[:3])}" for s in pack.severities if s.examples
+        f"{s.name}, e.g. {'; '.join(s.examples[:5])}" for s in pack.severities if s.examples
     ]
     rules = [f"{severity_name(pack, r.severity)}: {describe(r)}" for r in pack.alert_rules]
     return examples + rules

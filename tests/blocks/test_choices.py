@@ -129,3 +129,13 @@ def test_a_suggestion_names_the_signals_that_tell_the_playbook_applies():
         ":bulb: Suggested playbook: *Payment system down* (`payment-down`)\n"
         "It fits when you see: Stripe connectivity lost; Checkout &lt;!here&gt;"
     )
+
+
+def test_a_suggestion_says_what_the_playbook_is_for():
+    blocks = playbook_suggestion_blocks(
+        "deal-stuck", "Deal stuck", description="Deals that stay in one state over 7 days."
+    )
+    assert blocks[0]["text"]["text"] == (
+        ":bulb: Suggested playbook: *Deal stuck* (`deal-stuck`)\n"
+        "Deals that stay in one state over 7 days."
+    )

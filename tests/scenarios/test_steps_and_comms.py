@@ -519,3 +519,13 @@ async def test_a_customer_update_can_name_its_audience_even_when_held_for_wordin
             events = await repo.timeline(session=session, incident=incident.id)
         posted = [e.data["audience"] for e in events if e.kind == "customer_update_posted"]
         assert sorted(posted) == ["buyer", "seller"]
+
+
+async def test_an_empty_customer_update_offers_the_pack_s_wording_and_posts_nothing(bot):
+    channel = await bot.declare()
+    reply = await first_reply(bot, "update --customer", channel)
+    assert reply["text"] == (
+        "Give the update: `/incident update --customer [--to &lt;audience&gt;] &lt;text&gt;`. "
+        f"This pack's wording to start from: {bot.pack.comms.template}"
+    )
+    assert "customer_update_posted" not in await kinds(bot, channel)
