@@ -123,6 +123,9 @@ class Severity(PackModel):
     or changed to, this level."""
     decision_maker: Text | None = None
     """Who makes the calls at this level; changing to it asks for a handover to them."""
+    on_alert: Literal["declare", "propose"] = "propose"
+    """What an alert at this level does: declare an incident at once, or post "Declare
+    incident?" in INCIDENTS_CHANNEL with Declare and Dismiss buttons."""
 
     @property
     def lookup_keys(self) -> frozenset[str]:
@@ -340,6 +343,17 @@ class AlertRule(PackModel):
     """The severity (id) an incident that meets this rule gets."""
 
 
+class AlertGrouping(PackModel):
+    """How alerts without the sender's own group key are grouped into one incident."""
+
+    labels: tuple[Text, ...] = ()
+    """Labels whose values make a group (e.g. service): alerts with the same values join
+    the same incident or proposal."""
+    window: DurationField | None = None
+    """How long after a group's first alert a new alert still joins it (default 5m) when
+    the group has no open incident."""
+
+
 class Retrospective(PackModel):
     """When the post-incident review must happen."""
 
@@ -386,6 +400,8 @@ class Pack(PackModel):
     """Other duties after resolution, each with its deadline (report, follow-up reviews)."""
     rules: tuple[Text, ...] = ()
     """Standing rules for responders (decision rules, do-not lists)."""
+    alert_grouping: AlertGrouping = AlertGrouping()
+    """How alerts are grouped into incidents (alert storms make one incident)."""
     alert_rules: tuple[AlertRule, ...] = ()
     """Monitoring thresholds that set the severity; shown as guidance, evaluated by code."""
     incident_id_format: IdFormat | None = None

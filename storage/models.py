@@ -208,3 +208,52 @@ class Lease(SQLModel, table=True):
     resource: str = Field(primary_key=True, max_length=160)
     owner: str = Field(max_length=128)
     until: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Alert(SQLModel, table=True):
+    """One alert from monitoring: kept (in the inbox) before its sender is answered, then
+    recorded here with where it went: an incident, a "Declare incident?" proposal, or
+    nowhere yet (`state` pending)."""
+
+    __table_args__ = (
+        UniqueConstraint("delivery", "position", name="uq_alert_delivery_position"),
+        Index("ix_alert_fingerprint", "fingerprint", "resolved_at"),
+        Index("ix_alert_group", "group_key", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery: str = Field(max_length=128)  # the inbox key of the request that carried it
+    position: int = 0  # its place in that request
+    source: str = Field(max_length=64)  # the ALERT_TOKENS name it came with
+    format: str = Field(max_length=16)  # alertmanager, grafana or generic
+    fingerprint: str = Field(max_length=200)  # the dedup key
+    group_key: str = Field(max_length=300)
+    status: str = Field(max_length=12)  # firing or resolved
+    title: str
+    severity: str | None = Field(default=None, max_length=64)
+    link: str | None = None
+    labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    state: str = Field(default="pending", max_length=12)  # pending or routed
+    incident_id: str | None = Field(default=None, foreign_key="incident.id", max_length=32)
+    proposal_id: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class AlertProposal(SQLModel, table=True):
+    """A "Declare incident?" question for alerts at a level that does not declare by itself."""
+
+    __table_args__ = (Index("ix_alertproposal_group", "group_key", "state"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    group_key: str = Field(max_length=300)
+    title: str
+    severity: str = Field(max_length=64)
+    alerts: int = 1
+    state: str = Field(default="open", max_length=12)  # open, declared or dismissed
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    incident_id: str | None = Field(default=None, max_length=32)
+    channel: str | None = Field(default=None, max_length=80)
+    ts: str | None = Field(default=None, max_length=32)
