@@ -22,12 +22,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
+from bot import alert_intake
 from bot.app import create_app
 from bot.clock import Clock, utcnow
 from bot.deps import Deps
 from bot.payload_shape import shape_problem
 from bot.scheduler import TimerLoop
-from bot.services import outbox
+from bot.services import alerts, outbox
 from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
 from bot.services.channels import join_announcement_channel, join_pack_channels
 from bot.services.display import catch_up_displays
@@ -203,6 +204,9 @@ def _take_over(deps: Deps, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
         await tell_through_response_url(deps.slack, payload, GAVE_UP)
 
     async def replay_one(key: str, payload: dict[str, Any]) -> None:
+        if payload.get("type") == alerts.BATCH:  # alerts from monitoring, not from Slack
+            await alert_intake.process(deps, key, payload)
+            return
         await replay(bolt, key, payload)
 
     async def take_over() -> None:
@@ -221,6 +225,7 @@ def create_web_app(deps: Deps) -> web.Application:
     web_app[BOLT] = create_app(deps)
     web_app[TIMERS] = TimerLoop(deps)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_routes(alert_intake.routes(deps))
     if not deps.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events)
     web_app.cleanup_ctx.append(_lifecycle)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     playbook_pack: str = "default"
     pack_time_scale: float = Field(default=1.0, gt=0)
     checklist_times: Annotated[dict[str, time], NoDecode] = Field(default_factory=dict)
+    # --- alert intake (issue 11) ---
+    alert_tokens: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    alert_hmac_secret: SecretStr | None = None
+    alert_commander: str | None = None
     tz: str = "UTC"
     business_hours: Annotated[BusinessHours, NoDecode] = parse_business_hours("09:00-17:00")
     holiday_country: str | None = None
@@ -172,6 +176,35 @@ class Settings(BaseSettings):
                 raise ValueError(f"{at.strip()!r} is not a time of day (00:00 to 23:59)")
             times[checklist.strip()] = time(int(hours), int(minutes))
         return times
+
+    @field_validator("alert_tokens", mode="before")
+    @classmethod
+    def _parse_alert_tokens(cls, value: object) -> object:
+        """`alertmanager:s3cret,grafana:0ther`: a sender's name → its bearer token."""
+        if not isinstance(value, str):
+            return value
+        tokens: dict[str, SecretStr] = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            name, sep, token = part.partition(":")
+            if not sep or not name.strip() or len(token.strip()) < 16:
+                raise ValueError(
+                    "expected NAME:TOKEN,… with tokens of at least 16 characters "
+                    f"(the entry named {name.strip()[:40]!r} is not)"
+                )
+            tokens[name.strip()] = SecretStr(token.strip())
+        return tokens
+
+    @field_validator("alert_hmac_secret", "alert_commander", mode="before")
+    @classmethod
+    def _blank_alert_setting_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("alert_commander")
+    @classmethod
+    def _alert_commander_is_a_user(cls, value: str | None) -> str | None:
+        if value is not None and not (value[:1] in {"U", "W"} and value[1:].isalnum()):
+            raise ValueError("must be a Slack user ID such as U0123ABCD")
+        return value
 
     @model_validator(mode="after")
     def _signing_secret_in_http_mode(self) -> Settings:

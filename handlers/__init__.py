@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from handlers import (
+    alerts,
     checklists,
     comms,
     declare_modal,
@@ -33,3 +34,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     checklists.register(app, deps)
     handover.register(app, deps)
     escalate.register(app, deps)
+    alerts.register(app, deps)

@@ -51,6 +51,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+ALERT_TOKEN = "test-alert-token-0123456789"
+
+
 def make_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settings:
     """Settings built explicitly, never from the real environment or a .env file."""
     values: dict[str, Any] = {
@@ -63,6 +66,7 @@ def make_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "incident_admins": "U_DAVE",
         "log_level": "DEBUG",
         "playbook_pack": "default",
+        "alert_tokens": f"monitoring:{ALERT_TOKEN}",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -225,6 +229,25 @@ class Bot:
             urlencode(form).encode(), content_type="application/x-www-form-urlencoded"
         )
         return status, body, form["response_url"]
+
+    async def alert(
+        self,
+        fmt: str,
+        payload: Any,
+        *,
+        token: str | None = ALERT_TOKEN,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """POST alerts to `/alerts/<fmt>`; returns the status and the JSON answer."""
+        sent = {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
+        body = raw if raw is not None else json.dumps(payload).encode()
+        async with self.http.post(
+            f"{self.url}/alerts/{fmt}",
+            data=body,
+            headers={"Content-Type": "application/json", **sent},
+        ) as response:
+            return response.status, await response.json()
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
         """Send an interactivity payload (`payload=<json>`)."""

@@ -44,6 +44,9 @@ class ActionId(StrEnum):
     CHECKLIST_TICK = "checklist_tick"
     HAND_OVER_TO = "hand_over_to"
     ESCALATE = "escalate"
+    ALERT_DECLARE = "alert_declare"
+    ALERT_DISMISS = "alert_dismiss"
+    ALERT_SEVERITY = "alert_severity"
     LOG_FIELD = "log_field_input"
 
 

@@ -8,8 +8,11 @@ acknowledged is never lost to a Slack outage.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.domain.errors import BadCommand
@@ -73,6 +76,10 @@ def playbook_plan(declaration: Declaration, pack: Pack) -> str:
     return f"attach:{best.id}" if best else ""
 
 
+# More work for the declaration's own commit: given the session and the new incident.
+Along = Callable[[AsyncSession, Incident], Awaitable[None]]
+
+
 async def declare_incident(
     declaration: Declaration,
     *,
@@ -81,11 +88,13 @@ async def declare_incident(
     clock: Clock,
     replica: Replica,
     calendar: BusinessCalendar,
+    along: Along | None = None,
 ) -> Incident:
     """Record a new incident with its clocks (one commit); Slack setup is a separate step.
 
     Without a severity, a named playbook's own severity is used. Thresholds in business
-    days or hours are counted on `calendar`."""
+    days or hours are counted on `calendar`. `along` adds more to the same commit (e.g. the
+    alerts the incident is declared for), and may raise to call the declaration off."""
     found = pack.severity(declaration.severity or _playbook_severity(declaration, pack))
     if found is None:
         valid = ", ".join(s.id for s in pack.severities)
@@ -116,4 +125,6 @@ async def declare_incident(
             setup_lease_until=now + SETUP_LEASE,
         )
         await timers.plan_open_incident(session, pack, incident, now, calendar=calendar, fresh=True)
+        if along is not None:
+            await along(session, incident)
     return incident

@@ -71,6 +71,28 @@ def owe_in(
     )
 
 
+def owe_elsewhere(
+    session: AsyncSession,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    *,
+    clock: Clock,
+) -> OutboxPost:
+    """Add a post to a channel (ID, or name) that belongs to no incident, e.g. a question
+    in INCIDENTS_CHANNEL, to the caller's unit of work."""
+    now = clock()
+    return outbox.add(
+        session=session,
+        incident=None,
+        channel=channel,
+        text=text,
+        blocks=blocks,
+        now=now,
+        lease_until=now + LEASE,
+    )
+
+
 async def deliver(
     owed: Sequence[OutboxPost],
     *,
