@@ -34,3 +34,5 @@ class Replica:
     setup_locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
+    # Alerts are routed one at a time here, so a group decides in the order alerts came.
+    alert_routing: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import time
 from functools import lru_cache
@@ -202,7 +203,7 @@ class Settings(BaseSettings):
     @field_validator("alert_commander")
     @classmethod
     def _alert_commander_is_a_user(cls, value: str | None) -> str | None:
-        if value is not None and not (value[:1] in {"U", "W"} and value[1:].isalnum()):
+        if value is not None and not re.fullmatch(r"[UW][A-Z0-9_]+", value):
             raise ValueError("must be a Slack user ID such as U0123ABCD")
         return value
 

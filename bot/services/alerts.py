@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 BATCH = "alert_batch"  # the inbox payload type of a request's alerts
 GROUP_LEASE = timedelta(seconds=30)
 DEFAULT_WINDOW = timedelta(minutes=5)
-ROUTING = asyncio.Lock()  # one alert at a time in this process: groups decide in order
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ async def route_batch(key: str, payload: dict[str, Any], c: Collaborators) -> in
     async with c.db.reader() as session:
         todo = list(await alerts.pending(session=session, delivery=key))
     for alert in todo:
-        async with ROUTING:
+        async with c.replica.alert_routing:
             await _route(alert, c)
     async with c.db.transaction() as session:
         await inbox.finish(session=session, key=key)

@@ -50,6 +50,9 @@ def test_action_ids_are_distinct_strings():
         "CHECKLIST_TICK": "checklist_tick",
         "HAND_OVER_TO": "hand_over_to",
         "ESCALATE": "escalate",
+        "ALERT_DECLARE": "alert_declare",
+        "ALERT_DISMISS": "alert_dismiss",
+        "ALERT_SEVERITY": "alert_severity",
         "LOG_FIELD": "log_field_input",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))

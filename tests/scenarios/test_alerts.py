@@ -64,11 +64,15 @@ async def test_a_p0_alert_declares_at_once_and_its_repeats_and_group_join_it(fak
 
         # Both resolve: noted, and the channel is told once that every alert has resolved.
         await bot.alert("generic", payment_alert("pay-1", status="resolved"))
-        await bot.alert("generic", {**payment_alert("pay-2", "resolved"), "title": "Checkout errors"})
+        await bot.alert(
+            "generic", {**payment_alert("pay-2", "resolved"), "title": "Checkout errors"}
+        )
         await settled(bot)
 
         def resolved_lines():
-            return [m.text for m in fake.messages(incident.channel_id) if "Alert resolved" in m.text]
+            return [
+                m.text for m in fake.messages(incident.channel_id) if "Alert resolved" in m.text
+            ]
 
         await fake.wait_for(lambda: len(resolved_lines()) == 2)
         assert sum("Every alert of this incident has resolved" in t for t in resolved_lines()) == 1
@@ -78,7 +82,7 @@ async def test_a_p0_alert_declares_at_once_and_its_repeats_and_group_join_it(fak
 async def test_an_alert_below_declare_asks_and_declare_takes_the_picked_severity(fake, tmp_path):
     async with running_bot(fake, tmp_path) as bot:
         incidents = fake.channel_by_name("incidents")
-        first = {"title": "Search latency high", "severity": "sev3", "labels": {"service": "search"}}
+        first = {"title": "Search latency high", "severity": "sev3", "group": "search-latency"}
         await bot.alert("generic", {**first, "dedup_key": "s-1"})
         await bot.alert("generic", {**first, "dedup_key": "s-2"})
         await settled(bot)
@@ -96,7 +100,11 @@ async def test_an_alert_below_declare_asks_and_declare_takes_the_picked_severity
         assert len(await rows(bot, Incident)) == 0
 
         # Bob raises it to SEV-2 in the menu and presses Declare.
-        click = {"action_id": ActionId.ALERT_DECLARE, "block_id": PROPOSAL_BLOCK, "value": proposal.id}
+        click = {
+            "action_id": ActionId.ALERT_DECLARE,
+            "block_id": PROPOSAL_BLOCK,
+            "value": proposal.id,
+        }
         state = {
             "values": {
                 PROPOSAL_BLOCK: {
@@ -117,7 +125,9 @@ async def test_an_alert_below_declare_asks_and_declare_takes_the_picked_severity
         await fake.wait_for(lambda: "declared" in fake.find_message(incidents.id, question.ts).text)
 
         # A second answer changes nothing.
-        await bot.interact(_with_state(fake, bot, incidents.id, question.ts, click, state, "U_CAROL"))
+        await bot.interact(
+            _with_state(fake, bot, incidents.id, question.ts, click, state, "U_CAROL")
+        )
         await fake.wait_for(lambda: any("already answered" in e.text for e in fake.ephemerals))
         assert len(await rows(bot, Incident)) == 1
 
@@ -141,9 +151,15 @@ async def test_dismiss_records_who_and_declares_nothing(fake, tmp_path):
         [proposal] = await rows(bot, AlertProposal)
         assert proposal.severity == "sev4"  # no label, no rule: the least severe level
         [question] = [m for m in fake.messages(incidents.id) if "Declare incident?" in m.text]
-        click = {"action_id": ActionId.ALERT_DISMISS, "block_id": PROPOSAL_BLOCK, "value": proposal.id}
+        click = {
+            "action_id": ActionId.ALERT_DISMISS,
+            "block_id": PROPOSAL_BLOCK,
+            "value": proposal.id,
+        }
         await bot.click(user="U_CAROL", channel=incidents.id, ts=question.ts, actions=[click])
-        await fake.wait_for(lambda: "dismissed" in fake.find_message(incidents.id, question.ts).text)
+        await fake.wait_for(
+            lambda: "dismissed" in fake.find_message(incidents.id, question.ts).text
+        )
         [proposal] = await rows(bot, AlertProposal)
         assert (proposal.state, proposal.decided_by) == ("dismissed", "U_CAROL")
         assert await rows(bot, Incident) == []
