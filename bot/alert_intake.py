@@ -23,7 +23,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.deps import Deps
-from bot.domain import alert_formats
+from bot.domain.alert_formats import parse_alertmanager, parse_generic, parse_grafana
 from bot.domain.alerts import BadAlert, IncomingAlert
 from bot.intake import NotRecorded
 from bot.services import alerts
@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 MAX_ALERT_BODY = 512 * 1024
 SIGNATURE_HEADER = "X-Alert-Signature"
 FORMATS: dict[str, Callable[[object], list[IncomingAlert]]] = {
-    "alertmanager": alert_formats.parse_alertmanager,
-    "grafana": alert_formats.parse_grafana,
-    "generic": alert_formats.parse_generic,
+    "alertmanager": parse_alertmanager,
+    "grafana": parse_grafana,
+    "generic": parse_generic,
 }
 
 
