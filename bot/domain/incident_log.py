@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +27,10 @@ from bot.domain.text import plain, safe_mrkdwn, unescape
 from playbooks.logfields import FILLABLE, LogField, log_field_key
 
 NOT_RECORDED = "_(not recorded)_"
+# An incident is "Automated" when an alert declared it, or a proposal from alerts did,
+# recorded with (or moments after) its declaration.
+DETECTED_BY_ALERT = ("alert_fired", "declared_from_alerts")
+ALERT_AT_DECLARATION = timedelta(seconds=5)
 FILL_IN = "_(fill in)_"
 TIMELINE = "Timeline (UTC)"
 FILL_IN_HINT = (
@@ -281,10 +285,16 @@ def _duration_value(data: LogInput) -> str:
 
 
 def _detection_method(data: LogInput, filled: Mapping[LogField, str]) -> str:
-    # Every incident is declared by a person today; the commander says when it was really
-    # an alert or a user's report. Alert intake (a later change) will say "Automated".
+    # Declared from monitoring: its first alert says so. Otherwise a person declared it;
+    # the commander says when it was really a user's report.
     told = filled.get(LogField.DETECTION_METHOD)
-    return told or f"Manual (declared in Slack by {_mention(data.declared_by)})"
+    if told:
+        return told
+    first = next((e for e in data.events if e.kind in DETECTED_BY_ALERT), None)
+    if first is not None and first.at - data.declared_at <= ALERT_AT_DECLARATION:
+        source = first.data.get("source") or "monitoring"
+        return f"Automated (alert from {_one_line(str(source))}: {_one_line(first.text)})"
+    return f"Manual (declared in Slack by {_mention(data.declared_by)})"
 
 
 _VALUES: dict[LogField, Callable[[LogInput, _Style], str]] = {

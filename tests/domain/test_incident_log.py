@@ -518,3 +518,23 @@ def test_a_description_can_be_written_after_an_inline_declaration():
     )
     recorded = render_incident_log(["Description"], resolved_incident(description="From the form"))
     assert "**Description:** From the form" in recorded
+
+
+def test_an_incident_an_alert_declared_is_detected_automatically():
+    declared = at(14, 2, 5)
+    fired = LogEvent(
+        declared,
+        None,
+        "alert_fired",
+        "Payment success rate low",
+        {"source": "alertmanager", "fingerprint": "f1"},
+    )
+    data = resolved_incident(events=[fired])
+    assert (
+        "**Detection Method:** Automated (alert from alertmanager: Payment success rate low)"
+        in render_incident_log(["Detection Method"], data)
+    )
+    # An alert that joined later does not make a person's declaration automatic.
+    late = LogEvent(at(15, 0), None, "alert_fired", "Late", {"source": "grafana"})
+    text = render_incident_log(["Detection Method"], resolved_incident(events=[late]))
+    assert "**Detection Method:** Manual (declared in Slack by Carol Diaz)" in text

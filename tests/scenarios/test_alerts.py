@@ -220,3 +220,28 @@ async def test_an_alert_storm_of_100_from_5_services_raises_5_questions(fake, tm
         assert sorted(p.alerts for p in proposals) == [20] * 5
         assert len(await rows(bot, Alert)) == 100
         assert await rows(bot, Incident) == []
+
+
+async def test_alertmanager_and_grafana_bodies_take_their_severity_from_rules_and_labels(
+    fake, tmp_path
+):
+    from pathlib import Path
+
+    examples = Path(__file__).parents[1] / "alerts"
+    async with running_bot(fake, tmp_path, playbook_pack="prod-100k") as bot:
+        for fmt in ("alertmanager", "grafana"):
+            body = json.loads((examples / f"{fmt}.json").read_text())
+            status, answer = await bot.alert(fmt, body)
+            assert status == 202, answer
+        await settled(bot)
+        recorded = {(a.format, a.status): a.severity for a in await rows(bot, Alert)}
+        # Alertmanager: payment success 93.1 % for 10m (rule → P0), and a resolved one
+        # labelled severity P1; Grafana: error rate 2.37 % for 5m (rule → P1).
+        assert recorded == {
+            ("alertmanager", "firing"): "p0",
+            ("alertmanager", "resolved"): "p1",
+            ("grafana", "firing"): "p1",
+        }
+        proposals = await rows(bot, AlertProposal)
+        # Without ALERT_COMMANDER even the P0 asks; every question names its severity.
+        assert sorted(p.severity for p in proposals) == ["p0", "p1"]
