@@ -245,3 +245,27 @@ async def test_alertmanager_and_grafana_bodies_take_their_severity_from_rules_an
         proposals = await rows(bot, AlertProposal)
         # Without ALERT_COMMANDER even the P0 asks; every question names its severity.
         assert sorted(p.severity for p in proposals) == ["p0", "p1"]
+
+
+async def test_alerts_kept_by_a_process_that_died_are_routed_once_by_a_replay(fake, tmp_path):
+    from datetime import timedelta
+
+    from bot.clock import ManualClock
+    from bot.domain.alert_formats import parse_generic
+    from bot.server import BOLT, _take_over
+    from bot.services.alerts import batch_payload
+
+    clock = ManualClock()
+    async with running_bot(fake, tmp_path, clock=clock) as bot:
+        # Kept before the 202, then the process died before routing them.
+        found = parse_generic({"alerts": [{"title": "Queue stuck", "dedup_key": "q-1"}]})
+        payload = batch_payload("generic", "monitoring", found)
+        assert await bot.intake.admit(key="alert:dead", kind="alert", payload=payload)
+        bot.intake.forget("alert:dead")  # nobody here is working on it any more
+        clock.advance(timedelta(seconds=11).total_seconds())  # its lease has run out
+        take_over = _take_over(bot.deps, bot.app[BOLT])
+        await take_over()
+        await take_over()  # nothing left: a second pass routes nothing twice
+        [proposal] = await rows(bot, AlertProposal)
+        assert (proposal.title, proposal.alerts) == ("Queue stuck", 1)
+        assert len(await rows(bot, Alert)) == 1
