@@ -58,12 +58,13 @@ async def open_incident_for(
 async def open_proposal_for(
     *, session: AsyncSession, group_key: str, since: datetime
 ) -> AlertProposal | None:
-    """The group's "Declare incident?" question still open, raised since `since`."""
+    """The group's "Declare incident?" question raised since `since` that is still open,
+    or was dismissed (a dismissed group stays quiet for its window)."""
     result = await session.exec(
         select(AlertProposal)
         .where(
             col(AlertProposal.group_key) == group_key,
-            col(AlertProposal.state) == "open",
+            col(AlertProposal.state).in_(["open", "dismissed"]),
             col(AlertProposal.created_at) >= since,
         )
         .order_by(col(AlertProposal.created_at).desc())

@@ -163,6 +163,12 @@ async def test_dismiss_records_who_and_declares_nothing(fake, tmp_path):
         [proposal] = await rows(bot, AlertProposal)
         assert (proposal.state, proposal.decided_by) == ("dismissed", "U_CAROL")
         assert await rows(bot, Incident) == []
+        # The same alert again within the group's window: no second question.
+        await bot.alert("generic", {"title": "Disk 80% full", "dedup_key": "d-1"})
+        await settled(bot)
+        [proposal] = await rows(bot, AlertProposal)
+        assert proposal.alerts == 2
+        assert len([m for m in fake.messages(incidents.id) if ":bell:" in m.text]) == 1
 
 
 async def test_bad_credentials_and_bodies_are_refused_and_change_nothing(fake, tmp_path):
