@@ -144,9 +144,10 @@ async def settle(
         values["next_attempt_at"] = next_attempt_at
     if failure_told is not None:
         values["failure_told"] = failure_told
+    # A page given up meanwhile (its incident resolved) stays given up, unless it went out.
+    still = col(Page.id) == page
+    if state != "sent":
+        still = still & (col(Page.state) == "pending")
     await session.exec(
-        update(Page)
-        .where(col(Page.id) == page)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(Page).where(still).values(**values).execution_options(synchronize_session=False)
     )
