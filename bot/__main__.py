@@ -34,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import settings_or_exit
 
     settings = settings_or_exit()
-    secrets = [settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret]
-    configure_logging(settings.log_level, [s.get_secret_value() for s in secrets if s])
+    configure_logging(settings.log_level, settings.secrets)
     import asyncio
 
     from bot.startup import problem_with

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.clock import Clock, utcnow
 from bot.intake import Intake
 from bot.lifecycle import Lifecycle
+from bot.pagers import Pagers
 from bot.replica import Replica
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
@@ -21,8 +22,8 @@ from storage.db import Database
 
 @dataclass
 class Deps:
-    """Settings, database, Slack gateway, pack, clock, and this process's replica, intake
-    and lifecycle."""
+    """Settings, database, Slack gateway, pack, clock, and this process's replica, intake,
+    lifecycle and pagers (PagerDuty, Opsgenie)."""
 
     settings: Settings
     db: Database
@@ -32,6 +33,8 @@ class Deps:
     replica: Replica = field(default_factory=Replica)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     intake: Intake = field(init=False)
+    pagers: Pagers = field(init=False)
 
     def __post_init__(self) -> None:
         self.intake = Intake(db=self.db, clock=self.clock)
+        self.pagers = Pagers.from_settings(self.settings)

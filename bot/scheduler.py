@@ -100,6 +100,7 @@ class TimerLoop:
                 clock=deps.clock,
                 settings=deps.settings,
                 replica=deps.replica,
+                pagers=deps.pagers,
             )
         except Exception as error:  # noqa: BLE001 - a bad batch must not stop the clock
             log.error("firing %d timers failed: %r", len(batch), error)

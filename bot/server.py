@@ -28,7 +28,7 @@ from bot.clock import Clock, utcnow
 from bot.deps import Deps
 from bot.payload_shape import shape_problem
 from bot.scheduler import TimerLoop
-from bot.services import alerts, outbox
+from bot.services import alerts, outbox, paging
 from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
 from bot.services.channels import join_announcement_channel, join_pack_channels
 from bot.services.display import catch_up_displays
@@ -218,6 +218,18 @@ def _take_over(deps: Deps, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
     return take_over
 
 
+# --- Paging out (PagerDuty, Opsgenie) ---
+PAGING_SECONDS = 2.0  # a due page (a retry, or one whose sender died) goes out this soon
+
+
+async def _send_due_pages(deps: Deps) -> None:
+    """Send the pages that are due: retries after their backoff, and those whose sender
+    died before sending them."""
+    await paging.send_due(
+        db=deps.db, pagers=deps.pagers, slack=deps.slack, clock=deps.clock, replica=deps.replica
+    )
+
+
 def create_web_app(deps: Deps) -> web.Application:
     """The aiohttp application with routes and lifecycle hooks."""
     web_app = web.Application(client_max_size=MAX_BODY)
@@ -254,6 +266,8 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     spawn(_every(LEASE_SECONDS, _take_over(deps, bolt)), name="take-over")
     spawn(_every(HOUSEKEEPING_SECONDS, lambda: _probe_slack(deps)), name="slack-probe")
     spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(deps)), name="housekeeping")
+    paging.warn_unknown_targets(deps.pack, deps.settings)
+    spawn(_every(PAGING_SECONDS, lambda: _send_due_pages(deps)), name="paging")
     clock = web_app[TIMERS]
     await clock.start()
     # Startup objects live for the whole run: keep them out of the collector's full passes,
@@ -268,11 +282,12 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(socket.close_async(), 1.0)
     # No replays from now on.
-    await deps.lifecycle.stop_loops(("take-over", "slack-probe", "housekeeping"))
+    await deps.lifecycle.stop_loops(("take-over", "slack-probe", "housekeeping", "paging"))
     await deps.lifecycle.drain(timeout=DRAIN_SECONDS)
     await clock.stop(timeout=TIMER_DRAIN_SECONDS)
     await deps.lifecycle.cancel_all(timeout=CANCEL_SECONDS, also=deps.intake.tasks())
     await http.close()
+    await deps.pagers.close()
     await deps.db.dispose()
 
 

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     escalation_contacts: Annotated[dict[int, tuple[str, ...]], NoDecode] = Field(
         default_factory=dict
     )
+    # --- Paging out (PagerDuty, Opsgenie) ---
+    pagerduty_routing_keys: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    opsgenie_api_keys: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    opsgenie_api_url: str = "https://api.opsgenie.com"
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -161,6 +166,28 @@ class Settings(BaseSettings):
             contacts[int(level)] = members
         return contacts
 
+    @field_validator("pagerduty_routing_keys", "opsgenie_api_keys", mode="before")
+    @classmethod
+    def _parse_pager_keys(cls, value: object) -> object:
+        """`payments-oncall=KEY;platform=KEY`: a pack's pager target name → its key."""
+        if not isinstance(value, str):
+            return value
+        keys: dict[str, SecretStr] = {}
+        for part in filter(None, (p.strip() for p in value.split(";"))):
+            name, sep, key = part.partition("=")
+            if not sep or not name.strip() or not key.strip():
+                # Never echo `part`: it holds a key.
+                raise ValueError("expected NAME=KEY;NAME=KEY… (a name and its key)")
+            keys[name.strip()] = SecretStr(key.strip())
+        return keys
+
+    @field_validator("pagerduty_events_url", "opsgenie_api_url")
+    @classmethod
+    def _pager_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
     @field_validator("checklist_times", mode="before")
     @classmethod
     def _parse_checklist_times(cls, value: object) -> object:
@@ -220,6 +247,13 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """True when an app-level token is set, so the bot connects over Socket Mode."""
         return self.slack_app_token is not None
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret value set (tokens, signing secret, pager keys), for log redaction."""
+        values = [self.slack_bot_token, self.slack_app_token, self.slack_signing_secret]
+        values += [*self.pagerduty_routing_keys.values(), *self.opsgenie_api_keys.values()]
+        return [value.get_secret_value() for value in values if value is not None]
 
     @property
     def calendar(self) -> BusinessCalendar:

@@ -34,4 +34,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
             clock=deps.clock,
             settings=deps.settings,
             replica=deps.replica,
+            pagers=deps.pagers,
         )

@@ -25,6 +25,7 @@ from bot.services import (
     command,
     comms,
     escalate,
+    paging,
     playbooks,
     records,
     roles,
@@ -110,6 +111,7 @@ async def _status(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncR
         clock=deps.clock,
         settings=deps.settings,
         replica=deps.replica,
+        pagers=deps.pagers,
     )
 
 
@@ -200,6 +202,36 @@ async def _escalate(deps: Deps, i: Incident, user: str, rest: str, respond: Asyn
         clock=deps.clock,
         settings=deps.settings,
         replica=deps.replica,
+        pagers=deps.pagers,
+    )
+
+
+async def _page(deps: Deps, i: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+    target = commands.parse_page_target(commands.require_text(rest, "/incident page <level|@user>"))
+    if isinstance(target, int):
+        reply = await paging.page_level(
+            i,
+            actor=user,
+            number=target,
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            settings=deps.settings,
+            replica=deps.replica,
+            pagers=deps.pagers,
+        )
+        if reply:
+            await respond(text=reply)
+        return
+    await paging.page_person(
+        i,
+        actor=user,
+        person=target,
+        db=deps.db,
+        slack=deps.slack,
+        clock=deps.clock,
+        replica=deps.replica,
     )
 
 
@@ -219,6 +251,7 @@ async def _resolve(deps: Deps, i: Incident, user: str, rest: str, respond: Async
         clock=deps.clock,
         settings=deps.settings,
         replica=deps.replica,
+        pagers=deps.pagers,
     )
 
 
@@ -243,6 +276,7 @@ SCOPED: dict[str, Scoped] = {
     "update": _update,
     "note": _note,
     "escalate": _escalate,
+    "page": _page,
     "timeline": _timeline,
     "resolve": _resolve,
     "reopen": _reopen,

@@ -75,6 +75,28 @@ Name = Annotated[
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": NAME_LIMIT}),
 ]
 IdFormat = Annotated[str, AfterValidator(_check_id_format), WithJsonSchema({"type": "string"})]
+# `service:target-name`: the service's target names are mapped to keys by the settings
+# (PAGERDUTY_ROUTING_KEYS, OPSGENIE_API_KEYS), so a pack stays free of secrets.
+PAGE_TARGET_PATTERN = r"^(pagerduty|opsgenie):[a-z0-9][a-z0-9_.-]{0,63}$"
+
+
+def _check_page_target(value: str) -> str:
+    if not re.fullmatch(PAGE_TARGET_PATTERN, value):
+        raise value_error(
+            PackValueError(
+                f"{value!r} is not a pager target",
+                "pagerduty:<name> or opsgenie:<name>, the name in lowercase letters, digits, "
+                "'-', '_' or '.' (e.g. pagerduty:payments-oncall)",
+            )
+        )
+    return value
+
+
+PageTarget = Annotated[
+    str,
+    AfterValidator(_check_page_target),
+    WithJsonSchema({"type": "string", "pattern": PAGE_TARGET_PATTERN}),
+]
 
 
 class PackModel(BaseModel):
@@ -189,6 +211,10 @@ class EscalationLevel(PackModel):
     """What this level does."""
     criteria: tuple[Criterion, ...] = ()
     """When this level is reached: any one of these criteria reaches it."""
+    page: tuple[PageTarget, ...] = ()
+    """Pager targets paged once when this level is reached (or with `/incident page`), as
+    `service:name`, e.g. pagerduty:payments-oncall or opsgenie:platform; the deployment's
+    settings map each name to its key."""
 
 
 class Step(PackModel):

@@ -257,3 +257,36 @@ class AlertProposal(SQLModel, table=True):
     incident_id: str | None = Field(default=None, max_length=32)
     channel: str | None = Field(default=None, max_length=80)
     ts: str | None = Field(default=None, max_length=32)
+
+
+class Page(SQLModel, table=True):
+    """A page owed to a pager (PagerDuty or Opsgenie), written with the change that owes it.
+
+    The unique key makes a level page each target once per incident, across replicas and
+    restarts; a resolve is owed once per target (level 0). `lease_until` says who is sending
+    it, `next_attempt_at` when a failed one is tried again.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "level", "target", "action", name="uq_page_once"),
+        Index("ix_page_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", max_length=32)
+    level: int  # the escalation level; 0 for a resolve
+    target: str = Field(max_length=100)  # pagerduty:primary-oncall
+    service: str = Field(max_length=16)  # pagerduty or opsgenie
+    action: str = Field(max_length=12)  # trigger or resolve
+    state: str = Field(default="pending", max_length=12)  # pending, sent or failed
+    summary: str = ""
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    rank: int = 0  # the incident severity's place on the pack's scale (0 = most severe)
+    by: str | None = Field(default=None, max_length=32)  # who paged on demand, if anyone
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lease_until: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str | None = None
+    failure_told: bool = False  # "Paging failed" was posted in the channel

@@ -27,6 +27,7 @@ HELP_TEXT = """*`/incident` commands*
 • `update --customer [--to <audience>] <text>` — a customer update
 • `note <text>` — add a note to the timeline · `timeline` — the timeline so far
 • `escalate` — the conditions that escalate, with buttons · `escalate <number>` — confirm one
+• `page <level>` — page the level's PagerDuty/Opsgenie targets (once) · `page @user` — page a person
 • `playbook [id]` — list the playbooks, or run one · `log` — post the incident log
 • `log set <field>: <text>` — fill in a field of the log · `log edit` — fill them in a form
 • `resolve [summary]` · `reopen`"""

@@ -18,6 +18,7 @@ INCIDENT_SUBCOMMANDS = (
     "update",
     "note",
     "escalate",
+    "page",
     "timeline",
     "resolve",
     "reopen",
@@ -61,6 +62,21 @@ def parse_user(token: str) -> str:
             f"`{token}` is not a user mention. Type `@` and pick the person from the list."
         )
     return match.group(1)
+
+
+def parse_page_target(rest: str) -> int | str:
+    """`/incident page 1` → the level number; `/incident page @bob` → the user ID."""
+    word = rest.split()[0]
+    if word.isdigit():
+        return int(word)
+    if word.lower().startswith("level") and word[5:].isdigit():
+        return int(word[5:])
+    if word.startswith("<@"):
+        return parse_user(word)
+    raise BadCommand(
+        f"`{word}` is neither a level nor a person: `/incident page 1` pages level 1's pager "
+        "targets, `/incident page @user` pages a person."
+    )
 
 
 def parse_declare(rest: str, find_severity: Callable[[str], str | None]) -> DeclareArgs:

@@ -31,6 +31,7 @@ RESPONSES = (
     "role_assigned",
     "note_added",
     "escalation_confirmed",
+    "paged",
     "monitoring_started",
     "log_field_set",
     "step_completed",

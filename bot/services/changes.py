@@ -16,7 +16,7 @@ from bot.domain.errors import (
     Conflict,
     NotInIncidentChannel,
 )
-from bot.services import outbox, timers
+from bot.services import outbox, paging, timers
 from bot.services.unit import unit_of_work
 from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack
@@ -89,6 +89,7 @@ async def commit_change(
         if resolved:
             assert calendar is not None
             await timers.stop_for_resolve(session, pack, incident, event.at, calendar=calendar)
+            await paging.owe_resolves(session, incident, clock=clock)
         owed = [outbox.owe(session, incident, line, blocks, clock=clock)]
         owed += [outbox.owe_in(session, incident, ch, text, clock=clock) for ch, text in elsewhere]
         return owed

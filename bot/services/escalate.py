@@ -12,8 +12,9 @@ from bot.domain import escalation
 from bot.domain import incident as rules
 from bot.domain.errors import BadCommand
 from bot.domain.firings import Context, Snapshot, escalation_notice
+from bot.pagers import Pagers
 from bot.replica import Replica
-from bot.services import outbox
+from bot.services import outbox, paging
 from bot.services.reminders import notice_text
 from bot.services.unit import unit_of_work
 from bot.settings import Settings
@@ -60,10 +61,12 @@ async def confirm_condition(
     clock: Clock,
     settings: Settings,
     replica: Replica,
+    pagers: Pagers | None = None,
 ) -> None:
     """Record that `actor` confirmed the condition, and tell the channel which level it
     reaches, that level's duties, and who is paged (ESCALATION_CONTACTS or the level's
-    role holders)."""
+    role holders). The level's pager targets are owed in the same commit and sent with
+    `pagers` right after (without, by the server's background pass)."""
     reached = find_condition(pack, text)
     rules.check_open(rules.Status(incident.status), "escalate it")
     async with unit_of_work(db) as session:
@@ -96,4 +99,17 @@ async def confirm_condition(
             ),
         )
         post = outbox.owe(session, incident, words, clock=clock)
+        paged = await paging.owe_level(
+            session,
+            incident,
+            reached.level,
+            reason=notice.reason,
+            pack=pack,
+            settings=settings,
+            clock=clock,
+        )
     await outbox.deliver([post], db=db, slack=slack, replica=replica)
+    if paged and pagers is not None:
+        await paging.send_due(
+            db=db, pagers=pagers, slack=slack, clock=clock, replica=replica, incidents=[incident.id]
+        )

@@ -19,8 +19,9 @@ from bot.clock import Clock
 from bot.domain import firings
 from bot.domain.firings import Firing, Notice, Snapshot, StepFacts
 from bot.domain.timers import REPEATING, TimerKind
+from bot.pagers import Pagers
 from bot.replica import Replica
-from bot.services import checklists, outbox, posts
+from bot.services import checklists, outbox, paging, posts
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Pack
@@ -46,6 +47,7 @@ async def fire(
     clock: Clock,
     settings: Settings,
     replica: Replica,
+    pagers: Pagers | None = None,
 ) -> int:
     """Fire a batch of due timers; returns how many this process won and recorded.
 
@@ -54,6 +56,8 @@ async def fire(
     timer on in one commit, and only then post. A crash before that commit leaves the
     leases to expire and the timers fire again; a crash after it loses at most those posts,
     never doubles them. Two write transactions per batch, not per timer, keep SQLite fast.
+    An escalation owes its level's pages in that commit too; they are sent right after with
+    `pagers` (without, by the server's background pass).
     """
     now = clock()
     lease_until = now + LEASE
@@ -76,7 +80,9 @@ async def fire(
             for timer in won
             for incident in [incidents.get(timer.incident_id or "")]
         ]
-    recorded, owed = await _record(decided, lease_until, now, db=db, clock=clock)
+    recorded, owed, paged = await _record(
+        decided, lease_until, now, db=db, pack=pack, settings=settings, clock=clock
+    )
     await asyncio.gather(
         *(
             _post_now(*item, db=db, slack=slack, pack=pack, clock=clock, settings=settings)
@@ -85,6 +91,10 @@ async def fire(
         ),
         _deliver(owed, db=db, slack=slack, replica=replica),
     )
+    if paged and pagers is not None:
+        await paging.send_due(
+            db=db, pagers=pagers, slack=slack, clock=clock, replica=replica, incidents=paged
+        )
     return len(recorded)
 
 
@@ -151,11 +161,20 @@ async def _snapshot(
 
 
 async def _record(
-    decided: list[Decided], lease_until: datetime, now: datetime, *, db: Database, clock: Clock
-) -> tuple[list[Decided], list[list[OutboxPost]]]:
-    """Record each firing and move its timer on, in one commit; owe its one-shot posts."""
+    decided: list[Decided],
+    lease_until: datetime,
+    now: datetime,
+    *,
+    db: Database,
+    pack: Pack,
+    settings: Settings,
+    clock: Clock,
+) -> tuple[list[Decided], list[list[OutboxPost]], set[str]]:
+    """Record each firing and move its timer on, in one commit; owe its one-shot posts and
+    the pages of the escalation levels reached (the incidents that owe pages)."""
     recorded: list[Decided] = []
     owed: dict[str, list[OutboxPost]] = {}
+    paged: set[str] = set()
     async with db.transaction() as session:
         for timer, incident, firing in decided:
             if not await timers.claim(
@@ -172,7 +191,12 @@ async def _record(
                 # Owed with the firing: a crash after this commit still posts it once.
                 post = outbox.owe(session, incident, notice_text(firing.notice), clock=clock)
                 owed.setdefault(incident.id, []).append(post)
-    return recorded, list(owed.values())
+            if isinstance(firing.notice, firings.Escalation) and incident is not None:
+                if await paging.owe_escalation(
+                    session, incident, firing.notice, pack=pack, settings=settings, clock=clock
+                ):
+                    paged.add(incident.id)
+    return recorded, list(owed.values()), paged
 
 
 def notice_text(notice: Notice | None) -> str:

@@ -11,8 +11,9 @@ from bot.domain.errors import (
 )
 from bot.domain.policy import require_command_authority
 from bot.domain.text import clip, unescape
+from bot.pagers import Pagers
 from bot.replica import Replica
-from bot.services import checklists
+from bot.services import checklists, paging
 from bot.services.changes import SUMMARY_LIMIT, commit_change, timeline_event
 from bot.services.display import show_change
 from bot.settings import Settings
@@ -33,6 +34,7 @@ async def change_status(
     clock: Clock,
     settings: Settings,
     replica: Replica,
+    pagers: Pagers | None = None,
 ) -> None:
     """Move between open statuses; `resolved` resolves."""
     new = rules.parse_status(text)
@@ -47,6 +49,7 @@ async def change_status(
             clock=clock,
             settings=settings,
             replica=replica,
+            pagers=pagers,
         )
         return
     await _change_open_status(
@@ -119,8 +122,11 @@ async def resolve(
     clock: Clock,
     settings: Settings,
     replica: Replica,
+    pagers: Pagers | None = None,
 ) -> None:
-    """Resolve with an optional summary; only the commander or an admin may."""
+    """Resolve with an optional summary; only the commander or an admin may. Every pager
+    target paged for the incident is owed a resolve in the same commit, sent with `pagers`
+    (without, by the server's background pass)."""
     require_command_authority(
         "resolve", actor=actor, commander=incident.commander_id, admins=settings.incident_admins
     )
@@ -161,6 +167,10 @@ async def resolve(
     except NotShown as lagging:  # the recovery checklist is still due
         not_shown = lagging
     await checklists.post_on_resolve(incident, db=db, slack=slack, pack=pack, clock=clock)
+    if pagers is not None:
+        await paging.send_due(
+            db=db, pagers=pagers, slack=slack, clock=clock, replica=replica, incidents=[incident.id]
+        )
     if not_shown is not None:
         raise not_shown
 

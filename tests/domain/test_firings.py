@@ -280,6 +280,7 @@ def test_any_action_a_person_takes_is_a_response():
         "step_reopened",
         "step_assigned",
         "escalation_confirmed",
+        "paged",
         "monitoring_started",
         "log_field_set",
     }

@@ -395,3 +395,44 @@ async def test_a_confirmed_condition_tells_the_level_it_reaches_with_its_people(
 
 def channel_ts(fake, channel):
     return fake.messages(channel.id)[0].ts
+
+
+async def test_page_a_level_on_demand_pages_pagerduty_once_and_a_person_by_mention(fake, tmp_path):
+    from tests.fakes.pagerduty import FakePagerDuty
+    from tests.harness import running_bot
+
+    async def until(condition):
+        for _ in range(200):
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("condition not met in 4 s")
+
+    async with (
+        FakePagerDuty(routing_keys={"R-KEY-0123456789"}) as pd,
+        running_bot(
+            fake,
+            tmp_path,
+            playbook_pack="prod-100k",
+            pagerduty_routing_keys="primary-oncall=R-KEY-0123456789",
+            pagerduty_events_url=pd.events_url,
+        ) as bot,
+    ):
+        channel = await bot.declare("p2 Search is slow")  # level 1 is not reached at once
+
+        await bot.command("page 1", channel=channel.id, user="U_BOB")
+        await until(lambda: len(pd.events) == 1)
+        assert pd.events[0]["payload"]["severity"] == "warning"
+        _, _, again = await bot.command("page 1", channel=channel.id, user="U_BOB")
+        [reply] = await bot.replies(again)
+        assert reply["text"].startswith("Level 1 was already paged for this incident: ")
+
+        await bot.command("page <@U_CAROL|carol>", channel=channel.id, user="U_BOB")
+
+        def pages():
+            return [m.text for m in fake.messages(channel.id) if m.text.startswith(":pager:")]
+
+        await fake.wait_for(lambda: len(pages()) == 2)
+        assert pages()[0].startswith(":pager: Paging level 1 · Primary on-call team: ")
+        assert pages()[1].startswith(":pager: <@U_CAROL>, you are paged for *INC-")
+        assert len(pd.events) == 1 and pd.problems == []
