@@ -31,6 +31,8 @@ class Replica:
     display_locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
+    # People a waiting redraw must invite; whichever redraw runs next takes them all.
+    owed_invites: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     setup_locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )

@@ -27,6 +27,7 @@ from bot.app import create_app
 from bot.clock import Clock, utcnow
 from bot.deps import Deps
 from bot.payload_shape import shape_problem
+from bot.rate_limits import Timebase
 from bot.scheduler import TimerLoop
 from bot.services import alerts, outbox, paging
 from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
@@ -297,12 +298,19 @@ def active_pack(settings: Settings) -> Pack:
     return at_times(pack, settings.checklist_times)
 
 
-def build_deps(settings: Settings, clock: Clock = utcnow) -> Deps:
-    """Every collaborator, from settings: database, Slack gateway, the active pack, a clock."""
+def build_deps(
+    settings: Settings, clock: Clock = utcnow, *, timebase: Timebase | None = None
+) -> Deps:
+    """Every collaborator, from settings: database, Slack gateway, the active pack, a clock.
+
+    `timebase` is what the Slack calls are paced on (the real clock unless a test moves it).
+    """
     return Deps(
         settings=settings,
         db=Database(settings.database_url),
-        slack=SlackGateway(make_client(settings), make_client(settings, retries=False)),
+        slack=SlackGateway(
+            make_client(settings, timebase=timebase), make_client(settings, retries=False)
+        ),
         pack=active_pack(settings),
         clock=clock,
     )

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_pacing: bool = True
     database_url: str = "sqlite:///./incidents.db"
     port: int = Field(default=3000, ge=1, le=65535)
     incidents_channel: str = "incidents"

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from typing import Any
 
+from aiohttp import BasicAuth, FormData
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -14,7 +18,9 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.rate_limits import POST_MESSAGE, Pacer, RealTimebase, Timebase
 from bot.settings import Settings
 
 # After a lost reply Slack may have posted, so a blind retry could post twice: posts are
@@ -45,19 +51,95 @@ class UnlessItCreates(AsyncRetryHandler):
         )
 
 
-def make_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
-    """The Web API client: every call goes to SLACK_API_URL, with retries for 429s and 5xx."""
-    handlers = [
-        UnlessItCreates(AsyncConnectionErrorRetryHandler(max_retry_count=2)),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        UnlessItCreates(AsyncServerErrorRetryHandler(max_retry_count=2)),
-    ]
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=handlers if retries else [],
-    )
+RATE_LIMIT_RETRIES = 3  # after these, the 429 is raised (and the method still waits it out)
+
+
+class PacedWebClient(AsyncWebClient):
+    """An AsyncWebClient whose every call first waits for its turn in `pacer` (Slack's tier
+    of the method; per channel for posts). A call answered 429 holds its method for the
+    Retry-After, then is tried again (`RATE_LIMIT_RETRIES` times); other methods go on.
+    """
+
+    def __init__(self, *, pacer: Pacer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pacer = pacer
+
+    async def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: dict[str, Any] | FormData | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | BasicAuth | None = None,
+    ) -> AsyncSlackResponse:
+        """Call `api_method` within its budget, waiting out Slack's 429s."""
+        channel = _channel_of(params, data, json) if api_method == POST_MESSAGE else None
+        for attempt in itertools.count():
+            async with self.pacer.call(api_method, channel):
+                try:
+                    return await super().api_call(
+                        api_method,
+                        http_verb=http_verb,
+                        files=files,
+                        data=data,
+                        params=params,
+                        json=json,
+                        headers=headers,
+                        auth=auth,  # type: ignore[arg-type]
+                    )
+                except SlackApiError as error:
+                    if error.response.status_code != 429:
+                        raise
+                    self.pacer.hold(api_method, channel, _retry_after(error.response))
+                    if attempt >= RATE_LIMIT_RETRIES:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _channel_of(*sources: object) -> str | None:
+    for source in sources:
+        if isinstance(source, dict) and source.get("channel"):
+            return str(source["channel"])
+    return None
+
+
+def _retry_after(response: Any) -> float:
+    """Seconds from a 429's Retry-After header (1 if it is missing or unreadable)."""
+    headers = response.headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(0.0, float(str(value)))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def make_client(
+    settings: Settings, *, retries: bool = True, timebase: Timebase | None = None
+) -> AsyncWebClient:
+    """The Web API client: every call goes to SLACK_API_URL, with retries for 429s and 5xx.
+
+    With SLACK_PACING (the default) calls are paced by Slack's rate tiers on `timebase`
+    (the real clock unless a test passes its own), and a 429 holds only its own method.
+    Without retries (the health probe) nothing is paced or retried.
+    """
+    common: dict[str, Any] = {
+        "token": settings.slack_bot_token.get_secret_value(),
+        "base_url": settings.slack_api_url,
+        "timeout": 10,
+    }
+    if not retries:
+        return AsyncWebClient(**common, retry_handlers=[])
+    connection = UnlessItCreates(AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    server = UnlessItCreates(AsyncServerErrorRetryHandler(max_retry_count=2))
+    if settings.slack_pacing:
+        pacer = Pacer(timebase or RealTimebase())
+        return PacedWebClient(pacer=pacer, **common, retry_handlers=[connection, server])
+    rate_limit = AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
+    return AsyncWebClient(**common, retry_handlers=[connection, rate_limit, server])
 
 
 class SlackGateway:

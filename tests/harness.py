@@ -25,6 +25,7 @@ from aiohttp import web
 
 import bot.server as server_module
 from bot.clock import Clock, OffsetClock
+from bot.rate_limits import Timebase
 from bot.server import DEPS, TIMERS, build_deps, create_web_app
 from bot.settings import Settings
 from playbooks.loader import PackError, _resolve, load_pack
@@ -67,6 +68,9 @@ def make_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "log_level": "DEBUG",
         "playbook_pack": "default",
         "alert_tokens": f"monitoring:{ALERT_TOKEN}",
+        # Real Slack budgets on the real clock would make a test wait out Slack's minute; the
+        # tests of pacing turn it on with a `ManualTimebase` shared with the fake.
+        "slack_pacing": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -359,9 +363,12 @@ async def running_bot(
     *,
     database_url: str | None = None,
     clock: Clock | None = None,
+    timebase: Timebase | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Bot]:
     """Start the real aiohttp app on a free port; stop it afterwards.
+
+    `timebase` paces the bot's Slack calls (with `slack_pacing=True`) on a test's time.
 
     Without a `database_url`, the bot uses `tmp_path / "bot.db"`: the database a bot left
     there before, else a freshly migrated one.
@@ -379,7 +386,7 @@ async def running_bot(
             overrides["port"] = sock.getsockname()[1]
         settings = make_settings(fake, database_url, **overrides)
         with _packs_parsed_once():
-            deps = build_deps(settings, clock or OffsetClock())
+            deps = build_deps(settings, clock or OffsetClock(), timebase=timebase)
         app = create_web_app(deps)
         # Requests in flight at the end get what `python -m bot` gives them (web.run_app).
         runner = web.AppRunner(

@@ -80,22 +80,35 @@ async def refresh_display(
     `invite` names people who must be in the channel now (a new commander or role holder).
     One process draws an incident at a time (a lease); if another is drawing, it draws
     again after, from the newest state, so the last drawing shown is never a stale one.
+    Quick changes coalesce: a caller that waited its turn while another drew the newest
+    revision draws nothing (Slack's budget for chat.update and setTopic is small), so N
+    changes in a row make at most two redraws, the newest state winning.
     """
     resource = f"display:{incident_id}"
+    owed = replica.owed_invites[incident_id]
+    owed.update(invite)
     async with replica.display_locks[incident_id]:
+        drawn: int | None = None
         while True:
+            async with db.reader() as session:
+                latest = await repo.get_incident(session=session, incident=incident_id)
+            invite = frozenset(owed)
+            owed.clear()
+            if latest is None:
+                return []
+            shown = latest.shown_revision >= latest.revision or latest.revision == drawn
+            if shown and not invite:
+                return []  # drawn already, by us or by whoever had the turn before us
             async with leasing.held(
                 resource, DRAW_LEASE, db=db, clock=clock, replica=replica
             ) as ours:
                 if not ours:
                     return []  # another replica is drawing; it redraws from our change after
                 incident, failed = await _draw(incident_id, invite, db=db, slack=slack, pack=pack)
-            # A change committed meanwhile may have found the lease taken: draw it now.
-            async with db.reader() as session:
-                latest = await repo.get_incident(session=session, incident=incident_id)
-            if failed or latest is None or latest.revision == incident.revision:
+            if failed:
                 return failed
-            invite = frozenset()
+            # A change committed meanwhile may have found the lease taken: draw it next turn.
+            drawn = incident.revision
 
 
 async def _draw(

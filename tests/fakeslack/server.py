@@ -24,6 +24,8 @@ class FakeSlack(Workspace):
     """A fake Slack workspace served on 127.0.0.1; tests assert on its state.
 
     `scopes` are the bot scopes granted to the app; by default the ones manifest.yml asks for.
+    `rate_limits=True` enforces Slack's rate tiers (see `enforce_rate_limits`), measured on
+    `clock` (seconds; default time.monotonic).
     """
 
     def __init__(
@@ -33,9 +35,13 @@ class FakeSlack(Workspace):
         latency: float = 0.0,
         host: str = "127.0.0.1",
         scopes: Iterable[str] | None = None,
+        *,
+        rate_limits: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         granted = manifest_bot_scopes() if scopes is None else scopes
         super().__init__(bot_token, app_token, latency, granted)
+        self.enforce_rate_limits(rate_limits, clock=clock)
         self.host = host
         self.port = 0
         self.hub = SocketHub(self)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 import uuid
-from collections.abc import Iterable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, get_args
+
+from bot.rate_limits import budget_for
 
 from .models import (
     APP_ID,
@@ -71,6 +75,9 @@ class Workspace:
         self._failures: dict[str, list[str]] = {}
         self._rate_limits: dict[str, list[int]] = {}
         self._faults: dict[str, list[FaultMode]] = {}
+        self.rate_limits = False
+        self.rate_clock: Callable[[], float] = time.monotonic
+        self._windows: defaultdict[str, deque[float]] = defaultdict(deque)
         self._seq = itertools.count(1)
         self._ts_base_us = int(time.time()) * 1_000_000
         self.base_url = ""
@@ -288,6 +295,45 @@ class Workspace:
         """Pop the next injected Retry-After for `method`, if any."""
         queue = self._rate_limits.get(method)
         return queue.pop(0) if queue else None
+
+    def enforce_rate_limits(
+        self, on: bool = True, *, clock: Callable[[], float] | None = None
+    ) -> None:
+        """Answer 429 with Retry-After to calls over Slack's budgets (bot.rate_limits: per
+        method by tier over a sliding minute; chat.postMessage per channel).
+
+        `clock` gives the seconds the windows are measured in (default: time.monotonic), so
+        a test can move time instead of sleeping. A call answered 429 does not count.
+        """
+        self.rate_limits = on
+        if clock is not None:
+            self.rate_clock = clock
+        self._windows.clear()
+
+    def take_tier_limit(self, method: str, channel: str | None) -> int | None:
+        """When enforcing: count this call, or return the Retry-After if over budget."""
+        if not self.rate_limits:
+            return None
+        if channel is not None:
+            found_channel = self.resolve_channel(channel)
+            channel = found_channel.id if found_channel else channel
+        found = budget_for(method, channel)
+        if found is None:
+            return None
+        key, budget = found
+        now = self.rate_clock()
+        window = self._windows[key]
+        while window and window[0] <= now - budget.seconds:
+            window.popleft()
+        if len(window) >= budget.calls:
+            return max(1, math.ceil(window[0] + budget.seconds - now))
+        window.append(now)
+        return None
+
+    @property
+    def ratelimited(self) -> int:
+        """How many calls were answered 429 (tier limits and `rate_limit_next` alike)."""
+        return sum(1 for c in self.calls if c.status == 429)
 
     def calls_to(self, method: str) -> list[Call]:
         """All recorded Web API calls to `method`, in completion order."""

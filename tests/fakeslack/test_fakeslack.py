@@ -317,6 +317,81 @@ async def test_rate_limit_is_retried(fake: FakeSlack) -> None:
     assert [m.text for m in fake.messages("incidents")] == ["eventually"]
 
 
+async def _statuses(client: AsyncWebClient, method: str, times: int, **args: Any) -> list[int]:
+    """Call `method` `times` times one after another; the HTTP status of each."""
+    statuses = []
+    for _ in range(times):
+        try:
+            statuses.append((await client.api_call(method, params=args)).status_code)
+        except SlackApiError as error:
+            statuses.append(error.response.status_code)
+    return statuses
+
+
+async def test_tier_limits_are_off_unless_asked_for(fake: FakeSlack) -> None:
+    """By default the fake answers every call, however many."""
+    client = client_for(fake)
+    assert await _statuses(client, "conversations.setTopic", 25, channel="incidents", topic="t")
+    assert fake.ratelimited == 0
+
+
+async def test_tier_2_allows_20_a_minute_then_429_with_retry_after(fake: FakeSlack) -> None:
+    """Tier 2 (setTopic): 20 calls in any minute; the 21st is 429 until the first is 60 s old."""
+    now = [100.0]
+    fake.enforce_rate_limits(clock=lambda: now[0])
+    client = client_for(fake)
+    topics = await _statuses(client, "conversations.setTopic", 20, channel="incidents", topic="t")
+    assert topics == [200] * 20
+    now[0] += 15
+    with pytest.raises(SlackApiError) as info:
+        await client.conversations_setTopic(channel="incidents", topic="t")
+    assert info.value.response.status_code == 429
+    assert info.value.response["error"] == "ratelimited"
+    assert info.value.response.headers["Retry-After"] == "45"
+    assert await _statuses(client, "pins.list", 1, channel="incidents") == [200]  # own budget
+    now[0] += 44.5
+    assert await _statuses(client, "conversations.setTopic", 1, channel="incidents", topic="t") == [
+        429
+    ]
+    now[0] += 0.5  # the first 20 are a minute old now: 20 more, not 21
+    topics = await _statuses(client, "conversations.setTopic", 21, channel="incidents", topic="t")
+    assert topics == [200] * 20 + [429]
+    assert fake.ratelimited == 3
+
+
+async def test_tier_3_and_4_budgets(fake: FakeSlack) -> None:
+    """chat.update allows 50 a minute (Tier 3), users.info 100 (Tier 4); auth.test is free."""
+    fake.enforce_rate_limits(clock=lambda: 0.0)
+    client = client_for(fake)
+    posted = await client.chat_postMessage(channel="incidents", text="x")
+    update = {"channel": posted["channel"], "ts": posted["ts"], "text": "y"}
+    assert (await _statuses(client, "chat.update", 51, **update)).count(429) == 1
+    assert (await _statuses(client, "users.info", 101, user="U_ALICE")).count(429) == 1
+    assert (await _statuses(client, "auth.test", 150)).count(429) == 0
+    assert fake.ratelimited == 2
+
+
+async def test_post_message_allows_a_burst_of_5_then_one_a_second_per_channel(
+    fake: FakeSlack,
+) -> None:
+    """chat.postMessage: 5 in any 5 s per channel (a burst, then 1/s); channels are separate."""
+    now = [0.0]
+    fake.enforce_rate_limits(clock=lambda: now[0])
+    client = client_for(fake)
+    assert await _statuses(client, "chat.postMessage", 6, channel="incidents", text="x") == [
+        200
+    ] * 5 + [429]
+    general = fake.channel_by_name("general").id  # by id or by name: the same channel
+    assert await _statuses(client, "chat.postMessage", 5, channel=general, text="x") == [200] * 5
+    assert await _statuses(client, "chat.postMessage", 1, channel="general", text="x") == [429]
+    now[0] += 5
+    assert await _statuses(client, "chat.postMessage", 6, channel="incidents", text="x") == [
+        200
+    ] * 5 + [429]
+    assert fake.ratelimited == 3
+    assert len(fake.messages("incidents")) == 10
+
+
 async def test_down_and_latency(fake: FakeSlack) -> None:
     """Outage answers 503; latency delays calls without serializing them."""
     client = client_for(fake)

@@ -79,6 +79,9 @@ def answer(ws: Workspace, name: str, args: JSON, token: str | None) -> Answer:
     if missing is not None:
         return _fail("missing_scope", **missing)
     retry_after = ws.take_rate_limit(name)
+    if retry_after is None:
+        channel = str(args.get("channel") or "") if name == "chat.postMessage" else None
+        retry_after = ws.take_tier_limit(name, channel)
     if retry_after is not None:
         status, body, _ = _fail("ratelimited", 429)
         return status, body, {"Retry-After": str(retry_after)}
