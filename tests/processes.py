@@ -132,6 +132,9 @@ def bot_env(
         "PLAYBOOK_PACK": pack,
         "INCIDENTS_CHANNEL": "incidents",
         "LOG_LEVEL": log_level,
+        # Pacing to Slack's real per-minute budgets is tested on its own (test_rate_limits,
+        # on an injected clock); here it would only stretch bursts into real minutes.
+        "SLACK_PACING": "false",
     }
 
 
