@@ -23,3 +23,10 @@ async def test_declare_over_socket_mode(fake, tmp_path):
         assert fake.calls_to("apps.connections.open")
         async with bot.http.get(f"{bot.url}/healthz") as response:
             assert (await response.json())["mode"] == "socket"
+        # Alerts come in over HTTP on the same server, in Socket Mode too.
+        status, answer = await bot.alert("generic", {"title": "Queue stuck", "dedup_key": "q"})
+        assert (status, answer["accepted"]) == (202, 1)
+        incidents = fake.channel_by_name("incidents")
+        await fake.wait_for(
+            lambda: any("Declare incident?" in m.text for m in fake.messages(incidents.id))
+        )
