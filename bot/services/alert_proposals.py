@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -11,7 +12,7 @@ from bot.clock import Clock
 from bot.domain.errors import BadCommand, Conflict
 from bot.replica import Replica
 from bot.services.channel_setup import set_up_or_explain
-from bot.services.declare import Declaration, declare_incident
+from bot.services.declare import Along, Declaration, declare_incident
 from bot.services.unit import unit_of_work
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
@@ -50,32 +51,6 @@ async def answer(
         await _show(message, proposal, actor=actor, declared=None, slack=slack)
         return None
 
-    async def along(session: AsyncSession, incident: Incident) -> None:
-        if not await alerts.decide_proposal(
-            session=session,
-            proposal=proposal.id,
-            state="declared",
-            by=actor,
-            at=now,
-            incident=incident.id,
-        ):
-            raise Conflict("Someone answered that question just before you.")
-        await alerts.link_proposal_alerts(
-            session=session, proposal=proposal.id, incident=incident.id
-        )
-        repo.add_event(
-            session=session,
-            event=repo.new_event(
-                incident=incident.id,
-                at=now,
-                actor=actor,
-                kind="declared_from_alerts",
-                text=f"{proposal.alerts} alert(s): {proposal.title}",
-                proposal=proposal.id,
-                alerts=proposal.alerts,
-            ),
-        )
-
     incident = await declare_incident(
         Declaration(title=proposal.title, severity=severity or proposal.severity, declarer=actor),
         db=db,
@@ -83,7 +58,7 @@ async def answer(
         clock=clock,
         replica=replica,
         calendar=settings.calendar,
-        along=along,
+        along=_answered_with(proposal, actor=actor, at=now),
     )
     await _show(message, proposal, actor=actor, declared=incident.id, slack=slack)
     await set_up_or_explain(
@@ -96,6 +71,39 @@ async def answer(
         replica=replica,
     )
     return incident
+
+
+def _answered_with(proposal: AlertProposal, *, actor: str, at: datetime) -> Along:
+    """In the declaration's commit: the question is answered (once), its alerts join the
+    incident, and the timeline says who declared it from how many alerts."""
+
+    async def along(session: AsyncSession, incident: Incident) -> None:
+        if not await alerts.decide_proposal(
+            session=session,
+            proposal=proposal.id,
+            state="declared",
+            by=actor,
+            at=at,
+            incident=incident.id,
+        ):
+            raise Conflict("Someone answered that question just before you.")
+        await alerts.link_proposal_alerts(
+            session=session, proposal=proposal.id, incident=incident.id
+        )
+        repo.add_event(
+            session=session,
+            event=repo.new_event(
+                incident=incident.id,
+                at=at,
+                actor=actor,
+                kind="declared_from_alerts",
+                text=f"{proposal.alerts} alert(s): {proposal.title}",
+                proposal=proposal.id,
+                alerts=proposal.alerts,
+            ),
+        )
+
+    return along
 
 
 async def _open_proposal(proposal_id: str, *, db: Database) -> AlertProposal:

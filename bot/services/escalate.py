@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.domain import escalation
 from bot.domain import incident as rules
 from bot.domain.errors import BadCommand
-from bot.domain.firings import Context, Snapshot, escalation_notice
+from bot.domain.firings import Context, Escalation, Snapshot, escalation_notice
 from bot.pagers import Pagers
 from bot.replica import Replica
 from bot.services import outbox, paging
@@ -50,6 +50,32 @@ def find_condition(pack: Pack, text: str) -> escalation.Reached:
     return found
 
 
+def _confirmed_notice(
+    reached: escalation.Reached,
+    incident: Incident,
+    holders: dict[str, list[str]],
+    *,
+    actor: str,
+    pack: Pack,
+    settings: Settings,
+) -> Escalation:
+    """The level's notice, saying who confirmed the condition."""
+    context = Context(
+        pack=pack,
+        tz=settings.tz,
+        contacts=settings.escalation_contacts,
+        calendar=settings.calendar,
+    )
+    notice = escalation_notice(
+        reached,
+        incident,
+        Snapshot(incident=incident, holders=holders),
+        context,
+        severity=incident.severity,
+    )
+    return replace(notice, reason=f"{notice.reason} (by {user(actor)})")
+
+
 async def confirm_condition(
     incident: Incident,
     *,
@@ -71,20 +97,9 @@ async def confirm_condition(
     rules.check_open(rules.Status(incident.status), "escalate it")
     async with unit_of_work(db) as session:
         holders = await repo.role_holders(session=session, incident=incident.id)
-        context = Context(
-            pack=pack,
-            tz=settings.tz,
-            contacts=settings.escalation_contacts,
-            calendar=settings.calendar,
+        notice = _confirmed_notice(
+            reached, incident, holders, actor=actor, pack=pack, settings=settings
         )
-        notice = escalation_notice(
-            reached,
-            incident,
-            Snapshot(incident=incident, holders=holders),
-            context,
-            severity=incident.severity,
-        )
-        notice = replace(notice, reason=f"{notice.reason} (by {user(actor)})")
         words = notice_text(notice)
         repo.add_event(
             session=session,
