@@ -10,6 +10,9 @@ JSON document from stdin:
 sends every request concurrently (one connection each, as Slack would), and prints one JSON
 document: {"results": [{"token", "status", "sent", "answered", "latency"}, ...]} where `sent`
 and `answered` are wall-clock (time.time()) and `latency` is from a monotonic clock.
+
+A request may carry `"at": <seconds>`: it is then sent that long after the start instead of
+at once (bench/alerts.py paces a storm this way); the others still go all together.
 """
 
 from __future__ import annotations
@@ -24,9 +27,15 @@ import aiohttp
 
 
 async def _one(
-    http: aiohttp.ClientSession, url: str, request: dict[str, Any], start: asyncio.Event
+    http: aiohttp.ClientSession,
+    url: str,
+    request: dict[str, Any],
+    start: asyncio.Event,
+    origin: list[float],
 ) -> dict[str, Any]:
     await start.wait()
+    if request.get("at"):
+        await asyncio.sleep(max(0.0, origin[0] + float(request["at"]) - time.perf_counter()))
     sent, t0 = time.time(), time.perf_counter()
     try:
         async with http.post(
@@ -52,11 +61,13 @@ async def main() -> None:
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         start = asyncio.Event()
+        origin = [0.0]  # perf_counter at the start, for requests with an "at"
         tasks = [
-            asyncio.create_task(_one(http, job["url"], request, start))
+            asyncio.create_task(_one(http, job["url"], request, start, origin))
             for request in job["requests"]
         ]
         await asyncio.sleep(0)  # every task is parked on the event: release them together
+        origin[0] = time.perf_counter()
         start.set()
         results = await asyncio.gather(*tasks)
     sys.stdout.write(json.dumps({"results": results}))
