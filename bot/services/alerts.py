@@ -98,11 +98,16 @@ async def route_batch(key: str, payload: dict[str, Any], c: Collaborators) -> in
         await alerts.record(session=session, rows=rows)
     async with c.db.reader() as session:
         todo = list(await alerts.pending(session=session, delivery=key))
+    declared = []
     for alert in todo:
         async with c.replica.alert_routing:
-            await _route(alert, c)
+            declared += await _route(alert, c)
     async with c.db.transaction() as session:
         await inbox.finish(session=session, key=key)
+    # Channels are set up outside the routing lock: a setup waiting out Slack's rate limit
+    # must not hold up other groups' alerts. (A process that dies first leaves them to the
+    # pending-setup pass, like any declaration.)
+    await asyncio.gather(*(_set_up(incident, c) for incident in declared))
     return len(todo)
 
 
@@ -130,8 +135,9 @@ def _row(
     }
 
 
-async def _route(alert: Alert, c: Collaborators) -> None:
-    """Send one alert where it belongs, holding its group's lease (other replicas wait)."""
+async def _route(alert: Alert, c: Collaborators) -> list[str]:
+    """Send one alert where it belongs, holding its group's lease (other replicas wait);
+    returns the incident it declared, if any, for its channel to be set up."""
     for _ in range(50):
         async with leasing.held(
             f"alert-group:{alert.group_key}"[:160],
@@ -143,14 +149,14 @@ async def _route(alert: Alert, c: Collaborators) -> None:
             if ours:
                 if alert.status == "resolved":
                     await _resolved(alert, c)
-                else:
-                    await _firing(alert, c)
-                return
+                    return []
+                return await _firing(alert, c)
         await asyncio.sleep(0.1)  # another replica routes this group right now
     log.warning("alert %s left pending: its group stayed busy", alert.id)
+    return []
 
 
-async def _firing(alert: Alert, c: Collaborators) -> None:
+async def _firing(alert: Alert, c: Collaborators) -> list[str]:
     now = c.clock()
     window = c.pack.alert_grouping.window
     since = now - (window.as_timedelta() if window and not window.is_business else DEFAULT_WINDOW)
@@ -161,21 +167,21 @@ async def _firing(alert: Alert, c: Collaborators) -> None:
         )
         if incident is not None:
             await _join(session, alert, incident, now)
-            return
+            return []
         proposal = await alerts.open_proposal_for(
             session=session, group_key=alert.group_key, since=since
         )
         if proposal is not None:
             await alerts.route(session=session, alert=alert.id or 0, proposal=proposal.id)
             await alerts.grow_proposal(session=session, proposal=proposal.id)
-            return
+            return []
         severity = c.pack.severity(alert.severity or "") or c.pack.severities[-1]
         if severity.on_alert != "declare" or not c.settings.alert_commander:
             owed = await _propose(session, alert, severity.id, c, now)
     if owed:
         await outbox.deliver(owed, db=c.db, slack=c.slack, replica=c.replica)
-        return
-    await _declare(alert, severity.id, c)
+        return []
+    return [await _declare(alert, severity.id, c)]
 
 
 async def _join(session: AsyncSession, alert: Alert, incident: str, now: datetime) -> None:
@@ -236,8 +242,8 @@ async def _propose(
     ]
 
 
-async def _declare(alert: Alert, severity: str, c: Collaborators) -> None:
-    """Declare at once, with ALERT_COMMANDER in command, and set the channel up."""
+async def _declare(alert: Alert, severity: str, c: Collaborators) -> str:
+    """Declare at once, with ALERT_COMMANDER in command; returns the incident's ID."""
 
     async def along(session: AsyncSession, incident: Incident) -> None:
         await _join(session, alert, incident.id, c.clock())
@@ -258,8 +264,12 @@ async def _declare(alert: Alert, severity: str, c: Collaborators) -> None:
         calendar=c.settings.calendar,
         along=along,
     )
+    return incident.id
+
+
+async def _set_up(incident: str, c: Collaborators) -> None:
     await set_up_or_explain(
-        incident.id,
+        incident,
         db=c.db,
         slack=c.slack,
         pack=c.pack,

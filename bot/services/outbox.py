@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -30,6 +30,15 @@ from storage.models import Incident, OutboxPost
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=15)
 MAX_ATTEMPTS = 5
+# A post for an incident whose channel is not set up yet (its setup waits out a rate limit,
+# or Slack is down) stays owed, without using up attempts, for this long.
+CHANNEL_PATIENCE = timedelta(hours=1)
+
+
+class NoChannelYet(Exception):
+    """The post's incident has no channel yet: it stays owed for a later pass."""
+
+
 # The channel is gone for good: give the post up and tell whoever is waiting.
 CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
@@ -148,6 +157,8 @@ async def _deliver_in_order(
         replica.posting.add(post.id)
         try:
             settled[post.id] = await _deliver_one(post, looking=looking, db=db, slack=slack)
+        except NoChannelYet:
+            log.info("post %s waits for its incident's channel", post.id)
         except SlackApiError as error:
             if error.response.get("error") in CHANNEL_GONE:
                 settled[post.id] = None
@@ -167,6 +178,8 @@ async def _deliver_one(
     """The ts of the post in Slack; None when there is nowhere to post it (given up)."""
     channel = post.channel or await _incident_channel(post.incident_id, db=db)
     if channel is None:
+        if post.incident_id is not None and not looking:
+            raise NoChannelYet(post.incident_id)  # fresh: the take-over pass waits for it
         log.info("post %s dropped: its incident has no channel", post.id)
         return None
     _, ts = await posts.post_once(
@@ -193,6 +206,8 @@ async def deliver_stalled(
     for post in stalled:
         if post.id in replica.posting:
             continue
+        if await _waits_for_channel(post, now, db=db):
+            continue  # not taken: its incident's setup will make the channel
         async with db.transaction() as session:
             won = await outbox.take_over(
                 session=session, post=post.id or 0, expected=post.lease_until, until=now + LEASE
@@ -219,6 +234,15 @@ async def renew_leases(*, db: Database, clock: Clock, replica: Replica) -> None:
             await outbox.renew(
                 session=session, posts=sorted(replica.posting), until=clock() + LEASE
             )
+
+
+async def _waits_for_channel(post: OutboxPost, now: datetime, *, db: Database) -> bool:
+    """An incident's post whose channel is not there yet, and not for too long."""
+    if post.channel is not None or post.incident_id is None:
+        return False
+    if now - post.created_at >= CHANNEL_PATIENCE:
+        return False
+    return await _incident_channel(post.incident_id, db=db) is None
 
 
 async def _incident_channel(incident_id: str | None, *, db: Database) -> str | None:

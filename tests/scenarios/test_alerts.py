@@ -275,3 +275,23 @@ async def test_alerts_kept_by_a_process_that_died_are_routed_once_by_a_replay(fa
         [proposal] = await rows(bot, AlertProposal)
         assert (proposal.title, proposal.alerts) == ("Queue stuck", 1)
         assert len(await rows(bot, Alert)) == 1
+
+
+async def test_a_channel_setup_stuck_on_slack_does_not_hold_up_other_groups(fake, tmp_path):
+    async with running_bot(
+        fake, tmp_path, playbook_pack="prod-100k", alert_commander="U_ALICE"
+    ) as bot:
+        fake.hang_seconds = 30
+        fake.fault_next("conversations.create", "hang")  # the first setup waits on Slack
+        await bot.alert("generic", payment_alert("pay-1", service="payments"))
+        await fake.wait_for(lambda: len(fake.calls_to("conversations.create")) == 1)
+        # Another service's P0 meanwhile: declared, and its channel set up, at once.
+        await bot.alert("generic", payment_alert("chk-1", service="checkout"))
+        await fake.wait_for(lambda: [c for c in fake.channels.values() if c.pins])
+        incidents = {i.title: i for i in await rows(bot, Incident)}
+        assert set(incidents) == {
+            "Payment success rate low (payments)",
+            "Payment success rate low (checkout)",
+        }
+        assert incidents["Payment success rate low (payments)"].channel_id is None
+        assert incidents["Payment success rate low (checkout)"].channel_id is not None

@@ -156,3 +156,58 @@ async def test_a_post_cut_off_by_kill_9_is_found_after_restart_not_posted_again(
         assert owed.ts == posted[0].ts
     finally:
         bot.kill()
+
+
+async def test_a_post_for_an_incident_without_its_channel_yet_waits_and_is_posted_once(
+    fake, tmp_path
+):
+    # An escalation at once can fall due before the channel exists (its setup waiting out
+    # Slack's rate limit): the notice stays owed, uses up no attempts, and is posted once
+    # the channel is there. (It used to be dropped.)
+    from bot.clock import ManualClock
+    from bot.services import outbox
+    from bot.services.declare import Declaration, declare_incident
+    from storage.models import OutboxPost
+    from tests.harness import running_bot
+
+    clock = ManualClock()
+    async with running_bot(fake, tmp_path, clock=clock) as bot:
+        deps = bot.deps
+        incident = await declare_incident(
+            Declaration(title="Setup delayed", severity="sev2", declarer="U_ALICE"),
+            db=deps.db,
+            pack=deps.pack,
+            clock=deps.clock,
+            replica=deps.replica,
+            calendar=deps.settings.calendar,
+        )
+        async with deps.db.transaction() as session:
+            # Another replica is setting the channel up (and holds its lease for a while).
+            await repo.save_setup(
+                session=session,
+                incident=incident,
+                setup_owner="another-replica",
+                setup_lease_until=clock() + timedelta(hours=2),
+            )
+            post = outbox.owe(session, incident, "Escalation: level 1", clock=deps.clock)
+        await outbox.deliver([post], db=deps.db, slack=deps.slack, replica=deps.replica)
+        clock.advance(60)
+        for _ in range(3):
+            await outbox.deliver_stalled(
+                db=deps.db, slack=deps.slack, clock=deps.clock, replica=deps.replica
+            )
+        async with deps.db.reader() as session:
+            waiting = await session.get(OutboxPost, post.id)
+        assert (waiting.posted, waiting.attempts) == (False, 0)
+
+        channel = fake.add_channel("inc-setup-delayed")
+        async with deps.db.transaction() as session:
+            fresh = await repo.get_incident(session=session, incident=incident.id)
+            await repo.save_setup(session=session, incident=fresh, channel_id=channel.id)
+        await outbox.deliver_stalled(
+            db=deps.db, slack=deps.slack, clock=deps.clock, replica=deps.replica
+        )
+        await outbox.deliver_stalled(
+            db=deps.db, slack=deps.slack, clock=deps.clock, replica=deps.replica
+        )
+        assert [m.text for m in fake.messages(channel.id)] == ["Escalation: level 1"]
