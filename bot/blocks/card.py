@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
     SectionBlock,
+    StaticSelectElement,
 )
 
 from bot.blocks.format import (
@@ -21,10 +25,12 @@ from bot.blocks.format import (
     users,
     utc,
 )
+from bot.blocks.ids import ActionId
 from bot.blocks.view import IncidentView
 from bot.domain.text import clip, plain
 
 TOPIC_LIMIT = 250
+CARD_ACTIONS_BLOCK = "card_actions"
 STATUS_EMOJI = {
     "investigating": ":mag:",
     "identified": ":dart:",
@@ -87,7 +93,41 @@ def incident_card_blocks(view: IncidentView) -> list[dict[str, Any]]:
             ]
         )
     )
+    if view.status != "resolved":  # reopening is a command; nothing else fits a closed one
+        blocks.append(card_actions(view))
     return [b.to_dict() for b in blocks]
+
+
+def card_actions(view: IncidentView) -> ActionsBlock:
+    """Post update, Change severity (the other severities), Take a role (the free ones),
+    Resolve: each does what its `/incident` command does."""
+    elements: list[Any] = [
+        ButtonElement(text="Post update", action_id=ActionId.CARD_POST_UPDATE, value=view.id)
+    ]
+    severities = [
+        Option(value=sid, text=clip(name, 75))
+        for sid, name in view.severities[:100]
+        if sid != view.severity
+    ]
+    if severities:
+        elements.append(
+            StaticSelectElement(
+                action_id=ActionId.CARD_SEVERITY, placeholder="Change severity", options=severities
+            )
+        )
+    free = [Option(value=r.role_id, text=clip(r.name, 75)) for r in view.roles if r.free]
+    if free:
+        elements.append(
+            StaticSelectElement(
+                action_id=ActionId.CARD_TAKE_ROLE, placeholder="Take a role", options=free[:100]
+            )
+        )
+    elements.append(
+        ButtonElement(
+            text="Resolve", action_id=ActionId.CARD_RESOLVE, value=view.id, style="primary"
+        )
+    )
+    return ActionsBlock(block_id=CARD_ACTIONS_BLOCK, elements=elements)
 
 
 def incident_card_text(view: IncidentView) -> str:

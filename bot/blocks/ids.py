@@ -10,6 +10,8 @@ class CallbackId(StrEnum):
 
     DECLARE = "incident_declare"
     LOG_EDIT = "incident_log_edit"
+    CARD_UPDATE = "card_update_form"
+    CARD_RESOLVE = "card_resolve_form"
 
 
 class BlockId(StrEnum):
@@ -20,6 +22,11 @@ class BlockId(StrEnum):
     DESCRIPTION = "description"
     COMMANDER = "commander"
     PLAYBOOK = "playbook"
+    UPDATE_AUDIENCE = "update_audience"
+    UPDATE_TEXT = "update_text"
+    RESOLUTION = "resolution"
+    ROOT_CAUSE = "root_cause"
+    PREVENTION = "prevention"
 
 
 class ActionId(StrEnum):
@@ -48,6 +55,11 @@ class ActionId(StrEnum):
     ALERT_DISMISS = "alert_dismiss"
     ALERT_SEVERITY = "alert_severity"
     LOG_FIELD = "log_field_input"
+    CARD_POST_UPDATE = "card_post_update"
+    CARD_SEVERITY = "card_severity"
+    CARD_TAKE_ROLE = "card_take_role"
+    CARD_RESOLVE = "card_resolve"
+    CARD_FORM_FIELD = "card_form_field"
 
 
 STEP_ACTIONS = (

@@ -13,6 +13,12 @@ class RoleLine:
     role_id: str
     name: str
     holders: tuple[str, ...] = ()
+    single: bool = False  # at most one holder at a time
+
+    @property
+    def free(self) -> bool:
+        """Someone may still take it: nobody holds it, or it is not single."""
+        return not self.single or not self.holders
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class IncidentView:
     summary: str | None = None  # the resolution, without its root cause and prevention
     root_cause: str | None = None
     prevention: tuple[str, ...] = ()
+    severities: tuple[tuple[str, str], ...] = ()  # the pack's (id, name), for the card's select
 
     @property
     def status_label(self) -> str:

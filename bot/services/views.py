@@ -36,7 +36,12 @@ def severity_name(pack: Pack, severity: str) -> str:
 def incident_view(incident: Incident, holders: dict[str, list[str]], pack: Pack) -> IncidentView:
     """An IncidentView with severity and role names from the pack."""
     roles = tuple(
-        RoleLine(role_id=role.id, name=role.name, holders=tuple(holders.get(role.id, ())))
+        RoleLine(
+            role_id=role.id,
+            name=role.name,
+            holders=tuple(holders.get(role.id, ())),
+            single=role.single,
+        )
         for role in pack.roles
         if role.id != "commander"
     )
@@ -53,6 +58,7 @@ def incident_view(incident: Incident, holders: dict[str, list[str]], pack: Pack)
         channel_id=incident.channel_id,
         roles=roles,
         resolved_at=incident.resolved_at,
+        severities=tuple((s.id, s.name) for s in pack.severities),
         **_resolution(incident.summary),
     )
 

@@ -13,6 +13,7 @@ from bot.blocks.card import (
     incident_card_text,
     topic_text,
 )
+from bot.blocks.ids import ActionId
 from bot.blocks.view import IncidentView, RoleLine
 from tests.blocks.slack_rules import HOSTILE, assert_never_pings, assert_valid_blocks
 
@@ -41,9 +42,9 @@ def fields(blocks: list[dict]) -> list[str]:
 def test_card_shape():
     blocks = incident_card_blocks(VIEW)
     assert_valid_blocks(blocks)
-    assert [b["type"] for b in blocks] == ["header", "section", "context"]
+    assert [b["type"] for b in blocks] == ["header", "section", "context", "actions"]
     assert blocks[0]["text"]["text"] == "SEV-1: Refunds executed twice"
-    assert blocks[-1]["elements"][0]["text"] == (
+    assert blocks[-2]["elements"][0]["text"] == (
         "Declared by <@UDECL> · `/incident help` for commands"
     )
 
@@ -93,7 +94,7 @@ def test_resolved_card_shows_when_and_the_resolution():
 
 def test_description_gets_its_own_section():
     blocks = incident_card_blocks(replace(VIEW, description="Customers charged twice & more"))
-    assert [b["type"] for b in blocks] == ["header", "section", "section", "context"]
+    assert [b["type"] for b in blocks] == ["header", "section", "section", "context", "actions"]
     assert blocks[2]["text"]["text"] == "Customers charged twice &amp; more"
 
 
@@ -203,3 +204,55 @@ def test_the_resolution_root_cause_and_prevention_are_separate_on_the_card():
         "*Resolution*\nRolled back 4.2\n*Root cause*\na retry storm\n"
         "*Preventive actions*\n• idempotency key\n• alert on duplicates"
     )
+
+
+def card_buttons(view: IncidentView) -> list[dict]:
+    blocks = incident_card_blocks(view)
+    assert_valid_blocks(blocks)
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_the_card_buttons_offer_the_other_severities_and_the_free_roles():
+    view = replace(
+        VIEW,
+        severities=(("sev1", "SEV-1"), ("sev2", "SEV-2"), ("sev3", "SEV-3")),
+        roles=(
+            RoleLine("scribe", "Scribe", ("USCRIBE",), single=True),
+            RoleLine("comms", "Comms lead", single=True),
+            RoleLine("responder", "Responder", ("U1", "U2")),
+        ),
+    )
+    update, severity, role, resolve = card_buttons(view)
+    assert (update["action_id"], update["text"]["text"]) == (ActionId.CARD_POST_UPDATE, "Post update")
+    assert severity["action_id"] == ActionId.CARD_SEVERITY
+    assert severity["placeholder"]["text"] == "Change severity"
+    assert [(o["value"], o["text"]["text"]) for o in severity["options"]] == [
+        ("sev2", "SEV-2"),
+        ("sev3", "SEV-3"),
+    ]
+    assert role["action_id"] == ActionId.CARD_TAKE_ROLE
+    # Scribe is single and held: not offered; a role many may hold always is.
+    assert [o["value"] for o in role["options"]] == ["comms", "responder"]
+    assert (resolve["action_id"], resolve["text"]["text"]) == (ActionId.CARD_RESOLVE, "Resolve")
+
+
+def test_no_role_select_when_every_role_is_taken_and_no_buttons_once_resolved():
+    held = replace(VIEW, roles=(RoleLine("scribe", "Scribe", ("USCRIBE",), single=True),))
+    assert [e["action_id"] for e in card_buttons(held)] == [
+        ActionId.CARD_POST_UPDATE,
+        ActionId.CARD_RESOLVE,
+    ]
+    resolved = replace(VIEW, status="resolved", resolved_at=RESOLVED, severities=(("s", "S"),))
+    assert card_buttons(resolved) == []
+
+
+def test_many_long_named_roles_and_severities_keep_the_buttons_within_limits():
+    view = replace(
+        VIEW,
+        severity="s0",
+        severities=tuple((f"s{i}", "S" * 200) for i in range(150)),
+        roles=tuple(RoleLine(f"r{i}", "R" * 200) for i in range(150)),
+    )
+    _, severity, role, _ = card_buttons(view)
+    assert len(severity["options"]) == 99  # the first hundred, less the current one
+    assert len(role["options"]) == 100

@@ -20,12 +20,19 @@ from playbooks.model import ID_PATTERN
 def test_callback_and_block_ids():
     assert CallbackId.DECLARE == "incident_declare"
     assert CallbackId.LOG_EDIT == "incident_log_edit"
+    assert CallbackId.CARD_UPDATE == "card_update_form"
+    assert CallbackId.CARD_RESOLVE == "card_resolve_form"
     assert {b.name: b.value for b in BlockId} == {
         "TITLE": "title",
         "SEVERITY": "severity",
         "DESCRIPTION": "description",
         "COMMANDER": "commander",
         "PLAYBOOK": "playbook",
+        "UPDATE_AUDIENCE": "update_audience",
+        "UPDATE_TEXT": "update_text",
+        "RESOLUTION": "resolution",
+        "ROOT_CAUSE": "root_cause",
+        "PREVENTION": "prevention",
     }
 
 
@@ -54,6 +61,11 @@ def test_action_ids_are_distinct_strings():
         "ALERT_DISMISS": "alert_dismiss",
         "ALERT_SEVERITY": "alert_severity",
         "LOG_FIELD": "log_field_input",
+        "CARD_POST_UPDATE": "card_post_update",
+        "CARD_SEVERITY": "card_severity",
+        "CARD_TAKE_ROLE": "card_take_role",
+        "CARD_RESOLVE": "card_resolve",
+        "CARD_FORM_FIELD": "card_form_field",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 
