@@ -7,6 +7,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from handlers import (
     alerts,
+    card,
+    card_forms,
     checklists,
     comms,
     declare_modal,
@@ -35,3 +37,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
     handover.register(app, deps)
     escalate.register(app, deps)
     alerts.register(app, deps)
+    card.register(app, deps)
+    card_forms.register(app, deps)

@@ -155,6 +155,25 @@ def parse_resolution(text: str) -> tuple[str, str | None, list[str]]:
     return " ".join(resolution), " ".join(root_cause) or None, actions
 
 
+def compose_resolution(
+    resolution: str, root_cause: str = "", prevention: Sequence[str] = ()
+) -> str:
+    """The one resolve text that `parse_resolution` splits back into these parts (each part
+    on one line; a comma inside a preventive action splits it in two)."""
+    parts = [_one_part(resolution)] if resolution.strip() else []
+    if root_cause.strip():
+        parts.append(f"root cause: {_one_part(root_cause)}")
+    actions = [_one_part(a) for a in prevention if a.strip()]
+    if actions:
+        parts.append(f"prevent: {', '.join(actions)}")
+    return "\n".join(parts)
+
+
+def _one_part(text: str) -> str:
+    # Line breaks and " | " separate parts when parsed back: keep one part one line.
+    return " ".join(_PART_SEPARATOR.sub(" / ", text.strip()).split())
+
+
 # --- small formatters -------------------------------------------------------------------------
 
 

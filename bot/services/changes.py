@@ -40,6 +40,14 @@ async def incident_for_channel(channel_id: str, subcommand: str, *, db: Database
     return incident
 
 
+async def incident_by_id(incident_id: str, *, db: Database) -> Incident | None:
+    """The incident with this ID (a form names it in its metadata), or None."""
+    if not incident_id:
+        return None
+    async with db.reader() as session:
+        return await repo.get_incident(session=session, incident=incident_id)
+
+
 def timeline_event(
     incident: Incident, *, actor: str, kind: str, text: str, clock: Clock, **data: object
 ) -> Event:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.blocks import lines
 from bot.clock import Clock
 from bot.domain import incident as rules
@@ -9,6 +11,7 @@ from bot.domain.cadence import cadence_of
 from bot.domain.errors import (
     NotShown,
 )
+from bot.domain.incident_log import compose_resolution
 from bot.domain.policy import require_command_authority
 from bot.domain.text import clip, unescape
 from bot.pagers import Pagers
@@ -123,15 +126,18 @@ async def resolve(
     settings: Settings,
     replica: Replica,
     pagers: Pagers | None = None,
+    root_cause: str = "",
+    prevention: Sequence[str] = (),
 ) -> None:
-    """Resolve with an optional summary; only the commander or an admin may. Every pager
-    target paged for the incident is owed a resolve in the same commit, sent with `pagers`
-    (without, by the server's background pass)."""
-    require_command_authority(
-        "resolve", actor=actor, commander=incident.commander_id, admins=settings.incident_admins
-    )
-    rules.check_open(rules.Status(incident.status), "resolve it again")
-    summary = clip(unescape(summary).strip(), SUMMARY_LIMIT)
+    """Resolve with an optional summary (root cause and prevention either labelled in it or
+    given apart); only the commander or an admin may. Every pager target paged for the
+    incident is owed a resolve in the same commit, sent with `pagers` (without, by the
+    server's background pass)."""
+    check_may_resolve(incident, actor=actor, settings=settings)
+    summary = unescape(summary)
+    if root_cause.strip() or prevention:
+        summary = compose_resolution(summary, root_cause, prevention)
+    summary = clip(summary.strip(), SUMMARY_LIMIT)
     now = clock()
     event = timeline_event(
         incident,
@@ -173,6 +179,14 @@ async def resolve(
         )
     if not_shown is not None:
         raise not_shown
+
+
+def check_may_resolve(incident: Incident, *, actor: str, settings: Settings) -> None:
+    """Refuse (NotAllowed, InvalidTransition) unless the actor may resolve it now."""
+    require_command_authority(
+        "resolve", actor=actor, commander=incident.commander_id, admins=settings.incident_admins
+    )
+    rules.check_open(rules.Status(incident.status), "resolve it again")
 
 
 async def reopen(

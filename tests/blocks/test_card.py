@@ -223,7 +223,8 @@ def test_the_card_buttons_offer_the_other_severities_and_the_free_roles():
         ),
     )
     update, severity, role, resolve = card_buttons(view)
-    assert (update["action_id"], update["text"]["text"]) == (ActionId.CARD_POST_UPDATE, "Post update")
+    assert update["action_id"] == ActionId.CARD_POST_UPDATE
+    assert update["text"]["text"] == "Post update"
     assert severity["action_id"] == ActionId.CARD_SEVERITY
     assert severity["placeholder"]["text"] == "Change severity"
     assert [(o["value"], o["text"]["text"]) for o in severity["options"]] == [

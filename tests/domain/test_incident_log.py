@@ -9,6 +9,7 @@ from bot.domain.incident_log import (
     LogEvent,
     LogInput,
     LogStyle,
+    compose_resolution,
     format_duration,
     markdown_text,
     parse_resolution,
@@ -88,6 +89,22 @@ def open_incident() -> LogInput:
         root_cause=None,
         preventive_actions=[],
     )
+
+
+def test_a_resolution_given_in_parts_is_parsed_back_into_the_same_parts():
+    text = compose_resolution(
+        "Rolled back\n4.2", "retry storm | after deploy", ["idempotency keys", "", "alerts"]
+    )
+    assert text == (
+        "Rolled back / 4.2\nroot cause: retry storm / after deploy\n"
+        "prevent: idempotency keys, alerts"
+    )
+    assert parse_resolution(text) == (
+        "Rolled back / 4.2",
+        "retry storm / after deploy",
+        ["idempotency keys", "alerts"],
+    )
+    assert compose_resolution("Fixed") == "Fixed"
 
 
 # --- parse_resolution -------------------------------------------------------------------------

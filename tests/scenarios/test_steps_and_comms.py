@@ -307,7 +307,11 @@ async def test_an_ordered_playbook_asks_before_a_step_is_ticked_ahead_of_open_on
         channel = await bot.declare("sev1 Refunds executed twice --playbook refund-incorrect")
 
         def resolve_phase():
-            return [m for m in fake.messages(channel.id) if "Resolve" in json.dumps(m.blocks)]
+            return [
+                m
+                for m in fake.messages(channel.id)
+                if "Resolve" in json.dumps(m.blocks) and m.ts not in channel.pins  # not the card
+            ]
 
         await fake.wait_for(resolve_phase)
         [phase] = resolve_phase()

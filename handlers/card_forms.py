@@ -1,0 +1,177 @@
+"""The card's Post update and Resolve forms, submitted.
+
+A valid submission is admitted with its effect (`admit_with_effect`): the inbox row is
+written in the use case's own commit. The form is answered once that commit is made, so
+closing it means the update or resolution is kept; a refusal before it (the same words as
+the command) stays in the form, under its field. Slack's part comes after the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot.blocks.card_forms import (
+    UpdateForm,
+    read_resolve_form,
+    read_update_form,
+)
+from bot.blocks.ids import BlockId, CallbackId
+from bot.delivery_keys import view_key
+from bot.deps import Deps
+from bot.domain.errors import DomainError
+from bot.domain.text import plain
+from bot.intake import ADMIT_BUDGET, HANDLING, AlreadyHandled
+from bot.services import changes, comms, records, status
+from bot.services.views import Incident, wording_warning
+from handlers.deliveries import NOT_RECORDED, admit_with_effect
+from handlers.listening import listener
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+SLOW = (
+    "The incident database is slow to answer. If it records this, the channel shows it "
+    "shortly; submitting again is safe, it is never recorded twice."
+)
+GONE = "This form's incident is no longer known. Open the form again from the card."
+COMMIT_POLL = 0.01  # seconds between looks at whether the use case has committed
+
+
+async def answer_once_committed(
+    ack: AsyncAck, work: Awaitable[T], *, field: BlockId
+) -> asyncio.Future[T] | None:
+    """Run the use case and answer the form: closed once its change is committed, kept open
+    with the refusal under `field` if refused before that. Returns the work still to wait
+    for (Slack's part), or None when there is nothing more to do."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ADMIT_BUDGET
+    delivery = HANDLING.get()
+    task = asyncio.ensure_future(work)
+    while not task.done() and not (delivery and delivery.finished) and loop.time() < deadline:
+        await asyncio.wait({task}, timeout=COMMIT_POLL)
+    committed = delivery is not None and delivery.finished
+    if task.done() and not committed and task.exception() is not None:
+        error = task.exception()
+        if isinstance(error, AlreadyHandled):
+            await ack()  # the same form submitted twice is recorded once
+        elif isinstance(error, DomainError):
+            await ack(response_action="errors", errors={field: plain(str(error))})
+        else:
+            log.warning("could not record a card form: %r", error)
+            await ack(response_action="errors", errors={field: NOT_RECORDED})
+        return None
+    if committed or task.done():
+        await ack()
+    else:
+        await ack(response_action="errors", errors={field: SLOW})
+    return task
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Bind the two forms' submissions."""
+
+    @app.view(CallbackId.CARD_UPDATE.value)
+    @listener(deps, ack_first=False)
+    async def on_update(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        form = read_update_form(values, view.get("private_metadata") or "")
+        problem = _update_problem(form, deps)
+        if problem:
+            await ack(response_action="errors", errors=problem)
+            return
+        incident = await changes.incident_by_id(form.incident_id, db=deps.db)
+        if incident is None:
+            await ack(response_action="errors", errors={BlockId.UPDATE_TEXT: GONE})
+            return
+        user = body["user"]["id"]
+        admit_with_effect(deps.clock, context, view_key(view), body)
+        rest = await answer_once_committed(
+            ack, _post(deps, incident, user, form), field=BlockId.UPDATE_TEXT
+        )
+        draft = await rest if rest is not None else None
+        if draft is not None and incident.channel_id:  # held for its wording
+            warning = wording_warning(draft, deps.pack)
+            await deps.slack.client.chat_postEphemeral(
+                channel=incident.channel_id,
+                user=user,
+                text=warning["text"],
+                blocks=warning["blocks"],
+            )
+
+    @app.view(CallbackId.CARD_RESOLVE.value)
+    @listener(deps, ack_first=False)
+    async def on_resolve(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        form = read_resolve_form(values, view.get("private_metadata") or "")
+        if not form.summary:
+            await ack(response_action="errors", errors={BlockId.RESOLUTION: "Say what fixed it."})
+            return
+        incident = await changes.incident_by_id(form.incident_id, db=deps.db)
+        if incident is None:
+            await ack(response_action="errors", errors={BlockId.RESOLUTION: GONE})
+            return
+        admit_with_effect(deps.clock, context, view_key(view), body)
+        resolving = status.resolve(
+            incident,
+            actor=body["user"]["id"],
+            summary=form.summary,
+            root_cause=form.root_cause,
+            prevention=form.prevention,
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            settings=deps.settings,
+            replica=deps.replica,
+            pagers=deps.pagers,
+        )
+        rest = await answer_once_committed(ack, resolving, field=BlockId.RESOLUTION)
+        if rest is not None:
+            await rest
+
+
+def _update_problem(form: UpdateForm, deps: Deps) -> dict[str, str]:
+    """Field errors of an update form; empty when it can be posted."""
+    if not form.text:
+        return {BlockId.UPDATE_TEXT: "Write the update."}
+    known = {a.id for a in deps.pack.comms.audiences}
+    if form.audience is not None and form.audience not in known:
+        return {BlockId.UPDATE_AUDIENCE: "Choose one of the listed audiences."}
+    return {}
+
+
+async def _post(deps: Deps, incident: Incident, user: str, form: UpdateForm) -> Any:
+    """What `/incident update [--customer [--to <audience>]]` does; a held draft or None."""
+    if not form.customer:
+        await records.post_update(
+            incident,
+            actor=user,
+            text=form.text,
+            db=deps.db,
+            slack=deps.slack,
+            pack=deps.pack,
+            clock=deps.clock,
+            replica=deps.replica,
+        )
+        return None
+    return await comms.submit_customer_update(
+        incident,
+        actor=user,
+        text=form.text,
+        audience=form.audience,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        replica=deps.replica,
+    )
