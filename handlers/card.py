@@ -50,16 +50,23 @@ async def _open(
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Bind the card's four controls."""
+    _register_forms(app, deps)
+    _register_selects(app, deps)
 
-    async def incident_of(body: dict[str, Any], subcommand: str) -> Incident:
-        return await changes.incident_for_channel(_channel(body), subcommand, db=deps.db)
+
+async def _incident_of(deps: Deps, body: dict[str, Any], subcommand: str) -> Incident:
+    return await changes.incident_for_channel(_channel(body), subcommand, db=deps.db)
+
+
+def _register_forms(app: AsyncApp, deps: Deps) -> None:
+    """Post update and Resolve: each opens its form."""
 
     @app.action(ActionId.CARD_POST_UPDATE.value)
     @listener(deps)
     async def on_post_update(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
-        incident = await incident_of(body, "update")
+        incident = await _incident_of(deps, body, "update")
         audiences = [(a.id, a.name) for a in deps.pack.comms.audiences]
         form = update_form_view(
             incident_id=incident.id, audiences=audiences, template=deps.pack.comms.template
@@ -71,10 +78,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_resolve(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
-        incident = await incident_of(body, "resolve")
+        incident = await _incident_of(deps, body, "resolve")
         # Refused now, with the command's words, rather than after filling in the form.
         status.check_may_resolve(incident, actor=body["user"]["id"], settings=deps.settings)
         await _open(deps, body, resolve_form_view(incident_id=incident.id), respond)
+
+
+def _register_selects(app: AsyncApp, deps: Deps) -> None:
+    """Change severity and Take a role: the choice is the command's argument."""
 
     @app.action(ActionId.CARD_SEVERITY.value)
     @listener(deps)
@@ -82,7 +93,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         await severity.change_severity(
-            await incident_of(body, "severity"),
+            await _incident_of(deps, body, "severity"),
             actor=body["user"]["id"],
             text=_chosen(action),
             db=deps.db,
@@ -100,7 +111,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         user = body["user"]["id"]
         await roles.assign_role(
-            await incident_of(body, "role"),
+            await _incident_of(deps, body, "role"),
             actor=user,
             role_text=_chosen(action),
             user=user,

@@ -81,63 +81,69 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_update(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        values = (view.get("state") or {}).get("values") or {}
-        form = read_update_form(values, view.get("private_metadata") or "")
-        problem = _update_problem(form, deps)
-        if problem:
-            await ack(response_action="errors", errors=problem)
-            return
-        incident = await changes.incident_by_id(form.incident_id, db=deps.db)
-        if incident is None:
-            await ack(response_action="errors", errors={BlockId.UPDATE_TEXT: GONE})
-            return
-        user = body["user"]["id"]
-        admit_with_effect(deps.clock, context, view_key(view), body)
-        rest = await answer_once_committed(
-            ack, _post(deps, incident, user, form), field=BlockId.UPDATE_TEXT
-        )
-        draft = await rest if rest is not None else None
-        if draft is not None and incident.channel_id:  # held for its wording
-            warning = wording_warning(draft, deps.pack)
-            await deps.slack.client.chat_postEphemeral(
-                channel=incident.channel_id,
-                user=user,
-                text=warning["text"],
-                blocks=warning["blocks"],
-            )
+        await _submit_update(deps, ack, body, view, context)
 
     @app.view(CallbackId.CARD_RESOLVE.value)
     @listener(deps, ack_first=False)
     async def on_resolve(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        values = (view.get("state") or {}).get("values") or {}
-        form = read_resolve_form(values, view.get("private_metadata") or "")
-        if not form.summary:
-            await ack(response_action="errors", errors={BlockId.RESOLUTION: "Say what fixed it."})
-            return
-        incident = await changes.incident_by_id(form.incident_id, db=deps.db)
-        if incident is None:
-            await ack(response_action="errors", errors={BlockId.RESOLUTION: GONE})
-            return
-        admit_with_effect(deps.clock, context, view_key(view), body)
-        resolving = status.resolve(
-            incident,
-            actor=body["user"]["id"],
-            summary=form.summary,
-            root_cause=form.root_cause,
-            prevention=form.prevention,
-            db=deps.db,
-            slack=deps.slack,
-            pack=deps.pack,
-            clock=deps.clock,
-            settings=deps.settings,
-            replica=deps.replica,
-            pagers=deps.pagers,
+        await _submit_resolution(deps, ack, body, view, context)
+
+
+async def _submit_update(
+    deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Post the update as `/incident update` would; a held one asks Post anyway / Cancel."""
+    values = (view.get("state") or {}).get("values") or {}
+    form = read_update_form(values, view.get("private_metadata") or "")
+    problem = _update_problem(form, deps)
+    incident = None if problem else await changes.incident_by_id(form.incident_id, db=deps.db)
+    if incident is None:
+        await ack(response_action="errors", errors=problem or {BlockId.UPDATE_TEXT: GONE})
+        return
+    user = body["user"]["id"]
+    admit_with_effect(deps.clock, context, view_key(view), body)
+    rest = await answer_once_committed(
+        ack, _post(deps, incident, user, form), field=BlockId.UPDATE_TEXT
+    )
+    draft = await rest if rest is not None else None
+    if draft is not None and incident.channel_id:  # held for its wording
+        warning = wording_warning(draft, deps.pack)
+        await deps.slack.client.chat_postEphemeral(
+            channel=incident.channel_id, user=user, text=warning["text"], blocks=warning["blocks"]
         )
-        rest = await answer_once_committed(ack, resolving, field=BlockId.RESOLUTION)
-        if rest is not None:
-            await rest
+
+
+async def _submit_resolution(
+    deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Resolve as `/incident resolve` would, with the three fields kept apart."""
+    values = (view.get("state") or {}).get("values") or {}
+    form = read_resolve_form(values, view.get("private_metadata") or "")
+    problem: dict[str, str] = {BlockId.RESOLUTION: "Say what fixed it."} if not form.summary else {}
+    incident = None if problem else await changes.incident_by_id(form.incident_id, db=deps.db)
+    if incident is None:
+        await ack(response_action="errors", errors=problem or {BlockId.RESOLUTION: GONE})
+        return
+    admit_with_effect(deps.clock, context, view_key(view), body)
+    resolving = status.resolve(
+        incident,
+        actor=body["user"]["id"],
+        summary=form.summary,
+        root_cause=form.root_cause,
+        prevention=form.prevention,
+        db=deps.db,
+        slack=deps.slack,
+        pack=deps.pack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+        pagers=deps.pagers,
+    )
+    rest = await answer_once_committed(ack, resolving, field=BlockId.RESOLUTION)
+    if rest is not None:
+        await rest
 
 
 def _update_problem(form: UpdateForm, deps: Deps) -> dict[str, str]:
