@@ -41,6 +41,7 @@ from bot.services.views import (
     severity_name,
     wording_warning,
 )
+from handlers import follow_ups
 from handlers.incident_log import log_command
 from handlers.listening import listener
 
@@ -281,6 +282,8 @@ SCOPED: dict[str, Scoped] = {
     "resolve": _resolve,
     "reopen": _reopen,
     "playbook": _playbook,
+    "follow-up": follow_ups.add,
+    "follow-ups": follow_ups.show,
 }
 
 

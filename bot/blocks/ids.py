@@ -48,6 +48,8 @@ class ActionId(StrEnum):
     ALERT_DISMISS = "alert_dismiss"
     ALERT_SEVERITY = "alert_severity"
     LOG_FIELD = "log_field_input"
+    FOLLOW_UP_DONE = "follow_up_done"
+    FOLLOW_UP_REOPEN = "follow_up_reopen"
 
 
 STEP_ACTIONS = (

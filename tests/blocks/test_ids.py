@@ -54,6 +54,8 @@ def test_action_ids_are_distinct_strings():
         "ALERT_DISMISS": "alert_dismiss",
         "ALERT_SEVERITY": "alert_severity",
         "LOG_FIELD": "log_field_input",
+        "FOLLOW_UP_DONE": "follow_up_done",
+        "FOLLOW_UP_REOPEN": "follow_up_reopen",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 
