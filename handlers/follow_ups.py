@@ -22,7 +22,9 @@ from handlers.listening import listener
 BUTTONS = re.compile(f"^({ActionId.FOLLOW_UP_DONE.value}|{ActionId.FOLLOW_UP_REOPEN.value})$")
 
 
-async def add(deps: Deps, incident: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def follow_up_command(
+    deps: Deps, incident: Incident, user: str, rest: str, respond: AsyncRespond
+) -> None:
     """`/incident follow-up <text> [@owner] [due <date>]`."""
     args = parse_follow_up(rest, author=user, now=deps.clock(), tz=deps.settings.tz)
     await follow_ups.add_follow_up(
@@ -37,7 +39,9 @@ async def add(deps: Deps, incident: Incident, user: str, rest: str, respond: Asy
     )
 
 
-async def show(deps: Deps, incident: Incident, user: str, rest: str, respond: AsyncRespond) -> None:
+async def follow_ups_command(
+    deps: Deps, incident: Incident, user: str, rest: str, respond: AsyncRespond
+) -> None:
     """`/incident follow-ups`: the list, privately, each with its button."""
     items = await follow_ups.list_follow_ups(incident, db=deps.db)
     await respond(

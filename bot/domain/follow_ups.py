@@ -25,9 +25,14 @@ REMIND_AT = time(9, 0)  # local time on the due date
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _IN = re.compile(r"^in\s+(\d{1,3})\s+(day|days|week|weeks)$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# `due <date>` ends the command; a date is at most three words (`in 3 days`), so text that
-# merely contains the word ("review the due-diligence process") stays text.
-_DUE = re.compile(r"(?:^|\s)due\s+(\S+(?:\s+\S+){0,2})\s*$", re.IGNORECASE)
+# `due <date>` ends the command: at most three words (`in 3 days`) that start like a date
+# (a digit, `in`, `today`, `next`, a weekday…), so text that merely contains the word
+# ("review the due diligence process") stays text, and `due next week` is a bad date.
+_DUE = re.compile(
+    r"(?:^|\s)due\s+((?:\d|in\s|today|tomorrow|next\s|this\s|mon|tue|wed|thu|fri|sat|sun)"
+    r"\S*(?:\s+\S+){0,2})\s*$",
+    re.IGNORECASE,
+)
 _MENTION_AT_END = re.compile(r"(?:^|\s)(<@[UW][A-Z0-9_]+(?:\|[^>]*)?>)\s*$")
 
 
