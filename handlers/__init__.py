@@ -15,6 +15,7 @@ from handlers import (
     deliveries,
     escalate,
     events,
+    follow_ups,
     handover,
     incident_command,
     incident_log,
@@ -39,3 +40,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     alerts.register(app, deps)
     card.register(app, deps)
     card_forms.register(app, deps)
+    follow_ups.register(app, deps)

@@ -41,6 +41,7 @@ from bot.services.views import (
     severity_name,
     wording_warning,
 )
+from handlers.follow_ups import follow_up_command, follow_ups_command
 from handlers.incident_log import log_command
 from handlers.listening import listener
 
@@ -281,6 +282,8 @@ SCOPED: dict[str, Scoped] = {
     "resolve": _resolve,
     "reopen": _reopen,
     "playbook": _playbook,
+    "follow-up": follow_up_command,
+    "follow-ups": follow_ups_command,
 }
 
 

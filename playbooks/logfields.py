@@ -77,6 +77,8 @@ _SYNONYMS: dict[LogField, tuple[str, ...]] = {
         "preventative actions",
         "prevention",
         "action items",
+        "follow-up actions",
+        "follow-ups",
     ),
     LogField.DURATION: ("duration", "resolution time", "total downtime"),
     LogField.TIMELINE: ("timeline",),

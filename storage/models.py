@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -290,3 +290,25 @@ class Page(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_error: str | None = None
     failure_told: bool = False  # "Paging failed" was posted in the channel
+
+
+class FollowUp(SQLModel, table=True):
+    """Post-incident work with an owner and a due date (a calendar day in `TZ`).
+
+    Done and reopened by conditional UPDATEs on `state`, so of two racing clicks one wins.
+    `post_id` is the outbox post that shows it in the incident channel (redrawn on change).
+    """
+
+    __table_args__ = (Index("ix_followup_incident", "incident_id", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", max_length=32)
+    text: str
+    owner_id: str = Field(max_length=32)
+    due_on: date | None = None
+    state: str = Field(default="open", max_length=12)  # open or done
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    done_by: str | None = Field(default=None, max_length=32)
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    post_id: int | None = None

@@ -97,13 +97,17 @@ async def disarm(
     incident: str,
     kinds: Collection[str] | None = None,
     keep: Collection[str] = (),
+    spare_kinds: Collection[str] = (),
 ) -> None:
-    """Stop an incident's timers (of some kinds), except the IDs in `keep`. Caller commits."""
+    """Stop an incident's timers (of some kinds, not of `spare_kinds`), except the IDs in
+    `keep`. The caller commits."""
     statement = update(Timer).where(
         col(Timer.incident_id) == incident, col(Timer.due_at).is_not(None)
     )
     if kinds is not None:
         statement = statement.where(col(Timer.kind).in_(list(kinds)))
+    if spare_kinds:
+        statement = statement.where(col(Timer.kind).not_in(list(spare_kinds)))
     if keep:
         statement = statement.where(col(Timer.id).not_in(list(keep)))
     await session.exec(statement.values(due_at=None))

@@ -60,6 +60,8 @@ class ActionId(StrEnum):
     CARD_TAKE_ROLE = "card_take_role"
     CARD_RESOLVE = "card_resolve"
     CARD_FORM_FIELD = "card_form_field"
+    FOLLOW_UP_DONE = "follow_up_done"
+    FOLLOW_UP_REOPEN = "follow_up_reopen"
 
 
 STEP_ACTIONS = (

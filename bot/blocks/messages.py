@@ -30,7 +30,8 @@ HELP_TEXT = """*`/incident` commands*
 • `page <level>` — page the level's PagerDuty/Opsgenie targets (once) · `page @user` — page a person
 • `playbook [id]` — list the playbooks, or run one · `log` — post the incident log
 • `log set <field>: <text>` — fill in a field of the log · `log edit` — fill them in a form
-• `resolve [summary]` · `reopen`"""
+• `resolve [summary]` · `reopen`
+• `follow-up <text> [@owner] [due <date>]` — post-incident work · `follow-ups` — the list"""
 
 
 def help_text(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.blocks.format import user, user_text, utc
 from bot.domain.timers import human
@@ -98,12 +98,30 @@ def monitoring_started_text(*, step: str, who: str, window: timedelta, until: da
     )
 
 
-def retro_reminder_text(*, commander: str, deadline: datetime) -> str:
-    """📝 Hold the retrospective by the deadline."""
-    return (
+FOLLOW_UPS_SHOWN = 5
+
+
+def retro_reminder_text(
+    *,
+    commander: str,
+    deadline: datetime,
+    follow_ups: Sequence[tuple[str, str, date | None]] = (),
+) -> str:
+    """📝 Hold the retrospective by the deadline; the first open follow-ups (text, owner,
+    due date) and how many are open."""
+    text = (
         f":memo: {user(commander)}, hold the retrospective for this incident by "
         f"*{utc(deadline)}*. Export the log with `/incident log`."
     )
+    if not follow_ups:
+        return text
+    text += f"\n{len(follow_ups)} follow-up(s) still open (`/incident follow-ups`):"
+    for what, owner, due in follow_ups[:FOLLOW_UPS_SHOWN]:
+        when = f" · due {due.isoformat()}" if due else ""
+        text += f"\n• {user_text(what, 300)} · {user(owner)}{when}"
+    if len(follow_ups) > FOLLOW_UPS_SHOWN:
+        text += f"\n…and {len(follow_ups) - FOLLOW_UPS_SHOWN} more."
+    return text
 
 
 def severity_notice_text(

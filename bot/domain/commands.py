@@ -24,6 +24,8 @@ INCIDENT_SUBCOMMANDS = (
     "reopen",
     "playbook",
     "log",
+    "follow-up",
+    "follow-ups",
 )
 _MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 DECLARE_USAGE = "`/incident declare <severity> <title>`"

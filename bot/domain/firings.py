@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.domain import escalation
@@ -74,6 +74,16 @@ class StepFacts:
 
 
 @dataclass(frozen=True)
+class FollowUpFacts:
+    """A follow-up as a firing sees it: its state, owner, text and due date."""
+
+    state: str
+    owner: str
+    text: str
+    due_on: date | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What the service loaded for one firing."""
 
@@ -82,6 +92,8 @@ class Snapshot:
     responded: bool = False
     escalations_so_far: int = 0
     steps: Mapping[tuple[int, int], StepFacts] = field(default_factory=dict)
+    follow_up: FollowUpFacts | None = None  # a follow-up timer's follow-up, read now
+    open_follow_ups: Sequence[FollowUpFacts] = ()  # for the retrospective reminder
 
 
 @dataclass(frozen=True)
@@ -136,10 +148,19 @@ class MonitorEnded:
 
 @dataclass(frozen=True)
 class RetroReminder:
-    """📝 Hold the retrospective by the deadline."""
+    """📝 Hold the retrospective by the deadline; the follow-ups still open."""
 
     commander: str
     deadline: datetime
+    follow_ups: tuple[FollowUpFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class FollowUpDue:
+    """🗓 A follow-up is due today and still open: remind its owner."""
+
+    owner: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -168,6 +189,7 @@ Notice = (
     | RetroReminder
     | ReviewReminder
     | ChecklistRun
+    | FollowUpDue
 )
 
 
@@ -205,8 +227,14 @@ def decide(timer: TimerFacts, snap: Snapshot, now: datetime, ctx: Context) -> Fi
         return STOP
     if kind is TimerKind.RETRO:
         deadline = datetime.fromisoformat(timer.key)
-        notice = RetroReminder(commander=incident.commander_id, deadline=deadline)
+        notice = RetroReminder(
+            commander=incident.commander_id,
+            deadline=deadline,
+            follow_ups=tuple(snap.open_follow_ups),
+        )
         return Firing(next_due=None, kind="retro_reminder", notice=notice)
+    if kind is TimerKind.FOLLOW_UP:
+        return _follow_up(timer, snap)
     if kind is TimerKind.REVIEW:
         return _review(timer, incident, ctx.pack)
     if incident.status == "resolved":
@@ -218,6 +246,16 @@ def decide(timer: TimerFacts, snap: Snapshot, now: datetime, ctx: Context) -> Fi
     if kind in (TimerKind.STEP_DEADLINE, TimerKind.MONITOR):
         return _step_timer(timer, kind, incident, snap, ctx.pack)
     return _deadline(timer, incident, snap, ctx.pack)
+
+
+def _follow_up(timer: TimerFacts, snap: Snapshot) -> Firing:
+    """Remind the owner on the due date, if still open; resolved or not (post-incident work)."""
+    follow_up = snap.follow_up
+    if follow_up is None or follow_up.state != "open":
+        return STOP  # done before the date (or gone): nothing to say
+    notice = FollowUpDue(owner=follow_up.owner, text=follow_up.text)
+    data = {"follow_up": timer.key, "owner": follow_up.owner}
+    return Firing(next_due=None, kind="follow_up_reminded", notice=notice, data=data)
 
 
 def _checklist(timer: TimerFacts, now: datetime, ctx: Context) -> Firing:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -109,6 +109,9 @@ class LogInput:
     names: Mapping[str, str] = field(default_factory=dict)
     # Customer-update audience ID → its name (Buyers, Sellers…): each update says whom it was for.
     audiences: Mapping[str, str] = field(default_factory=dict)
+    # Follow-ups still open, (text, owner, due date), in order: shown with the preventive
+    # actions ("Action Items", "Follow-up actions") as work that remains.
+    follow_ups: Sequence[tuple[str, str, date | None]] = ()
 
 
 # --- parsing `/incident resolve` text --------------------------------------------------------
@@ -294,7 +297,15 @@ def _text_or_blank(text: str | None) -> str:
 
 def _actions_value(data: LogInput, style: _Style) -> str:
     actions = [_one_line(a) for a in data.preventive_actions if a.strip()]
+    actions += [_follow_up_words(f) for f in data.follow_ups]
     return "\n".join(f"{style.bullet} {a}" for a in actions) or NOT_RECORDED
+
+
+def _follow_up_words(follow_up: tuple[str, str, date | None]) -> str:
+    """`Add an alert (follow-up, open · owner <@U…> · due 2026-03-06)`."""
+    text, owner, due = follow_up
+    when = f" · due {due.isoformat()}" if due else ""
+    return f"{_one_line(text)} (follow-up, open · owner {_mention(owner)}{when})"
 
 
 def _duration_value(data: LogInput) -> str:
@@ -449,9 +460,11 @@ def _markdown_token(match: re.Match[str]) -> str:
 def people_in(data: LogInput) -> set[str]:
     """The user IDs the log names: to look up their names before rendering."""
     ids = {data.declared_by, data.commander, *(u for _, users in data.roles for u in users)}
+    ids |= {owner for _, owner, _ in data.follow_ups}
     ids |= {e.actor for e in data.events if e.actor}
     texts = [data.title, data.description, data.resolution or "", data.root_cause or ""]
     texts += [*data.preventive_actions, *(e.text for e in data.events)]
+    texts += [text for text, _, _ in data.follow_ups]
     ids |= {m.group(1) for text in texts for m in _USER.finditer(text)}
     return {i for i in ids if i}
 

@@ -31,6 +31,7 @@ class TimerKind(StrEnum):
     STEP_DEADLINE = "step_deadline"
     MONITOR = "monitor"
     CHECKLIST = "checklist"
+    FOLLOW_UP = "follow_up"
 
 
 REPEATING = frozenset({TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE, TimerKind.CHECKLIST})

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.errors import UnknownIncident
+from bot.domain.follow_ups import in_order
 from bot.domain.incident_log import (
     LogEvent,
     LogInput,
@@ -24,9 +25,9 @@ from bot.services import people, posts
 from bot.slack_gateway import SlackGateway
 from playbooks.loader import PackError, load_pack
 from playbooks.model import Pack
-from storage import repo, steps
+from storage import follow_ups, repo, steps
 from storage.db import Database
-from storage.models import Incident
+from storage.models import Incident, StepState
 
 LOG_LIMIT = 39000  # Slack truncates a message's text at 40,000 characters
 
@@ -66,16 +67,11 @@ async def _log_input(
         holders = await repo.role_holders(session=session, incident=incident.id)
         events = await repo.timeline(session=session, incident=incident.id)
         states = await steps.all_step_states(session=session, incident=incident.id)
+        still_open = await follow_ups.for_incident(
+            session=session, incident=incident.id, state="open"
+        )
     pack = pack_for(incident.pack_id, pack)
-    flags: list[str] = []
-    for state in states:
-        if state.status != "done":
-            continue
-        playbook = pack.playbook(state.playbook_id)
-        if playbook and state.phase < len(playbook.phases):
-            phase = playbook.phases[state.phase]
-            if state.step < len(phase.steps):
-                flags.extend(f for f in phase.steps[state.step].flags if f not in flags)
+    flags = _features_disabled(states, pack)
     resolution, root_cause, actions = parse_resolution(incident.summary or "")
     data = LogInput(
         incident_id=incident.id,
@@ -100,8 +96,23 @@ async def _log_input(
         commander_role=pack.commander.name,
         description=incident.description,
         audiences={a.id: a.name for a in pack.comms.audiences},
+        follow_ups=[(f.text, f.owner_id, f.due_on) for f in in_order(still_open)],
     )
     return pack, data
+
+
+def _features_disabled(states: Sequence[StepState], pack: Pack) -> list[str]:
+    """The flags named by the steps done, in order, each once."""
+    flags: list[str] = []
+    for state in states:
+        if state.status != "done":
+            continue
+        playbook = pack.playbook(state.playbook_id)
+        if playbook and state.phase < len(playbook.phases):
+            phase = playbook.phases[state.phase]
+            if state.step < len(phase.steps):
+                flags.extend(f for f in phase.steps[state.step].flags if f not in flags)
+    return flags
 
 
 async def post_incident_log(

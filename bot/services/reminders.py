@@ -15,9 +15,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import notices
+from bot.blocks.follow_ups import follow_up_due_text
 from bot.clock import Clock
 from bot.domain import firings
-from bot.domain.firings import Firing, Notice, Snapshot, StepFacts
+from bot.domain.firings import Firing, FollowUpFacts, Notice, Snapshot, StepFacts
+from bot.domain.follow_ups import in_order
 from bot.domain.timers import REPEATING, TimerKind
 from bot.pagers import Pagers
 from bot.replica import Replica
@@ -25,9 +27,9 @@ from bot.services import checklists, outbox, paging, posts
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Pack
-from storage import repo, steps, timers
+from storage import follow_ups, repo, steps, timers
 from storage.db import Database
-from storage.models import Incident, OutboxPost
+from storage.models import FollowUp, Incident, OutboxPost
 from storage.timers import DueTimer
 
 log = logging.getLogger(__name__)
@@ -130,9 +132,11 @@ async def _snapshot(
     session: AsyncSession, timer: DueTimer, incident: Incident | None, pack: Pack
 ) -> Snapshot:
     """What the decision about this timer needs to know, read now."""
+    kind = TimerKind(timer.kind)
+    if incident is not None and kind in (TimerKind.FOLLOW_UP, TimerKind.RETRO):
+        return await _follow_up_snapshot(session, timer, incident)
     if incident is None or incident.status == "resolved":
         return Snapshot(incident=incident)
-    kind = TimerKind(timer.kind)
     if kind is TimerKind.ESCALATION:
         responded = await repo.last_event_at(
             session=session, incident=incident.id, kinds=firings.RESPONSES
@@ -157,6 +161,27 @@ async def _snapshot(
         incident=incident,
         holders=holders,
         steps={key: StepFacts(s.status, s.assignee) for key, s in states.items()},
+    )
+
+
+async def _follow_up_snapshot(
+    session: AsyncSession, timer: DueTimer, incident: Incident
+) -> Snapshot:
+    """A follow-up timer's follow-up; for the retrospective, the follow-ups still open."""
+    if timer.kind == TimerKind.RETRO:
+        still_open = await follow_ups.for_incident(
+            session=session, incident=incident.id, state="open"
+        )
+        return Snapshot(
+            incident=incident, open_follow_ups=[_follow_up_facts(f) for f in still_open]
+        )
+    found = await follow_ups.get(session=session, follow_up=int(timer.key or 0))
+    return Snapshot(incident=incident, follow_up=_follow_up_facts(found) if found else None)
+
+
+def _follow_up_facts(found: FollowUp) -> FollowUpFacts:
+    return FollowUpFacts(
+        state=found.state, owner=found.owner_id, text=found.text, due_on=found.due_on
     )
 
 
@@ -217,8 +242,14 @@ def notice_text(notice: Notice | None) -> str:
             )
         case firings.DeadlineNudge(phase=phase, due_at=due_at, open_steps=open_steps):
             return notices.deadline_nudge_text(phase=phase, due_at=due_at, open_steps=open_steps)
-        case firings.RetroReminder(commander=commander, deadline=deadline):
-            return notices.retro_reminder_text(commander=commander, deadline=deadline)
+        case firings.RetroReminder(commander=commander, deadline=deadline, follow_ups=open_ones):
+            return notices.retro_reminder_text(
+                commander=commander,
+                deadline=deadline,
+                follow_ups=[(f.text, f.owner, f.due_on) for f in in_order(open_ones)],
+            )
+        case firings.FollowUpDue(owner=owner, text=text):
+            return follow_up_due_text(owner=owner, text=text)
         case firings.StepDue(step=step, due_at=due_at, owner=owner):
             return notices.step_due_text(step=step, due_at=due_at, owner=owner)
         case firings.MonitorEnded(step=step, window=window, who=who):

@@ -142,9 +142,10 @@ async def stop_for_resolve(
     *,
     calendar: BusinessCalendar,
 ) -> None:
-    """Resolving stops every clock of the incident and arms the retrospective reminder
-    (its deadline counted on `calendar` when in business days or hours)."""
-    await timers.disarm(session=session, incident=incident.id)
+    """Resolving stops every clock of the incident but its follow-ups' (post-incident
+    work), and arms the retrospective reminder (its deadline counted on `calendar` when in
+    business days or hours)."""
+    await timers.disarm(session=session, incident=incident.id, spare_kinds=[TimerKind.FOLLOW_UP])
     await _arm_reviews(session, pack, incident, resolved_at, calendar)
     if pack.retrospective is None:
         return
@@ -217,3 +218,17 @@ async def arm_phase_deadlines(
                 key=key,
                 due=due,
             )
+
+
+async def arm_follow_up(
+    session: AsyncSession, incident: Incident, follow_up: int, due: datetime
+) -> None:
+    """Remind a follow-up's owner at `due` (09:00 local on its due date), once."""
+    await timers.arm_once(
+        session=session,
+        timer=timer_id(incident.id, TimerKind.FOLLOW_UP, str(follow_up)),
+        incident=incident.id,
+        kind=TimerKind.FOLLOW_UP,
+        key=str(follow_up),
+        due=due,
+    )

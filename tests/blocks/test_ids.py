@@ -66,6 +66,8 @@ def test_action_ids_are_distinct_strings():
         "CARD_TAKE_ROLE": "card_take_role",
         "CARD_RESOLVE": "card_resolve",
         "CARD_FORM_FIELD": "card_form_field",
+        "FOLLOW_UP_DONE": "follow_up_done",
+        "FOLLOW_UP_REOPEN": "follow_up_reopen",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 

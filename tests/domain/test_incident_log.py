@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -555,3 +555,26 @@ def test_an_incident_an_alert_declared_is_detected_automatically():
     late = LogEvent(at(15, 0), None, "alert_fired", "Late", {"source": "grafana"})
     text = render_incident_log(["Detection Method"], resolved_incident(events=[late]))
     assert "**Detection Method:** Manual (declared in Slack by Carol Diaz)" in text
+
+
+@pytest.mark.parametrize("label", ["Action Items", "Follow-up actions", "Preventive Actions"])
+def test_open_follow_ups_follow_the_preventive_actions_in_both_styles(label: str):
+    data = resolved_incident(
+        follow_ups=[("Add an alert", "U2", date(2026, 11, 27)), ("Write the runbook", "U7", None)]
+    )
+    markdown = render_incident_log([label], data)
+    assert (
+        f"**{label}:**\n"
+        + "\n".join(
+            [
+                "- Add a guard",
+                "- Alert on duplicate refunds",
+                "- Add an alert (follow-up, open · owner Bob Li · due 2026-11-27)",
+                "- Write the runbook (follow-up, open · owner U7)",
+            ]
+        )
+        in markdown
+    )
+    mrkdwn = render_incident_log([label], data, LogStyle.MRKDWN)
+    assert "\n• Add an alert (follow-up, open · owner Bob Li · due 2026-11-27)\n" in mrkdwn
+    assert "U7" in people_in(data)

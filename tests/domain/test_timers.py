@@ -58,6 +58,7 @@ def test_timer_kinds_are_the_stored_strings():
         TimerKind.STEP_DEADLINE: "step_deadline",
         TimerKind.MONITOR: "monitor",
         TimerKind.CHECKLIST: "checklist",
+        TimerKind.FOLLOW_UP: "follow_up",
     }
     assert TimerKind("retro") is TimerKind.RETRO
     assert f"{TimerKind.ESCALATION}" == "escalation"
@@ -72,6 +73,7 @@ def test_update_reminders_and_checklists_repeat_the_rest_fire_once():
         TimerKind.REVIEW,
         TimerKind.STEP_DEADLINE,
         TimerKind.MONITOR,
+        TimerKind.FOLLOW_UP,
     }
 
 
