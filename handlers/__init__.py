@@ -13,6 +13,7 @@ from handlers import (
     deliveries,
     escalate,
     events,
+    evidence,
     handover,
     incident_command,
     incident_log,
@@ -35,3 +36,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     handover.register(app, deps)
     escalate.register(app, deps)
     alerts.register(app, deps)
+    evidence.register(app, deps)

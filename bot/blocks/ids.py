@@ -10,6 +10,9 @@ class CallbackId(StrEnum):
 
     DECLARE = "incident_declare"
     LOG_EDIT = "incident_log_edit"
+    ADD_TO_TIMELINE = "add_to_timeline"  # message shortcut
+    DECLARE_FROM_MESSAGE = "declare_from_message"  # message shortcut
+    PICK_INCIDENT = "add_to_timeline_pick"  # the modal asking which incident
 
 
 class BlockId(StrEnum):
@@ -20,6 +23,7 @@ class BlockId(StrEnum):
     DESCRIPTION = "description"
     COMMANDER = "commander"
     PLAYBOOK = "playbook"
+    INCIDENT = "incident"
 
 
 class ActionId(StrEnum):
@@ -48,6 +52,7 @@ class ActionId(StrEnum):
     ALERT_DISMISS = "alert_dismiss"
     ALERT_SEVERITY = "alert_severity"
     LOG_FIELD = "log_field_input"
+    PICK_INCIDENT = "incident_select"
 
 
 STEP_ACTIONS = (

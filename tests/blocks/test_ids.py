@@ -20,12 +20,16 @@ from playbooks.model import ID_PATTERN
 def test_callback_and_block_ids():
     assert CallbackId.DECLARE == "incident_declare"
     assert CallbackId.LOG_EDIT == "incident_log_edit"
+    assert CallbackId.ADD_TO_TIMELINE == "add_to_timeline"
+    assert CallbackId.DECLARE_FROM_MESSAGE == "declare_from_message"
+    assert CallbackId.PICK_INCIDENT == "add_to_timeline_pick"
     assert {b.name: b.value for b in BlockId} == {
         "TITLE": "title",
         "SEVERITY": "severity",
         "DESCRIPTION": "description",
         "COMMANDER": "commander",
         "PLAYBOOK": "playbook",
+        "INCIDENT": "incident",
     }
 
 
@@ -54,6 +58,7 @@ def test_action_ids_are_distinct_strings():
         "ALERT_DISMISS": "alert_dismiss",
         "ALERT_SEVERITY": "alert_severity",
         "LOG_FIELD": "log_field_input",
+        "PICK_INCIDENT": "incident_select",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 
