@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.text import clip, plain, unescape
@@ -45,8 +45,12 @@ class SourceMessage:
 
     @property
     def posted_at(self) -> datetime:
-        """When the message was posted (its ts is seconds since the epoch)."""
-        return datetime.fromtimestamp(float(self.ts), UTC)
+        """When the message was posted: its ts is `<seconds>.<microseconds>` since the epoch
+        (read exactly, not through a float)."""
+        seconds, _, fraction = self.ts.partition(".")
+        micros = int((fraction + "000000")[:6]) if fraction.isdigit() else 0
+        whole = int(seconds) if seconds.isdigit() else 0
+        return datetime.fromtimestamp(whole, UTC) + timedelta(microseconds=micros)
 
 
 def source_message(channel: str, message: Mapping[str, Any]) -> SourceMessage:
@@ -106,7 +110,8 @@ def title_from(text: str) -> str:
     """A title for a declaration: the message's first non-blank line, without markup."""
     text = _LABELED_LINK.sub(lambda m: m.group(2), unescape(text))
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
-    return clip(" ".join(plain(line).split()), TITLE_LIMIT)
+    line = plain(line).translate(str.maketrans("", "", "*~`"))  # bold, strike, code marks
+    return clip(" ".join(line.split()), TITLE_LIMIT)
 
 
 def description_from(message: SourceMessage, permalink: str) -> str:
