@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from storage import repo
+from tests.harness import running_bot
 
 
 def posted_at(ts):
@@ -172,3 +173,17 @@ async def test_declaring_from_a_message_prefills_the_form_and_records_the_source
         "permalink": link,
     }
     assert incident.description == description
+
+
+async def test_two_replicas_pinned_at_once_make_one_entry(fake, tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    async with running_bot(fake, tmp_path, database_url=url) as one:
+        async with running_bot(fake, tmp_path, database_url=url) as two:
+            channel = await one.declare()
+            message = fake.post_as(channel.id, "U_ALICE", "Disk full on db-2")
+            channel.members |= {"U_BOB", "U_CAROL"}
+            bob, carol = (fake.react(channel.id, message.ts, u) for u in ("U_BOB", "U_CAROL"))
+            await asyncio.gather(one.event(bob), two.event(carol))
+            await settled(one)
+            await settled(two)
+            assert len(await events_of(one, channel.id, "message_pinned")) == 1
