@@ -15,9 +15,10 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     """A key that is the same for every delivery of one user action, or None if unkeyable.
 
     Events: Slack's `event_id` (retries, HTTP or Socket Mode, repeat it). Clicks: the user,
-    the action and its `action_ts` (a retried click repeats them). Commands: the single-use
-    `trigger_id`. Modal submissions are keyed by their handler once the form is valid, so a
-    submission rejected for a field error can still be corrected and sent again.
+    the action and its `action_ts` (a retried click repeats them). Commands and shortcuts:
+    the single-use `trigger_id`. Modal submissions are keyed by their handler once the form
+    is valid, so a submission rejected for a field error can still be corrected and sent
+    again.
     """
     if body.get("type") == "event_callback" and isinstance(body.get("event_id"), str):
         return f"event:{body['event_id']}"
@@ -28,6 +29,8 @@ def delivery_key(body: dict[str, Any]) -> str | None:
         return "action:" + _digest(
             user, first.get("action_ts"), first.get("action_id"), first.get("block_id")
         )
+    if body.get("type") in ("message_action", "shortcut") and body.get("trigger_id"):
+        return f"shortcut:{body['trigger_id']}"
     if "command" in body and body.get("trigger_id"):
         return f"command:{body['trigger_id']}"
     return None

@@ -15,6 +15,7 @@ from handlers import (
     deliveries,
     escalate,
     events,
+    evidence,
     follow_ups,
     handover,
     incident_command,
@@ -41,3 +42,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     card.register(app, deps)
     card_forms.register(app, deps)
     follow_ups.register(app, deps)
+    evidence.register(app, deps)

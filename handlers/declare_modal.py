@@ -16,11 +16,12 @@ from bot.blocks.ids import NO_PLAYBOOK, SUGGEST, ActionId, BlockId, CallbackId
 from bot.delivery_keys import view_key
 from bot.deps import Deps
 from bot.domain.errors import DomainError
+from bot.domain.evidence import declared_from
 from bot.domain.text import plain
 from bot.intake import ADMIT_BUDGET, AlreadyHandled
-from bot.services import people
+from bot.services import evidence, people
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
-from bot.services.declare import Declaration, PlaybookChoice, declare_incident
+from bot.services.declare import Along, Declaration, PlaybookChoice, declare_incident
 from bot.services.views import Incident, declare_form
 from handlers.deliveries import NOT_RECORDED, admit_with_effect
 from handlers.listening import listener
@@ -69,16 +70,27 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # Closing the modal tells the user it worked, so the declaration is committed
         # before the ack; the Slack work comes after it.
         admit_with_effect(deps.clock, context, view_key(view), body)
-        incident = await _declare_and_answer(ack, form, user, deadline=deadline, deps=deps)
+        source = declared_from(view.get("private_metadata") or "")
+        along = None if source is None else evidence.record_source(source, actor=user)
+        incident = await _declare_and_answer(
+            ack, form, user, deadline=deadline, deps=deps, along=along
+        )
         if incident is not None:
             await _set_up_and_confirm(incident, user=user, origin=_origin_channel(view), deps=deps)
 
 
 async def _declare_and_answer(
-    ack: AsyncAck, form: DeclareForm, user: str, *, deadline: float, deps: Deps
+    ack: AsyncAck,
+    form: DeclareForm,
+    user: str,
+    *,
+    deadline: float,
+    deps: Deps,
+    along: Along | None = None,
 ) -> Incident | None:
-    """Record the declaration, answering the modal by the deadline; the incident, or None
-    when there is nothing more to do (a repeated submission, or nothing was recorded)."""
+    """Record the declaration (with `along` in its commit), answering the modal by the
+    deadline; the incident, or None when there is nothing more to do (a repeated
+    submission, or nothing was recorded)."""
     declaring = asyncio.ensure_future(
         declare_incident(
             _declaration(form, user),
@@ -87,6 +99,7 @@ async def _declare_and_answer(
             clock=deps.clock,
             replica=deps.replica,
             calendar=deps.settings.calendar,
+            along=along,
         )
     )
     try:

@@ -42,10 +42,12 @@ GAVE_UP = (
 
 
 def delivery_kind(body: dict[str, Any]) -> str:
-    """command, action or event (modal submissions are admitted by their listener)."""
+    """command, action or event (modal submissions are admitted by their listener); a
+    shortcut is an action (told through its response_url when it cannot be kept)."""
     if "command" in body:
         return "command"
-    return "action" if body.get("type") == "block_actions" else "event"
+    actions = ("block_actions", "message_action", "shortcut")
+    return "action" if body.get("type") in actions else "event"
 
 
 def kept(body: dict[str, Any]) -> dict[str, Any]:

@@ -312,3 +312,18 @@ class FollowUp(SQLModel, table=True):
     done_by: str | None = Field(default=None, max_length=32)
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     post_id: int | None = None
+
+
+class TimelineMessage(SQLModel, table=True):
+    """A Slack message added to an incident's timeline (by 📌 or the message shortcut).
+
+    The primary key makes a message an entry once per incident, however many people pin it
+    and on however many replicas: the insert is ON CONFLICT DO NOTHING, in the same commit
+    as the `message_pinned` event it gates.
+    """
+
+    incident_id: str = Field(foreign_key="incident.id", primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    ts: str = Field(primary_key=True, max_length=32)
+    added_by: str = Field(max_length=32)
+    added_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -36,8 +36,10 @@ from tests.fakeslack import (
     FakeSlack,
     block_actions_payload,
     event_callback,
+    message_action_payload,
     sign_request,
     slash_command_form,
+    subscribed_event_callback,
     view_submission_payload,
 )
 from tests.fakeslack.server import POLL_SECONDS
@@ -289,10 +291,24 @@ class Bot:
             )
         )
 
-    async def event(self, event: dict[str, Any], **kw: Any) -> tuple[int, str]:
-        """Deliver an Events API event."""
-        body = json.dumps(event_callback(self.fake, event, **kw)).encode()
+    async def event(
+        self, event: dict[str, Any], *, subscribed: bool = True, **kw: Any
+    ) -> tuple[int, str]:
+        """Deliver an Events API event: one the manifest subscribes to, with its scope,
+        unless `subscribed` is False (a delivery no listener expects)."""
+        build = subscribed_event_callback if subscribed else event_callback
+        body = json.dumps(build(self.fake, event, **kw)).encode()
         return await self.post(body, content_type="application/json")
+
+    async def shortcut(
+        self, callback_id: str, *, user: str, channel: str, ts: str
+    ) -> tuple[int, str, dict[str, Any]]:
+        """Use a message shortcut on a message; returns status, body and the payload sent."""
+        payload = message_action_payload(
+            self.fake, user_id=user, callback_id=callback_id, channel_id=channel, message_ts=ts
+        )
+        status, body = await self.interact(payload)
+        return status, body, payload
 
     async def replies(self, response_url: str, count: int = 1) -> list[dict[str, Any]]:
         """Wait until the bot has posted `count` replies to a response_url; return them."""

@@ -43,6 +43,8 @@ def declare_modal_view(
     private_metadata: str = "",
     suggested: str | None = None,
     guidance: Sequence[str] = (),
+    title: str = "",
+    description: str = "",
 ) -> dict[str, Any]:
     """The modal `/incident declare` opens when given no text; playbooks are (id, title).
 
@@ -60,10 +62,10 @@ def declare_modal_view(
         close="Cancel",
         private_metadata=private_metadata,
         blocks=[
-            _title_block(),
+            _title_block(title),
             _severity_block(severities),
             *_guidance_blocks(guidance),
-            _description_block(),
+            _description_block(description),
             _playbook_block(playbooks, suggested=suggested),
             _commander_block(declarer),
         ],
@@ -79,7 +81,7 @@ def _guidance_blocks(guidance: Sequence[str]) -> list[ContextBlock]:
     return [ContextBlock(elements=[MarkdownTextObject(text=clip(lines, 1900))])]
 
 
-def _title_block() -> InputBlock:
+def _title_block(initial: str = "") -> InputBlock:
     """The title input, which tells the bot as it is typed (to suggest a playbook)."""
     return InputBlock(
         block_id=BlockId.TITLE,
@@ -89,6 +91,7 @@ def _title_block() -> InputBlock:
         element=PlainTextInputElement(
             action_id=ActionId.TITLE,
             max_length=TITLE_MAX,
+            initial_value=clip(initial, TITLE_MAX) or None,
             dispatch_action_config=DispatchActionConfig(
                 trigger_actions_on=["on_enter_pressed", "on_character_entered"]
             ),
@@ -115,14 +118,17 @@ def _severity_block(severities: Sequence[SeverityChoice]) -> InputBlock:
     )
 
 
-def _description_block() -> InputBlock:
+def _description_block(initial: str = "") -> InputBlock:
     """The optional free-text description."""
     return InputBlock(
         block_id=BlockId.DESCRIPTION,
         label="Description",
         optional=True,
         element=PlainTextInputElement(
-            action_id=ActionId.DESCRIPTION, multiline=True, max_length=DESCRIPTION_MAX
+            action_id=ActionId.DESCRIPTION,
+            multiline=True,
+            max_length=DESCRIPTION_MAX,
+            initial_value=clip(initial, DESCRIPTION_MAX) or None,
         ),
     )
 

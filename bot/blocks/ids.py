@@ -12,6 +12,9 @@ class CallbackId(StrEnum):
     LOG_EDIT = "incident_log_edit"
     CARD_UPDATE = "card_update_form"
     CARD_RESOLVE = "card_resolve_form"
+    ADD_TO_TIMELINE = "add_to_timeline"  # message shortcut
+    DECLARE_FROM_MESSAGE = "declare_from_message"  # message shortcut
+    PICK_INCIDENT = "add_to_timeline_pick"  # the modal asking which incident
 
 
 class BlockId(StrEnum):
@@ -27,6 +30,7 @@ class BlockId(StrEnum):
     RESOLUTION = "resolution"
     ROOT_CAUSE = "root_cause"
     PREVENTION = "prevention"
+    INCIDENT = "incident"
 
 
 class ActionId(StrEnum):
@@ -62,6 +66,7 @@ class ActionId(StrEnum):
     CARD_FORM_FIELD = "card_form_field"
     FOLLOW_UP_DONE = "follow_up_done"
     FOLLOW_UP_REOPEN = "follow_up_reopen"
+    PICK_INCIDENT = "incident_select"
 
 
 STEP_ACTIONS = (

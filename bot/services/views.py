@@ -86,9 +86,16 @@ async def load_view(incident_id: str, *, db: Database, pack: Pack) -> tuple[Inci
 
 
 def declare_form(
-    pack: Pack, *, declarer: str, private_metadata: str, suggested: str | None = None
+    pack: Pack,
+    *,
+    declarer: str,
+    private_metadata: str,
+    suggested: str | None = None,
+    title: str = "",
+    description: str = "",
 ) -> dict[str, Any]:
-    """The declare modal with this pack's severities and playbooks."""
+    """The declare modal with this pack's severities and playbooks (title and description
+    pre-filled when given)."""
     return declare_modal_view(
         [SeverityChoice(s.id, s.name, s.description) for s in pack.severities],
         declarer=declarer,
@@ -96,6 +103,8 @@ def declare_form(
         private_metadata=private_metadata,
         suggested=suggested,
         guidance=alert_guidance(pack),
+        title=title,
+        description=description,
     )
 
 

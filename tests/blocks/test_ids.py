@@ -22,6 +22,9 @@ def test_callback_and_block_ids():
     assert CallbackId.LOG_EDIT == "incident_log_edit"
     assert CallbackId.CARD_UPDATE == "card_update_form"
     assert CallbackId.CARD_RESOLVE == "card_resolve_form"
+    assert CallbackId.ADD_TO_TIMELINE == "add_to_timeline"
+    assert CallbackId.DECLARE_FROM_MESSAGE == "declare_from_message"
+    assert CallbackId.PICK_INCIDENT == "add_to_timeline_pick"
     assert {b.name: b.value for b in BlockId} == {
         "TITLE": "title",
         "SEVERITY": "severity",
@@ -33,6 +36,7 @@ def test_callback_and_block_ids():
         "RESOLUTION": "resolution",
         "ROOT_CAUSE": "root_cause",
         "PREVENTION": "prevention",
+        "INCIDENT": "incident",
     }
 
 
@@ -68,6 +72,7 @@ def test_action_ids_are_distinct_strings():
         "CARD_FORM_FIELD": "card_form_field",
         "FOLLOW_UP_DONE": "follow_up_done",
         "FOLLOW_UP_REOPEN": "follow_up_reopen",
+        "PICK_INCIDENT": "incident_select",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 

@@ -4,8 +4,10 @@ from .models import Call, Channel, Ephemeral, Message, User, View
 from .payloads import (
     block_actions_payload,
     event_callback,
+    message_action_payload,
     sign_request,
     slash_command_form,
+    subscribed_event_callback,
     view_submission_payload,
 )
 from .server import FakeSlack
@@ -23,4 +25,6 @@ __all__ = [
     "sign_request",
     "slash_command_form",
     "view_submission_payload",
+    "message_action_payload",
+    "subscribed_event_callback",
 ]

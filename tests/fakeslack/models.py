@@ -65,6 +65,7 @@ class Message:
     metadata: JSON | None = None
     attachments: list[JSON] = field(default_factory=list)
     reactions: dict[str, list[str]] = field(default_factory=dict)
+    files: list[JSON] = field(default_factory=list)
 
     def to_json(self, *, with_metadata: bool = True) -> JSON:
         """Render as a Web API message object (`metadata` only when `with_metadata`)."""
@@ -76,6 +77,8 @@ class Message:
             out["blocks"] = self.blocks
         if self.attachments:
             out["attachments"] = self.attachments
+        if self.files:
+            out["files"] = self.files
         if self.thread_ts:
             out["thread_ts"] = self.thread_ts
         if self.metadata is not None and with_metadata:

@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .models import JSON
+from .scopes import event_refusal, shortcut_refusal
 
 if TYPE_CHECKING:
     from .server import FakeSlack
@@ -175,3 +176,41 @@ def event_callback(fake: FakeSlack, event: JSON, *, event_id: str | None = None)
         "is_ext_shared_channel": False,
         "event_context": f"4-fake-{uuid.uuid4().hex[:12]}",
     }
+
+
+def message_action_payload(
+    fake: FakeSlack, *, user_id: str, callback_id: str, channel_id: str, message_ts: str
+) -> JSON:
+    """A message shortcut (`message_action`) used on a message; refused (ValueError) when the
+    manifest does not declare that shortcut, since Slack would not offer it."""
+    refusal = shortcut_refusal(fake, callback_id, "message")
+    if refusal:
+        raise ValueError(refusal)
+    original = fake.find_message(channel_id, message_ts)
+    if original is None:
+        raise KeyError(f"no message {message_ts} in {channel_id}")
+    channel = fake.channels[channel_id]
+    return {
+        "type": "message_action",
+        "token": fake.verification_token,
+        "action_ts": _action_ts(),
+        "team": _team(fake),
+        "user": _user(fake, user_id),
+        "channel": {"id": channel_id, "name": channel.name},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": fake.new_trigger_id(user_id),
+        "response_url": fake.new_response_url(channel_id, user_id),
+        "message_ts": message_ts,
+        "message": original.to_json(with_metadata=False),
+    }
+
+
+def subscribed_event_callback(fake: FakeSlack, event: JSON, **kw: Any) -> JSON:
+    """`event_callback`, refused (ValueError) when Slack would not deliver the event: the
+    manifest does not subscribe to it, or its scope is not granted."""
+    refusal = event_refusal(fake, str(event.get("type", "")))
+    if refusal:
+        raise ValueError(refusal)
+    return event_callback(fake, event, **kw)

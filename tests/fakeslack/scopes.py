@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,6 +38,56 @@ def _bot_scopes(text: str, source: str) -> frozenset[str]:
     except (KeyError, TypeError):
         raise ValueError(f"{source} has no oauth_config.scopes.bot list") from None
     return frozenset(str(scope) for scope in scopes or [])
+
+
+@lru_cache(maxsize=8)
+def _manifest(text: str) -> dict[str, Any]:
+    return yaml.safe_load(text) or {}
+
+
+def manifest_bot_events(path: Path = MANIFEST) -> set[str]:
+    """The bot events the manifest subscribes to (`settings.event_subscriptions`)."""
+    data = _manifest(path.read_text(encoding="utf-8"))
+    subscriptions = (data.get("settings") or {}).get("event_subscriptions") or {}
+    return {str(event) for event in subscriptions.get("bot_events") or []}
+
+
+def manifest_shortcuts(path: Path = MANIFEST) -> dict[str, str]:
+    """The manifest's shortcuts: callback_id → type (`message` or `global`)."""
+    data = _manifest(path.read_text(encoding="utf-8"))
+    shortcuts = (data.get("features") or {}).get("shortcuts") or []
+    return {str(s["callback_id"]): str(s.get("type", "")) for s in shortcuts}
+
+
+# The scopes an event needs before Slack delivers it (any one of each group), from Slack's
+# event reference ("Required scopes"). An event not listed here needs none.
+EVENT_SCOPES: dict[str, tuple[str, ...]] = {
+    "member_joined_channel": ("channels:read", "groups:read"),
+    "reaction_added": ("reactions:read",),
+    "reaction_removed": ("reactions:read",),
+    "message": ("channels:history", "groups:history"),
+}
+
+
+def event_refusal(ws: Workspace, event_type: str) -> str | None:
+    """Why Slack would not deliver this event to the app, or None: Slack sends only the
+    events the app subscribes to, and only with their scope granted."""
+    if event_type not in manifest_bot_events():
+        return f"manifest.yml does not subscribe to {event_type!r} (settings.bot_events)"
+    needed = EVENT_SCOPES.get(event_type, ())
+    if needed and not ws.scopes.intersection(needed):
+        return f"{event_type!r} needs one of the scopes {needed}; granted: {sorted(ws.scopes)}"
+    return None
+
+
+def shortcut_refusal(ws: Workspace, callback_id: str, kind: str) -> str | None:
+    """Why Slack would not offer this shortcut, or None: it must be in the manifest with
+    this type, and shortcuts need the `commands` scope."""
+    if manifest_shortcuts().get(callback_id) != kind:
+        return f"manifest.yml has no {kind} shortcut with callback_id {callback_id!r}"
+    if "commands" not in ws.scopes:
+        return "shortcuts need the `commands` scope"
+    return None
 
 
 def fixed(*scopes: str) -> ScopeNeed:

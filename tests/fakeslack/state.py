@@ -215,6 +215,45 @@ class Workspace:
         channel.messages.append(msg)
         return msg
 
+    def post_as(
+        self, channel_id: str, user: str, text: str, *, files: Iterable[str] = ()
+    ) -> Message:
+        """A person posts a message (with files, by name, uploaded with it)."""
+        channel = self.channels[channel_id]
+        uploads = [self._file(user, name) for name in files]
+        return self.post_message(channel, user, text, [], files=uploads)
+
+    def _file(self, user: str, name: str) -> JSON:
+        """A file object as messages carry it (`files[]`)."""
+        file_id = self.new_id("F")
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "user": user,
+            "mimetype": "image/png" if name.endswith(".png") else "application/octet-stream",
+            "url_private": f"{PERMALINK_HOST}/files-pri/{self.team_id}-{file_id}/{name}",
+            "permalink": f"{PERMALINK_HOST}/files/{user}/{file_id}/{name}",
+        }
+
+    def react(self, channel_id: str, ts: str, user: str, name: str = "pushpin") -> JSON:
+        """A person adds an emoji reaction: recorded on the message, and the
+        `reaction_added` event Slack sends for it (deliver it with `Bot.event`)."""
+        message = self.find_message(channel_id, ts)
+        if message is None:
+            raise KeyError(f"no message {ts} in {channel_id}")
+        users = message.reactions.setdefault(name, [])
+        if user not in users:  # Slack keeps one reaction per person and emoji
+            users.append(user)
+        return {
+            "type": "reaction_added",
+            "user": user,
+            "reaction": name,
+            "item": {"type": "message", "channel": channel_id, "ts": ts},
+            "item_user": message.user,
+            "event_ts": self.next_ts(),
+        }
+
     def permalink(self, channel_id: str, ts: str) -> str:
         """Build the message permalink Slack would return."""
         return f"{PERMALINK_HOST}/archives/{channel_id}/p{ts.replace('.', '')}"

@@ -27,8 +27,10 @@ from tests.fakeslack import (
     FakeSlack,
     block_actions_payload,
     event_callback,
+    message_action_payload,
     sign_request,
     slash_command_form,
+    subscribed_event_callback,
     view_submission_payload,
 )
 from tests.fakeslack.registry import METHODS
@@ -588,6 +590,7 @@ async def test_missing_scope_answers_and_changes_nothing(fake: FakeSlack) -> Non
     assert fake.messages("incidents") == []
     assert (fake.calls[-1].ok, fake.calls[-1].error) == (False, "missing_scope")
     # public vs private picks channels:* vs groups:*
+    fake.scopes.discard("groups:history")
     secret = fake.add_channel("secret", members=["UBOT"], is_private=True)
     assert (await missing_scope(client.conversations_history(channel=secret.id)))[0] == (
         "groups:history"
@@ -833,3 +836,33 @@ async def test_stop_is_prompt_during_a_hang(fake: FakeSlack) -> None:
     assert time.monotonic() - started < 30  # released, not the 60 s hang
     with pytest.raises(aiohttp.ClientError):
         await asyncio.wait_for(call, 5)
+
+
+async def test_events_and_shortcuts_only_as_the_manifest_declares(fake: FakeSlack) -> None:
+    """Slack sends only subscribed events with their scope, and offers only declared
+    shortcuts; a reaction is recorded on its message."""
+    general = fake.channel_by_name("general")
+    assert general is not None
+    posted = fake.post_as(general.id, "U_ALICE", "graph", files=["g.png"])
+    event = fake.react(general.id, posted.ts, "U_BOB")
+    assert event["item"] == {"type": "message", "channel": general.id, "ts": posted.ts}
+    assert posted.to_json()["reactions"] == [{"name": "pushpin", "users": ["U_BOB"], "count": 1}]
+    assert posted.to_json()["files"][0]["permalink"].endswith("/g.png")
+    assert subscribed_event_callback(fake, event)["event"]["reaction"] == "pushpin"
+    with pytest.raises(ValueError, match="does not subscribe"):
+        subscribed_event_callback(fake, {"type": "channel_created"})
+    fake.scopes.discard("reactions:read")
+    with pytest.raises(ValueError, match="reactions:read"):
+        subscribed_event_callback(fake, event)
+    payload = message_action_payload(
+        fake,
+        user_id="U_BOB",
+        callback_id="add_to_timeline",
+        channel_id=general.id,
+        message_ts=posted.ts,
+    )
+    assert payload["type"] == "message_action" and payload["message"]["text"] == "graph"
+    with pytest.raises(ValueError, match="no message shortcut"):
+        message_action_payload(
+            fake, user_id="U_BOB", callback_id="nope", channel_id=general.id, message_ts=posted.ts
+        )

@@ -179,7 +179,8 @@ async def test_work_the_database_failed_is_kept_told_and_done_once_when_it_is_ba
 
 
 async def test_a_delivery_nobody_listens_for_is_acknowledged_and_never_replayed(bot):
-    status, _ = await bot.event({"type": "channel_created", "channel": {"id": "C9", "name": "x"}})
+    unsubscribed = {"type": "channel_created", "channel": {"id": "C9", "name": "x"}}
+    status, _ = await bot.event(unsubscribed, subscribed=False)
     assert status == 200
     action = {"action_id": "open_link", "block_id": "b", "value": "x"}
     status, _ = await bot.click(user="U_ALICE", channel="C0001", ts="1.000001", actions=[action])
