@@ -16,6 +16,7 @@ from handlers import (
     handover,
     incident_command,
     incident_log,
+    lifecycle,
     listening,
     steps,
 )
@@ -35,3 +36,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     handover.register(app, deps)
     escalate.register(app, deps)
     alerts.register(app, deps)
+    lifecycle.register(app, deps)

@@ -11,7 +11,11 @@ def test_command_events_and_interactivity():
     commands = MANIFEST["features"]["slash_commands"]
     assert [c["command"] for c in commands] == ["/incident"]
     assert commands[0]["should_escape"] is True  # mentions arrive as <@U…>
-    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["member_joined_channel"]
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == [
+        "member_joined_channel",
+        "message.channels",
+        "message.groups",
+    ]
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
 
@@ -28,4 +32,6 @@ def test_scopes_cover_the_web_api_calls():
         "channels:history",
         "pins:write",
         "users:read",
+        "groups:write",
+        "groups:history",
     } == scopes

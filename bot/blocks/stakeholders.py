@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.blocks.format import channel, user, user_text
+from bot.blocks.format import user, user_text
 
 
 def thread_update_line(*, label: str, author: str, text: str) -> str:
@@ -21,6 +21,6 @@ def archive_notice_text(*, on: datetime) -> str:
     )
 
 
-def archived_line(*, channel_id: str | None) -> str:
-    """Told in the timeline when the bot archived the channel."""
-    return f"Channel {channel(channel_id)} archived."
+def archived_line() -> str:
+    """The timeline's words when the bot archived the channel."""
+    return "Channel archived after a quiet period."

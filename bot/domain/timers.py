@@ -31,6 +31,8 @@ class TimerKind(StrEnum):
     STEP_DEADLINE = "step_deadline"
     MONITOR = "monitor"
     CHECKLIST = "checklist"
+    ARCHIVE_NOTICE = "archive_notice"
+    ARCHIVE = "archive"
 
 
 REPEATING = frozenset({TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE, TimerKind.CHECKLIST})

@@ -57,7 +57,13 @@ async def post_update(
             clock=clock,
         )
         thread = stakeholders.owe_thread_update(
-            session, incident, label="Status update", author=actor, text=text, pack=pack, clock=clock
+            session,
+            incident,
+            label="Status update",
+            author=actor,
+            text=text,
+            pack=pack,
+            clock=clock,
         )
     await outbox.deliver([post, *thread], db=db, slack=slack, replica=replica)
 

@@ -9,11 +9,12 @@ from bot.domain.cadence import cadence_of
 from bot.domain.errors import (
     NotShown,
 )
+from bot.domain.lifecycle import archive_after
 from bot.domain.policy import require_command_authority
 from bot.domain.text import clip, unescape
 from bot.pagers import Pagers
 from bot.replica import Replica
-from bot.services import checklists, paging
+from bot.services import checklists, lifecycle, paging
 from bot.services.changes import SUMMARY_LIMIT, commit_change, timeline_event
 from bot.services.display import show_change
 from bot.settings import Settings
@@ -155,6 +156,7 @@ async def resolve(
         extra={"resolved_at": now, "summary": summary or None},
         resolved=True,
         calendar=settings.calendar,
+        archive_after=archive_after(settings.archive_after_days),
         db=db,
         pack=pack,
         clock=clock,
@@ -205,6 +207,7 @@ async def reopen(
         pack=pack,
         clock=clock,
     )
+    await lifecycle.unarchive_channel(incident, slack=slack)
     await show_change(
         incident,
         owed,

@@ -58,6 +58,8 @@ def test_timer_kinds_are_the_stored_strings():
         TimerKind.STEP_DEADLINE: "step_deadline",
         TimerKind.MONITOR: "monitor",
         TimerKind.CHECKLIST: "checklist",
+        TimerKind.ARCHIVE_NOTICE: "archive_notice",
+        TimerKind.ARCHIVE: "archive",
     }
     assert TimerKind("retro") is TimerKind.RETRO
     assert f"{TimerKind.ESCALATION}" == "escalation"
@@ -72,6 +74,8 @@ def test_update_reminders_and_checklists_repeat_the_rest_fire_once():
         TimerKind.REVIEW,
         TimerKind.STEP_DEADLINE,
         TimerKind.MONITOR,
+        TimerKind.ARCHIVE_NOTICE,
+        TimerKind.ARCHIVE,
     }
 
 

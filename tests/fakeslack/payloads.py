@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .models import JSON
+from .scopes import require_subscribed
 
 if TYPE_CHECKING:
     from .server import FakeSlack
@@ -153,7 +154,8 @@ def view_submission_payload(
 
 
 def event_callback(fake: FakeSlack, event: JSON, *, event_id: str | None = None) -> JSON:
-    """An Events API `event_callback` body wrapping `event`."""
+    """An Events API `event_callback` body wrapping `event` (one the app subscribes to)."""
+    require_subscribed(fake, event)
     now = int(time.time())
     return {
         "token": fake.verification_token,

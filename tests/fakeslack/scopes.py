@@ -94,3 +94,37 @@ def scope_error(ws: Workspace, need: ScopeNeed, a: Args) -> JSON | None:
         if group and not ws.scopes.intersection(group):
             return {"needed": group[0], "provided": ",".join(sorted(ws.scopes))}
     return None
+
+
+# The scope each message event subscription needs (Slack's events reference).
+EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history"}
+
+
+def manifest_bot_events(path: Path = MANIFEST) -> frozenset[str]:
+    """The bot events the app manifest subscribes to (`settings.event_subscriptions`)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    events = ((data.get("settings") or {}).get("event_subscriptions") or {}).get("bot_events")
+    return frozenset(str(event) for event in events or [])
+
+
+def subscription(ws: Workspace, event: JSON) -> str:
+    """The subscription that delivers this event: `message.channels` / `message.groups` for
+    a message (by its channel's type), else the event's type."""
+    kind = str(event.get("type", ""))
+    if kind != "message":
+        return kind
+    channel = ws.channels.get(str(event.get("channel", "")))
+    return "message.groups" if channel is not None and channel.is_private else "message.channels"
+
+
+def require_subscribed(ws: Workspace, event: JSON) -> None:
+    """Slack sends an app messages only from the subscriptions it has, with the scope they
+    need. (Other event types are not checked: tests send unsubscribed ones on purpose.)"""
+    name = subscription(ws, event)
+    if name not in EVENT_SCOPES:
+        return
+    if name not in manifest_bot_events():
+        raise ValueError(f"the manifest does not subscribe to {name}; Slack would not send it")
+    needed = EVENT_SCOPES.get(name)
+    if needed and needed not in ws.scopes:
+        raise ValueError(f"{name} needs the {needed} scope, which the app is not granted")
