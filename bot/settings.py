@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     opsgenie_api_keys: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
     opsgenie_api_url: str = "https://api.opsgenie.com"
+    # --- Channel lifecycle (issue 12) ---
+    archive_after_days: int = Field(default=14, ge=0)
 
     @field_validator("slack_bot_token")
     @classmethod

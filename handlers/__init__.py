@@ -20,6 +20,7 @@ from handlers import (
     handover,
     incident_command,
     incident_log,
+    lifecycle,
     listening,
     steps,
 )
@@ -43,3 +44,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     card_forms.register(app, deps)
     follow_ups.register(app, deps)
     evidence.register(app, deps)
+    lifecycle.register(app, deps)

@@ -17,9 +17,11 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.choices import playbook_choices_text
 from bot.blocks.format import user_text
 from bot.blocks.messages import help_text, incident_list_text, timeline_blocks
+from bot.blocks.stakeholders import stats_text
 from bot.deps import Deps
 from bot.domain import commands
 from bot.domain.errors import BadCommand
+from bot.domain.stats import parse_days
 from bot.services import (
     changes,
     command,
@@ -30,6 +32,7 @@ from bot.services import (
     records,
     roles,
     severity,
+    stats,
     status,
 )
 from bot.services.channel_setup import set_up_or_explain, setup_delayed_text
@@ -363,6 +366,17 @@ async def _say(respond: AsyncRespond, text: str) -> None:
         log.warning("could not send a progress note: %r", error)
 
 
+async def _stats(deps: Deps, rest: str, respond: AsyncRespond) -> None:
+    """`/incident stats [days]`: per severity, only to the one who asked."""
+    try:
+        days = parse_days(rest)
+    except ValueError as error:
+        raise BadCommand(str(error)) from None
+    rows = await stats.incident_stats(days=days, db=deps.db, pack=deps.pack, clock=deps.clock)
+    names = {s.id: s.name for s in deps.pack.severities}
+    await respond(text=stats_text(rows, days=days, names=names))
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     """Bind `/incident`."""
 
@@ -384,6 +398,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     await records.open_incident_views(db=deps.db, pack=deps.pack)
                 )
             )
+        elif name == "stats":
+            await _stats(deps, rest, respond)
         elif name == "log":  # its form needs the command's trigger_id
             incident = await changes.incident_for_channel(
                 command.get("channel_id", ""), name, db=deps.db

@@ -200,6 +200,9 @@ class OutboxPost(SQLModel, table=True):
     attempts: int = 0
     posted: bool = False
     ts: str | None = None
+    # A reply in this thread (the incident's announcement, for stakeholder updates);
+    # ANNOUNCEMENT_THREAD when the announcement was not posted yet: looked up on delivery.
+    thread_ts: str | None = Field(default=None, max_length=32)
 
 
 class Lease(SQLModel, table=True):

@@ -22,11 +22,14 @@ def add(
     now: datetime,
     lease_until: datetime,
     channel: str | None = None,
+    thread_ts: str | None = None,
 ) -> OutboxPost:
-    """Owe a post (to `channel`, or the incident's channel); the caller commits."""
+    """Owe a post (to `channel`, or the incident's channel; in a thread with `thread_ts`);
+    the caller commits."""
     post = OutboxPost(
         incident_id=incident,
         channel=channel,
+        thread_ts=thread_ts,
         text=text,
         blocks=blocks,
         created_at=now,

@@ -334,3 +334,27 @@ async def count_events(*, session: AsyncSession, incident: str, kind: str) -> in
         .where(Event.incident_id == incident, Event.kind == kind)
     )
     return int(result.one())
+
+
+async def declared_since(*, session: AsyncSession, since: datetime) -> Sequence[Incident]:
+    """Incidents declared at or after `since`, oldest first."""
+    result = await session.exec(
+        select(Incident)
+        .where(col(Incident.declared_at) >= since)
+        .order_by(col(Incident.declared_at), col(Incident.id))
+    )
+    return result.all()
+
+
+async def events_of_kinds(
+    *, session: AsyncSession, incidents: Sequence[str], kinds: Sequence[str]
+) -> Sequence[Event]:
+    """The events of these kinds of these incidents, oldest first."""
+    if not incidents:
+        return []
+    result = await session.exec(
+        select(Event)
+        .where(col(Event.incident_id).in_(list(incidents)), col(Event.kind).in_(list(kinds)))
+        .order_by(col(Event.at), col(Event.id))
+    )
+    return result.all()

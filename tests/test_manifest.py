@@ -14,6 +14,8 @@ def test_command_events_and_interactivity():
     assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == [
         "member_joined_channel",
         "reaction_added",
+        "message.channels",
+        "message.groups",
     ]
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
@@ -32,6 +34,7 @@ def test_scopes_cover_the_web_api_calls():
         "pins:write",
         "users:read",
         "reactions:read",
+        "groups:write",
         "groups:history",
     } == scopes
 

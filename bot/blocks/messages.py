@@ -18,6 +18,7 @@ HELP_TEXT = """*`/incident` commands*
 • `declare <severity> <title>` — declare at once, e.g. `declare {example} Refunds executed twice`
 • `declare --playbook <id> <title>` — declare at that playbook's severity and run it
 • `list` — open incidents · `help` — this text
+• `stats [days]` — per severity: response and resolution times, update cadence kept
 *Inside an incident channel*
 • `commander @user` — hand over command (commander or admin)
 • `role <role> @user` — assign a role ({roles})

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.domain.errors import BadCommand
 
-GLOBAL_SUBCOMMANDS = ("declare", "list", "help")
+GLOBAL_SUBCOMMANDS = ("declare", "list", "help", "stats")
 INCIDENT_SUBCOMMANDS = (
     "commander",
     "role",

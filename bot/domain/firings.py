@@ -180,6 +180,18 @@ class ChecklistRun:
     title: str
 
 
+@dataclass(frozen=True)
+class ArchiveNotice:
+    """🗄 The resolved incident's channel will be archived on `on`, unless someone speaks."""
+
+    on: datetime
+
+
+@dataclass(frozen=True)
+class ArchiveChannel:
+    """Archive the resolved incident's channel now (nothing is posted)."""
+
+
 Notice = (
     UpdateReminder
     | Escalation
@@ -190,6 +202,8 @@ Notice = (
     | ReviewReminder
     | ChecklistRun
     | FollowUpDue
+    | ArchiveNotice
+    | ArchiveChannel
 )
 
 
@@ -237,6 +251,8 @@ def decide(timer: TimerFacts, snap: Snapshot, now: datetime, ctx: Context) -> Fi
         return _follow_up(timer, snap)
     if kind is TimerKind.REVIEW:
         return _review(timer, incident, ctx.pack)
+    if kind in (TimerKind.ARCHIVE_NOTICE, TimerKind.ARCHIVE):
+        return _archive(timer, kind, incident)
     if incident.status == "resolved":
         return STOP
     if kind in (TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE):
@@ -286,6 +302,17 @@ def _review(timer: TimerFacts, incident: IncidentFacts, pack: Pack) -> Firing:
     )
     data = {"review": review.name, "deadline": deadline}
     return Firing(next_due=None, kind="review_reminder", notice=notice, data=data)
+
+
+def _archive(timer: TimerFacts, kind: TimerKind, incident: IncidentFacts) -> Firing:
+    """The notice a day before, then the archive itself; neither once reopened."""
+    if incident.status != "resolved":
+        return STOP
+    data = {"archive_at": timer.key}
+    if kind is TimerKind.ARCHIVE_NOTICE:
+        notice = ArchiveNotice(on=datetime.fromisoformat(timer.key))
+        return Firing(next_due=None, kind="archive_notice", notice=notice, data=data)
+    return Firing(next_due=None, kind="channel_archived", notice=ArchiveChannel(), data=data)
 
 
 def customer_hints(pack: Pack) -> tuple[str, ...]:

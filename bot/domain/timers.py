@@ -32,6 +32,8 @@ class TimerKind(StrEnum):
     MONITOR = "monitor"
     CHECKLIST = "checklist"
     FOLLOW_UP = "follow_up"
+    ARCHIVE_NOTICE = "archive_notice"
+    ARCHIVE = "archive"
 
 
 REPEATING = frozenset({TimerKind.INTERNAL_UPDATE, TimerKind.CUSTOMER_UPDATE, TimerKind.CHECKLIST})

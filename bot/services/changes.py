@@ -9,6 +9,7 @@ reopen) and `roles`. Each checks the rules, commits, and only then shows it in S
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock
@@ -69,6 +70,7 @@ async def commit_change(
     replan: Incident | None = None,
     resolved: bool = False,
     calendar: BusinessCalendar | None = None,
+    archive_after: timedelta | None = None,
     db: Database,
     pack: Pack,
     clock: Clock,
@@ -76,7 +78,8 @@ async def commit_change(
     """Conditional update + event + its line in the channel (+ the clocks it moves, and
     `elsewhere`: (channel, text) notices), in one commit; Conflict if someone changed it
     first. Returns the posts it owes. Moving the clocks (`replan`, `resolved`) needs the
-    business `calendar` they are counted on."""
+    business `calendar` they are counted on; resolving arms the channel's archive
+    `archive_after` (None: never)."""
     if (replan is not None or resolved) and calendar is None:
         raise TypeError("commit_change: replan and resolved need the business calendar")
     async with unit_of_work(db) as session:
@@ -96,7 +99,9 @@ async def commit_change(
             await timers.plan_open_incident(session, pack, replan, clock(), calendar=calendar)
         if resolved:
             assert calendar is not None
-            await timers.stop_for_resolve(session, pack, incident, event.at, calendar=calendar)
+            await timers.stop_for_resolve(
+                session, pack, incident, event.at, calendar=calendar, archive_after=archive_after
+            )
             await paging.owe_resolves(session, incident, clock=clock)
         owed = [outbox.owe(session, incident, line, blocks, clock=clock)]
         owed += [outbox.owe_in(session, incident, ch, text, clock=clock) for ch, text in elsewhere]

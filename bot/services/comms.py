@@ -13,7 +13,7 @@ from bot.domain.errors import BadCommand, Conflict
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
 from bot.replica import Replica
-from bot.services import outbox, timers
+from bot.services import outbox, stakeholders, timers
 from bot.services.unit import unit_of_work
 from bot.services.views import incident_view
 from bot.slack_gateway import SlackGateway
@@ -200,12 +200,17 @@ async def record_customer_update(
     await timers.reset_update_timer(session, pack, incident, TimerKind.CUSTOMER_UPDATE, now)
     view = incident_view(incident, {}, pack)
     name = next((a.name for a in pack.comms.audiences if a.id == audience), audience)
+    label = f"Customer update ({name})" if name else "Customer update"
+    thread = stakeholders.owe_thread_update(
+        session, incident, label=label, author=actor, text=text, pack=pack, clock=clock
+    )
     return [
         outbox.owe(
             session,
             incident,
-            update_text(f"Customer update ({name})" if name else "Customer update", text),
+            update_text(label, text),
             customer_update_blocks(author=actor, text=text, view=view, audience=name),
             clock=clock,
-        )
+        ),
+        *thread,
     ]

@@ -39,6 +39,9 @@ class NoChannelYet(Exception):
     """The post's incident has no channel yet: it stays owed for a later pass."""
 
 
+# An owed thread reply under an announcement not posted yet: looked up when delivered.
+ANNOUNCEMENT_THREAD = "announcement"
+
 # The channel is gone for good: give the post up and tell whoever is waiting.
 CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
@@ -73,6 +76,27 @@ def owe_in(
         session=session,
         incident=incident.id,
         channel=channel,
+        text=text,
+        blocks=None,
+        now=now,
+        lease_until=now + LEASE,
+    )
+
+
+def owe_in_announcement_thread(
+    session: AsyncSession, incident: Incident, text: str, *, announced: bool, clock: Clock
+) -> OutboxPost | None:
+    """Add a reply under the incident's announcement in INCIDENTS_CHANNEL to the caller's
+    unit of work; None at a severity the pack does not announce (`announced` false)."""
+    if not announced:
+        return None
+    now = clock()
+    known = incident.announcement_ts is not None
+    return outbox.add(
+        session=session,
+        incident=incident.id,
+        channel=incident.announcement_channel if known else None,
+        thread_ts=incident.announcement_ts if known else ANNOUNCEMENT_THREAD,
         text=text,
         blocks=None,
         now=now,
@@ -162,7 +186,10 @@ async def _deliver_in_order(
         except SlackApiError as error:
             if error.response.get("error") in CHANNEL_GONE:
                 settled[post.id] = None
-                gone = gone or error
+                if post.thread_ts is None:  # a reply elsewhere does not fail the change
+                    gone = gone or error
+                else:
+                    log.warning("thread reply %s given up: %s", post.id, error)
             else:
                 log.warning("post %s owed, Slack refused it for now: %s", post.id, error)
         except Exception as error:  # noqa: BLE001 - still owed: a later pass posts it
@@ -176,7 +203,7 @@ async def _deliver_one(
     post: OutboxPost, *, looking: bool, db: Database, slack: SlackGateway
 ) -> str | None:
     """The ts of the post in Slack; None when there is nowhere to post it (given up)."""
-    channel = post.channel or await _incident_channel(post.incident_id, db=db)
+    channel, thread_ts = await _where(post, db=db)
     if channel is None:
         if post.incident_id is not None and not looking:
             raise NoChannelYet(post.incident_id)  # fresh: the take-over pass waits for it
@@ -191,8 +218,19 @@ async def _deliver_one(
         blocks=post.blocks,
         look_first=looking,
         since=post.created_at.timestamp() - 60,
+        **({"thread_ts": thread_ts} if thread_ts else {}),
     )
     return ts
+
+
+async def _where(post: OutboxPost, *, db: Database) -> tuple[str | None, str | None]:
+    """The channel (and thread) a post goes to; the channel is None when not there yet."""
+    if post.thread_ts == ANNOUNCEMENT_THREAD:
+        incident = await _incident(post.incident_id, db=db)
+        if incident is None or incident.announcement_ts is None:
+            return None, None
+        return incident.announcement_channel, incident.announcement_ts
+    return post.channel or await _incident_channel(post.incident_id, db=db), post.thread_ts
 
 
 async def deliver_stalled(
@@ -242,12 +280,17 @@ async def _waits_for_channel(post: OutboxPost, now: datetime, *, db: Database) -
         return False
     if now - post.created_at >= CHANNEL_PATIENCE:
         return False
-    return await _incident_channel(post.incident_id, db=db) is None
+    channel, _ = await _where(post, db=db)
+    return channel is None
 
 
-async def _incident_channel(incident_id: str | None, *, db: Database) -> str | None:
+async def _incident(incident_id: str | None, *, db: Database) -> Incident | None:
     if incident_id is None:
         return None
     async with db.reader() as session:
-        incident = await repo.get_incident(session=session, incident=incident_id)
+        return await repo.get_incident(session=session, incident=incident_id)
+
+
+async def _incident_channel(incident_id: str | None, *, db: Database) -> str | None:
+    incident = await _incident(incident_id, db=db)
     return incident.channel_id if incident else None

@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
 from bot.replica import Replica
-from bot.services import outbox, timers
+from bot.services import outbox, stakeholders, timers
 from bot.services.unit import unit_of_work
 from bot.services.views import incident_view
 from bot.slack_gateway import SlackGateway
@@ -56,7 +56,16 @@ async def post_update(
             update_blocks(author=actor, text=text, view=view),
             clock=clock,
         )
-    await outbox.deliver([post], db=db, slack=slack, replica=replica)
+        thread = stakeholders.owe_thread_update(
+            session,
+            incident,
+            label="Status update",
+            author=actor,
+            text=text,
+            pack=pack,
+            clock=clock,
+        )
+    await outbox.deliver([post, *thread], db=db, slack=slack, replica=replica)
 
 
 async def add_note(

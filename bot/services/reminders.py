@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import notices
 from bot.blocks.follow_ups import follow_up_due_text
+from bot.blocks.stakeholders import archive_notice_text, archived_line
 from bot.clock import Clock
 from bot.domain import firings
 from bot.domain.firings import Firing, FollowUpFacts, Notice, Snapshot, StepFacts
@@ -23,7 +24,7 @@ from bot.domain.follow_ups import in_order
 from bot.domain.timers import REPEATING, TimerKind
 from bot.pagers import Pagers
 from bot.replica import Replica
-from bot.services import checklists, outbox, paging, posts
+from bot.services import checklists, lifecycle, outbox, paging, posts
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Pack
@@ -82,6 +83,7 @@ async def fire(
             for timer in won
             for incident in [incidents.get(timer.incident_id or "")]
         ]
+    decided = await _archive_first(decided, slack=slack)
     recorded, owed, paged = await _record(
         decided, lease_until, now, db=db, pack=pack, settings=settings, clock=clock
     )
@@ -108,6 +110,19 @@ def _decide(timer: DueTimer, snap: Snapshot, now: datetime, context: firings.Con
     except Exception:  # noqa: BLE001 - logged with its traceback; the batch goes on
         log.exception("could not decide what timer %s does; it is stopped", timer.id)
         return firings.STOP
+
+
+async def _archive_first(decided: list[Decided], *, slack: SlackGateway) -> list[Decided]:
+    """Archive the channels due before recording it: one Slack refused for now is left
+    unrecorded, so its timer falls due again when the lease runs out (archiving twice is
+    harmless: `already_archived`)."""
+    kept = []
+    for timer, incident, firing in decided:
+        if isinstance(firing.notice, firings.ArchiveChannel) and incident is not None:
+            if not await lifecycle.archive_channel(incident, slack=slack):
+                continue
+        kept.append((timer, incident, firing))
+    return kept
 
 
 async def _lease(
@@ -212,7 +227,12 @@ async def _record(
             ):
                 continue
             recorded.append((timer, incident, firing))
-            if firing.kind and incident is not None and timer.kind in ONE_SHOT:
+            if (
+                firing.kind
+                and incident is not None
+                and timer.kind in ONE_SHOT
+                and not isinstance(firing.notice, firings.ArchiveChannel)  # nothing to post
+            ):
                 # Owed with the firing: a crash after this commit still posts it once.
                 post = outbox.owe(session, incident, notice_text(firing.notice), clock=clock)
                 owed.setdefault(incident.id, []).append(post)
@@ -258,6 +278,10 @@ def notice_text(notice: Notice | None) -> str:
             return notices.review_reminder_text(commander=commander, name=name, deadline=deadline)
         case firings.ChecklistRun(title=title):
             return title
+        case firings.ArchiveNotice(on=on):
+            return archive_notice_text(on=on)
+        case firings.ArchiveChannel():
+            return archived_line()
     return ""
 
 

@@ -12,11 +12,12 @@ from bot.domain.errors import (
     NotShown,
 )
 from bot.domain.incident_log import compose_resolution
+from bot.domain.lifecycle import archive_after
 from bot.domain.policy import require_command_authority
 from bot.domain.text import clip, unescape
 from bot.pagers import Pagers
 from bot.replica import Replica
-from bot.services import checklists, paging
+from bot.services import checklists, lifecycle, paging
 from bot.services.changes import SUMMARY_LIMIT, commit_change, timeline_event
 from bot.services.display import show_change
 from bot.settings import Settings
@@ -161,6 +162,7 @@ async def resolve(
         extra={"resolved_at": now, "summary": summary or None},
         resolved=True,
         calendar=settings.calendar,
+        archive_after=archive_after(settings.archive_after_days),
         db=db,
         pack=pack,
         clock=clock,
@@ -219,6 +221,7 @@ async def reopen(
         pack=pack,
         clock=clock,
     )
+    await lifecycle.unarchive_channel(incident, slack=slack)
     await show_change(
         incident,
         owed,

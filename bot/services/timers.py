@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.cadence import cadence_of
 from bot.domain.firings import review_key, step_key
+from bot.domain.lifecycle import plan_archive
 from bot.domain.timers import (
     TimerKind,
     plan_thresholds,
@@ -21,6 +23,7 @@ from playbooks.model import Pack, Playbook
 from storage import repo, timers
 from storage.models import Incident
 
+ARCHIVE_KINDS = (TimerKind.ARCHIVE_NOTICE, TimerKind.ARCHIVE)
 UPDATE_KINDS = {
     TimerKind.INTERNAL_UPDATE: ("declared", "update_posted"),
     TimerKind.CUSTOMER_UPDATE: ("declared", "customer_update_posted"),
@@ -55,6 +58,7 @@ async def plan_open_incident(
         await _insert_fresh(session, incident, planned, thresholds)
     else:
         await _replan(session, incident, planned, thresholds)
+        await timers.disarm(session=session, incident=incident.id, kinds=ARCHIVE_KINDS)
 
 
 async def _last_updates(
@@ -141,23 +145,51 @@ async def stop_for_resolve(
     resolved_at: datetime,
     *,
     calendar: BusinessCalendar,
+    archive_after: timedelta | None = None,
 ) -> None:
     """Resolving stops every clock of the incident but its follow-ups' (post-incident
-    work), and arms the retrospective reminder (its deadline counted on `calendar` when in
-    business days or hours)."""
+    work), arms the retrospective reminder (its deadline counted on `calendar` when in
+    business days or hours), and the channel's archive `archive_after` from now (None:
+    never), not before those reminders are made."""
     await timers.disarm(session=session, incident=incident.id, spare_kinds=[TimerKind.FOLLOW_UP])
-    await _arm_reviews(session, pack, incident, resolved_at, calendar)
-    if pack.retrospective is None:
-        return
-    deadline = pack.retrospective.within.add_to(resolved_at, calendar)
-    await timers.set_due(
-        session=session,
-        timer=timer_id(incident.id, TimerKind.RETRO),
-        incident=incident.id,
-        kind=TimerKind.RETRO,
-        key=deadline.isoformat(),
-        due=retro_reminder_at(resolved_at, deadline),
-    )
+    reminders = await _arm_reviews(session, pack, incident, resolved_at, calendar)
+    if pack.retrospective is not None:
+        deadline = pack.retrospective.within.add_to(resolved_at, calendar)
+        reminders.append(retro_reminder_at(resolved_at, deadline))
+        await timers.set_due(
+            session=session,
+            timer=timer_id(incident.id, TimerKind.RETRO),
+            incident=incident.id,
+            kind=TimerKind.RETRO,
+            key=deadline.isoformat(),
+            due=reminders[-1],
+        )
+    if archive_after is not None:
+        await arm_archive(session, incident, resolved_at, archive_after, reminders=reminders)
+
+
+async def arm_archive(
+    session: AsyncSession,
+    incident: Incident,
+    quiet_since: datetime,
+    after: timedelta,
+    *,
+    reminders: Sequence[datetime] = (),
+) -> None:
+    """(Re)arm the channel's archive notice and archive, counted from `quiet_since` (and
+    a day after the last of the `reminders` still to be posted there)."""
+    plan = plan_archive(quiet_since, after, reminders=reminders)
+    key = plan.archive_at.isoformat()
+    planned = ((TimerKind.ARCHIVE_NOTICE, plan.notice_at), (TimerKind.ARCHIVE, plan.archive_at))
+    for kind, due in planned:
+        await timers.set_due(
+            session=session,
+            timer=timer_id(incident.id, kind),
+            incident=incident.id,
+            kind=kind,
+            key=key,
+            due=due,
+        )
 
 
 async def _arm_reviews(
@@ -166,8 +198,10 @@ async def _arm_reviews(
     incident: Incident,
     resolved_at: datetime,
     calendar: BusinessCalendar,
-) -> None:
-    """One reminder for each of the pack's duties after resolution, ahead of its deadline."""
+) -> list[datetime]:
+    """One reminder for each of the pack's duties after resolution, ahead of its deadline;
+    returns when they fall due."""
+    due = []
     for index, review in enumerate(pack.reviews):
         deadline = review.within.add_to(resolved_at, calendar)
         await timers.set_due(
@@ -178,6 +212,8 @@ async def _arm_reviews(
             key=review_key(index, deadline),
             due=review_reminder_at(resolved_at, deadline),
         )
+        due.append(review_reminder_at(resolved_at, deadline))
+    return due
 
 
 async def arm_step_deadlines(

@@ -59,6 +59,8 @@ def test_timer_kinds_are_the_stored_strings():
         TimerKind.MONITOR: "monitor",
         TimerKind.CHECKLIST: "checklist",
         TimerKind.FOLLOW_UP: "follow_up",
+        TimerKind.ARCHIVE_NOTICE: "archive_notice",
+        TimerKind.ARCHIVE: "archive",
     }
     assert TimerKind("retro") is TimerKind.RETRO
     assert f"{TimerKind.ESCALATION}" == "escalation"
@@ -74,6 +76,8 @@ def test_update_reminders_and_checklists_repeat_the_rest_fire_once():
         TimerKind.STEP_DEADLINE,
         TimerKind.MONITOR,
         TimerKind.FOLLOW_UP,
+        TimerKind.ARCHIVE_NOTICE,
+        TimerKind.ARCHIVE,
     }
 
 

@@ -9,7 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .models import JSON
-from .scopes import event_refusal, shortcut_refusal
+from .scopes import event_refusal, require_subscribed, shortcut_refusal, subscription
 
 if TYPE_CHECKING:
     from .server import FakeSlack
@@ -154,7 +154,8 @@ def view_submission_payload(
 
 
 def event_callback(fake: FakeSlack, event: JSON, *, event_id: str | None = None) -> JSON:
-    """An Events API `event_callback` body wrapping `event`."""
+    """An Events API `event_callback` body wrapping `event` (one the app subscribes to)."""
+    require_subscribed(fake, event)
     now = int(time.time())
     return {
         "token": fake.verification_token,
@@ -210,7 +211,7 @@ def message_action_payload(
 def subscribed_event_callback(fake: FakeSlack, event: JSON, **kw: Any) -> JSON:
     """`event_callback`, refused (ValueError) when Slack would not deliver the event: the
     manifest does not subscribe to it, or its scope is not granted."""
-    refusal = event_refusal(fake, str(event.get("type", "")))
+    refusal = event_refusal(fake, subscription(fake, event))
     if refusal:
         raise ValueError(refusal)
     return event_callback(fake, event, **kw)

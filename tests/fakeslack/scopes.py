@@ -66,6 +66,8 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "reaction_added": ("reactions:read",),
     "reaction_removed": ("reactions:read",),
     "message": ("channels:history", "groups:history"),
+    "message.channels": ("channels:history",),
+    "message.groups": ("groups:history",),
 }
 
 
@@ -145,3 +147,24 @@ def scope_error(ws: Workspace, need: ScopeNeed, a: Args) -> JSON | None:
         if group and not ws.scopes.intersection(group):
             return {"needed": group[0], "provided": ",".join(sorted(ws.scopes))}
     return None
+
+
+def subscription(ws: Workspace, event: JSON) -> str:
+    """The subscription that delivers this event: `message.channels` / `message.groups` for
+    a message (by its channel's type), else the event's type."""
+    kind = str(event.get("type", ""))
+    if kind != "message":
+        return kind
+    channel = ws.channels.get(str(event.get("channel", "")))
+    return "message.groups" if channel is not None and channel.is_private else "message.channels"
+
+
+def require_subscribed(ws: Workspace, event: JSON) -> None:
+    """Slack sends an app messages only from the subscriptions it has, with the scope they
+    need. (Other event types are not checked: tests send unsubscribed ones on purpose.)"""
+    name = subscription(ws, event)
+    if name not in ("message.channels", "message.groups"):
+        return
+    refusal = event_refusal(ws, name)
+    if refusal:
+        raise ValueError(refusal)

@@ -585,6 +585,7 @@ async def test_missing_scope_answers_and_changes_nothing(fake: FakeSlack) -> Non
     """missing_scope names the needed scope and the granted ones, and changes no state."""
     client = client_for(fake)
     fake.scopes.discard("chat:write")
+    fake.scopes.difference_update({"groups:history", "groups:write"})  # in the manifest now
     needed, provided = await missing_scope(client.chat_postMessage(channel="incidents", text="x"))
     assert needed == "chat:write" and provided == ",".join(sorted(fake.scopes))
     assert fake.messages("incidents") == []
