@@ -160,6 +160,7 @@ def _declaration(form: DeclareForm, user: str) -> Declaration:
         description=form.description,
         playbook_id=None if form.playbook in special else form.playbook,
         choice=special.get(form.playbook, PlaybookChoice.NONE),
+        private=form.private,
     )
 
 

@@ -330,6 +330,7 @@ async def _declare(deps: Deps, command: dict[str, Any], rest: str, respond: Asyn
         severity=args.severity or "",
         declarer=user,
         playbook_id=args.playbook,
+        private=args.private,
     )
     incident = await declare_incident(
         declaration,
@@ -395,7 +396,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         elif name == "list":
             await respond(
                 text=incident_list_text(
-                    await records.open_incident_views(db=deps.db, pack=deps.pack)
+                    await records.open_incident_views(
+                        db=deps.db, pack=deps.pack, viewer=command["user_id"]
+                    )
                 )
             )
         elif name == "stats":

@@ -148,6 +148,9 @@ class Severity(PackModel):
     on_alert: Literal["declare", "propose"] = "propose"
     """What an alert at this level does: declare an incident at once, or post "Declare
     incident?" in INCIDENTS_CHANNEL with Declare and Dismiss buttons."""
+    private: bool = False
+    """Incidents at this level are private by default: a private channel, an announcement
+    without the title, listed only to the channel's members."""
 
     @property
     def lookup_keys(self) -> frozenset[str]:
@@ -276,6 +279,9 @@ class Playbook(PackModel):
     ordered: bool = False
     """Phases must be worked in order (e.g. "disable first, fix second"): ticking a step
     while an earlier phase has open steps asks for confirmation first."""
+    private: bool = False
+    """Incidents declared with this playbook are private (e.g. a security breach): a private
+    channel, an announcement without the title, listed only to the channel's members."""
 
     @property
     def step_ids(self) -> dict[str, tuple[int, int]]:

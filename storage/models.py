@@ -22,6 +22,9 @@ class IncidentBase(SQLModel):
     declared_by: str
     pack_id: str = "default"
     playbook_id: str | None = None
+    # A private incident: a private channel, an announcement without the title, listed
+    # only to the people the incident records (commander, declarer, role holders).
+    private: bool = False
 
 
 class Incident(IncidentBase, table=True):

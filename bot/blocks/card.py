@@ -26,7 +26,7 @@ from bot.blocks.format import (
     utc,
 )
 from bot.blocks.ids import ActionId
-from bot.blocks.view import IncidentView
+from bot.blocks.view import PRIVATE_INCIDENT, IncidentView
 from bot.domain.text import clip, plain
 
 TOPIC_LIMIT = 250
@@ -135,9 +135,24 @@ def incident_card_text(view: IncidentView) -> str:
     return clip(f"{view.id} · {view.severity_name} · {view.status_label}: {plain(view.title)}", 300)
 
 
+def announcement_text(view: IncidentView) -> str:
+    """Notification fallback for the announcement: a private incident's has no title."""
+    if view.private:
+        return f"{view.id} · {view.severity_name} · {view.status_label}: {PRIVATE_INCIDENT}"
+    return incident_card_text(view)
+
+
 def announcement_blocks(view: IncidentView) -> list[dict[str, Any]]:
-    """The post in the announcement channel, kept current like the card."""
+    """The post in the announcement channel, kept current like the card; a private
+    incident's names its severity and commander, not its title or channel."""
     emoji = ":white_check_mark:" if view.status == "resolved" else ":rotating_light:"
+    if view.private:
+        lines = (
+            f"{emoji} *{view.severity_name} · {view.status_label}* · {view.id}\n"
+            f":lock: {PRIVATE_INCIDENT.capitalize()} · Commander: {user(view.commander)} · "
+            f"Started {utc(view.declared_at)}"
+        )
+        return [SectionBlock(text=MarkdownTextObject(text=lines)).to_dict()]
     lines = (
         f"{emoji} *{view.severity_name} · {view.status_label}* · {view.id}\n"
         f"*{user_text(view.title, 500)}*\n"

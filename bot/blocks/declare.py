@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    CheckboxesElement,
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
@@ -45,6 +46,7 @@ def declare_modal_view(
     guidance: Sequence[str] = (),
     title: str = "",
     description: str = "",
+    private: bool = False,
 ) -> dict[str, Any]:
     """The modal `/incident declare` opens when given no text; playbooks are (id, title).
 
@@ -52,7 +54,7 @@ def declare_modal_view(
     best matches it, pre-selected. The playbook block then gets a new block ID, because
     Slack keeps a select's old value when its block ID stays the same; the other inputs keep
     their IDs so what the user typed is kept. `guidance` (the pack's alert rules, one line
-    each) is shown under the severity.
+    each) is shown under the severity. `private` ticks the private checkbox.
     """
     view = View(
         type="modal",
@@ -68,6 +70,7 @@ def declare_modal_view(
             _description_block(description),
             _playbook_block(playbooks, suggested=suggested),
             _commander_block(declarer),
+            _private_block(private),
         ],
     )
     return view.to_dict()
@@ -163,6 +166,28 @@ def _commander_block(declarer: str) -> InputBlock:
     )
 
 
+_PRIVATE_OPTION = Option(
+    value="private",
+    text="Private incident",
+    description="A private channel; the announcement leaves out the title",
+)
+
+
+def _private_block(ticked: bool) -> InputBlock:
+    """The private checkbox: packs may make a severity or playbook private anyway."""
+    return InputBlock(
+        block_id=BlockId.PRIVATE,
+        label="Visibility",
+        optional=True,
+        hint="Security and other sensitive incidents; the pack may make some private anyway.",
+        element=CheckboxesElement(
+            action_id=ActionId.PRIVATE,
+            options=[_PRIVATE_OPTION],
+            initial_options=[_PRIVATE_OPTION] if ticked else None,
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class DeclareForm:
     """The raw values a declare modal was submitted with."""
@@ -172,6 +197,7 @@ class DeclareForm:
     description: str
     commander: str | None
     playbook: str = SUGGEST
+    private: bool = False
 
 
 def read_declare_form(state_values: dict[str, Any]) -> DeclareForm:
@@ -194,4 +220,5 @@ def read_declare_form(state_values: dict[str, Any]) -> DeclareForm:
         description=str(action(BlockId.DESCRIPTION, ActionId.DESCRIPTION).get("value") or ""),
         commander=action(BlockId.COMMANDER, ActionId.COMMANDER).get("selected_user"),
         playbook=str(chosen.get("value") or SUGGEST) if isinstance(chosen, dict) else SUGGEST,
+        private=bool(action(BlockId.PRIVATE, ActionId.PRIVATE).get("selected_options")),
     )

@@ -31,6 +31,7 @@ class BlockId(StrEnum):
     ROOT_CAUSE = "root_cause"
     PREVENTION = "prevention"
     INCIDENT = "incident"
+    PRIVATE = "private"
 
 
 class ActionId(StrEnum):
@@ -67,6 +68,7 @@ class ActionId(StrEnum):
     FOLLOW_UP_DONE = "follow_up_done"
     FOLLOW_UP_REOPEN = "follow_up_reopen"
     PICK_INCIDENT = "incident_select"
+    PRIVATE = "private_checkbox"
 
 
 STEP_ACTIONS = (

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# How a private incident is named where non-members can see it (no title, no channel).
+PRIVATE_INCIDENT = "a private incident"
+
 
 @dataclass(frozen=True)
 class RoleLine:
@@ -41,6 +44,7 @@ class IncidentView:
     root_cause: str | None = None
     prevention: tuple[str, ...] = ()
     severities: tuple[tuple[str, str], ...] = ()  # the pack's (id, name), for the card's select
+    private: bool = False  # announced without its title or channel; listed only to members
 
     @property
     def status_label(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.errors import BadCommand
 
@@ -34,11 +34,12 @@ _OPTION = re.compile(r"(?:^|\s)--([a-z][a-z-]*)(?:[ =](\S+))?")
 
 @dataclass(frozen=True)
 class DeclareArgs:
-    """What `/incident declare <severity> <title…> [--playbook id]` asked for."""
+    """What `/incident declare <severity> <title…> [--playbook id] [--private]` asked for."""
 
     severity: str | None  # None: the named playbook's severity
     title: str
     playbook: str | None = None
+    private: bool = False
 
 
 def closest_subcommand(name: str) -> str | None:
@@ -83,11 +84,18 @@ def parse_page_target(rest: str) -> int | str:
 
 def parse_declare(rest: str, find_severity: Callable[[str], str | None]) -> DeclareArgs:
     """Parse the inline declaration; `find_severity` maps text to a severity ID or None."""
+    private, rest = split_flag(rest, "private")
+    args = _parse_declare(rest, find_severity)
+    return replace(args, private=True) if private else args
+
+
+def _parse_declare(rest: str, find_severity: Callable[[str], str | None]) -> DeclareArgs:
+    """The declaration without `--private`."""
     playbook: str | None = None
     option = _OPTION.search(rest)
     if option:
         if option.group(1) != "playbook" or not option.group(2):
-            raise BadCommand("The only declare option is `--playbook <id>`.")
+            raise BadCommand("The declare options are `--playbook <id>` and `--private`.")
         playbook = option.group(2)
         rest = (rest[: option.start()] + rest[option.end() :]).strip()
     words = rest.split(None, 1)

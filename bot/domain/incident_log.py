@@ -112,6 +112,7 @@ class LogInput:
     # Follow-ups still open, (text, owner, due date), in order: shown with the preventive
     # actions ("Action Items", "Follow-up actions") as work that remains.
     follow_ups: Sequence[tuple[str, str, date | None]] = ()
+    private: bool = False  # a private incident: its export says so at the top
 
 
 # --- parsing `/incident resolve` text --------------------------------------------------------

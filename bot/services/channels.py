@@ -30,16 +30,20 @@ async def invite_members(channel_id: str, users: set[str], *, slack: SlackGatewa
 
 
 async def channel_named(
-    name: str, *, created_by_bot: bool = False, slack: SlackGateway
+    name: str, *, created_by_bot: bool = False, slack: SlackGateway, private: bool = False
 ) -> str | None:
-    """The ID of the public channel with this name (and, if asked, created by the bot)."""
+    """The ID of the public (or, if asked, private) channel with this name (and, if asked,
+    created by the bot)."""
     bot_user = (await slack.identity()).get("bot_user_id") if created_by_bot else None
     if created_by_bot and not bot_user:
         return None  # without knowing who we are, we can't tell our channel from another
     cursor = None
     for _ in range(MAX_PAGES):
         page = await slack.client.conversations_list(
-            types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
+            types="private_channel" if private else "public_channel",
+            exclude_archived=True,
+            limit=1000,
+            cursor=cursor,
         )
         found: list[dict[str, Any]] = page.get("channels", [])
         for channel in found:

@@ -24,7 +24,7 @@ from bot.services.channel_setup import SETUP_LEASE
 from bot.services.playbooks import find_playbook
 from bot.services.unit import unit_of_work
 from playbooks.business_calendar import BusinessCalendar
-from playbooks.model import Pack
+from playbooks.model import Pack, Severity
 from storage import repo
 from storage.db import Database
 from storage.models import Incident, IncidentBase
@@ -53,6 +53,13 @@ class Declaration:
     description: str = ""
     playbook_id: str | None = None  # a playbook named by the declarer
     choice: PlaybookChoice = PlaybookChoice.OFFER  # what to do when none is named
+    private: bool = False  # asked for; the pack may also make it private (`is_private`)
+
+
+def is_private(declaration: Declaration, *, severity: Severity, plan: str, pack: Pack) -> bool:
+    """Private when asked, or when the severity or the playbook to attach is private."""
+    playbook = pack.playbook(plan.removeprefix("attach:")) if plan.startswith("attach:") else None
+    return declaration.private or severity.private or bool(playbook and playbook.private)
 
 
 def _playbook_severity(declaration: Declaration, pack: Pack) -> str:
@@ -110,6 +117,7 @@ async def declare_incident(
         commander_id=declaration.commander or declaration.declarer,
         declared_by=declaration.declarer,
         pack_id=pack.id,
+        private=is_private(declaration, severity=found, plan=plan, pack=pack),
     )
     now = clock()
     async with unit_of_work(db) as session:

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.card import (
     announcement_blocks,
+    announcement_text,
     incident_card_blocks,
     incident_card_text,
     topic_text,
@@ -135,7 +136,7 @@ async def _draw(
         calls["announcement"] = slack.client.chat_update(
             channel=incident.announcement_channel,
             ts=incident.announcement_ts,
-            text=incident_card_text(view),
+            text=announcement_text(view),
             blocks=announcement_blocks(view),
         )
     results = await asyncio.gather(*calls.values(), return_exceptions=True)

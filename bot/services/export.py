@@ -42,15 +42,22 @@ def pack_for(pack_id: str, active: Pack) -> Pack:
         return active
 
 
+PRIVATE_HEADER = (
+    "> **PRIVATE incident**: share this log only with the people in its private channel."
+)
+
+
 async def incident_log_markdown(
     *, db: Database, pack: Pack, incident_id: str, now: Callable[[], datetime]
 ) -> str:
     """The Markdown incident log of one incident, in its pack's template.
 
     This export has no Slack to ask for names (it reads only the database and the pack), so
-    people show as their bare user IDs (`U0123`), never as `<@U0123>` mentions."""
+    people show as their bare user IDs (`U0123`), never as `<@U0123>` mentions. A private
+    incident's log starts with a PRIVATE line, so whoever is handed the file knows."""
     pack, data = await _log_input(db=db, pack=pack, incident_id=incident_id, now=now)
-    return render_incident_log(pack.incident_log, data)
+    log = render_incident_log(pack.incident_log, data)
+    return f"{PRIVATE_HEADER}\n\n{log}" if data.private else log
 
 
 async def _log_input(
@@ -97,6 +104,7 @@ async def _log_input(
         description=incident.description,
         audiences={a.id: a.name for a in pack.comms.audiences},
         follow_ups=[(f.text, f.owner_id, f.due_on) for f in in_order(still_open)],
+        private=incident.private,
     )
     return pack, data
 

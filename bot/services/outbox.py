@@ -87,8 +87,9 @@ def owe_in_announcement_thread(
     session: AsyncSession, incident: Incident, text: str, *, announced: bool, clock: Clock
 ) -> OutboxPost | None:
     """Add a reply under the incident's announcement in INCIDENTS_CHANNEL to the caller's
-    unit of work; None at a severity the pack does not announce (`announced` false)."""
-    if not announced:
+    unit of work; None at a severity the pack does not announce (`announced` false) and for
+    a private incident (its updates stay in its channel)."""
+    if not announced or incident.private:
         return None
     now = clock()
     known = incident.announcement_ts is not None

@@ -10,6 +10,7 @@ from bot.blocks.view import IncidentView
 from bot.clock import Clock
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
+from bot.domain.visibility import may_see
 from bot.replica import Replica
 from bot.services import outbox, stakeholders, timers
 from bot.services.unit import unit_of_work
@@ -106,11 +107,25 @@ def describe_event(kind: str, text: str) -> str:
     return f"{label}: {clip(text, 500)}" if text else label
 
 
-async def open_incident_views(*, db: Database, pack: Pack) -> list[IncidentView]:
-    """Views of every open incident, newest first."""
+async def open_incident_views(
+    *, db: Database, pack: Pack, viewer: str | None = None
+) -> list[IncidentView]:
+    """Views of every open incident, newest first; given a `viewer`, the private ones only
+    when the incident records them (commander, declarer or a role holder).
+
+    Membership is read from the stored record, not asked of Slack (`conversations.members`
+    once per private incident would spend the rate limit on every `list`). The bot invites
+    these people to the channel; someone a member added by hand does not see it listed."""
     async with db.reader() as session:
-        incidents = await repo.list_open(session=session)
-        return [
-            incident_view(i, await repo.role_holders(session=session, incident=i.id), pack)
-            for i in incidents
-        ]
+        views = []
+        for i in await repo.list_open(session=session):
+            holders = await repo.role_holders(session=session, incident=i.id)
+            if viewer is None or may_see(viewer, i.private, involved(i, holders)):
+                views.append(incident_view(i, holders, pack))
+        return views
+
+
+def involved(incident: Incident, holders: dict[str, list[str]]) -> set[str]:
+    """The people an incident records: commander, declarer and role holders."""
+    people = {incident.commander_id, incident.declared_by}
+    return people.union(*holders.values())

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.card import (
     announcement_blocks,
+    announcement_text,
     incident_card_blocks,
     incident_card_text,
     topic_text,
@@ -231,12 +232,16 @@ class SetupPass:
             if attempt > NAME_ATTEMPTS:
                 name = with_suffix(base[:60], int(secrets.token_hex(3), 16))
             try:
-                response = await self.slack.client.conversations_create(name=name, is_private=False)
+                response = await self.slack.client.conversations_create(
+                    name=name, is_private=incident.private
+                )
                 return response["channel"]["id"], response["channel"]["name"], False
             except SlackApiError as error:
                 code = error.response.get("error", "")
                 if code == "name_taken":
-                    own = await channels.channel_named(name, created_by_bot=True, slack=self.slack)
+                    own = await channels.channel_named(
+                        name, created_by_bot=True, slack=self.slack, private=incident.private
+                    )
                     if own is not None:
                         return own, name, True
                     continue
@@ -259,7 +264,7 @@ class SetupPass:
                 channel=target,
                 incident_id=view.id,
                 kind="announcement",
-                text=incident_card_text(view),
+                text=announcement_text(view),
                 blocks=announcement_blocks(view),
                 unfurl_links=False,
                 look_first=self.resuming,

@@ -7,7 +7,7 @@ from typing import Any
 from bot.blocks.choices import customer_warning_blocks
 from bot.blocks.declare import SeverityChoice, declare_modal_view
 from bot.blocks.notices import severity_notice_text
-from bot.blocks.view import IncidentView, RoleLine
+from bot.blocks.view import PRIVATE_INCIDENT, IncidentView, RoleLine
 from bot.domain.alert_rules import describe
 from bot.domain.incident_log import parse_resolution
 from playbooks.model import Pack
@@ -59,6 +59,7 @@ def incident_view(incident: Incident, holders: dict[str, list[str]], pack: Pack)
         roles=roles,
         resolved_at=incident.resolved_at,
         severities=tuple((s.id, s.name) for s in pack.severities),
+        private=incident.private,
         **_resolution(incident.summary),
     )
 
@@ -93,9 +94,10 @@ def declare_form(
     suggested: str | None = None,
     title: str = "",
     description: str = "",
+    private: bool = False,
 ) -> dict[str, Any]:
     """The declare modal with this pack's severities and playbooks (title and description
-    pre-filled when given)."""
+    pre-filled when given; the private checkbox ticked when `private`)."""
     return declare_modal_view(
         [SeverityChoice(s.id, s.name, s.description) for s in pack.severities],
         declarer=declarer,
@@ -105,6 +107,7 @@ def declare_form(
         guidance=alert_guidance(pack),
         title=title,
         description=description,
+        private=private,
     )
 
 
@@ -123,8 +126,9 @@ def severity_notice(incident: Incident, pack: Pack) -> str:
     return severity_notice_text(
         severity=severity_name(pack, incident.severity),
         incident_id=incident.id,
-        title=incident.title,
-        channel=incident.channel_id,
+        # Told without the title or channel: only the channel's members may see them.
+        title=PRIVATE_INCIDENT if incident.private else incident.title,
+        channel=None if incident.private else incident.channel_id,
         commander=incident.commander_id,
     )
 

@@ -37,6 +37,7 @@ def test_callback_and_block_ids():
         "ROOT_CAUSE": "root_cause",
         "PREVENTION": "prevention",
         "INCIDENT": "incident",
+        "PRIVATE": "private",
     }
 
 
@@ -73,6 +74,7 @@ def test_action_ids_are_distinct_strings():
         "FOLLOW_UP_DONE": "follow_up_done",
         "FOLLOW_UP_REOPEN": "follow_up_reopen",
         "PICK_INCIDENT": "incident_select",
+        "PRIVATE": "private_checkbox",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 
