@@ -36,6 +36,7 @@ def test_scopes_cover_the_web_api_calls():
         "reactions:read",
         "groups:write",
         "groups:history",
+        "groups:read",
     } == scopes
 
 

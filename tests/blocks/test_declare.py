@@ -98,6 +98,7 @@ def test_inputs_in_order_with_their_ids_and_labels():
         (BlockId.DESCRIPTION, ActionId.DESCRIPTION, "Description", True),
         (BlockId.PLAYBOOK, ActionId.PLAYBOOK, "Playbook", False),
         (BlockId.COMMANDER, ActionId.COMMANDER, "Incident commander", False),
+        (BlockId.PRIVATE, ActionId.PRIVATE, "Visibility", True),
     ]
 
 
@@ -157,6 +158,7 @@ def test_a_suggested_playbook_is_preselected_under_a_new_block_id_others_keep_th
         "description",
         "playbook.refund-twice",
         "commander",
+        "private",
     ]
     element = block(view, "playbook.refund-twice")["element"]
     assert element["initial_option"] == option("refund-twice", "Refunds executed twice")

@@ -31,6 +31,17 @@ def test_parse_declare_with_playbook_option():
     args = parse_declare("sev2 Refund executed twice --playbook refund-incorrect", find)
     assert args.playbook == "refund-incorrect"
     assert args.title == "Refund executed twice"
+    assert args.private is False
+
+
+def test_parse_declare_private_anywhere():
+    args = parse_declare("sev1 --private Keys leaked --playbook breach", find)
+    assert (args.severity, args.title, args.playbook, args.private) == (
+        "sev1",
+        "Keys leaked",
+        "breach",
+        True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -39,7 +50,7 @@ def test_parse_declare_with_playbook_option():
         ("", "Usage"),
         ("sev9 Something", "`sev9` is not a severity"),
         ("sev1", "title"),
-        ("sev1 x --colour red", "--playbook"),
+        ("sev1 x --colour red", "--playbook <id>` and `--private"),
     ],
 )
 def test_parse_declare_errors(text, message):

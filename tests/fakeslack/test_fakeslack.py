@@ -600,6 +600,7 @@ async def test_missing_scope_answers_and_changes_nothing(fake: FakeSlack) -> Non
     private_create = client.conversations_create(name="inc-private", is_private=True)
     assert (await missing_scope(private_create))[0] == "groups:write"
     assert fake.channel_by_name("inc-private") is None
+    fake.scopes.discard("groups:read")
     both = client.conversations_list(types="public_channel,private_channel")
     assert (await missing_scope(both))[0] == "groups:read"
     fake.scopes.discard("users:read")

@@ -106,6 +106,7 @@ async def test_declare_without_text_opens_the_modal(bot):
         BlockId.DESCRIPTION,
         BlockId.PLAYBOOK,
         BlockId.COMMANDER,
+        BlockId.PRIVATE,
     ]
     commander = view["blocks"][5]["element"]
     playbooks = [o["value"] for o in view["blocks"][4]["element"]["options"]]
