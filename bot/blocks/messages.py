@@ -19,6 +19,7 @@ HELP_TEXT = """*`/incident` commands*
 • `declare --playbook <id> <title>` — declare at that playbook's severity and run it
 • `list` — open incidents · `help` — this text
 • `stats [days]` — per severity: response and resolution times, update cadence kept
+• `declare … --private` — a private incident: a private channel, announced without its title
 *Inside an incident channel*
 • `commander @user` — hand over command (commander or admin)
 • `role <role> @user` — assign a role ({roles})
