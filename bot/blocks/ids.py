@@ -67,6 +67,7 @@ class ActionId(StrEnum):
     FOLLOW_UP_DONE = "follow_up_done"
     FOLLOW_UP_REOPEN = "follow_up_reopen"
     PICK_INCIDENT = "incident_select"
+    HOME_DECLARE = "home_declare"  # the Declare incident button on the App Home tab
 
 
 STEP_ACTIONS = (

@@ -73,6 +73,7 @@ def test_action_ids_are_distinct_strings():
         "FOLLOW_UP_DONE": "follow_up_done",
         "FOLLOW_UP_REOPEN": "follow_up_reopen",
         "PICK_INCIDENT": "incident_select",
+        "HOME_DECLARE": "home_declare",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 
