@@ -71,8 +71,7 @@ async def test_the_home_declare_button_opens_the_declare_modal(fake, tmp_path):
         )
         status, _ = await bot.interact(payload)
         assert status == 200
-        await fake.wait_for(
-            lambda: any(v.view.get("callback_id") == CallbackId.DECLARE for v in fake.views.values())
-        )
+        await fake.wait_for(lambda: any(v.type == "modal" for v in fake.views.values()))
         [modal] = [v for v in fake.views.values() if v.type == "modal"]
-        assert (modal.user, modal.view["title"]["text"]) == ("U_CAROL", "Declare an incident")
+        assert (modal.user, modal.view["callback_id"]) == ("U_CAROL", CallbackId.DECLARE)
+        assert modal.view["title"]["text"] == "Declare an incident"
