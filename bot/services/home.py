@@ -10,8 +10,10 @@ publish is published again on the next change or when the user opens it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.blocks.home import HomeFollowUp, HomeIncident, HomeView, home_view
 from bot.clock import Clock
@@ -127,6 +129,7 @@ def refresh_soon(
             name=f"home:{user}",
         )
         replica.home_pending[user] = task
+        task.add_done_callback(functools.partial(_forget, replica, user))
         scheduled += 1
     return scheduled
 
@@ -142,13 +145,18 @@ async def _republish(
             if wait > 0:
                 await asyncio.sleep(wait)
         # From here on, a new change schedules another republish (this one may read too early).
-        del replica.home_pending[user]
+        current = asyncio.current_task()
+        if current is not None:
+            _forget(replica, user, current)
         await publish_home(user, db=db, slack=slack, pack=pack, clock=clock, replica=replica)
     except Exception as error:  # noqa: BLE001 - best effort; the next change publishes again
         log.info("could not republish the Home of %s: %r", user, error)
-    finally:
-        if replica.home_pending.get(user) is asyncio.current_task():
-            del replica.home_pending[user]
+
+
+def _forget(replica: Replica, user: str, done: asyncio.Task[Any]) -> None:
+    """A republish ended (or was cancelled before it began): no longer waiting."""
+    if replica.home_pending.get(user) is done:
+        del replica.home_pending[user]
 
 
 def refresh_homes_quietly(
