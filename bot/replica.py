@@ -13,6 +13,8 @@ import secrets
 import socket
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 
 def new_replica_id() -> str:
@@ -38,3 +40,9 @@ class Replica:
     )
     # Alerts are routed one at a time here, so a group decides in the order alerts came.
     alert_routing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # App Home: who opened it here (user → when, by the clock), when each was last published
+    # (loop time), and the one republish waiting per user; see bot/services/home.py.
+    home_seen: dict[str, datetime] = field(default_factory=dict)
+    home_published: dict[str, float] = field(default_factory=dict)
+    home_pending: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    home_debounce: float = 5.0  # seconds between two publishes of one user's Home

@@ -28,6 +28,7 @@ from bot.clock import Clock, utcnow
 from bot.deps import Deps
 from bot.payload_shape import shape_problem
 from bot.rate_limits import Timebase
+from bot.replica import Replica
 from bot.scheduler import TimerLoop
 from bot.services import alerts, outbox, paging
 from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
@@ -286,7 +287,9 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     await deps.lifecycle.stop_loops(("take-over", "slack-probe", "housekeeping", "paging"))
     await deps.lifecycle.drain(timeout=DRAIN_SECONDS)
     await clock.stop(timeout=TIMER_DRAIN_SECONDS)
-    await deps.lifecycle.cancel_all(timeout=CANCEL_SECONDS, also=deps.intake.tasks())
+    await deps.lifecycle.cancel_all(
+        timeout=CANCEL_SECONDS, also=(*deps.intake.tasks(), *deps.replica.home_pending.values())
+    )
     await http.close()
     await deps.pagers.close()
     await deps.db.dispose()
@@ -313,6 +316,7 @@ def build_deps(
         ),
         pack=active_pack(settings),
         clock=clock,
+        replica=Replica(home_debounce=settings.home_refresh_seconds),
     )
 
 

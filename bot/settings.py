@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     opsgenie_api_url: str = "https://api.opsgenie.com"
     # --- Channel lifecycle (issue 12) ---
     archive_after_days: int = Field(default=14, ge=0)
+    # --- App Home (issue 12) ---
+    home_refresh_seconds: float = Field(default=5.0, ge=0)
 
     @field_validator("slack_bot_token")
     @classmethod

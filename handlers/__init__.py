@@ -18,6 +18,7 @@ from handlers import (
     evidence,
     follow_ups,
     handover,
+    home,
     incident_command,
     incident_log,
     lifecycle,
@@ -45,3 +46,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     follow_ups.register(app, deps)
     evidence.register(app, deps)
     lifecycle.register(app, deps)
+    home.register(app, deps)

@@ -16,6 +16,7 @@ def test_command_events_and_interactivity():
         "reaction_added",
         "message.channels",
         "message.groups",
+        "app_home_opened",
     ]
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
@@ -43,3 +44,7 @@ def test_scopes_cover_the_web_api_calls():
 def test_message_shortcuts():
     shortcuts = {s["callback_id"]: s["type"] for s in MANIFEST["features"]["shortcuts"]}
     assert shortcuts == {"add_to_timeline": "message", "declare_from_message": "message"}
+
+
+def test_home_tab():
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True

@@ -69,6 +69,7 @@ class ActionId(StrEnum):
     FOLLOW_UP_REOPEN = "follow_up_reopen"
     PICK_INCIDENT = "incident_select"
     PRIVATE = "private_checkbox"
+    HOME_DECLARE = "home_declare"  # the Declare incident button on the App Home tab
 
 
 STEP_ACTIONS = (

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
 from bot.replica import Replica
+from bot.services import home
 from bot.services.setup_pass import SetupPass
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
@@ -89,6 +90,7 @@ async def set_up_or_explain(
         if isinstance(error, SlackApiError):
             return None, f"Slack answered {error.response.get('error', 'an error')}"
         return None, f"{type(error).__name__}"
+    home.refresh_homes_quietly(db=db, slack=slack, pack=pack, clock=clock, replica=replica)
     return ready, ""
 
 

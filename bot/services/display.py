@@ -26,7 +26,7 @@ from bot.blocks.card import (
 from bot.clock import Clock
 from bot.domain.errors import NotShown
 from bot.replica import Replica
-from bot.services import channels, leasing, outbox
+from bot.services import channels, home, leasing, outbox
 from bot.services.views import load_view
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Pack
@@ -175,6 +175,7 @@ async def show_change(
         incident.id, invite=invite, db=db, slack=slack, pack=pack, clock=clock, replica=replica
     )
     await outbox.deliver(owed, db=db, slack=slack, replica=replica)
+    home.refresh_homes_quietly(db=db, slack=slack, pack=pack, clock=clock, replica=replica)
     if failed:
         raise NotShown(not_shown_text(saved, failed))
 

@@ -75,6 +75,7 @@ def test_action_ids_are_distinct_strings():
         "FOLLOW_UP_REOPEN": "follow_up_reopen",
         "PICK_INCIDENT": "incident_select",
         "PRIVATE": "private_checkbox",
+        "HOME_DECLARE": "home_declare",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 

@@ -9,7 +9,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .models import JSON
-from .scopes import event_refusal, require_subscribed, shortcut_refusal, subscription
+from .scopes import (
+    event_refusal,
+    manifest_home_tab,
+    require_subscribed,
+    shortcut_refusal,
+    subscription,
+)
 
 if TYPE_CHECKING:
     from .server import FakeSlack
@@ -215,3 +221,12 @@ def subscribed_event_callback(fake: FakeSlack, event: JSON, **kw: Any) -> JSON:
     if refusal:
         raise ValueError(refusal)
     return event_callback(fake, event, **kw)
+
+
+def app_home_opened_event(user_id: str, *, tab: str = "home") -> JSON:
+    """The `app_home_opened` event of a user opening the app's Home (or Messages) tab;
+    refused (ValueError) for the Home tab when the manifest does not enable it, since Slack
+    would not show one."""
+    if tab == "home" and not manifest_home_tab():
+        raise ValueError("manifest.yml does not enable the Home tab (features.app_home)")
+    return {"type": "app_home_opened", "user": user_id, "channel": f"D{user_id[1:]}", "tab": tab}

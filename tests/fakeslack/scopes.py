@@ -52,6 +52,13 @@ def manifest_bot_events(path: Path = MANIFEST) -> set[str]:
     return {str(event) for event in subscriptions.get("bot_events") or []}
 
 
+def manifest_home_tab(path: Path = MANIFEST) -> bool:
+    """Whether the manifest turns the App Home tab on (`features.app_home.home_tab_enabled`)."""
+    data = _manifest(path.read_text(encoding="utf-8"))
+    home = (data.get("features") or {}).get("app_home") or {}
+    return bool(home.get("home_tab_enabled"))
+
+
 def manifest_shortcuts(path: Path = MANIFEST) -> dict[str, str]:
     """The manifest's shortcuts: callback_id → type (`message` or `global`)."""
     data = _manifest(path.read_text(encoding="utf-8"))

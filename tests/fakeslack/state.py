@@ -260,6 +260,13 @@ class Workspace:
 
     # ---- triggers and response urls --------------------------------------------------------
 
+    def home_of(self, user_id: str) -> JSON | None:
+        """The Home view last published for a user (`views.publish`), or None."""
+        for view in self.views.values():
+            if view.type == "home" and view.user == user_id:
+                return view.view
+        return None
+
     def new_trigger_id(self, user_id: str | None = None) -> str:
         """Issue a fresh, unused trigger_id (optionally bound to the user who 'clicked')."""
         trigger_id = f"{next(self._seq)}.{1000 + next(self._seq)}.{uuid.uuid4().hex}"
