@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import aiohttp
+from sqlmodel import select
+
 from storage import repo
 from storage.db import Database
+from storage.models import Alert, AlertProposal
 from tests.conftest import postgres_database
 from tests.fakeslack import FakeSlack, slash_command_form
 from tests.processes import BotProcess, leases_run_out, wait_until_done
@@ -152,5 +156,53 @@ async def test_socket_mode_commands_acked_before_kill_9_are_finished_once(fake, 
         await kill_cut_work_off(url, bot)
         await bot.start()
         await assert_each_declared_once(fake, names, url)
+    finally:
+        bot.kill()
+
+
+async def test_alerts_answered_202_before_kill_9_are_routed_once_after_restart(fake, tmp_path):
+    from tests.harness import ALERT_TOKEN
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    fake.latency = 0.05  # the questions are still being posted when the bot dies
+    bot = BotProcess(fake, url, "default", tmp_path / "bot.log")
+    bot.env["ALERT_TOKENS"] = f"monitoring:{ALERT_TOKEN}"
+    await bot.start()
+    alerts = [
+        {"title": f"Group {g} alert {n}", "dedup_key": f"g{g}-{n}", "group": f"group-{g}"}
+        for n in range(4)
+        for g in range(5)
+    ]
+
+    async def send(alert: dict) -> int:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"http://127.0.0.1:{bot.port}/alerts/generic",
+                json=alert,
+                headers={"Authorization": f"Bearer {ALERT_TOKEN}"},
+            ) as response:
+                return response.status
+
+    try:
+        statuses = await asyncio.gather(*(send(a) for a in alerts))
+        bot.kill()
+        fake.latency = 0.0
+        assert statuses == [202] * len(alerts)
+        await leases_run_out(url, bot)
+        await bot.start()
+        await wait_until_done(url)
+        db = Database(url)
+        try:
+            async with db.reader() as session:
+                rows = (await session.exec(select(Alert))).all()
+                proposals = (await session.exec(select(AlertProposal))).all()
+        finally:
+            await db.dispose()
+        assert sorted(r.fingerprint for r in rows) == sorted(a["dedup_key"] for a in alerts)
+        assert sorted((p.group_key, p.alerts) for p in proposals) == [
+            (f"group-{g}", 4) for g in range(5)
+        ]
+        questions = [m for m in fake.messages("incidents") if "Declare incident?" in m.text]
+        assert len(questions) == 5
     finally:
         bot.kill()
