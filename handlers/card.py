@@ -14,7 +14,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.card_forms import resolve_form_view, update_form_view
+from bot.blocks.card_forms import follow_up_form_view, resolve_form_view, update_form_view
 from bot.blocks.ids import ActionId
 from bot.deps import Deps
 from bot.services import changes, roles, severity, status
@@ -72,6 +72,14 @@ def _register_forms(app: AsyncApp, deps: Deps) -> None:
             incident_id=incident.id, audiences=audiences, template=deps.pack.comms.template
         )
         await _open(deps, body, form, respond)
+
+    @app.action(ActionId.CARD_FOLLOW_UP.value)
+    @listener(deps)
+    async def on_follow_up(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        incident = await _incident_of(deps, body, "follow-up")
+        await _open(deps, body, follow_up_form_view(incident_id=incident.id), respond)
 
     @app.action(ActionId.CARD_RESOLVE.value)
     @listener(deps)

@@ -19,6 +19,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.card_forms import (
     UpdateForm,
+    read_follow_up_form,
     read_resolve_form,
     read_update_form,
 )
@@ -26,9 +27,10 @@ from bot.blocks.ids import BlockId, CallbackId
 from bot.delivery_keys import view_key
 from bot.deps import Deps
 from bot.domain.errors import DomainError
+from bot.domain.follow_ups import FollowUpArgs, local_today
 from bot.domain.text import plain
 from bot.intake import ADMIT_BUDGET, HANDLING, AlreadyHandled
-from bot.services import changes, comms, records, status
+from bot.services import changes, comms, follow_ups, records, status
 from bot.services.views import Incident, wording_warning
 from handlers.deliveries import NOT_RECORDED, admit_with_effect
 from handlers.listening import listener
@@ -90,6 +92,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await _submit_resolution(deps, ack, body, view, context)
 
+    @app.view(CallbackId.CARD_FOLLOW_UP.value)
+    @listener(deps, ack_first=False)
+    async def on_follow_up(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await _submit_follow_up(deps, ack, body, view, context)
+
 
 async def _submit_update(
     deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
@@ -142,6 +151,39 @@ async def _submit_resolution(
         pagers=deps.pagers,
     )
     rest = await answer_once_committed(ack, resolving, field=BlockId.RESOLUTION)
+    if rest is not None:
+        await rest
+
+
+async def _submit_follow_up(
+    deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Add the follow-up as `/incident follow-up` would (owner: whoever submits, if none)."""
+    values = (view.get("state") or {}).get("values") or {}
+    form = read_follow_up_form(values, view.get("private_metadata") or "")
+    today = local_today(deps.clock(), deps.settings.tz)
+    problem: dict[str, str] = {}
+    if not form.text:
+        problem = {BlockId.FOLLOW_UP_TEXT: "Say what needs doing."}
+    elif form.due is not None and form.due < today:
+        problem = {BlockId.FOLLOW_UP_DUE: "Pick today or a later day."}
+    incident = None if problem else await changes.incident_by_id(form.incident_id, db=deps.db)
+    if incident is None:
+        await ack(response_action="errors", errors=problem or {BlockId.FOLLOW_UP_TEXT: GONE})
+        return
+    user = body["user"]["id"]
+    admit_with_effect(deps.clock, context, view_key(view), body)
+    adding = follow_ups.add_follow_up(
+        incident,
+        actor=user,
+        args=FollowUpArgs(text=form.text, owner=form.owner or user, due=form.due),
+        db=deps.db,
+        slack=deps.slack,
+        clock=deps.clock,
+        settings=deps.settings,
+        replica=deps.replica,
+    )
+    rest = await answer_once_committed(ack, adding, field=BlockId.FOLLOW_UP_TEXT)
     if rest is not None:
         await rest
 

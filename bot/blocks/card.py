@@ -123,6 +123,9 @@ def card_actions(view: IncidentView) -> ActionsBlock:
             )
         )
     elements.append(
+        ButtonElement(text="Add follow-up", action_id=ActionId.CARD_FOLLOW_UP, value=view.id)
+    )
+    elements.append(
         ButtonElement(
             text="Resolve", action_id=ActionId.CARD_RESOLVE, value=view.id, style="primary"
         )

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
     ContextBlock,
+    DatePickerElement,
     InputBlock,
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -160,4 +163,65 @@ def read_resolve_form(values: dict[str, Any], private_metadata: str) -> ResolveF
         summary=_value(values, BlockId.RESOLUTION),
         root_cause=_value(values, BlockId.ROOT_CAUSE),
         prevention=tuple(line.strip(" \t-*•") for line in prevention if line.strip(" \t-*•")),
+    )
+
+
+@dataclass(frozen=True)
+class FollowUpForm:
+    """A submitted Add follow-up form: the work, its owner (None: whoever submits) and due day."""
+
+    incident_id: str
+    text: str
+    owner: str | None
+    due: date | None
+
+
+def follow_up_form_view(*, incident_id: str) -> dict[str, Any]:
+    """The work to do, who owns it and by when, as `/incident follow-up` takes them."""
+    view = View(
+        type="modal",
+        callback_id=CallbackId.CARD_FOLLOW_UP,
+        title="Add follow-up",
+        submit="Add",
+        close="Cancel",
+        private_metadata=json.dumps({"incident": incident_id}),
+        blocks=[
+            ContextBlock(elements=[MarkdownTextObject(text=f"*{user_text(incident_id, 100)}*")]),
+            _text_input(BlockId.FOLLOW_UP_TEXT, "What needs doing"),
+            InputBlock(
+                block_id=BlockId.FOLLOW_UP_OWNER,
+                label="Owner",
+                optional=True,
+                hint="Leave empty to own it yourself.",
+                element=UserSelectElement(action_id=ActionId.CARD_FORM_FIELD),
+            ),
+            InputBlock(
+                block_id=BlockId.FOLLOW_UP_DUE,
+                label="Due",
+                optional=True,
+                element=DatePickerElement(action_id=ActionId.CARD_FORM_FIELD),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def read_follow_up_form(values: dict[str, Any], private_metadata: str) -> FollowUpForm:
+    """The submitted follow-up, from `view.state.values` (a bad date reads as none)."""
+
+    def field(block: BlockId) -> dict[str, Any]:
+        found = (values.get(block) or {}).get(ActionId.CARD_FORM_FIELD) or {}
+        return found if isinstance(found, dict) else {}
+
+    owner = field(BlockId.FOLLOW_UP_OWNER).get("selected_user")
+    picked = field(BlockId.FOLLOW_UP_DUE).get("selected_date")
+    try:
+        due = date.fromisoformat(picked) if isinstance(picked, str) else None
+    except ValueError:
+        due = None
+    return FollowUpForm(
+        incident_id=form_incident(private_metadata),
+        text=_value(values, BlockId.FOLLOW_UP_TEXT),
+        owner=owner if isinstance(owner, str) and owner else None,
+        due=due,
     )

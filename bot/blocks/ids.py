@@ -15,6 +15,7 @@ class CallbackId(StrEnum):
     ADD_TO_TIMELINE = "add_to_timeline"  # message shortcut
     DECLARE_FROM_MESSAGE = "declare_from_message"  # message shortcut
     PICK_INCIDENT = "add_to_timeline_pick"  # the modal asking which incident
+    CARD_FOLLOW_UP = "card_follow_up_form"
 
 
 class BlockId(StrEnum):
@@ -32,6 +33,9 @@ class BlockId(StrEnum):
     PREVENTION = "prevention"
     INCIDENT = "incident"
     PRIVATE = "private"
+    FOLLOW_UP_TEXT = "follow_up_text"
+    FOLLOW_UP_OWNER = "follow_up_owner"
+    FOLLOW_UP_DUE = "follow_up_due"
 
 
 class ActionId(StrEnum):
@@ -70,6 +74,7 @@ class ActionId(StrEnum):
     PICK_INCIDENT = "incident_select"
     PRIVATE = "private_checkbox"
     HOME_DECLARE = "home_declare"  # the Declare incident button on the App Home tab
+    CARD_FOLLOW_UP = "card_follow_up"
 
 
 STEP_ACTIONS = (

@@ -222,7 +222,7 @@ def test_the_card_buttons_offer_the_other_severities_and_the_free_roles():
             RoleLine("responder", "Responder", ("U1", "U2")),
         ),
     )
-    update, severity, role, resolve = card_buttons(view)
+    update, severity, role, follow_up, resolve = card_buttons(view)
     assert update["action_id"] == ActionId.CARD_POST_UPDATE
     assert update["text"]["text"] == "Post update"
     assert severity["action_id"] == ActionId.CARD_SEVERITY
@@ -234,6 +234,10 @@ def test_the_card_buttons_offer_the_other_severities_and_the_free_roles():
     assert role["action_id"] == ActionId.CARD_TAKE_ROLE
     # Scribe is single and held: not offered; a role many may hold always is.
     assert [o["value"] for o in role["options"]] == ["comms", "responder"]
+    assert (follow_up["action_id"], follow_up["text"]["text"]) == (
+        ActionId.CARD_FOLLOW_UP,
+        "Add follow-up",
+    )
     assert (resolve["action_id"], resolve["text"]["text"]) == (ActionId.CARD_RESOLVE, "Resolve")
 
 
@@ -241,6 +245,7 @@ def test_no_role_select_when_every_role_is_taken_and_no_buttons_once_resolved():
     held = replace(VIEW, roles=(RoleLine("scribe", "Scribe", ("USCRIBE",), single=True),))
     assert [e["action_id"] for e in card_buttons(held)] == [
         ActionId.CARD_POST_UPDATE,
+        ActionId.CARD_FOLLOW_UP,
         ActionId.CARD_RESOLVE,
     ]
     resolved = replace(VIEW, status="resolved", resolved_at=RESOLVED, severities=(("s", "S"),))
@@ -254,6 +259,6 @@ def test_many_long_named_roles_and_severities_keep_the_buttons_within_limits():
         severities=tuple((f"s{i}", "S" * 200) for i in range(150)),
         roles=tuple(RoleLine(f"r{i}", "R" * 200) for i in range(150)),
     )
-    _, severity, role, _ = card_buttons(view)
+    _, severity, role, _, _ = card_buttons(view)
     assert len(severity["options"]) == 99  # the first hundred, less the current one
     assert len(role["options"]) == 100

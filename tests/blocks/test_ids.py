@@ -25,6 +25,7 @@ def test_callback_and_block_ids():
     assert CallbackId.ADD_TO_TIMELINE == "add_to_timeline"
     assert CallbackId.DECLARE_FROM_MESSAGE == "declare_from_message"
     assert CallbackId.PICK_INCIDENT == "add_to_timeline_pick"
+    assert CallbackId.CARD_FOLLOW_UP == "card_follow_up_form"
     assert {b.name: b.value for b in BlockId} == {
         "TITLE": "title",
         "SEVERITY": "severity",
@@ -38,6 +39,9 @@ def test_callback_and_block_ids():
         "PREVENTION": "prevention",
         "INCIDENT": "incident",
         "PRIVATE": "private",
+        "FOLLOW_UP_TEXT": "follow_up_text",
+        "FOLLOW_UP_OWNER": "follow_up_owner",
+        "FOLLOW_UP_DUE": "follow_up_due",
     }
 
 
@@ -76,6 +80,7 @@ def test_action_ids_are_distinct_strings():
         "PICK_INCIDENT": "incident_select",
         "PRIVATE": "private_checkbox",
         "HOME_DECLARE": "home_declare",
+        "CARD_FOLLOW_UP": "card_follow_up",
     }
     assert len({a.value for a in ActionId}) == len(list(ActionId))
 
