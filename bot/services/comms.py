@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +25,7 @@ from storage import repo, steps
 from storage.db import Database
 from storage.models import Draft, Event, Incident, OutboxPost
 
+log = logging.getLogger(__name__)
 TEXT_LIMIT = 2800
 
 
@@ -128,8 +130,22 @@ async def settle_draft(
                 clock=clock,
                 named_channels=slack.named_channels,
             )
-    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
+    await deliver_update(owed, db=db, slack=slack, replica=replica)
     return draft
+
+
+async def deliver_update(
+    owed: Sequence[OutboxPost], *, db: Database, slack: SlackGateway, replica: Replica
+) -> None:
+    """Deliver a customer update's posts: an audience's channel that is gone is logged,
+    and does not fail the update (the incident's own channel being gone does)."""
+    elsewhere = [post for post in owed if post.incident_id is None]
+    own = [post for post in owed if post.incident_id is not None]
+    try:
+        await outbox.deliver(own, db=db, slack=slack, replica=replica)
+    finally:
+        for error in await outbox.deliver_groups([elsewhere], db=db, slack=slack, replica=replica):
+            log.warning("an audience's channel is gone: %s", error.response.get("error", ""))
 
 
 def _customer_update(
@@ -178,7 +194,7 @@ async def _record_and_post(
             clock=clock,
             named_channels=slack.named_channels,
         )
-    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
+    await deliver_update(owed, db=db, slack=slack, replica=replica)
 
 
 async def record_customer_update(
