@@ -16,6 +16,7 @@ from bot.pagers import Pagers
 from bot.replica import Replica
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
+from bot.statuspage import Statuspage
 from playbooks.model import Pack
 from storage.db import Database
 
@@ -23,7 +24,7 @@ from storage.db import Database
 @dataclass
 class Deps:
     """Settings, database, Slack gateway, pack, clock, and this process's replica, intake,
-    lifecycle and pagers (PagerDuty, Opsgenie)."""
+    lifecycle, pagers (PagerDuty, Opsgenie) and Statuspage."""
 
     settings: Settings
     db: Database
@@ -34,7 +35,9 @@ class Deps:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     intake: Intake = field(init=False)
     pagers: Pagers = field(init=False)
+    statuspage: Statuspage = field(init=False)
 
     def __post_init__(self) -> None:
         self.intake = Intake(db=self.db, clock=self.clock)
         self.pagers = Pagers.from_settings(self.settings)
+        self.statuspage = Statuspage.from_settings(self.settings)

@@ -30,7 +30,7 @@ from bot.payload_shape import shape_problem
 from bot.rate_limits import Timebase
 from bot.replica import Replica
 from bot.scheduler import TimerLoop
-from bot.services import alerts, outbox, paging
+from bot.services import alerts, outbox, paging, statuspage
 from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
 from bot.services.channels import join_announcement_channel, join_pack_channels
 from bot.services.display import catch_up_displays
@@ -232,6 +232,18 @@ async def _send_due_pages(deps: Deps) -> None:
     )
 
 
+async def _send_due_statuspage(deps: Deps) -> None:
+    """Send the Statuspage calls that are due: new ones, retries after their backoff, and
+    those whose sender died before sending them."""
+    await statuspage.send_due(
+        db=deps.db,
+        statuspage=deps.statuspage,
+        slack=deps.slack,
+        clock=deps.clock,
+        replica=deps.replica,
+    )
+
+
 def create_web_app(deps: Deps) -> web.Application:
     """The aiohttp application with routes and lifecycle hooks."""
     web_app = web.Application(client_max_size=MAX_BODY)
@@ -270,6 +282,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(deps)), name="housekeeping")
     paging.warn_unknown_targets(deps.pack, deps.settings)
     spawn(_every(PAGING_SECONDS, lambda: _send_due_pages(deps)), name="paging")
+    spawn(_every(PAGING_SECONDS, lambda: _send_due_statuspage(deps)), name="statuspage")
     clock = web_app[TIMERS]
     await clock.start()
     # Startup objects live for the whole run: keep them out of the collector's full passes,
@@ -284,7 +297,9 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(socket.close_async(), 1.0)
     # No replays from now on.
-    await deps.lifecycle.stop_loops(("take-over", "slack-probe", "housekeeping", "paging"))
+    await deps.lifecycle.stop_loops(
+        ("take-over", "slack-probe", "housekeeping", "paging", "statuspage")
+    )
     await deps.lifecycle.drain(timeout=DRAIN_SECONDS)
     await clock.stop(timeout=TIMER_DRAIN_SECONDS)
     await deps.lifecycle.cancel_all(
@@ -292,6 +307,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     )
     await http.close()
     await deps.pagers.close()
+    await deps.statuspage.close()
     await deps.db.dispose()
 
 

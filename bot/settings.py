@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     archive_after_days: int = Field(default=14, ge=0)
     # --- App Home (issue 12) ---
     home_refresh_seconds: float = Field(default=5.0, ge=0)
+    # --- Statuspage (issue 12) ---
+    statuspage_api_url: str = "https://api.statuspage.io/v1"
+    statuspage_page_id: str | None = None
+    statuspage_api_key: SecretStr | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -186,7 +190,7 @@ class Settings(BaseSettings):
             keys[name.strip()] = SecretStr(key.strip())
         return keys
 
-    @field_validator("pagerduty_events_url", "opsgenie_api_url")
+    @field_validator("pagerduty_events_url", "opsgenie_api_url", "statuspage_api_url")
     @classmethod
     def _pager_url_shape(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -227,7 +231,13 @@ class Settings(BaseSettings):
             tokens[name.strip()] = SecretStr(token.strip())
         return tokens
 
-    @field_validator("alert_hmac_secret", "alert_commander", mode="before")
+    @field_validator(
+        "alert_hmac_secret",
+        "alert_commander",
+        "statuspage_page_id",
+        "statuspage_api_key",
+        mode="before",
+    )
     @classmethod
     def _blank_alert_setting_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -255,9 +265,11 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> list[str]:
-        """Every secret value set (tokens, signing secret, pager keys), for log redaction."""
+        """Every secret value set (tokens, signing secret, pager and Statuspage keys), for log
+        redaction."""
         values = [self.slack_bot_token, self.slack_app_token, self.slack_signing_secret]
         values += [*self.pagerduty_routing_keys.values(), *self.opsgenie_api_keys.values()]
+        values.append(self.statuspage_api_key)
         return [value.get_secret_value() for value in values if value is not None]
 
     @property

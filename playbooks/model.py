@@ -319,6 +319,10 @@ class Audience(PackModel):
     """Exact wordings the source gives for this audience."""
     channels: tuple[Text, ...] = ()
     """Where they are reached (status page, email, #channel, ...)."""
+    slack_channel: Text | None = None
+    """A Slack channel (name or ID) each customer update to them is also posted to."""
+    statuspage: bool = False
+    """Mirror customer updates to them on the Statuspage page the settings configure."""
 
 
 class Comms(PackModel):

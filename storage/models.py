@@ -333,3 +333,32 @@ class TimelineMessage(SQLModel, table=True):
     ts: str = Field(primary_key=True, max_length=32)
     added_by: str = Field(max_length=32)
     added_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class StatuspageCall(SQLModel, table=True):
+    """A call owed to Atlassian Statuspage (create, update or resolve one incident there),
+    written with the customer update or the resolve that owes it.
+
+    An incident's calls go out in order (an update needs the Statuspage incident ID its
+    create learned, kept in `statuspage_id`); `lease_until` says who is sending one,
+    `next_attempt_at` when a failed one is tried again.
+    """
+
+    __table_args__ = (Index("ix_statuspagecall_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", max_length=32)
+    action: str = Field(max_length=12)  # create, update or resolve
+    status: str = Field(max_length=16)  # Statuspage's: investigating … resolved
+    name: str = ""  # the Statuspage incident's title (create)
+    body: str = ""  # the update's text
+    impact: str | None = Field(default=None, max_length=12)  # impact_override (create)
+    state: str = Field(default="pending", max_length=12)  # pending, sent or failed
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lease_until: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    statuspage_id: str | None = Field(default=None, max_length=64)  # learned from create
+    last_error: str | None = None
+    failure_told: bool = False  # the failure was said in the channel

@@ -41,3 +41,23 @@ def already_paged_text(*, level: int, paged: Sequence[tuple[str, str, datetime]]
     """Level 1 was already paged: pagerduty:primary-oncall at 09:00 UTC (sent)."""
     lines = ", ".join(f"{target} at {utc(at)} ({state})" for target, state, at in paged)
     return f"Level {level} was already paged for this incident: {lines}. A level pages once."
+
+
+STATUSPAGE_ACTIONS = {
+    "create": "Creating the Statuspage incident",
+    "update": "Updating Statuspage",
+    "resolve": "Resolving the Statuspage incident",
+}
+
+
+def statuspage_failed_text(*, action: str, reason: str, retrying: bool) -> str:
+    """⚠️ Updating Statuspage failed: Statuspage answered 500, retrying."""
+    what = STATUSPAGE_ACTIONS.get(action, "Statuspage")
+    then = "retrying" if retrying else "given up"
+    return f":warning: {what} failed: {user_text(reason, 300)}, {then}."
+
+
+def statuspage_after_failure_text(*, action: str, attempts: int) -> str:
+    """✅ Updating Statuspage went through after 3 attempts."""
+    what = STATUSPAGE_ACTIONS.get(action, "Statuspage")
+    return f":white_check_mark: {what} went through after {attempts} attempts."

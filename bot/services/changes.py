@@ -17,7 +17,7 @@ from bot.domain.errors import (
     Conflict,
     NotInIncidentChannel,
 )
-from bot.services import outbox, paging, timers
+from bot.services import outbox, paging, statuspage, timers
 from bot.services.unit import unit_of_work
 from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack
@@ -103,6 +103,7 @@ async def commit_change(
                 session, pack, incident, event.at, calendar=calendar, archive_after=archive_after
             )
             await paging.owe_resolves(session, incident, clock=clock)
+            await statuspage.owe_resolve(session, incident, now=clock())
         owed = [outbox.owe(session, incident, line, blocks, clock=clock)]
         owed += [outbox.owe_in(session, incident, ch, text, clock=clock) for ch, text in elsewhere]
         return owed

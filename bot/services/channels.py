@@ -119,7 +119,9 @@ async def channel_to_tell(name: str, *, slack: SlackGateway) -> str | None:
 async def join_pack_channels(pack: Pack, *, slack: SlackGateway) -> None:
     """Find and join, at startup, every channel the pack names, so that telling them later
     needs no lookup (best effort: one not found is logged and looked up again when used)."""
-    for name in sorted({n for s in pack.severities for n in s.notify_channels}):
+    names = {n for s in pack.severities for n in s.notify_channels}
+    names |= {a.slack_channel for a in pack.comms.audiences if a.slack_channel}
+    for name in sorted(names):
         try:
             await channel_to_tell(name, slack=slack)
         except Exception as error:  # noqa: BLE001 - Slack down at startup: looked up later

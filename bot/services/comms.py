@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,7 +15,7 @@ from bot.domain.errors import BadCommand, Conflict
 from bot.domain.text import clip, unescape
 from bot.domain.timers import TimerKind
 from bot.replica import Replica
-from bot.services import outbox, stakeholders, timers
+from bot.services import outbox, stakeholders, statuspage, timers
 from bot.services.unit import unit_of_work
 from bot.services.views import incident_view
 from bot.slack_gateway import SlackGateway
@@ -23,6 +25,7 @@ from storage import repo, steps
 from storage.db import Database
 from storage.models import Draft, Event, Incident, OutboxPost
 
+log = logging.getLogger(__name__)
 TEXT_LIMIT = 2800
 
 
@@ -125,9 +128,24 @@ async def settle_draft(
                 audience=draft.audience,
                 pack=pack,
                 clock=clock,
+                named_channels=slack.named_channels,
             )
-    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
+    await deliver_update(owed, db=db, slack=slack, replica=replica)
     return draft
+
+
+async def deliver_update(
+    owed: Sequence[OutboxPost], *, db: Database, slack: SlackGateway, replica: Replica
+) -> None:
+    """Deliver a customer update's posts: an audience's channel that is gone is logged,
+    and does not fail the update (the incident's own channel being gone does)."""
+    elsewhere = [post for post in owed if post.incident_id is None]
+    own = [post for post in owed if post.incident_id is not None]
+    try:
+        await outbox.deliver(own, db=db, slack=slack, replica=replica)
+    finally:
+        for error in await outbox.deliver_groups([elsewhere], db=db, slack=slack, replica=replica):
+            log.warning("an audience's channel is gone: %s", error.response.get("error", ""))
 
 
 def _customer_update(
@@ -174,8 +192,9 @@ async def _record_and_post(
             audience=audience,
             pack=pack,
             clock=clock,
+            named_channels=slack.named_channels,
         )
-    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
+    await deliver_update(owed, db=db, slack=slack, replica=replica)
 
 
 async def record_customer_update(
@@ -189,8 +208,12 @@ async def record_customer_update(
     audience: str | None = None,
     pack: Pack,
     clock: Clock,
+    named_channels: Mapping[str, str] | None = None,
 ) -> list[OutboxPost]:
-    """The update's event, its restarted countdown and the post it owes, in one unit."""
+    """The update's event, its restarted countdown and the posts it owes, in one unit: in
+    the channel, and in the Slack channel of each audience it goes to (all, without one;
+    `named_channels` are the IDs of those found); owes the Statuspage mirror if asked."""
+    named_channels = named_channels or {}
     repo.add_event(
         session=session,
         event=_customer_update(
@@ -204,13 +227,14 @@ async def record_customer_update(
     thread = stakeholders.owe_thread_update(
         session, incident, label=label, author=actor, text=text, pack=pack, clock=clock
     )
-    return [
-        outbox.owe(
-            session,
-            incident,
-            update_text(label, text),
-            customer_update_blocks(author=actor, text=text, view=view, audience=name),
-            clock=clock,
-        ),
-        *thread,
-    ]
+    blocks = customer_update_blocks(author=actor, text=text, view=view, audience=name)
+    owed = [outbox.owe(session, incident, update_text(label, text), blocks, clock=clock)]
+    owed += thread
+    targets = [a for a in pack.comms.audiences if audience in (None, a.id)]
+    for channel in dict.fromkeys(a.slack_channel for a in targets if a.slack_channel):
+        where = named_channels.get(channel.lstrip("#"), channel.lstrip("#"))
+        text_there = update_text(f"{label} · {incident.id}", text)
+        owed.append(outbox.owe_elsewhere(session, where, text_there, blocks, clock=clock))
+    if any(a.statuspage for a in targets):
+        await statuspage.owe_update(session, incident, text, pack=pack, now=now)
+    return owed

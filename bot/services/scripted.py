@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.domain.errors import BadCommand, Conflict
 from bot.domain.text import clip, unescape
 from bot.replica import Replica
-from bot.services import comms, outbox, playbook_steps, playbooks
+from bot.services import comms, playbook_steps, playbooks
 from bot.services.unit import unit_of_work
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
@@ -50,7 +50,7 @@ async def send_step_message(
     owed = await _send_and_tick(
         incident, where, actor=actor, text=text, db=db, pack=pack, clock=clock
     )
-    await outbox.deliver(owed, db=db, slack=slack, replica=replica)
+    await comms.deliver_update(owed, db=db, slack=slack, replica=replica)
     await playbooks.refresh_phase(
         incident, playbook.id, phase, db=db, slack=slack, pack=pack, replica=replica
     )
