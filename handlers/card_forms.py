@@ -30,7 +30,7 @@ from bot.domain.errors import DomainError
 from bot.domain.follow_ups import FollowUpArgs, local_today
 from bot.domain.text import plain
 from bot.intake import ADMIT_BUDGET, HANDLING, AlreadyHandled
-from bot.services import changes, comms, follow_ups, records, status
+from bot.services import changes, comms, follow_ups, home, records, status
 from bot.services.views import Incident, wording_warning
 from handlers.deliveries import NOT_RECORDED, admit_with_effect
 from handlers.listening import listener
@@ -186,6 +186,9 @@ async def _submit_follow_up(
     rest = await answer_once_committed(ack, adding, field=BlockId.FOLLOW_UP_TEXT)
     if rest is not None:
         await rest
+        home.refresh_homes_quietly(
+            db=deps.db, slack=deps.slack, pack=deps.pack, clock=deps.clock, replica=deps.replica
+        )
 
 
 def _update_problem(form: UpdateForm, deps: Deps) -> dict[str, str]:

@@ -15,7 +15,7 @@ from bot.blocks.ids import ActionId
 from bot.deps import Deps
 from bot.domain.errors import BadCommand
 from bot.domain.follow_ups import parse_follow_up
-from bot.services import changes, follow_ups
+from bot.services import changes, follow_ups, home
 from bot.services.views import Incident
 from handlers.listening import listener
 
@@ -36,6 +36,14 @@ async def follow_up_command(
         clock=deps.clock,
         settings=deps.settings,
         replica=deps.replica,
+    )
+    refresh_homes(deps)
+
+
+def refresh_homes(deps: Deps) -> None:
+    """Follow-ups are on their owners' App Home: republish the Homes being looked at."""
+    home.refresh_homes_quietly(
+        db=deps.db, slack=deps.slack, pack=deps.pack, clock=deps.clock, replica=deps.replica
     )
 
 
@@ -80,6 +88,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             slack=deps.slack,
             clock=deps.clock,
         )
+        refresh_homes(deps)
         if str(action.get("block_id", "")).startswith("follow_up_list|"):
             items = await follow_ups.list_follow_ups(incident, db=deps.db)
             await respond(

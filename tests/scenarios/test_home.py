@@ -87,3 +87,15 @@ async def test_a_private_incident_is_on_the_home_only_of_those_it_involves(fake,
         assert sections(fake, "U_ALICE")[0] == "*Open incidents* (1)"
         assert sections(fake, "U_CAROL")[0] == "*Open incidents* (0)"
         assert "Customer data exposed" not in str(fake.home_of("U_CAROL"))
+
+
+async def test_a_follow_up_added_for_me_is_republished_on_my_home(fake, tmp_path):
+    async with running_bot(fake, tmp_path, home_refresh_seconds=0.05) as bot:
+        channel = await bot.declare("sev2 Refunds executed twice")
+        await bot.event(app_home_opened_event("U_BOB"))
+        await fake.wait_for(lambda: fake.home_of("U_BOB") is not None)
+        assert "*My open follow-ups*\nNone." in sections(fake, "U_BOB")
+        await bot.command("follow-up Add a refund idempotency key <@U_BOB>", channel=channel.id)
+        await fake.wait_for(
+            lambda: any("Add a refund idempotency key" in s for s in sections(fake, "U_BOB"))
+        )
