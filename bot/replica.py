@@ -46,3 +46,4 @@ class Replica:
     home_published: dict[str, float] = field(default_factory=dict)
     home_pending: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     home_debounce: float = 5.0  # seconds between two publishes of one user's Home
+    home_event_mark: int | None = None  # the newest timeline event the Homes here reflect

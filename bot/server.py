@@ -30,7 +30,7 @@ from bot.payload_shape import shape_problem
 from bot.rate_limits import Timebase
 from bot.replica import Replica
 from bot.scheduler import TimerLoop
-from bot.services import alerts, outbox, paging, statuspage
+from bot.services import alerts, home, outbox, paging, statuspage
 from bot.services.channel_setup import finish_pending_setups, renew_setup_leases
 from bot.services.channels import join_announcement_channel, join_pack_channels
 from bot.services.display import catch_up_displays
@@ -221,6 +221,12 @@ def _take_over(deps: Deps, bolt: AsyncApp) -> Callable[[], Awaitable[None]]:
 
 
 # --- Paging out (PagerDuty, Opsgenie) ---
+async def _refresh_homes(deps: Deps) -> None:
+    await home.refresh_if_changed_elsewhere(
+        db=deps.db, slack=deps.slack, pack=deps.pack, clock=deps.clock, replica=deps.replica
+    )
+
+
 PAGING_SECONDS = 2.0  # a due page (a retry, or one whose sender died) goes out this soon
 
 
@@ -283,6 +289,8 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     paging.warn_unknown_targets(deps.pack, deps.settings)
     spawn(_every(PAGING_SECONDS, lambda: _send_due_pages(deps)), name="paging")
     spawn(_every(PAGING_SECONDS, lambda: _send_due_statuspage(deps)), name="statuspage")
+    # A change another replica made shows on the Homes watched through this one too.
+    spawn(_every(PAGING_SECONDS, lambda: _refresh_homes(deps)), name="home-poll")
     clock = web_app[TIMERS]
     await clock.start()
     # Startup objects live for the whole run: keep them out of the collector's full passes,

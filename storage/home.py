@@ -75,3 +75,9 @@ async def open_follow_ups_of(*, session: AsyncSession, owner: str) -> Sequence[F
         .order_by(col(FollowUp.due_on).is_(None), col(FollowUp.due_on), col(FollowUp.id))
     )
     return result.all()
+
+
+async def newest_event_id(*, session: AsyncSession) -> int:
+    """The ID of the newest timeline event (0 when there is none): every change records one."""
+    result = await session.exec(select(func.max(Event.id)))
+    return int(result.one() or 0)

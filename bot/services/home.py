@@ -167,6 +167,24 @@ def _forget(replica: Replica, user: str, done: asyncio.Task[Any]) -> None:
         del replica.home_pending[user]
 
 
+async def refresh_if_changed_elsewhere(
+    *, db: Database, slack: SlackGateway, pack: Pack, clock: Clock, replica: Replica
+) -> bool:
+    """Republish the Homes looked at through this process when a change was recorded since
+    the last look, whichever replica made it (every change adds a timeline event); returns
+    whether it scheduled republishes. One cheap query, only while someone watches."""
+    if not replica.home_seen:
+        replica.home_event_mark = None
+        return False
+    async with db.reader() as session:
+        newest = await home_store.newest_event_id(session=session)
+    mark, replica.home_event_mark = replica.home_event_mark, newest
+    if mark is None or newest <= mark:
+        return False
+    refresh_homes_quietly(db=db, slack=slack, pack=pack, clock=clock, replica=replica)
+    return True
+
+
 def refresh_homes_quietly(
     *, db: Database, slack: SlackGateway, pack: Pack, clock: Clock, replica: Replica
 ) -> None:

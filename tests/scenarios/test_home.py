@@ -99,3 +99,28 @@ async def test_a_follow_up_added_for_me_is_republished_on_my_home(fake, tmp_path
         await fake.wait_for(
             lambda: any("Add a refund idempotency key" in s for s in sections(fake, "U_BOB"))
         )
+
+
+async def test_a_change_another_replica_made_is_republished_on_the_homes_watched_here(
+    fake, tmp_path
+):
+    from bot.services.home import refresh_if_changed_elsewhere
+    from tests.harness import copy_migrated_sqlite
+
+    path = tmp_path / "shared.db"
+    copy_migrated_sqlite(path)
+    url = f"sqlite:///{path}"
+    async with (
+        running_bot(fake, tmp_path / "a", database_url=url, home_refresh_seconds=0.05) as here,
+        running_bot(fake, tmp_path / "b", database_url=url, home_refresh_seconds=0.05) as there,
+    ):
+        await here.event(app_home_opened_event("U_BOB"))
+        await fake.wait_for(lambda: fake.home_of("U_BOB") is not None)
+        assert sections(fake, "U_BOB")[0] == "*Open incidents* (0)"
+        deps = here.deps
+        kw = {"db": deps.db, "slack": deps.slack, "pack": deps.pack, "clock": deps.clock}
+        await refresh_if_changed_elsewhere(**kw, replica=deps.replica)  # the mark, at once
+        await there.declare("sev2 Declared through the other replica")
+        # This replica's own pass (every 2 s) or this call notices it; either republishes.
+        await refresh_if_changed_elsewhere(**kw, replica=deps.replica)
+        await fake.wait_for(lambda: sections(fake, "U_BOB")[0] == "*Open incidents* (1)")
