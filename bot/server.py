@@ -287,6 +287,7 @@ async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     spawn(_every(HOUSEKEEPING_SECONDS, lambda: _probe_slack(deps)), name="slack-probe")
     spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(deps)), name="housekeeping")
     paging.warn_unknown_targets(deps.pack, deps.settings)
+    statuspage.warn_if_unconfigured(deps.pack, deps.settings)
     spawn(_every(PAGING_SECONDS, lambda: _send_due_pages(deps)), name="paging")
     spawn(_every(PAGING_SECONDS, lambda: _send_due_statuspage(deps)), name="statuspage")
     # A change another replica made shows on the Homes watched through this one too.

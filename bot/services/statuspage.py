@@ -23,6 +23,7 @@ from bot.domain import pager
 from bot.pagers import PagerError
 from bot.replica import Replica
 from bot.services import outbox
+from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from bot.statuspage import Statuspage, statuspage_status
 from playbooks.model import Pack
@@ -35,6 +36,20 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # longer than a request may take (bot.pagers.TIMEOUT)
 IMPACTS = ("critical", "major", "minor")  # by the severity's rank; lower ones: minor
 RESOLVED_BODY = "This incident has been resolved."
+
+
+def warn_if_unconfigured(pack: Pack, settings: Settings) -> bool:
+    """At startup: a pack that mirrors an audience to Statuspage, in a deployment without
+    STATUSPAGE_PAGE_ID and STATUSPAGE_API_KEY, is said once (the calls would only fail)."""
+    mirrored = [a.id for a in pack.comms.audiences if a.statuspage]
+    if not mirrored or (settings.statuspage_page_id and settings.statuspage_api_key):
+        return False
+    log.warning(
+        "the pack mirrors audience(s) %s to Statuspage, but STATUSPAGE_PAGE_ID or "
+        "STATUSPAGE_API_KEY is not set: those customer updates will not reach Statuspage",
+        ", ".join(mirrored),
+    )
+    return True
 
 
 async def owe_update(

@@ -181,3 +181,18 @@ async def test_statuspage_down_is_retried_said_once_and_the_incident_goes_on(fak
         ("create", "sent", 3, "sp0001"),
         ("update", "sent", 1, "sp0001"),
     ]
+
+
+def test_a_pack_mirroring_to_statuspage_without_its_settings_is_said_at_startup(fake, caplog):
+    pack = audience_pack()
+    unset = make_settings(fake, "sqlite:///unused.db")
+    assert mirror.warn_if_unconfigured(pack, unset)
+    assert "STATUSPAGE_PAGE_ID or STATUSPAGE_API_KEY is not set" in caplog.text
+    configured = make_settings(
+        fake,
+        "sqlite:///unused.db",
+        statuspage_page_id="page1",
+        statuspage_api_key="statuspage-key-0123456789",
+    )
+    assert not mirror.warn_if_unconfigured(pack, configured)
+    assert not mirror.warn_if_unconfigured(load_pack("default"), unset)
