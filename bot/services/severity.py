@@ -48,6 +48,10 @@ async def change_severity(
     found = _allowed_severity(incident, text, actor=actor, pack=pack, settings=settings)
     text, blocks = _severity_post(actor, incident, found, pack)
     reannounce = _announcement_owed(incident, found)
+    extra = dict(reannounce or {})
+    if found.private and not incident.private:  # shown only to those it involves from now on
+        extra["private"] = True
+        text += PRIVATE_NOW
     owed = await commit_change(
         incident,
         _severity_event(incident, found, pack, actor=actor, clock=clock),
@@ -56,7 +60,7 @@ async def change_severity(
         line=text,
         blocks=blocks,
         elsewhere=await _notices(incident, found, pack=pack, slack=slack),
-        extra=reannounce,
+        extra=extra or None,
         replan=incident.model_copy(update={"severity": found.id}),
         calendar=settings.calendar,
         db=db,
@@ -164,6 +168,13 @@ def _severity_event(
         new=found.id,
         clock=clock,
     )
+
+
+PRIVATE_NOW = (
+    "\n:lock: This level is private: from now on the incident is listed and shown only to "
+    "the people it involves. Slack does not let the bot make this public channel private, "
+    "so keep sensitive details out of it, or declare a private incident for them."
+)
 
 
 def _announcement_owed(incident: Incident, severity: Severity) -> dict[str, object] | None:

@@ -88,3 +88,28 @@ async def test_a_pack_playbook_makes_the_incident_private(fake, tmp_path):
         assert incident.playbook_id == "security-breach"
         assert "API keys leaked" not in announcement
         assert incident.id not in await listed(bot, "U_CAROL")
+
+
+async def test_raised_to_a_private_level_an_incident_becomes_private_and_says_so(fake, tmp_path):
+    from storage import repo
+    from tests.harness import running_bot
+    from tests.playbooks.factories import minimal_pack, write_pack
+
+    data = minimal_pack()
+    data["severities"][0]["private"] = True  # SEV-1 is private, SEV-2 public
+    path = write_pack(tmp_path, data)
+    async with running_bot(fake, tmp_path, playbook_pack=str(path)) as bot:
+        channel = await bot.declare("sev2 Odd logins on the admin panel")
+        await bot.command("severity sev1", channel=channel.id)
+
+        def told():
+            return [m.text for m in fake.messages(channel.id) if "This level is private" in m.text]
+
+        await fake.wait_for(told)
+        assert "Slack does not let the bot make this public channel private" in told()[0]
+        async with bot.db.reader() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+        assert incident.private
+        _, _, url = await bot.command("list", user="U_CAROL")
+        [listed] = await bot.replies(url)
+        assert "Odd logins" not in listed["text"]
