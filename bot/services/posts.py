@@ -43,15 +43,22 @@ def reply_lost(error: BaseException) -> bool:
 
 
 async def find_post(
-    client: AsyncWebClient, *, channel: str, incident_id: str, kind: str, oldest: float | None
+    client: AsyncWebClient,
+    *,
+    channel: str,
+    incident_id: str,
+    kind: str,
+    oldest: float | None,
+    thread_ts: str | None = None,
 ) -> str | None:
-    """The ts of the bot's post for this incident and kind in the channel, if there is one.
+    """The ts of the bot's post for this incident and kind in the channel (or, for a reply,
+    in the thread of `thread_ts`: channel history holds no replies), if there is one.
 
     A channel whose history the bot may not read counts as "not found" (logged): posting
     a second time is better than not posting at all.
     """
     try:
-        return await _search(client, channel, incident_id, kind, oldest)
+        return await _search(client, channel, incident_id, kind, oldest, thread_ts)
     except SlackApiError as error:
         code = error.response.get("error", "")
         if code not in CANNOT_LOOK:
@@ -61,17 +68,26 @@ async def find_post(
 
 
 async def _search(
-    client: AsyncWebClient, channel: str, incident_id: str, kind: str, oldest: float | None
+    client: AsyncWebClient,
+    channel: str,
+    incident_id: str,
+    kind: str,
+    oldest: float | None,
+    thread_ts: str | None = None,
 ) -> str | None:
     cursor = None
     for _ in range(PAGES):
-        page = await client.conversations_history(
-            channel=channel,
-            oldest=f"{oldest:.6f}" if oldest else None,
-            include_all_metadata=True,
-            limit=200,
-            cursor=cursor,
-        )
+        arguments: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{oldest:.6f}" if oldest else None,
+            "include_all_metadata": True,
+            "limit": 200,
+            "cursor": cursor,
+        }
+        if thread_ts:
+            page = await client.conversations_replies(ts=thread_ts, **arguments)
+        else:
+            page = await client.conversations_history(**arguments)
         messages: list[dict[str, Any]] = page.get("messages", [])
         for message in messages:
             metadata = message.get("metadata") or {}
@@ -106,9 +122,15 @@ async def post_once(
     before posting, for work resumed after a crash.
     """
     started = time.time()
+    thread_ts = extra.get("thread_ts")
     if look_first:
         found = await find_post(
-            client, channel=channel, incident_id=incident_id, kind=kind, oldest=since
+            client,
+            channel=channel,
+            incident_id=incident_id,
+            kind=kind,
+            oldest=since,
+            thread_ts=thread_ts,
         )
         if found:
             return channel, found
@@ -132,6 +154,7 @@ async def post_once(
                 incident_id=incident_id,
                 kind=kind,
                 oldest=started - WINDOW,
+                thread_ts=thread_ts,
             )
             if found:
                 return channel, found

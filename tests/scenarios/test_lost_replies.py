@@ -216,3 +216,32 @@ async def test_a_post_for_an_incident_without_its_channel_yet_waits_and_is_poste
             db=deps.db, slack=deps.slack, clock=deps.clock, replica=deps.replica
         )
         assert [m.text for m in fake.messages(channel.id)] == ["Escalation: level 1"]
+
+
+async def test_a_thread_reply_whose_answer_was_lost_is_found_in_its_thread_not_posted_twice(
+    fake, tmp_path
+):
+    from bot.services.posts import find_post, post_once
+    from bot.slack_gateway import make_client
+    from tests.harness import make_settings
+
+    client = make_client(make_settings(fake, "sqlite:///unused.db"), retries=False)
+    channel = fake.channel_by_name("incidents")
+    parent = fake.post_as(channel.id, "U_ALICE", "Announcement")
+    fake.fault_next("chat.postMessage", "drop")  # Slack posts it; its answer is lost
+    _, ts = await post_once(
+        client,
+        channel=channel.id,
+        incident_id="INC-1",
+        kind="reply:1",
+        text="Update: refund job paused",
+        thread_ts=parent.ts,
+    )
+    replies = [m for m in fake.messages(channel.id) if m.text == "Update: refund job paused"]
+    assert [m.ts for m in replies] == [ts]  # found in the thread, not posted again
+    found = await find_post(
+        client, channel=channel.id, incident_id="INC-1", kind="reply:1", oldest=None
+    )
+    assert found is None  # channel history alone does not hold replies
+    if client.session is not None:
+        await client.session.close()
