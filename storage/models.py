@@ -344,11 +344,17 @@ class StatuspageCall(SQLModel, table=True):
     `next_attempt_at` when a failed one is tried again.
     """
 
-    __table_args__ = (Index("ix_statuspagecall_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_statuspagecall_due", "state", "next_attempt_at"),
+        UniqueConstraint("create_key", name="uq_statuspagecall_create"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(foreign_key="incident.id", max_length=32)
     action: str = Field(max_length=12)  # create, update or resolve
+    # The incident's ID on its create (NULL otherwise): one create per incident, even when
+    # two replicas record its first customer update at the same moment.
+    create_key: str | None = Field(default=None, max_length=32)
     status: str = Field(max_length=16)  # Statuspage's: investigating … resolved
     name: str = ""  # the Statuspage incident's title (create)
     body: str = ""  # the update's text

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import dialect_insert
 from storage.models import StatuspageCall
 
 
@@ -44,6 +45,41 @@ def owe(
     )
     session.add(call)
     return call
+
+
+async def owe_create(
+    *,
+    session: AsyncSession,
+    incident: str,
+    status: str,
+    body: str,
+    name: str,
+    impact: str | None,
+    now: datetime,
+) -> bool:
+    """Owe the incident's create, due now; False when one is owed already (another replica
+    recorded it a moment ago). The caller commits."""
+    statement = (
+        dialect_insert(session, StatuspageCall)
+        .values(
+            incident_id=incident,
+            action="create",
+            create_key=incident,
+            status=status,
+            name=name,
+            body=body,
+            impact=impact,
+            state="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+            lease_until=now,
+            failure_told=False,
+        )
+        .on_conflict_do_nothing(index_elements=["create_key"])
+    )
+    result = await session.exec(statement)
+    return bool(result.rowcount)
 
 
 async def for_incident(*, session: AsyncSession, incident: str) -> Sequence[StatuspageCall]:

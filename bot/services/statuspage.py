@@ -54,33 +54,28 @@ def warn_if_unconfigured(pack: Pack, settings: Settings) -> bool:
 
 async def owe_update(
     session: AsyncSession, incident: Incident, text: str, *, pack: Pack, now: datetime
-) -> StatuspageCall:
-    """Owe the Statuspage incident's creation (the first time) or an update, in the
-    caller's unit of work."""
+) -> None:
+    """Owe the Statuspage incident's creation (the first time: once per incident, even
+    with replicas racing) or an update, in the caller's unit of work."""
     earlier = await calls.for_incident(session=session, incident=incident.id)
     status = statuspage_status(incident.status)
-    if any(call.action == "create" for call in earlier):
-        return calls.owe(
+    if not any(call.action == "create" for call in earlier):
+        try:
+            impact: str | None = IMPACTS[min(pack.rank(incident.severity), len(IMPACTS) - 1)]
+        except KeyError:
+            impact = None
+        if await calls.owe_create(
             session=session,
             incident=incident.id,
-            action="update",
             status=status,
             body=text,
+            name=incident.title,
+            impact=impact,
             now=now,
-        )
-    try:
-        impact = IMPACTS[min(pack.rank(incident.severity), len(IMPACTS) - 1)]
-    except KeyError:
-        impact = None
-    return calls.owe(
-        session=session,
-        incident=incident.id,
-        action="create",
-        status=status,
-        body=text,
-        name=incident.title,
-        impact=impact,
-        now=now,
+        ):
+            return
+    calls.owe(
+        session=session, incident=incident.id, action="update", status=status, body=text, now=now
     )
 
 

@@ -158,3 +158,17 @@ async def test_open_list_and_timeline_survive_a_new_engine(db, tmp_path):
         await again.dispose()
     assert open_ids == [incident.id]
     assert [e.kind for e in events] == ["declared", "note_added"]
+
+
+async def test_an_incident_has_one_statuspage_create_however_many_are_owed(db):
+    from storage import statuspage as calls
+
+    incident = await declare(db)
+    kw = {"status": "investigating", "body": "We are on it", "name": "Checkout", "impact": None}
+    async with db.transaction() as session:
+        first = await calls.owe_create(session=session, incident=incident.id, now=NOW, **kw)
+    async with db.transaction() as session:
+        again = await calls.owe_create(session=session, incident=incident.id, now=NOW, **kw)
+        owed = await calls.for_incident(session=session, incident=incident.id)
+    assert (first, again) == (True, False)
+    assert [c.action for c in owed] == ["create"]
