@@ -54,3 +54,10 @@ def resolved_line(*, actor: str, summary: str | None, final_update: bool = False
 def reopened_line(*, actor: str) -> str:
     """Reopened."""
     return f":leftwards_arrow_with_hook: {user(actor)} reopened the incident."
+
+
+PRIVATE_NOW = (  # said when an open incident becomes private (a level, a playbook)
+    "\n:lock: This incident is private from now on: it is listed and shown only to "
+    "the people it involves. Slack does not let the bot make this public channel private, "
+    "so keep sensitive details out of it, or declare a private incident for them."
+)

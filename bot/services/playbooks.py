@@ -8,6 +8,7 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.choices import playbook_suggestion_blocks
+from bot.blocks.lines import PRIVATE_NOW
 from bot.blocks.steps import PhaseView, StepLine, phase_blocks, phase_text
 from bot.clock import Clock
 from bot.domain import incident as rules
@@ -15,14 +16,14 @@ from bot.domain.errors import BadCommand, InvalidTransition
 from bot.domain.text import plain
 from bot.domain.timers import human
 from bot.replica import Replica
-from bot.services import leasing, posts, timers
+from bot.services import leasing, outbox, posts, timers
 from bot.services.unit import unit_of_work
 from bot.slack_gateway import SlackGateway
 from playbooks.business_calendar import BusinessCalendar
 from playbooks.model import Pack, Playbook, Step
 from storage import repo, steps
 from storage.db import Database
-from storage.models import Incident, PhasePost, StepState
+from storage.models import Incident, OutboxPost, PhasePost, StepState
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,11 @@ async def attach_playbook(
     """
     playbook = find_playbook(playbook_id, pack=pack)
     rules.check_open(rules.Status(incident.status), "attach a playbook")
-    attached = await _record_attachment(
+    attached, owed = await _record_attachment(
         incident, playbook, actor=actor, db=db, clock=clock, calendar=calendar
     )
+    if owed:  # it became private: said in the channel
+        await outbox.deliver(owed, db=db, slack=slack, replica=replica)
     await post_phases(
         incident,
         look_first=resuming or not attached,
@@ -86,9 +89,11 @@ async def _record_attachment(
     db: Database,
     clock: Clock,
     calendar: BusinessCalendar,
-) -> bool:
+) -> tuple[bool, list[OutboxPost]]:
     """Record the playbook's steps as open, with its event and phase deadlines, in one unit
-    of work; False when it is already attached."""
+    of work; False when it is already attached. A private playbook makes the incident
+    private (the posts that say so are returned, owed)."""
+    owed: list[OutboxPost] = []
     phases = [
         (len(p.steps), p.within.add_to(incident.declared_at, calendar) if p.within else None)
         for p in playbook.phases
@@ -118,7 +123,10 @@ async def _record_attachment(
             )
             if not incident.playbook_id:
                 await repo.save_setup(session=session, incident=incident, playbook_id=playbook.id)
-    return attached
+            if playbook.private and not incident.private:  # e.g. a security breach
+                await repo.save_setup(session=session, incident=incident, private=True)
+                owed.append(outbox.owe(session, incident, PRIVATE_NOW, clock=clock))
+    return attached, owed
 
 
 async def suggest_playbook(

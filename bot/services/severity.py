@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.blocks import lines
 from bot.blocks.decisions import decision_maker_blocks, decision_maker_text
+from bot.blocks.lines import PRIVATE_NOW
 from bot.blocks.notices import notify_text
 from bot.clock import Clock
 from bot.domain import incident as rules
@@ -168,13 +169,6 @@ def _severity_event(
         new=found.id,
         clock=clock,
     )
-
-
-PRIVATE_NOW = (
-    "\n:lock: This level is private: from now on the incident is listed and shown only to "
-    "the people it involves. Slack does not let the bot make this public channel private, "
-    "so keep sensitive details out of it, or declare a private incident for them."
-)
 
 
 def _announcement_owed(incident: Incident, severity: Severity) -> dict[str, object] | None:

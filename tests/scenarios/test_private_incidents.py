@@ -103,7 +103,7 @@ async def test_raised_to_a_private_level_an_incident_becomes_private_and_says_so
         await bot.command("severity sev1", channel=channel.id)
 
         def told():
-            return [m.text for m in fake.messages(channel.id) if "This level is private" in m.text]
+            return [m.text for m in fake.messages(channel.id) if "private from now on" in m.text]
 
         await fake.wait_for(told)
         assert "Slack does not let the bot make this public channel private" in told()[0]
@@ -113,3 +113,18 @@ async def test_raised_to_a_private_level_an_incident_becomes_private_and_says_so
         _, _, url = await bot.command("list", user="U_CAROL")
         [listed] = await bot.replies(url)
         assert "Odd logins" not in listed["text"]
+
+
+async def test_running_a_private_playbook_later_makes_the_incident_private(fake, tmp_path):
+    from storage import repo
+    from tests.harness import running_bot
+
+    async with running_bot(fake, tmp_path, playbook_pack="defcon") as bot:
+        channel = await bot.declare("defcon2 Odd admin logins")
+        await bot.command("playbook security-breach", channel=channel.id)
+        await fake.wait_for(
+            lambda: any("private from now on" in m.text for m in fake.messages(channel.id))
+        )
+        async with bot.db.reader() as session:
+            incident = await repo.get_by_channel(session=session, channel_id=channel.id)
+        assert incident.private
