@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -152,6 +152,32 @@ async def owe_resolves(session: AsyncSession, incident: Incident, *, clock: Cloc
     return owed
 
 
+def _pageable_level(pack: Pack, number: int) -> EscalationLevel:
+    """The pack's level `number`, once it names pager targets; else why not."""
+    level = level_of(pack, number)
+    if level is None:
+        numbers = ", ".join(str(lvl.level) for lvl in pack.escalation) or "none"
+        raise BadCommand(f"This pack has no escalation level {number} (its levels: {numbers}).")
+    if not level.page:
+        raise BadCommand(
+            f"Level {number} ({level.name}) names no pager targets (`page:` in the pack). "
+            "Page a person with `/incident page @user`."
+        )
+    return level
+
+
+def _nothing_new(level: EscalationLevel, number: int, earlier: Sequence[Page]) -> str:
+    """The reply when every target was paged already; refused when none has a key here."""
+    if not earlier:
+        raise BadCommand(
+            f"None of level {number}'s pager targets ({', '.join(level.page)}) has a key "
+            "in this deployment's settings (PAGERDUTY_ROUTING_KEYS, OPSGENIE_API_KEYS)."
+        )
+    return texts.already_paged_text(
+        level=number, paged=[(p.target, p.state, p.sent_at or p.created_at) for p in earlier]
+    )
+
+
 async def page_level(
     incident: Incident,
     *,
@@ -167,15 +193,7 @@ async def page_level(
 ) -> str | None:
     """Page a level's targets now (each once per incident, as when the level is reached);
     returns a private reply when there was nothing new to page."""
-    level = level_of(pack, number)
-    if level is None:
-        numbers = ", ".join(str(lvl.level) for lvl in pack.escalation) or "none"
-        raise BadCommand(f"This pack has no escalation level {number} (its levels: {numbers}).")
-    if not level.page:
-        raise BadCommand(
-            f"Level {number} ({level.name}) names no pager targets (`page:` in the pack). "
-            "Page a person with `/incident page @user`."
-        )
+    level = _pageable_level(pack, number)
     async with unit_of_work(db) as session:
         owed = await owe_level(
             session,
@@ -207,15 +225,7 @@ async def page_level(
             )
             post = outbox.owe(session, incident, text, clock=clock)
     if not owed:
-        if not earlier:
-            raise BadCommand(
-                f"None of level {number}'s pager targets ({', '.join(level.page)}) has a key "
-                "in this deployment's settings (PAGERDUTY_ROUTING_KEYS, OPSGENIE_API_KEYS)."
-            )
-        return texts.already_paged_text(
-            level=number,
-            paged=[(p.target, p.state, p.sent_at or p.created_at) for p in earlier],
-        )
+        return _nothing_new(level, number, earlier)
     await outbox.deliver([post], db=db, slack=slack, replica=replica)
     if pagers is not None:
         await send_due(
