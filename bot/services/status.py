@@ -135,10 +135,7 @@ async def resolve(
     incident is owed a resolve in the same commit, sent with `pagers` (without, by the
     server's background pass)."""
     check_may_resolve(incident, actor=actor, settings=settings)
-    summary = unescape(summary)
-    if root_cause.strip() or prevention:
-        summary = compose_resolution(summary, root_cause, prevention)
-    summary = clip(summary.strip(), SUMMARY_LIMIT)
+    summary = _resolution_text(summary, root_cause, prevention)
     now = clock()
     event = timeline_event(
         incident,
@@ -181,6 +178,15 @@ async def resolve(
         )
     if not_shown is not None:
         raise not_shown
+
+
+def _resolution_text(summary: str, root_cause: str, prevention: Sequence[str]) -> str:
+    """The stored resolution: the summary, with root cause and prevention given apart
+    written in as the labelled parts `/incident resolve` accepts; clipped."""
+    summary = unescape(summary)
+    if root_cause.strip() or prevention:
+        summary = compose_resolution(summary, root_cause, prevention)
+    return clip(summary.strip(), SUMMARY_LIMIT)
 
 
 def check_may_resolve(incident: Incident, *, actor: str, settings: Settings) -> None:
