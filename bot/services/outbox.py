@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,6 +125,32 @@ def owe_elsewhere(
         now=now,
         lease_until=now + LEASE,
     )
+
+
+async def record_and_tell(
+    tries: Sequence[tuple[Any, Any]],
+    record: Callable[[AsyncSession, Any, Any], Awaitable[str]],
+    incidents: Mapping[str, Incident],
+    *,
+    db: Database,
+    slack: SlackGateway,
+    clock: Clock,
+    replica: Replica,
+) -> None:
+    """Record each (item, outcome) of a pass over an outside service (pager, Statuspage) in
+    one commit, owing what `record` says to tell in the item's incident channel; then post
+    those notices (a failure leaves them owed for the outbox's own pass)."""
+    owed: dict[str, list[OutboxPost]] = {}
+    async with db.transaction() as session:
+        for item, outcome in tries:
+            text = await record(session, item, outcome)
+            incident = incidents.get(item.incident_id)
+            if text and incident is not None:
+                owed.setdefault(incident.id, []).append(owe(session, incident, text, clock=clock))
+    try:
+        await deliver_groups(list(owed.values()), db=db, slack=slack, replica=replica)
+    except Exception as error:  # noqa: BLE001 - still owed: the outbox's own pass posts them
+        log.warning("could not post notices of outside calls: %r", error)
 
 
 async def deliver(

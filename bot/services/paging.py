@@ -32,7 +32,7 @@ from bot.slack_gateway import SlackGateway
 from playbooks.model import EscalationLevel, Pack
 from storage import pages, repo
 from storage.db import Database
-from storage.models import Incident, OutboxPost, Page
+from storage.models import Incident, Page
 
 log = logging.getLogger(__name__)
 # Longer than a request may take (bot.pagers.TIMEOUT): a live sender is never overtaken.
@@ -295,18 +295,15 @@ async def send_due(
     outcomes = await asyncio.gather(
         *(_try(page, found.get(page.incident_id), pagers=pagers) for page in taken)
     )
-    owed: dict[str, list[OutboxPost]] = {}
-    async with db.transaction() as session:
-        for page, error in zip(taken, outcomes, strict=True):
-            text = await _record(session, page, error, now=clock())
-            incident = found.get(page.incident_id)
-            if text and incident is not None:
-                post = outbox.owe(session, incident, text, clock=clock)
-                owed.setdefault(incident.id, []).append(post)
-    try:
-        await outbox.deliver_groups(list(owed.values()), db=db, slack=slack, replica=replica)
-    except Exception as error:  # noqa: BLE001 - still owed: the outbox's own pass posts them
-        log.warning("could not post paging notices: %r", error)
+    await outbox.record_and_tell(
+        list(zip(taken, outcomes, strict=True)),
+        lambda session, page, error: _record(session, page, error, now=clock()),
+        found,
+        db=db,
+        slack=slack,
+        clock=clock,
+        replica=replica,
+    )
     return len(taken)
 
 

@@ -30,7 +30,7 @@ from playbooks.model import Pack
 from storage import repo
 from storage import statuspage as calls
 from storage.db import Database
-from storage.models import Incident, OutboxPost, StatuspageCall
+from storage.models import Incident, StatuspageCall
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # longer than a request may take (bot.pagers.TIMEOUT)
@@ -133,18 +133,15 @@ async def send_due(
     outcomes = await asyncio.gather(
         *(_try(call, ids.get(call.incident_id), statuspage=statuspage) for call in taken)
     )
-    owed: dict[str, list[OutboxPost]] = {}
-    async with db.transaction() as session:
-        for call, outcome in zip(taken, outcomes, strict=True):
-            text = await _record(session, call, outcome, now=clock())
-            incident = found.get(call.incident_id)
-            if text and incident is not None:
-                post = outbox.owe(session, incident, text, clock=clock)
-                owed.setdefault(incident.id, []).append(post)
-    try:
-        await outbox.deliver_groups(list(owed.values()), db=db, slack=slack, replica=replica)
-    except Exception as error:  # noqa: BLE001 - still owed: the outbox's own pass posts them
-        log.warning("could not post Statuspage notices: %r", error)
+    await outbox.record_and_tell(
+        list(zip(taken, outcomes, strict=True)),
+        lambda session, call, outcome: _record(session, call, outcome, now=clock()),
+        found,
+        db=db,
+        slack=slack,
+        clock=clock,
+        replica=replica,
+    )
     return len(taken)
 
 
