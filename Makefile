@@ -18,15 +18,15 @@ run: $(BIN)/.installed
 # (PYTHONDONTWRITEBYTECODE): every test worker and every bot process the tests start would
 # compile the code again.
 test: $(BIN)/.installed
-	$(BIN)/python -m compileall -q bot handlers storage playbooks tests
+	$(BIN)/python -m compileall -q bot handlers storage playbooks sandbox tests
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check bot handlers storage playbooks tests
+	$(BIN)/ruff check bot handlers storage playbooks sandbox tests
 
 # Settings in pyproject.toml ([tool.mypy]): migrations excluded, bot/domain and bot/blocks strict.
 typecheck: $(BIN)/.installed
-	$(BIN)/mypy bot handlers storage playbooks
+	$(BIN)/mypy bot handlers storage playbooks sandbox
 
 check: lint typecheck test
 

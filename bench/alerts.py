@@ -7,7 +7,7 @@
 The bot runs as a real `python -m bot` process in HTTP mode (bench.common.BotProc) with
 `PLAYBOOK_PACK=prod-100k` (P0 declares at once, alerts grouped by label `service`, window
 10m), `ALERT_TOKENS`, `ALERT_COMMANDER=U_ALICE` and `SLACK_PACING=true` (the production
-default), against the fake Slack of tests/fakeslack served from this process with its tier
+default), against the fake Slack of sandbox/slack served from this process with its tier
 limits enforced on the real clock (bot.rate_limits: 20 a minute for conversations.create,
 setTopic and pins.add, 50 for tier 3, 5 posts per 5 s per channel) and answering 429 with
 Retry-After over them. `--spent N` lets "another app" spend N of each tier 2 method's
@@ -74,10 +74,10 @@ from bench.common import (
 )
 from bench.declarations import bot_code, errors_in, verdict
 from bot.rate_limits import POST_MESSAGE, TIER_BUDGETS, TIERS
+from sandbox.slack import FakeSlack
+from sandbox.slack.models import Call
 from storage.db import Database
 from storage.models import Alert, Incident
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.models import Call
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_INTAKE_P99_MS = 50.0

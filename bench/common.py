@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.fakeslack import FakeSlack
+from sandbox.slack import FakeSlack
 from tests.harness import free_port
 from tests.processes import bot_env
 

@@ -6,7 +6,7 @@
         [--keep-logs DIR]
 
 The bot runs as a real `python -m bot` process in HTTP mode (bench.common.BotProc, the same
-environment tests/processes.py uses), against the fake Slack of tests/fakeslack served from
+environment tests/processes.py uses), against the fake Slack of sandbox/slack served from
 this process. Every `/incident declare sevN <title>` is a signed form POST to /slack/events.
 
 Phases (each bounded; the whole run is capped by --deadline):
@@ -72,8 +72,8 @@ from bench.common import (
     markdown_table,
     percentile,
 )
-from tests.fakeslack import FakeSlack, sign_request, slash_command_form
-from tests.fakeslack.webapi import merged_args
+from sandbox.slack import FakeSlack, sign_request, slash_command_form
+from sandbox.slack.webapi import merged_args
 from tests.harness import SECRET
 
 ROOT = Path(__file__).resolve().parents[1]

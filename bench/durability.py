@@ -8,7 +8,7 @@ The bot commits every Slack request to its inbox before the ack, replays a deliv
 handler died once its lease runs out (exactly once), and answers "Nothing was recorded"
 when the database cannot take a request in time. This checks that end to end: a real
 `python -m bot` (bench.common.BotProc) gets signed `/incident declare sev2 <title>` POSTs,
-each title unique, against the fake Slack of tests/fakeslack served from this process.
+each title unique, against the fake Slack of sandbox/slack served from this process.
 
 1. kills: `--count` declarations, `--in-flight` at a time; at `--kills` seeded random
    moments the bot gets SIGKILL and is started again at once. Requests in flight then
@@ -50,10 +50,10 @@ from sqlmodel import select
 from bench.common import BotProc, Skip, fmt, fresh_database, json_line, machine, markdown_table
 from bench.declarations import bot_code, errors_in
 from bot.intake import LEASE
+from sandbox.slack import FakeSlack, sign_request, slash_command_form
 from storage import inbox
 from storage.db import Database
 from storage.models import InboxItem, Incident
-from tests.fakeslack import FakeSlack, sign_request, slash_command_form
 from tests.harness import SECRET, free_port
 
 NOT_RECORDED = "Nothing was recorded"

@@ -49,9 +49,9 @@ from bot.domain.timers import TimerKind, timer_id
 from bot.scheduler import TimerLoop
 from bot.server import build_deps
 from bot.services.declare import Declaration, declare_incident
+from sandbox.slack import FakeSlack
 from storage import repo, timers
 from storage.models import Event, Timer
-from tests.fakeslack import FakeSlack
 from tests.harness import make_settings
 
 log = logging.getLogger("bench.reminders")

@@ -41,9 +41,9 @@ from bot.domain.naming import incident_id
 from bot.domain.timers import TimerKind, threshold_key, timer_id
 from bot.services.timers import plan_open_incident
 from playbooks.loader import load_pack
+from sandbox.slack import FakeSlack
 from storage.db import Database
 from storage.models import DaySequence, Event, Incident, RoleHolder, Timer
-from tests.fakeslack import FakeSlack
 
 PACK = "default"
 SEVERITIES = (("sev1", 0.15), ("sev2", 0.30), ("sev3", 0.35), ("sev4", 0.20))

@@ -8,7 +8,7 @@ workspace-wide limit. A method's tier is on its reference page
 (https://docs.slack.dev/reference/methods/<method>). Over budget, Slack answers HTTP 429
 with `Retry-After: <seconds>` and `{"ok": false, "error": "ratelimited"}`.
 
-`TIERS` is the one table of the methods the bot (and the fake Slack in tests/fakeslack,
+`TIERS` is the one table of the methods the bot (and the fake Slack in sandbox/slack,
 which enforces it when asked to) uses. Each budget is a sliding window, "at most `calls`
 in any `seconds`": the lower bound Slack promises, so the bot never relies on a burst.
 """

@@ -30,9 +30,7 @@ from bot.server import DEPS, TIMERS, build_deps, create_web_app
 from bot.settings import Settings
 from playbooks.loader import PackError, _resolve, load_pack
 from playbooks.model import Pack
-from storage import repo
-from storage.db import Database
-from tests.fakeslack import (
+from sandbox.slack import (
     FakeSlack,
     block_actions_payload,
     event_callback,
@@ -42,7 +40,9 @@ from tests.fakeslack import (
     subscribed_event_callback,
     view_submission_payload,
 )
-from tests.fakeslack.server import POLL_SECONDS
+from sandbox.slack.server import POLL_SECONDS
+from storage import repo
+from storage.db import Database
 
 SECRET = "test-signing-secret"
 

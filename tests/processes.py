@@ -27,9 +27,9 @@ import aiohttp
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
+from sandbox.slack import FakeSlack, sign_request, slash_command_form
 from storage.db import Database
 from storage.models import InboxItem, Incident, Lease, OutboxPost
-from tests.fakeslack import FakeSlack, sign_request, slash_command_form
 from tests.harness import SECRET, free_port
 
 ROOT = Path(__file__).resolve().parents[1]

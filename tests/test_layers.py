@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "handlers", "storage", "playbooks")
+PACKAGES = ("bot", "handlers", "storage", "playbooks", "sandbox")
 LOWER_LAYERS = ("storage", "playbooks")
 
 

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.rate_limits import TIER_BUDGETS, TIERS, ManualTimebase, Pacer, budget_for
 from bot.slack_gateway import RATE_LIMIT_RETRIES, PacedWebClient, make_client
-from tests.fakeslack import FakeSlack
+from sandbox.slack import FakeSlack
 from tests.harness import make_settings
 
 

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-from tests.fakeslack.server import FakeSlack
+from sandbox.slack.server import FakeSlack
 
 
 @pytest_asyncio.fixture

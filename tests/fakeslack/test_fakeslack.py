@@ -23,7 +23,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.fakeslack import (
+from sandbox.slack import (
     FakeSlack,
     block_actions_payload,
     event_callback,
@@ -33,7 +33,7 @@ from tests.fakeslack import (
     subscribed_event_callback,
     view_submission_payload,
 )
-from tests.fakeslack.registry import METHODS
+from sandbox.slack.registry import METHODS
 
 
 def client_for(fake: FakeSlack, token: str | None = "xoxb-test", **kwargs: Any) -> AsyncWebClient:

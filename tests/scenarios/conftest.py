@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-from tests.fakeslack import FakeSlack
+from sandbox.slack import FakeSlack
 from tests.harness import Bot, running_bot
 
 

@@ -133,7 +133,7 @@ async def test_an_alert_below_declare_asks_and_declare_takes_the_picked_severity
 
 
 def _with_state(fake, bot, channel, ts, action, state, user):
-    from tests.fakeslack.payloads import block_actions_payload
+    from sandbox.slack.payloads import block_actions_payload
 
     payload = block_actions_payload(
         fake, user_id=user, channel_id=channel, message_ts=ts, actions=[action]

@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from sandbox.slack import sign_request, slash_command_form
 from storage import repo
-from tests.fakeslack import sign_request, slash_command_form
 from tests.harness import SECRET
 
 

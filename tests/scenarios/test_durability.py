@@ -14,11 +14,11 @@ from collections import Counter
 import aiohttp
 from sqlmodel import select
 
+from sandbox.slack import FakeSlack, slash_command_form
 from storage import repo
 from storage.db import Database
 from storage.models import Alert, AlertProposal
 from tests.conftest import postgres_database
-from tests.fakeslack import FakeSlack, slash_command_form
 from tests.processes import BotProcess, leases_run_out, wait_until_done
 
 BURST = 12

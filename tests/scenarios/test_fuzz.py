@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sandbox.slack import FakeSlack, sign_request, slash_command_form
 from storage import repo
-from tests.fakeslack import FakeSlack, sign_request, slash_command_form
 from tests.harness import SECRET, running_bot
 
 # Derandomized, without an example database: the same examples on every run, so the file

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 
 import bot.server
-from tests.fakeslack import FakeSlack, slash_command_form
+from sandbox.slack import FakeSlack, slash_command_form
 from tests.harness import free_port, running_bot
 from tests.processes import BotProcess, bot_env
 

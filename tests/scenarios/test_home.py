@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.blocks.ids import ActionId, CallbackId
 from bot.clock import ManualClock
-from tests.fakeslack.payloads import app_home_opened_event, block_actions_payload
+from sandbox.slack.payloads import app_home_opened_event, block_actions_payload
 from tests.harness import running_bot
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)

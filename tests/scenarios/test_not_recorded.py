@@ -11,9 +11,9 @@ import pytest_asyncio
 
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.intake import LEASE
+from sandbox.slack import slash_command_form
 from storage import inbox, repo
 from storage.db import Database
-from tests.fakeslack import slash_command_form
 from tests.harness import running_bot
 
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none"

@@ -15,8 +15,8 @@ from contextlib import asynccontextmanager
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rate_limits import ManualTimebase
+from sandbox.slack import FakeSlack
 from storage.models import Incident
-from tests.fakeslack import FakeSlack
 from tests.harness import Bot, running_bot
 
 BURST = 30

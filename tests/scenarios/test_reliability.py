@@ -13,10 +13,10 @@ from bot.blocks.ids import ActionId, BlockId, CallbackId, step_block_id
 from bot.services.channel_setup import set_up_incident
 from bot.services.declare import Declaration, declare_incident
 from bot.services.posts import post_metadata
+from sandbox.slack import event_callback, slash_command_form
 from storage import inbox, repo
 from storage.db import Database
 from storage.models import InboxItem
-from tests.fakeslack import event_callback, slash_command_form
 from tests.harness import running_bot
 from tests.scenarios.test_truthful_changes import hold_rate_limits
 

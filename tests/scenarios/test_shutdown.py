@@ -49,7 +49,7 @@ async def test_sigterm_finishes_in_flight_declaration_and_exits_0(fake, tmp_path
 
 
 async def test_socket_mode_retries_apply_once(fake, tmp_path):
-    from tests.fakeslack import event_callback
+    from sandbox.slack import event_callback
     from tests.harness import running_bot
 
     async with running_bot(
@@ -73,7 +73,7 @@ async def test_socket_mode_retries_apply_once(fake, tmp_path):
 
 
 async def _declare_over_socket(fake):
-    from tests.fakeslack import slash_command_form
+    from sandbox.slack import slash_command_form
 
     general = fake.channel_by_name("general")
     await fake.socket_send(

@@ -1,6 +1,6 @@
 """The same bot over Socket Mode: envelopes in, acks back, the channel appears."""
 
-from tests.fakeslack import slash_command_form
+from sandbox.slack import slash_command_form
 from tests.harness import running_bot
 
 

@@ -178,7 +178,7 @@ async def test_cancelled_customer_update_posts_nothing(bot):
 
 
 async def test_typing_a_title_preselects_the_matching_playbook(bot):
-    from tests.fakeslack import block_actions_payload
+    from sandbox.slack import block_actions_payload
 
     status, _, _ = await bot.command("declare", user="U_ALICE")
     await bot.fake.wait_for(lambda: len(bot.fake.views) == 1)

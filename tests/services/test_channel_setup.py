@@ -20,9 +20,9 @@ from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
 from playbooks.business_calendar import BusinessCalendar
 from playbooks.loader import load_pack
+from sandbox.slack import FakeSlack
 from storage import repo
 from storage.db import Database
-from tests.fakeslack import FakeSlack
 from tests.harness import make_settings
 
 PACK = load_pack("default")

@@ -28,12 +28,12 @@ from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
 from playbooks.loader import load_pack
 from playbooks.model import Pack
+from sandbox.slack import FakeSlack
 from storage import timers
 from storage.db import Database
 from storage.models import Page
 from tests.fakes.opsgenie import FakeOpsgenie
 from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakeslack import FakeSlack
 from tests.harness import make_settings
 
 PROD = load_pack("prod-100k")  # level 1 pages pagerduty:primary-oncall at once at P0

@@ -27,10 +27,10 @@ from bot.slack_gateway import SlackGateway, make_client
 from playbooks.business_calendar import BusinessCalendar
 from playbooks.loader import load_pack
 from playbooks.model import Pack
+from sandbox.slack import FakeSlack
 from storage import repo, timers
 from storage.db import Database
 from storage.models import Event, OutboxPost, Timer
-from tests.fakeslack import FakeSlack
 from tests.harness import make_settings
 
 DEFAULT = load_pack("default")

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .models import JSON
 from .scopes import (
@@ -16,9 +16,7 @@ from .scopes import (
     shortcut_refusal,
     subscription,
 )
-
-if TYPE_CHECKING:
-    from .server import FakeSlack
+from .state import Workspace
 
 
 def sign_request(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
@@ -29,13 +27,13 @@ def sign_request(body: bytes, secret: str, timestamp: int | None = None) -> dict
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
-def _user(fake: FakeSlack, user_id: str) -> JSON:
+def _user(fake: Workspace, user_id: str) -> JSON:
     user = fake.users.get(user_id)
     name = user.name if user else user_id.lower()
     return {"id": user_id, "username": name, "name": name, "team_id": fake.team_id}
 
 
-def _team(fake: FakeSlack) -> JSON:
+def _team(fake: Workspace) -> JSON:
     return {"id": fake.team_id, "domain": fake.team_domain}
 
 
@@ -44,7 +42,7 @@ def _action_ts() -> str:
 
 
 def slash_command_form(
-    fake: FakeSlack,
+    fake: Workspace,
     *,
     text: str,
     user_id: str = "U_ALICE",
@@ -73,7 +71,7 @@ def slash_command_form(
 
 
 def block_actions_payload(
-    fake: FakeSlack,
+    fake: Workspace,
     *,
     user_id: str,
     channel_id: str | None = None,
@@ -120,7 +118,7 @@ def block_actions_payload(
 
 
 def view_submission_payload(
-    fake: FakeSlack,
+    fake: Workspace,
     *,
     user_id: str,
     callback_id: str,
@@ -159,7 +157,7 @@ def view_submission_payload(
     }
 
 
-def event_callback(fake: FakeSlack, event: JSON, *, event_id: str | None = None) -> JSON:
+def event_callback(fake: Workspace, event: JSON, *, event_id: str | None = None) -> JSON:
     """An Events API `event_callback` body wrapping `event` (one the app subscribes to)."""
     require_subscribed(fake, event)
     now = int(time.time())
@@ -186,7 +184,7 @@ def event_callback(fake: FakeSlack, event: JSON, *, event_id: str | None = None)
 
 
 def message_action_payload(
-    fake: FakeSlack, *, user_id: str, callback_id: str, channel_id: str, message_ts: str
+    fake: Workspace, *, user_id: str, callback_id: str, channel_id: str, message_ts: str
 ) -> JSON:
     """A message shortcut (`message_action`) used on a message; refused (ValueError) when the
     manifest does not declare that shortcut, since Slack would not offer it."""
@@ -214,7 +212,7 @@ def message_action_payload(
     }
 
 
-def subscribed_event_callback(fake: FakeSlack, event: JSON, **kw: Any) -> JSON:
+def subscribed_event_callback(fake: Workspace, event: JSON, **kw: Any) -> JSON:
     """`event_callback`, refused (ValueError) when Slack would not deliver the event: the
     manifest does not subscribe to it, or its scope is not granted."""
     refusal = event_refusal(fake, subscription(fake, event))

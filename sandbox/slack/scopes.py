@@ -18,7 +18,8 @@ from .models import JSON
 from .registry import Args, ScopeNeed
 from .state import Workspace
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+# sandbox/manifest.yml links to the repository's manifest.yml (a copy in an installed package).
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 
 Scopes = tuple[str, ...]
 

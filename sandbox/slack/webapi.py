@@ -10,7 +10,11 @@ import time
 
 from aiohttp import web
 
-from . import api_chat, api_conversations, api_misc, api_reading  # noqa: F401  (registers)
+# Imported for their @method registrations.
+from .api_chat import __name__ as _chat  # noqa: F401
+from .api_conversations import __name__ as _conversations  # noqa: F401
+from .api_misc import __name__ as _misc  # noqa: F401
+from .api_reading import __name__ as _reading  # noqa: F401
 from .models import JSON, Call
 from .registry import METHODS, ApiError, Args, MethodSpec
 from .scopes import scope_error
@@ -121,6 +125,7 @@ async def handle_api(request: web.Request) -> web.Response:
     name = request.match_info["method"]
     started = time.time()
     token = _bearer(request)
+    result: tuple[int, JSON, dict[str, str]] | None
     try:
         args = await merged_args(request)
     except ApiError as exc:
