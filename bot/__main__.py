@@ -31,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return export_command(args.incident_id)
     from bot.logs import configure_logging
-    from bot.settings import settings_or_exit
+    from bot.settings import settings_or_exit, slack_token_set
 
+    if not slack_token_set():
+        return _sandbox()
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.secrets)
     import asyncio
@@ -53,6 +55,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"incident-bot: PLAYBOOK_PACK is invalid: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _sandbox() -> int:
+    """No Slack token: run the bot against its built-in sandbox workspace (sandbox/app.py).
+    Quiet unless LOG_LEVEL asks otherwise: the one line to read is the page's URL."""
+    import asyncio
+
+    from bot.logs import configure_logging
+    from bot.settings import sandbox_settings_or_exit
+    from bot.startup import problem_with
+    from sandbox.app import run_sandbox
+
+    settings = sandbox_settings_or_exit()
+    explicit = "log_level" in settings.model_fields_set
+    configure_logging(settings.log_level if explicit else "WARNING", settings.secrets)
+    problem = asyncio.run(problem_with(settings, slack=False))
+    if problem:
+        print(f"incident-bot: {problem}", file=sys.stderr)
+        return 2
+    return run_sandbox(settings)
 
 
 if __name__ == "__main__":

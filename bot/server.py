@@ -250,8 +250,13 @@ async def _send_due_statuspage(deps: Deps) -> None:
     )
 
 
-def create_web_app(deps: Deps) -> web.Application:
-    """The aiohttp application with routes and lifecycle hooks."""
+def create_web_app(deps: Deps, *, with_lifecycle: bool = True) -> web.Application:
+    """The aiohttp application with routes and lifecycle hooks.
+
+    `with_lifecycle=False` leaves starting and stopping the bot (`lifecycle`) to the caller:
+    the sandbox serves Slack's API from this same server, so the bot may only start (and
+    call Slack) once the server is listening.
+    """
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[DEPS] = deps
     web_app[BOLT] = create_app(deps)
@@ -260,11 +265,14 @@ def create_web_app(deps: Deps) -> web.Application:
     web_app.router.add_routes(alert_intake.routes(deps))
     if not deps.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events)
-    web_app.cleanup_ctx.append(_lifecycle)
+    if with_lifecycle:
+        web_app.cleanup_ctx.append(lifecycle)
     return web_app
 
 
-async def _lifecycle(web_app: web.Application) -> AsyncIterator[None]:
+async def lifecycle(web_app: web.Application) -> AsyncIterator[None]:
+    """Start the bot (migrations, Slack identity, background loops, timers), yield while it
+    serves, then drain and stop it."""
     deps, bolt = web_app[DEPS], web_app[BOLT]
     # One pooled HTTP session for every Web API call, instead of a new one per call.
     http = aiohttp.ClientSession()

@@ -308,6 +308,28 @@ def get_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
+class _SlackToken(BaseSettings):
+    """Only SLACK_BOT_TOKEN, read where Settings reads it: whether one is set at all."""
+
+    model_config = Settings.model_config
+    slack_bot_token: str = ""
+
+
+def slack_token_set() -> bool:
+    """Whether SLACK_BOT_TOKEN is set (not blank): without one the bot runs its sandbox."""
+    return bool(_SlackToken().slack_bot_token.strip())
+
+
+def sandbox_settings_or_exit() -> Settings:
+    """Settings for the sandbox: the environment's, with a placeholder for the Slack token
+    the sandbox replaces (so only the other settings are checked)."""
+    try:
+        return get_settings(slack_bot_token="xoxb-sandbox", slack_signing_secret="sandbox")
+    except ValidationError as error:
+        print(f"incident-bot: {describe_settings_error(error)}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def settings_or_exit() -> Settings:
     """Build settings, or print one line naming the bad variable and exit with code 2."""
     try:

@@ -27,8 +27,10 @@ BAD_TOKEN = frozenset(
 )
 
 
-async def problem_with(settings: Settings) -> str | None:
-    """The first fatal problem, as one line naming the setting; None when all is well."""
+async def problem_with(settings: Settings, *, slack: bool = True) -> str | None:
+    """The first fatal problem, as one line naming the setting; None when all is well.
+
+    `slack=False` skips asking Slack (the sandbox serves Slack itself, once started)."""
     try:
         pack = load_pack(settings.playbook_pack)
     except PackError as error:
@@ -37,7 +39,10 @@ async def problem_with(settings: Settings) -> str | None:
         at_times(pack, settings.checklist_times)
     except ValueError as error:
         return f"CHECKLIST_TIMES is invalid: {error}"
-    return await _database_problem(settings) or await _slack_problem(settings)
+    problem = await _database_problem(settings)
+    if problem or not slack:
+        return problem
+    return await _slack_problem(settings)
 
 
 async def _database_problem(settings: Settings) -> str | None:

@@ -62,9 +62,21 @@ def manifest_home_tab(path: Path = MANIFEST) -> bool:
 
 def manifest_shortcuts(path: Path = MANIFEST) -> dict[str, str]:
     """The manifest's shortcuts: callback_id → type (`message` or `global`)."""
+    return {s["callback_id"]: s["type"] for s in manifest_shortcut_list(path)}
+
+
+def manifest_shortcut_list(path: Path = MANIFEST) -> list[dict[str, str]]:
+    """The manifest's shortcuts in order, each with its `callback_id`, `name` and `type`."""
     data = _manifest(path.read_text(encoding="utf-8"))
     shortcuts = (data.get("features") or {}).get("shortcuts") or []
-    return {str(s["callback_id"]): str(s.get("type", "")) for s in shortcuts}
+    return [
+        {
+            "callback_id": str(s["callback_id"]),
+            "name": str(s.get("name", s["callback_id"])),
+            "type": str(s.get("type", "")),
+        }
+        for s in shortcuts
+    ]
 
 
 # The scopes an event needs before Slack delivers it (any one of each group), from Slack's

@@ -17,6 +17,7 @@ from .socketmode import SocketHub
 from .state import Workspace
 from .webapi import WORKSPACE, handle_api
 
+QUIET = "quiet-"  # routes that only read the workspace: no revision, no wake-up
 POLL_SECONDS = 0.01  # wait_for looks again this often even when nothing calls the fake
 
 
@@ -52,7 +53,9 @@ class FakeSlack(Workspace):
         """Web API base URL for `AsyncWebClient(base_url=...)`, with a trailing slash."""
         return f"{self.base_url}/api/"
 
-    def _app(self) -> web.Application:
+    def web_app(self) -> web.Application:
+        """Slack's endpoints (`/api/{method}`, `/response/{id}`, `/socket`) as an aiohttp app,
+        served on its own port by `start`, or mounted inside another server (the sandbox)."""
         app = web.Application(client_max_size=16 * 1024 * 1024, middlewares=[self._wake_waiters])
         app[WORKSPACE] = self
         app.router.add_route("*", "/api/{method}", handle_api)
@@ -62,7 +65,12 @@ class FakeSlack(Workspace):
 
     @web.middleware
     async def _wake_waiters(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """After every request, let `wait_for` look again at once instead of at its next poll."""
+        """After every request, let `wait_for` look again at once instead of at its next poll.
+
+        Routes named `quiet-…` (the sandbox page reading the workspace) change nothing."""
+        name = request.match_info.route.name or ""
+        if name.startswith(QUIET):
+            return await handler(request)
         try:
             return await handler(request)
         finally:
@@ -78,7 +86,7 @@ class FakeSlack(Workspace):
         self.port = sock.getsockname()[1]
         self.base_url = f"http://{self.host}:{self.port}"
         self._runner = web.AppRunner(
-            self._app(), handle_signals=False, access_log=None, shutdown_timeout=1.0
+            self.web_app(), handle_signals=False, access_log=None, shutdown_timeout=1.0
         )
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()

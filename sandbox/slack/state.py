@@ -82,6 +82,11 @@ class Workspace:
         self._ts_base_us = int(time.time()) * 1_000_000
         self.base_url = ""
         self._waiters: set[asyncio.Future[None]] = set()
+        self.revision = 0
+        # When set (the sandbox), message timestamps follow this clock (seconds since the
+        # epoch), so messages posted after the time control moved show the moved time.
+        self.ts_clock: Callable[[], float] | None = None
+        self._last_ts_us = 0
         self._seed()
 
     def _seed(self) -> None:
@@ -102,7 +107,9 @@ class Workspace:
     # ---- waiting for a change --------------------------------------------------------------
 
     def changed(self) -> None:
-        """Wake everything waiting in `next_change` (a request was handled, an ack came in)."""
+        """Wake everything waiting in `next_change` (a request was handled, an ack came in)
+        and move `revision` on, so a page polling the workspace knows to redraw."""
+        self.revision += 1
         running = _running_loop()
         for waiter in list(self._waiters):
             loop = waiter.get_loop()
@@ -123,6 +130,29 @@ class Workspace:
             timer.cancel()
             self._waiters.discard(waiter)
 
+    # ---- keeping the workspace across restarts (the sandbox) ----------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a restarted sandbox needs to show the same workspace: people, channels with
+        their messages, views, ephemerals, and where the ids and timestamps had got to."""
+        return {
+            "users": self.users,
+            "channels": self.channels,
+            "views": self.views,
+            "ephemerals": self.ephemerals,
+            "seq": next(self._seq),
+            "ts_base_us": self._ts_base_us,
+            "last_ts_us": self._last_ts_us,
+        }
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Take back a `snapshot`."""
+        self.users, self.channels = saved["users"], saved["channels"]
+        self.views, self.ephemerals = saved["views"], saved["ephemerals"]
+        self._seq = itertools.count(saved["seq"] + 1)
+        self._ts_base_us, self._last_ts_us = saved["ts_base_us"], saved["last_ts_us"]
+        self.changed()
+
     # ---- ids -------------------------------------------------------------------------------
 
     def new_id(self, prefix: str) -> str:
@@ -132,6 +162,9 @@ class Workspace:
     def next_ts(self) -> str:
         """Return a fresh message ts, unique and strictly increasing."""
         micros = self._ts_base_us + next(self._seq) * 100
+        if self.ts_clock is not None:
+            micros = max(int(self.ts_clock() * 1_000_000), self._last_ts_us + 100)
+            self._last_ts_us = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     # ---- users and channels ----------------------------------------------------------------
