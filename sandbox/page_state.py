@@ -61,6 +61,11 @@ def open_modal(sandbox: Sandbox, user_id: str) -> View | None:
     return modals[-1] if modals else None
 
 
+def _home(view: View | None) -> JSON | None:
+    """The App Home view with its id, which the page's clicks on it name."""
+    return None if view is None else {**view.view, "id": view.id}
+
+
 def page_state(sandbox: Sandbox, user_id: str, channel_id: str | None) -> JSON:
     """Everything the page draws for `user_id`, with `channel_id` open (see the contract in
     sandbox/README.md)."""
@@ -81,7 +86,7 @@ def page_state(sandbox: Sandbox, user_id: str, channel_id: str | None) -> JSON:
         "messages": [],
         "ephemerals": [],
         "modal": None,
-        "home": ws.home_of(user_id),
+        "home": _home(ws.home_view(user_id)),
         "shortcuts": manifest_shortcut_list(),
     }
     channel = ws.channels.get(channel_id or "")

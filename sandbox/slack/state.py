@@ -295,9 +295,14 @@ class Workspace:
 
     def home_of(self, user_id: str) -> JSON | None:
         """The Home view last published for a user (`views.publish`), or None."""
+        view = self.home_view(user_id)
+        return None if view is None else view.view
+
+    def home_view(self, user_id: str) -> View | None:
+        """The user's Home tab view record (its id names it in block_actions), or None."""
         for view in self.views.values():
             if view.type == "home" and view.user == user_id:
-                return view.view
+                return view
         return None
 
     def new_trigger_id(self, user_id: str | None = None) -> str:
