@@ -217,4 +217,3 @@ def run_sandbox(settings: Settings) -> int:
         print(f"incident-bot: PORT {settings.port} is not free: {error.strerror}", file=sys.stderr)
         return 2
     return 0
-

@@ -113,4 +113,3 @@ def page_state(sandbox: Sandbox, user_id: str, channel_id: str | None) -> JSON:
             "errors": sandbox.view_errors.get(modal.id, {}),
         }
     return state
-

@@ -6,6 +6,7 @@ control moves the bot's clock. Bad input gets a 400 with one line; nothing here 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from .slack.server import QUIET
 
 log = logging.getLogger(__name__)
 MAX_ADVANCE_MINUTES = 7 * 24 * 60  # a week at a time
+MENTION = re.compile(r"(?<![<\w])([@#])([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
 
 
 class Refused(Exception):
@@ -66,6 +68,22 @@ def _text(body: JSON, key: str, *, required: bool = True) -> str:
     return value
 
 
+def escape_mentions(sandbox: Sandbox, text: str) -> str:
+    """`@bob` and `#incidents` as Slack's client sends them when the command escapes them
+    (`should_escape: true`) and in messages: `<@U_BOB|bob>`, `<#C0002|incidents>`."""
+    ws = sandbox.workspace
+
+    def escaped(match: re.Match[str]) -> str:
+        sign, name = match.group(1), match.group(2)
+        if sign == "@":
+            user = next((u for u in ws.users.values() if u.name == name.lower()), None)
+            return f"<@{user.id}|{user.name}>" if user else match.group(0)
+        channel = ws.channel_by_name(name.lower())
+        return f"<#{channel.id}|{channel.name}>" if channel else match.group(0)
+
+    return MENTION.sub(escaped, text)
+
+
 def _person(sandbox: Sandbox, body: JSON) -> str:
     user_id = _text(body, "user")
     user = sandbox.workspace.users.get(user_id)
@@ -96,7 +114,7 @@ async def command(sandbox: Sandbox, body: JSON) -> JSON:
     """A slash command, or a plain message posted by the person."""
     user_id = _person(sandbox, body)
     channel_id = _channel_for(sandbox, body, user_id)
-    text = _text(body, "text").strip()
+    text = escape_mentions(sandbox, _text(body, "text").strip())
     if not text.startswith("/"):
         return await _say(sandbox, user_id, channel_id, text)
     name, _, rest = text.partition(" ")
