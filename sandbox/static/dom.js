@@ -22,3 +22,39 @@ export function h(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+/** A hidden menu of buttons; picking one hides the menu, then calls its `pick`.
+ * items: [{text | html, testid?, pick()}] */
+export function dropdown(items, testid) {
+  const menu = h("div", { class: "menu", hidden: true, dataset: { testid } });
+  for (const item of items) {
+    const pick = () => {
+      menu.hidden = true;
+      item.pick();
+    };
+    menu.append(
+      h("button", {
+        type: "button",
+        class: "menu-item",
+        text: item.text,
+        html: item.html,
+        dataset: item.testid ? { testid: item.testid } : null,
+        onclick: pick,
+      }),
+    );
+  }
+  return menu;
+}
+
+/** A "⋯" button that opens `menu` through `openMenu` (which closes any other), beside it. */
+export function menuButton(menu, testid, openMenu) {
+  const toggle = h("button", {
+    type: "button",
+    class: `btn ${testid}`,
+    text: "⋯",
+    title: "More actions",
+    dataset: { testid },
+    onclick: () => openMenu(menu),
+  });
+  return h("span", { class: "menu-anchor" }, toggle, menu);
+}

@@ -3,7 +3,7 @@
 // block_id added, in a block_actions action). `dispatch(action)` is called when Slack would send
 // a block_actions payload for a change; it is null inside input blocks, which only submit.
 
-import { h } from "./dom.js";
+import { dropdown, h, menuButton } from "./dom.js";
 import { plainHtml, plainText, textObjectHtml } from "./mrkdwn.js";
 
 let uniq = 0;
@@ -131,29 +131,11 @@ const channelsSelect = (el, ctx, dispatch) =>
   });
 
 function overflow(el, ctx, dispatch) {
-  const menu = h("div", { class: "menu", hidden: true, dataset: { testid: "overflow-menu" } });
-  for (const option of el.options ?? []) {
-    menu.append(
-      h("button", {
-        type: "button",
-        class: "menu-item",
-        html: plainHtml(option.text),
-        onclick: () => {
-          menu.hidden = true;
-          if (dispatch) dispatch({ type: "overflow", selected_option: option });
-        },
-      }),
-    );
-  }
-  const toggle = h("button", {
-    type: "button",
-    class: "btn overflow",
-    text: "⋯",
-    title: "More actions",
-    dataset: { testid: "overflow" },
-    onclick: () => ctx.openMenu(menu),
-  });
-  return { node: h("span", { class: "menu-anchor" }, toggle, menu), state: null };
+  const items = (el.options ?? []).map((option) => ({
+    html: plainHtml(option.text),
+    pick: () => dispatch?.({ type: "overflow", selected_option: option }),
+  }));
+  return { node: menuButton(dropdown(items, "overflow-menu"), "overflow", ctx.openMenu), state: null };
 }
 
 function optionLabel(option, ctx) {
@@ -167,44 +149,32 @@ function optionLabel(option, ctx) {
   );
 }
 
-function checkboxes(el, ctx, dispatch) {
-  const initial = new Set((el.initial_options ?? []).map((o) => o.value));
-  const boxes = (el.options ?? []).map((option) => ({
+/** Checkboxes or radio buttons: one input per option, with its description. */
+function choiceList(el, ctx, dispatch, inputType) {
+  const name = `choices-${++uniq}`;
+  const initial = new Set(
+    inputType === "checkbox" ? (el.initial_options ?? []).map((o) => o.value) : [el.initial_option?.value],
+  );
+  const choices = (el.options ?? []).map((option) => ({
     option,
-    input: h("input", { type: "checkbox", value: option.value, checked: initial.has(option.value) }),
+    input: h("input", { type: inputType, name, value: option.value, checked: initial.has(option.value) }),
   }));
-  const state = () => ({
-    type: "checkboxes",
-    selected_options: boxes.filter((b) => b.input.checked).map((b) => b.option),
-  });
+  const chosen = () => choices.filter((c) => c.input.checked).map((c) => c.option);
+  const state =
+    inputType === "checkbox"
+      ? () => ({ type: "checkboxes", selected_options: chosen() })
+      : () => ({ type: "radio_buttons", selected_option: chosen()[0] ?? null });
   const node = h(
     "div",
     { class: "choices" },
-    boxes.map((b) => h("label", { class: "choice" }, b.input, optionLabel(b.option, ctx))),
+    choices.map((c) => h("label", { class: "choice" }, c.input, optionLabel(c.option, ctx))),
   );
   if (dispatch) node.addEventListener("change", () => dispatch(state()));
   return { node, state };
 }
 
-function radioButtons(el, ctx, dispatch) {
-  const name = `radio-${++uniq}`;
-  const initial = el.initial_option?.value;
-  const radios = (el.options ?? []).map((option) => ({
-    option,
-    input: h("input", { type: "radio", name, value: option.value, checked: option.value === initial }),
-  }));
-  const state = () => ({
-    type: "radio_buttons",
-    selected_option: radios.find((r) => r.input.checked)?.option ?? null,
-  });
-  const node = h(
-    "div",
-    { class: "choices" },
-    radios.map((r) => h("label", { class: "choice" }, r.input, optionLabel(r.option, ctx))),
-  );
-  if (dispatch) node.addEventListener("change", () => dispatch(state()));
-  return { node, state };
-}
+const checkboxes = (el, ctx, dispatch) => choiceList(el, ctx, dispatch, "checkbox");
+const radioButtons = (el, ctx, dispatch) => choiceList(el, ctx, dispatch, "radio");
 
 function picker(inputType, initialKey, stateKey) {
   return (el, ctx, dispatch) => {

@@ -2,7 +2,7 @@
 // them, and the current user's ephemerals in time order. Nodes are kept by ts and rebuilt only
 // when their message changed, so selects, scroll and focus stay put while the page polls.
 
-import { h } from "./dom.js";
+import { dropdown, h, menuButton } from "./dom.js";
 import { mrkdwn, plainText } from "./mrkdwn.js";
 import { renderAttachments, renderBlocks } from "./blocks.js";
 
@@ -103,32 +103,18 @@ function reactions(m, view) {
 
 /** The "⋯" menu: 📌 (react with :pushpin:) and the app's message shortcuts. */
 function messageMenu(m, view) {
-  const item = (label, onclick, testid) =>
-    h("button", {
-      type: "button",
-      class: "menu-item",
-      text: label,
-      dataset: { testid },
-      onclick: () => {
-        menu.hidden = true;
-        onclick();
-      },
-    });
-  const menu = h(
-    "div",
-    { class: "menu", hidden: true, dataset: { testid: "message-menu-items" } },
-    item("📌 Pin (react :pushpin:)", () => view.react(m, "pushpin"), "menu-pin"),
-    view.shortcuts.map((s) => item(`⚡ ${s.name}`, () => view.shortcut(m, s), "menu-shortcut")),
-  );
-  const toggle = h("button", {
-    type: "button",
-    class: "btn message-menu",
-    text: "⋯",
-    title: "More actions",
-    dataset: { testid: "message-menu" },
-    onclick: () => view.ctx.openMenu(menu),
-  });
-  return h("span", { class: "menu-anchor message-tools" }, toggle, menu);
+  const items = [
+    { text: "📌 Pin (react :pushpin:)", testid: "menu-pin", pick: () => view.react(m, "pushpin") },
+    ...view.shortcuts.map((s) => ({
+      text: `⚡ ${s.name}`,
+      testid: "menu-shortcut",
+      pick: () => view.shortcut(m, s),
+    })),
+  ];
+  const menu = dropdown(items, "message-menu-items");
+  const anchor = menuButton(menu, "message-menu", view.ctx.openMenu);
+  anchor.classList.add("message-tools");
+  return anchor;
 }
 
 function messageNode(m, thread, view) {

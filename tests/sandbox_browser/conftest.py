@@ -1,14 +1,16 @@
 """Browser tests of the sandbox page: Playwright for Python driving Debian's Chromium, headless.
 
 No browser is downloaded (`playwright install` is never needed): the tests use the `chromium`
-executable on PATH, and skip, saying why, when there is none. One browser per test process
-(per xdist worker); a fresh context and page per test.
+executable on PATH, and skip, saying why, when there is none. One browser per test module;
+a fresh context and page per test.
 
 A test failing in its body leaves a full-page screenshot in `test-artifacts/` at the repository
 root (or in $TEST_ARTIFACTS); the path is printed in the failure report.
 
 Playwright's sync API runs in the test's thread, so the real sandbox runs in a thread with an
-event loop of its own (`LiveSandbox`).
+event loop of its own (`LiveSandbox`). While Playwright runs, its event loop counts as the
+thread's running loop, and no asyncio test could start one: so the browser lives for one
+module (pytest stops it before a test of another module runs), not for the whole session.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.settings import Settings
 from sandbox.app import RunningSandbox, start_sandbox
-from tests.harness import copy_migrated_sqlite, free_port
+from tests.harness import copy_migrated_sqlite
+from tests.sandbox.conftest import sandbox_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS") or ROOT / "test-artifacts")
@@ -40,9 +42,9 @@ def chromium_path() -> str | None:
     return found if Path(found).is_file() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for this test process."""
+    """One headless Chromium for the module's tests."""
     executable = chromium_path()
     if executable is None:
         pytest.skip(
@@ -102,14 +104,7 @@ class LiveSandbox:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="sandbox", daemon=True)
         self.thread.start()
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            slack_bot_token="replaced-by-the-sandbox",
-            slack_signing_secret="replaced-by-the-sandbox",
-            database_url=f"sqlite:///{database}",
-            port=free_port(),
-            slack_pacing=False,
-        )
+        settings = sandbox_settings(database, log_level="INFO")
         try:
             self.running: RunningSandbox = self.call(start_sandbox(settings, host="127.0.0.1"))
         except BaseException:

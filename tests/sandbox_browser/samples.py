@@ -122,8 +122,14 @@ KIT = message(
                     "type": "rich_text_list",
                     "style": "bullet",
                     "elements": [
-                        {"type": "rich_text_section", "elements": [{"type": "text", "text": "one"}]},
-                        {"type": "rich_text_section", "elements": [{"type": "text", "text": "two"}]},
+                        {
+                            "type": "rich_text_section",
+                            "elements": [{"type": "text", "text": "one"}],
+                        },
+                        {
+                            "type": "rich_text_section",
+                            "elements": [{"type": "text", "text": "two"}],
+                        },
                     ],
                 },
             ],
@@ -168,7 +174,9 @@ HOSTILE = message(
     reactions=[{"name": "pushpin", "users": ["U_ALICE", "U_BOB"], "count": 2}],
 )
 PARENT = message(THREAD_TS, "Parent message", user="U_CAROL", user_name="Carol")
-REPLY = message(REPLY_TS, "A reply in the thread", user="U_BOB", user_name="Bob", thread_ts=THREAD_TS)
+REPLY = message(
+    REPLY_TS, "A reply in the thread", user="U_BOB", user_name="Bob", thread_ts=THREAD_TS
+)
 
 USERS = [
     {"id": "U_ALICE", "name": "alice", "real_name": "Alice"},
@@ -221,13 +229,17 @@ def sample_state() -> dict[str, Any]:
         "modal": None,
         "home": None,
         "shortcuts": [
-            {"callback_id": "add_to_timeline", "name": "Add to incident timeline", "type": "message"},
+            {
+                "callback_id": "add_to_timeline",
+                "name": "Add to incident timeline",
+                "type": "message",
+            },
             {"callback_id": "declare_global", "name": "Declare", "type": "global"},
         ],
     }
 
 
-MODAL = {
+MODAL: dict[str, Any] = {
     "id": "V0042",
     "errors": {},
     "view": {
@@ -316,7 +328,7 @@ MODAL = {
     },
 }
 
-HOME = {
+HOME: dict[str, Any] = {
     "id": "V0050",
     "type": "home",
     "blocks": [

@@ -38,14 +38,20 @@ MRKDWN_CASES = [
     ("`&lt;b&gt;x&lt;/b&gt;` *after*", "<code>&#60;b&#62;x&#60;/b&#62;</code> <b>after</b>"),
     ("```line1\n*not bold*```", "<pre>line1\n*not bold*</pre>"),
     ("&gt; quoted\nnot", '<span class="quote">quoted</span>\nnot'),
-    ("<@U_BOB> <@U_X|xname>", '<span class="mention">@bob</span> <span class="mention">@xname</span>'),
+    (
+        "<@U_BOB> <@U_X|xname>",
+        '<span class="mention">@bob</span> <span class="mention">@xname</span>',
+    ),
     (
         "<#C0001> <#C9|other>",
         '<a href="#" class="channel-link" data-channel="C0001">#general</a> '
         '<a href="#" class="channel-link" data-channel="C9">#other</a>',
     ),
     ("<!date^1796529473^{date_short_pretty}|2026-12-06 03:57 UTC>", "2026-12-06 03:57 UTC"),
-    ("<!channel> <!subteam^S1|@oncall>", '<span class="mention">@channel</span> <span class="mention">@oncall</span>'),
+    (
+        "<!channel> <!subteam^S1|@oncall>",
+        '<span class="mention">@channel</span> <span class="mention">@oncall</span>',
+    ),
     (
         "<https://a.example/x?y=1&amp;z=2>",
         '<a href="https://a.example/x?y=1&#38;z=2" target="_blank" rel="noopener noreferrer">'
@@ -63,7 +69,8 @@ def test_slack_mrkdwn_becomes_safe_html(stub: StubSandbox, page: Any) -> None:
         """async (cases) => {
             const { mrkdwn } = await import("./static/mrkdwn.js");
             const names = { U_BOB: "bob", C0001: "general" };
-            const ctx = { userName: (id) => names[id] ?? null, channelName: (id) => names[id] ?? null };
+            const name = (id) => names[id] ?? null;
+            const ctx = { userName: name, channelName: name };
             return cases.map((text) => mrkdwn(text, ctx));
         }""",
         [text for text, _ in MRKDWN_CASES],
@@ -142,61 +149,62 @@ def test_elements_send_the_actions_slack_would(stub: StubSandbox, page: Any) -> 
     card, kit = message(page, CARD_TS), message(page, KIT_TS)
     pickers = kit.locator('[data-block-id="pickers"]')
 
-    def from_message(ts: str, **action: Any) -> dict[str, Any]:
-        return {"user": "U_ALICE", "channel": INCIDENT, "message_ts": ts, "action": action}
+    def overflow_archive() -> None:
+        pickers.get_by_test_id("overflow").click()
+        pickers.get_by_role("button", name="Archive").click()
 
-    assert clicked(stub, card.get_by_role("button", name="Post update").click) == from_message(
-        CARD_TS,
-        type="button",
-        value="INC-2026-12-06-001",
-        text=plain("Post update"),
-        action_id="card_post_update",
-        block_id="card_actions",
-    )
-    assert clicked(
-        stub, lambda: card.get_by_role("combobox").select_option(label="SEV-1")
-    ) == from_message(
-        CARD_TS,
-        type="static_select",
-        selected_option=samples.option("SEV-1", "sev1"),
-        action_id="card_severity",
-        block_id="card_actions",
-    )
-    assert clicked(
-        stub, lambda: pickers.locator('[data-action-id="assign"]').select_option("U_BOB")
-    ) == from_message(
-        KIT_TS, type="users_select", selected_user="U_BOB", action_id="assign", block_id="pickers"
-    )
-    pickers.get_by_test_id("overflow").click()
-    assert clicked(stub, pickers.get_by_role("button", name="Archive").click) == from_message(
-        KIT_TS,
-        type="overflow",
-        selected_option=samples.option("Archive", "archive"),
-        action_id="more",
-        block_id="pickers",
-    )
-    assert clicked(
-        stub, lambda: pickers.locator('[data-action-id="due"]').fill("2026-12-08")
-    ) == from_message(
-        KIT_TS, type="datepicker", selected_date="2026-12-08", action_id="due", block_id="pickers"
-    )
-    assert clicked(stub, pickers.get_by_label("Customers told").check) == from_message(
-        KIT_TS,
-        type="checkboxes",
-        selected_options=[samples.option("Customers told", "told")],
-        action_id="ticks",
-        block_id="pickers",
-    )
-    assert clicked(stub, pickers.get_by_label("Fix forward").check) == from_message(
-        KIT_TS,
-        type="radio_buttons",
-        selected_option=samples.option("Fix forward", "forward"),
-        action_id="pick",
-        block_id="pickers",
-    )
-    assert clicked(stub, kit.get_by_role("button", name="Stop").click)["action"]["block_id"] == (
-        "with_button"
-    )
+    option = samples.option
+    cases: list[tuple[Any, str, dict[str, Any]]] = [
+        (
+            card.get_by_role("button", name="Post update").click,
+            "card_actions",
+            {"type": "button", "value": "INC-2026-12-06-001", "text": plain("Post update")},
+        ),
+        (
+            lambda: card.get_by_role("combobox").select_option(label="SEV-1"),
+            "card_actions",
+            {"type": "static_select", "selected_option": option("SEV-1", "sev1")},
+        ),
+        (
+            lambda: pickers.locator('[data-action-id="assign"]').select_option("U_BOB"),
+            "pickers",
+            {"type": "users_select", "selected_user": "U_BOB"},
+        ),
+        (
+            overflow_archive,
+            "pickers",
+            {"type": "overflow", "selected_option": option("Archive", "archive")},
+        ),
+        (
+            lambda: pickers.locator('[data-action-id="due"]').fill("2026-12-08"),
+            "pickers",
+            {"type": "datepicker", "selected_date": "2026-12-08"},
+        ),
+        (
+            pickers.get_by_label("Customers told").check,
+            "pickers",
+            {"type": "checkboxes", "selected_options": [option("Customers told", "told")]},
+        ),
+        (
+            pickers.get_by_label("Fix forward").check,
+            "pickers",
+            {"type": "radio_buttons", "selected_option": option("Fix forward", "forward")},
+        ),
+        (
+            kit.get_by_role("button", name="Stop").click,
+            "with_button",
+            {"type": "button", "value": "stop-1", "text": plain("Stop")},
+        ),
+    ]
+    action_ids = ["card_post_update", "card_severity", "assign", "more", "due", "ticks", "pick"]
+    for (do, block_id, action), action_id in zip(cases, [*action_ids, "stop"], strict=True):
+        ts = CARD_TS if block_id == "card_actions" else KIT_TS
+        assert clicked(stub, do) == {
+            "user": "U_ALICE",
+            "channel": INCIDENT,
+            "message_ts": ts,
+            "action": {**action, "action_id": action_id, "block_id": block_id},
+        }, action_id
 
 
 def open_modal(stub: StubSandbox, page: Any) -> Any:

@@ -76,7 +76,8 @@ def test_a_newcomer_declares_ticks_a_step_hands_over_and_sees_a_reminder(
     page.get_by_role("button", name="Run this playbook").click()
     triage = messages(page).filter(has_text="phase 1/3: Triage")
     expect(triage.locator(".block-section").first).to_contain_text("0/3")
-    triage.locator('[data-block-id="step|generic|0|0"]').get_by_role("button", name="Done").click()
+    first = triage.locator('[data-block-id="step|generic|0|0"]')
+    first.get_by_role("button", name="Done").click()
     first_step = triage.locator(".block-section").nth(1)
     expect(first_step).to_have_text(
         re.compile(
@@ -85,9 +86,7 @@ def test_a_newcomer_declares_ticks_a_step_hands_over_and_sees_a_reminder(
         )
     )
     expect(triage.locator(".block-section").first).to_contain_text("1/3")
-    expect(
-        triage.locator('[data-block-id="step|generic|0|0"]').get_by_role("button")
-    ).to_have_text(["Undo"])
+    expect(first.get_by_role("button")).to_have_text(["Undo"])
 
     # Command handed over from the composer, with @bob typed as in Slack.
     send(page, "/incident commander @bob")
