@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import settings_or_exit
 
     settings = settings_or_exit()
-    configure_logging(settings.log_level, settings.secrets)
+    configure_logging(settings.log_level, settings.secrets, settings.log_format)
     import asyncio
 
     from bot.startup import problem_with
