@@ -20,6 +20,9 @@ from bot.logs import (
     log_handler,
     working_on,
 )
+from storage import repo
+from storage.db import Database
+from tests.processes import BotProcess
 
 
 def test_tokens_and_secrets_are_redacted(caplog):
@@ -194,3 +197,39 @@ def test_configure_logging_writes_json_to_stderr_and_logs_warnings(capsys):
         ("py.warnings", "WARNING"),
     ]
     assert records[0]["message"] == "secret [redacted]"
+
+
+async def test_a_bot_process_with_log_format_json_writes_only_json_lines(fake, tmp_path):
+    log = tmp_path / "bot.log"
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    bot = BotProcess(fake, url, "default", log)
+    bot.env.update(LOG_FORMAT="json", LOG_LEVEL="DEBUG")
+    await bot.start()
+    try:
+        assert await bot.command("declare sev2 Logs in JSON") == 200
+        await fake.wait_for(
+            lambda: any(c.name.endswith("logs-in-json") and c.pins for c in fake.channels.values())
+        )
+    finally:
+        code = await asyncio.get_running_loop().run_in_executor(None, bot.terminate)
+    assert code == 0
+    database = Database(url)
+    try:
+        async with database.reader() as session:
+            (incident,) = await repo.list_open(session=session)
+    finally:
+        await database.dispose()
+    text = log.read_text()
+    assert fake.bot_token not in text
+    records = [json.loads(line) for line in text.splitlines()]  # every line is JSON
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    about_it = [r for r in records if r.get("incident_id") == incident.id]
+    assert any(
+        r["message"] == f"incident {incident.id} is ready in #{incident.channel_name}"
+        for r in about_it
+    )
+    # The setup runs in the command's listener: its Web API calls name all three.
+    assert any(
+        r.get("request_kind") == "command" and r.get("slack_call") == "conversations.create"
+        for r in about_it
+    )
