@@ -85,6 +85,31 @@ def _signed(secret: str, raw: bytes, request: web.Request) -> bool:
     return hmac.compare_digest(f"v0={digest.hexdigest()}", signature)
 
 
+def _parsed(request: web.Request, raw: bytes, metrics: Metrics) -> AsyncBoltRequest | web.Response:
+    """The signed body as Bolt's request, or the 400 for a body that is not Slack's."""
+    try:
+        body = raw.decode("utf-8", errors="strict")
+        if request.content_type == "application/x-www-form-urlencoded":
+            parse_qsl(body, keep_blank_values=True, errors="strict")  # %FF is not UTF-8 either
+    except UnicodeDecodeError:
+        metrics.refused("malformed")
+        return _bad_request("body is not UTF-8")
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=dict(request.headers)
+        )
+        problem = shape_problem(bolt_request.body)
+    except Exception as error:  # noqa: BLE001 - Bolt raises all sorts on odd bodies
+        # Bolt's own adapter answers 500 on a malformed `payload=`; a bad body is a 4xx.
+        log.info("rejected malformed Slack request: %s", error)
+        metrics.refused("malformed")
+        return _bad_request("malformed body")
+    if problem:
+        metrics.refused("malformed")
+        return _bad_request(problem)
+    return bolt_request
+
+
 async def slack_events(request: web.Request) -> web.Response:
     """One Request URL for commands, interactivity and events: verify, parse, dispatch.
 
@@ -98,26 +123,9 @@ async def slack_events(request: web.Request) -> web.Response:
     if secret is None or not _signed(secret.get_secret_value(), raw, request):
         metrics.refused("bad_signature")
         return web.json_response({"error": "invalid request"}, status=401)
-    try:
-        body = raw.decode("utf-8", errors="strict")
-        if request.content_type == "application/x-www-form-urlencoded":
-            parse_qsl(body, keep_blank_values=True, errors="strict")  # %FF is not UTF-8 either
-    except UnicodeDecodeError:
-        metrics.refused("malformed")
-        return _bad_request("body is not UTF-8")
-    try:
-        bolt_request = AsyncBoltRequest(
-            body=body, query=request.query_string, headers=dict(request.headers)
-        )
-        problem = shape_problem(bolt_request.body)
-        if problem:
-            metrics.refused("malformed")
-            return _bad_request(problem)
-    except Exception as error:  # noqa: BLE001 - Bolt raises all sorts on odd bodies
-        # Bolt's own adapter answers 500 on a malformed `payload=`; a bad body is a 4xx.
-        log.info("rejected malformed Slack request: %s", error)
-        metrics.refused("malformed")
-        return _bad_request("malformed body")
+    bolt_request = _parsed(request, raw, metrics)
+    if isinstance(bolt_request, web.Response):
+        return bolt_request
     kind = request_kind(bolt_request.body)
     try:
         with about(REQUEST_KIND, kind):  # the listeners Bolt starts inherit it
