@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if not slack_token_set():
         return _sandbox()
     settings = settings_or_exit()
-    configure_logging(settings.log_level, settings.secrets)
+    configure_logging(settings.log_level, settings.secrets, settings.log_format)
     import asyncio
 
     from bot.startup import problem_with

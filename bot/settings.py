@@ -27,6 +27,7 @@ from playbooks.business_calendar import (
 )
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,7 @@ class Settings(BaseSettings):
     incidents_channel: str = "incidents"
     incident_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
+    log_format: str = "text"
     playbook_pack: str = "default"
     pack_time_scale: float = Field(default=1.0, gt=0)
     checklist_times: Annotated[dict[str, time], NoDecode] = Field(default_factory=dict)
@@ -112,13 +114,16 @@ class Settings(BaseSettings):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
-    def _log_level_known(cls, value: object) -> object:
-        level = str(value).strip().upper()
-        if level not in LOG_LEVELS:
-            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
-        return level
+    def _one_of_known(cls, value: object, info: ValidationInfo) -> object:
+        """LOG_LEVEL (`DEBUG` … `CRITICAL`) and LOG_FORMAT (`text`, `json`), in any case."""
+        choices = LOG_LEVELS if info.field_name == "log_level" else LOG_FORMATS
+        given = str(value).strip().lower()
+        for choice in choices:
+            if given == choice.lower():
+                return choice
+        raise ValueError(f"must be one of {', '.join(choices)}")
 
     @field_validator("tz")
     @classmethod

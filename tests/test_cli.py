@@ -35,6 +35,10 @@ def run_bot(env_overrides, tmp_path):
             "LOG_LEVEL",
         ),
         (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "LOG_FORMAT": "xml"},
+            "LOG_FORMAT",
+        ),
+        (
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": "mysql://x"},
             "DATABASE_URL",
         ),
