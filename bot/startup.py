@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.slack_gateway import make_client
 from playbooks.loader import PackError, load_pack
 from playbooks.overrides import at_times
+from storage import revisions
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -37,18 +38,31 @@ async def problem_with(settings: Settings) -> str | None:
         at_times(pack, settings.checklist_times)
     except ValueError as error:
         return f"CHECKLIST_TIMES is invalid: {error}"
-    return await _database_problem(settings) or await _slack_problem(settings)
+    need_head = not settings.auto_migrate
+    return await database_problem(settings.database_url, need_head=need_head) or (
+        await _slack_problem(settings)
+    )
 
 
-async def _database_problem(settings: Settings) -> str | None:
-    database = Database(settings.database_url)
+async def database_problem(url: str, *, need_head: bool = False) -> str | None:
+    """Why the database at `url` cannot be used, as one line naming DATABASE_URL; None when
+    it answers (and, with `need_head`, is at the revision the code needs)."""
+    database: Database | None = None
     try:
+        database = Database(url)
         await asyncio.wait_for(database.check_connection(), DATABASE_TIMEOUT)
+        found = await database.revision() if need_head else None
     except Exception as error:  # noqa: BLE001 - any failure: name the setting, not the URL
-        reason = "no answer" if isinstance(error, TimeoutError) else _first_line(error)
-        return f"DATABASE_URL: cannot reach the database ({type(error).__name__}: {reason})"
+        reason = "TimeoutError: no answer" if isinstance(error, TimeoutError) else error_line(error)
+        return f"DATABASE_URL: cannot reach the database ({reason})"
     finally:
-        await database.dispose()
+        if database is not None:
+            await database.dispose()
+    if need_head and found != revisions.head():
+        return (
+            f"DATABASE_URL is at revision {found or 'none (never migrated)'}, the code needs "
+            f"{revisions.head()}: run `incident-bot migrate`"
+        )
     return None
 
 
@@ -78,6 +92,7 @@ async def _slack_problem(settings: Settings) -> str | None:
     return None
 
 
-def _first_line(error: BaseException) -> str:
+def error_line(error: BaseException) -> str:
+    """`Type: first line of the message`, for a one-line error that shows no traceback."""
     text = str(error).strip().splitlines()
-    return text[0][:200] if text else "no detail"
+    return f"{type(error).__name__}: {text[0][:200] if text else 'no detail'}"
