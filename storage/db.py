@@ -164,13 +164,24 @@ class Database:
         One migrator at a time: replicas starting together, or `incident-bot migrate` beside
         them, wait on PostgreSQL's advisory lock (SQLite's write lock serves on SQLite).
         """
-        async with self.engine.begin() as conn:
-            if not self.is_sqlite:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-            # A restart's usual case, checked without loading every migration script.
-            found = await conn.run_sync(revisions.current)
-            if found != revisions.head():
-                await conn.run_sync(revisions.upgrade)
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.run_sync(_sqlite_foreign_keys, False)
+            try:
+                async with conn.begin():
+                    if not self.is_sqlite:
+                        await conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK}
+                        )
+                    # A restart's usual case, checked without loading every migration script.
+                    found = await conn.run_sync(revisions.current)
+                    if found != revisions.head():
+                        await conn.run_sync(revisions.upgrade)
+                        if self.is_sqlite:
+                            await conn.run_sync(_no_dangling_references)
+            finally:
+                if self.is_sqlite:
+                    await conn.run_sync(_sqlite_foreign_keys, True)
         return found
 
     async def revision(self) -> str | None:
@@ -215,6 +226,25 @@ class Database:
         await self.engine.dispose()
         if self._urgent_engine is not None:
             await self._urgent_engine.dispose()
+
+
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Turn SQLite's foreign key checks on or off for this connection.
+
+    Off while migrating: SQLite alters a table by rebuilding it (Alembic's batch mode), and
+    dropping the old copy of a table that other rows point at fails with the checks on.
+    Sent on the DBAPI connection, outside any transaction, where SQLite ignores the pragma.
+    """
+    cursor = connection.connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    cursor.close()
+
+
+def _no_dangling_references(connection: Connection) -> None:
+    """Refuse (roll back) a migration that left a row pointing at nothing."""
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        raise RuntimeError(f"the migration left rows with dangling references: {dangling[:5]}")
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
