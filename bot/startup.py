@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
 from bot.slack_gateway import make_client
@@ -49,6 +51,7 @@ async def database_problem(url: str, *, need_head: bool = False) -> str | None:
     it answers (and, with `need_head`, is at the revision the code needs)."""
     database: Database | None = None
     try:
+        _sqlite_folder_exists(url)
         database = Database(url)
         await asyncio.wait_for(database.check_connection(), DATABASE_TIMEOUT)
         found = await database.revision() if need_head else None
@@ -64,6 +67,18 @@ async def database_problem(url: str, *, need_head: bool = False) -> str | None:
             f"{revisions.head()}: run `incident-bot migrate`"
         )
     return None
+
+
+def _sqlite_folder_exists(url: str) -> None:
+    """Raise when a SQLite file's folder is missing, before aiosqlite tries: a failed
+    aiosqlite connect leaves its thread a callback on the loop, which `asyncio.run` may have
+    closed by then (a traceback after the one line)."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and not path.startswith((":", "file:")):
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no folder {folder} for the SQLite file")
 
 
 async def _slack_problem(settings: Settings) -> str | None:
