@@ -324,7 +324,8 @@ async def lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     for client in (deps.slack.client, deps.slack.probe_client, bolt.client):
         if client is not None:
             client.session = http
-    await deps.db.migrate()
+    if deps.settings.auto_migrate:  # else the startup checks made sure it is at head
+        await deps.db.migrate()
     await deps.slack.identity()  # now, not in the first burst of requests
     with contextlib.suppress(Exception):
         await join_announcement_channel(slack=deps.slack, settings=deps.settings)

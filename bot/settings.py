@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_pacing: bool = True
     database_url: str = "sqlite:///./incidents.db"
+    auto_migrate: bool = True
     port: int = Field(default=3000, ge=1, le=65535)
     incidents_channel: str = "incidents"
     incident_admins: Annotated[frozenset[str], NoDecode] = frozenset()
@@ -103,9 +104,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_shape(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql", "postgres")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        return value
+        return database_url_shape(value)
 
     @field_validator("incident_admins", mode="before")
     @classmethod
@@ -294,6 +293,13 @@ def _business_calendar(
     settings with another TZ never sees the old calendar."""
     days_off = public_holidays(country, subdivision) if country else frozenset()
     return BusinessCalendar(tz=ZoneInfo(tz), hours=hours, holidays=days_off)
+
+
+def database_url_shape(value: str) -> str:
+    """DATABASE_URL names a database the bot has a driver for."""
+    if not value.startswith(("sqlite", "postgresql", "postgres")):
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    return value
 
 
 def describe_settings_error(error: ValidationError) -> str:

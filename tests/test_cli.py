@@ -3,9 +3,12 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+
+from bot.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,3 +122,11 @@ def test_playbooks_validate_command(tmp_path):
         timeout=60,
     )
     assert failed.returncode == 2 and "bad.yml" in failed.stderr
+
+
+def test_version_is_the_projects(capsys):
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"incident-bot {version}\n"
