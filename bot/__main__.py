@@ -1,4 +1,5 @@
-"""`python -m bot` / `incident-bot`: run the bot, validate packs, or export an incident log."""
+"""`python -m bot` / `incident-bot`: run the bot, migrate its database, validate packs, or
+export an incident log."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import sys
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-bot", description="Slack incident bot.")
+    parser.add_argument("--version", action="version", version=f"incident-bot {_version()}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
+    migrate = sub.add_parser("migrate", help="upgrade DATABASE_URL's schema to this version's")
+    migrate.add_argument(
+        "--sql", action="store_true", help="print the upgrade's SQL; touch no database"
+    )
     playbooks = sub.add_parser("playbooks", help="work with playbook packs")
     pb_sub = playbooks.add_subparsers(dest="playbooks_command", required=True)
     validate = pb_sub.add_parser("validate", help="validate a pack file")
@@ -19,6 +25,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("incident-bot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -26,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         from playbooks.cli import validate_command
 
         return validate_command(args.path)
+    if args.command == "migrate":
+        from bot.cli_migrate import migrate_command
+
+        return migrate_command(sql=args.sql)
     if args.command == "export":
         from bot.cli_export import export_command
 
@@ -36,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if not slack_token_set():
         return _sandbox()
     settings = settings_or_exit()
-    configure_logging(settings.log_level, settings.secrets)
+    configure_logging(settings.log_level, settings.secrets, settings.log_format)
     import asyncio
 
     from bot.startup import problem_with

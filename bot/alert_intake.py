@@ -26,6 +26,7 @@ from bot.deps import Deps
 from bot.domain.alert_formats import parse_alertmanager, parse_generic, parse_grafana
 from bot.domain.alerts import BadAlert, IncomingAlert
 from bot.intake import NotRecorded
+from bot.logs import REQUEST_KIND, about
 from bot.services import alerts
 
 log = logging.getLogger(__name__)
@@ -72,37 +73,50 @@ def routes(deps: Deps) -> list[web.RouteDef]:
 
     async def receive(request: web.Request) -> web.Response:
         fmt = request.match_info["fmt"]
-        if fmt not in FORMATS:
-            return _answer(
-                404, error=f"unknown alert format {fmt[:40]!r}: use {', '.join(FORMATS)}"
-            )
-        if (request.content_length or 0) > MAX_ALERT_BODY:
-            return _answer(413, error=f"the body is over {MAX_ALERT_BODY // 1024} KiB")
-        body = await request.content.read(MAX_ALERT_BODY + 1)
-        if len(body) > MAX_ALERT_BODY:
-            return _answer(413, error=f"the body is over {MAX_ALERT_BODY // 1024} KiB")
-        source = sender(request.headers.get("Authorization"), deps.settings.alert_tokens)
-        if source is None:
-            return _answer(401, error="missing or unknown bearer token")
-        secret = deps.settings.alert_hmac_secret
-        if secret is not None and not signed(body, request.headers.get(SIGNATURE_HEADER), secret):
-            return _answer(401, error=f"missing or wrong {SIGNATURE_HEADER}")
-        found = _parse(fmt, body)
-        if isinstance(found, str):
-            return _answer(400, error=found)
-        if not found:
-            return _answer(200, accepted=0)
-        key = f"alert:{uuid.uuid4().hex}"
-        payload = alerts.batch_payload(fmt, source, found)
-        try:
-            await deps.intake.admit(key=key, kind="alert", payload=payload)
-        except NotRecorded as error:
-            log.warning("alerts not kept, the sender will retry: %s", error)
-            return _answer(503, error="the alerts could not be kept right now; send them again")
-        deps.lifecycle.spawn(process(deps, key, payload), name=f"route-{key}")
-        return _answer(202, accepted=len(found), id=key)
+        with about(REQUEST_KIND, "alert"):
+            answer, source, accepted = await _receive(deps, request, fmt)
+        known = fmt if fmt in FORMATS else "other"
+        deps.metrics.alert_request(source or "unknown", known, alerts=accepted)
+        return answer
 
     return [web.post("/alerts/{fmt}", receive)]
+
+
+async def _receive(
+    deps: Deps, request: web.Request, fmt: str
+) -> tuple[web.Response, str | None, int | None]:
+    """The answer, the sender (None until its token is known) and how many alerts were
+    accepted (None: the request was refused)."""
+    if fmt not in FORMATS:
+        error = f"unknown alert format {fmt[:40]!r}: use {', '.join(FORMATS)}"
+        return _answer(404, error=error), None, None
+    too_large = f"the body is over {MAX_ALERT_BODY // 1024} KiB"
+    if (request.content_length or 0) > MAX_ALERT_BODY:
+        return _answer(413, error=too_large), None, None
+    body = await request.content.read(MAX_ALERT_BODY + 1)
+    if len(body) > MAX_ALERT_BODY:
+        return _answer(413, error=too_large), None, None
+    source = sender(request.headers.get("Authorization"), deps.settings.alert_tokens)
+    if source is None:
+        return _answer(401, error="missing or unknown bearer token"), None, None
+    secret = deps.settings.alert_hmac_secret
+    if secret is not None and not signed(body, request.headers.get(SIGNATURE_HEADER), secret):
+        return _answer(401, error=f"missing or wrong {SIGNATURE_HEADER}"), source, None
+    found = _parse(fmt, body)
+    if isinstance(found, str):
+        return _answer(400, error=found), source, None
+    if not found:
+        return _answer(200, accepted=0), source, 0
+    key = f"alert:{uuid.uuid4().hex}"
+    payload = alerts.batch_payload(fmt, source, found)
+    try:
+        await deps.intake.admit(key=key, kind="alert", payload=payload)
+    except NotRecorded as error:
+        log.warning("alerts not kept, the sender will retry: %s", error)
+        again = "the alerts could not be kept right now; send them again"
+        return _answer(503, error=again), source, None
+    deps.lifecycle.spawn(process(deps, key, payload), name=f"route-{key}")
+    return _answer(202, accepted=len(found), id=key), source, len(found)
 
 
 def _parse(fmt: str, body: bytes) -> list[IncomingAlert] | str:
@@ -133,6 +147,7 @@ async def process(deps: Deps, key: str, payload: dict[str, Any]) -> None:
     try:
         await alerts.route_batch(key, payload, collaborators)
     except Exception as error:  # noqa: BLE001 - kept in the inbox: replayed when its lease lapses
+        deps.metrics.database_error("alert_routing", error)
         log.warning("could not route alerts %s now, they will be replayed: %r", key, error)
     finally:
         deps.intake.forget(key)

@@ -11,10 +11,10 @@ from slack_bolt.logger.messages import (
     warning_client_prioritized_and_token_skipped,
     warning_token_skipped,
 )
-from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.deps import Deps
+from bot.slack_gateway import ObservedWebClient
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,11 @@ def create_app(deps: Deps) -> AsyncApp:
     secret = settings.slack_signing_secret
     # Bolt gets the token from `authorize` on every request; a client holding it too would
     # only earn a "token will be ignored" warning at startup.
-    tokenless = AsyncWebClient(
+    tokenless = ObservedWebClient(
         base_url=deps.slack.client.base_url,
         timeout=deps.slack.client.timeout,
         retry_handlers=deps.slack.client.retry_handlers,
+        metrics=deps.metrics,
     )
     app = AsyncApp(
         # Named: without a name Bolt walks the whole call stack (inspect.stack()) to find one.

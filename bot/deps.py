@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.clock import Clock, utcnow
 from bot.intake import Intake
 from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics
 from bot.pagers import Pagers
 from bot.replica import Replica
 from bot.settings import Settings
@@ -24,7 +25,7 @@ from storage.db import Database
 @dataclass
 class Deps:
     """Settings, database, Slack gateway, pack, clock, and this process's replica, intake,
-    lifecycle, pagers (PagerDuty, Opsgenie) and Statuspage."""
+    lifecycle, metrics, pagers (PagerDuty, Opsgenie) and Statuspage."""
 
     settings: Settings
     db: Database
@@ -33,11 +34,14 @@ class Deps:
     clock: Clock = utcnow
     replica: Replica = field(default_factory=Replica)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    metrics: Metrics = field(default_factory=Metrics)
     intake: Intake = field(init=False)
     pagers: Pagers = field(init=False)
     statuspage: Statuspage = field(init=False)
 
     def __post_init__(self) -> None:
-        self.intake = Intake(db=self.db, clock=self.clock)
+        self.intake = Intake(
+            db=self.db, clock=self.clock, database_failed=self.metrics.database_error
+        )
         self.pagers = Pagers.from_settings(self.settings)
         self.statuspage = Statuspage.from_settings(self.settings)

@@ -116,6 +116,8 @@ class Intake:
     db: Database
     clock: Callable[[], datetime]
     budget: float = ADMIT_BUDGET
+    # Told of each database failure the intake catches: (operation, error), for metrics.
+    database_failed: Callable[[str, BaseException], None] = lambda operation, error: None
     working: set[str] = field(default_factory=set)
     _queue: list[_Waiting] = field(default_factory=list)
     _flusher: asyncio.Task[None] | None = None
@@ -169,6 +171,7 @@ class Intake:
                         await inbox.drop(session=session, keys=sorted(unwanted))
                         new -= unwanted
             except Exception as error:  # noqa: BLE001 - every waiter is told, none is lost
+                self.database_failed("intake", error)
                 log.warning("could not record %d Slack deliveries: %r", len(batch), error)
                 for waiting in batch:
                     if not waiting.future.done():
@@ -201,6 +204,7 @@ class Intake:
                     await inbox.refuse(session=session, keys=keys)
                 return
             except Exception as error:  # noqa: BLE001 - try again shortly
+                self.database_failed("intake_refuse", error)
                 log.warning("could not mark %d late deliveries refused: %r", len(keys), error)
                 await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
         log.error("late deliveries %s may be replayed although refused", keys)
@@ -212,6 +216,7 @@ class Intake:
             async with self.db.transaction() as session:
                 await inbox.finish(session=session, key=key)
         except Exception as error:  # noqa: BLE001 - it is replayed later; reads are harmless
+            self.database_failed("intake_finish", error)
             log.warning("could not mark delivery %s handled: %r", key, error)
 
     def tasks(self) -> list[asyncio.Task[None]]:

@@ -54,3 +54,28 @@ def shape_problem(body: Any) -> str | None:
     if kind == "event_callback" and not _is_obj(body.get("event")):
         return "`event` must be an object"
     return None
+
+
+# Slack's payload `type` → the request kind metrics and logs name (a bounded set).
+REQUEST_KINDS = {
+    "block_actions": "action",
+    "interactive_message": "action",
+    "message_action": "shortcut",
+    "shortcut": "shortcut",
+    "view_submission": "view_submission",
+    "view_closed": "view_closed",
+    "block_suggestion": "options",
+    "dialog_suggestion": "options",
+    "event_callback": "event",
+    "url_verification": "url_verification",
+}
+
+
+def request_kind(body: Any) -> str:
+    """command, action, shortcut, view_submission, view_closed, options, event,
+    url_verification, or other: what kind of Slack request a parsed body is."""
+    if not _is_obj(body):
+        return "other"
+    if "command" in body:
+        return "command"
+    return REQUEST_KINDS.get(str(body.get("type")), "other")

@@ -68,6 +68,7 @@ class TimerLoop:
         try:
             due = await timers.due_timers(db=self.deps.db, now=self.deps.clock())
         except Exception as error:  # noqa: BLE001 - the database may be briefly unavailable
+            self.deps.metrics.database_error("timer_poll", error)
             log.warning("could not read due timers: %r", error)
             return
         batch = [t for t in due if t.id not in self.in_flight][:BATCH_SIZE]
@@ -90,9 +91,10 @@ class TimerLoop:
             await asyncio.wait(set(self.firings))
 
     async def _fire(self, batch: list[DueTimer]) -> None:
+        deps = self.deps
         try:
-            deps = self.deps
-            await fire(
+            now = deps.clock()
+            fired = await fire(
                 batch,
                 db=deps.db,
                 slack=deps.slack,
@@ -102,7 +104,10 @@ class TimerLoop:
                 replica=deps.replica,
                 pagers=deps.pagers,
             )
+            for timer in fired:
+                deps.metrics.timer_fired(timer.kind, (now - timer.due_at).total_seconds())
         except Exception as error:  # noqa: BLE001 - a bad batch must not stop the clock
+            deps.metrics.database_error("timer_fire", error)
             log.error("firing %d timers failed: %r", len(batch), error)
         finally:
             self.in_flight.difference_update(t.id for t in batch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import hmac
@@ -16,17 +17,20 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
+from prometheus_client import disable_created_metrics
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
-from bot import alert_intake
+from bot import alert_intake, scrape
 from bot.app import create_app
 from bot.clock import Clock, utcnow
 from bot.deps import Deps
-from bot.payload_shape import shape_problem
+from bot.logs import REQUEST_KIND, about
+from bot.metrics import Metrics
+from bot.payload_shape import request_kind, shape_problem
 from bot.rate_limits import Timebase
 from bot.replica import Replica
 from bot.scheduler import TimerLoop
@@ -36,6 +40,7 @@ from bot.services.channels import join_announcement_channel, join_pack_channels
 from bot.services.display import catch_up_displays
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_client
+from bot.socket_mode import ObservedSocketModeHandler
 from bot.startup import BAD_TOKEN
 from handlers.deliveries import GAVE_UP, replay, tell_through_response_url
 from playbooks.loader import load_pack
@@ -80,42 +85,66 @@ def _signed(secret: str, raw: bytes, request: web.Request) -> bool:
     return hmac.compare_digest(f"v0={digest.hexdigest()}", signature)
 
 
-async def slack_events(request: web.Request) -> web.Response:
-    """One Request URL for commands, interactivity and events: verify, parse, dispatch."""
-    deps, bolt = request.app[DEPS], request.app[BOLT]
-    secret = deps.settings.slack_signing_secret
-    raw = await request.read()
-    if secret is None or not _signed(secret.get_secret_value(), raw, request):
-        return web.json_response({"error": "invalid request"}, status=401)
+def _parsed(request: web.Request, raw: bytes, metrics: Metrics) -> AsyncBoltRequest | web.Response:
+    """The signed body as Bolt's request, or the 400 for a body that is not Slack's."""
     try:
         body = raw.decode("utf-8", errors="strict")
         if request.content_type == "application/x-www-form-urlencoded":
             parse_qsl(body, keep_blank_values=True, errors="strict")  # %FF is not UTF-8 either
     except UnicodeDecodeError:
+        metrics.refused("malformed")
         return _bad_request("body is not UTF-8")
     try:
         bolt_request = AsyncBoltRequest(
             body=body, query=request.query_string, headers=dict(request.headers)
         )
         problem = shape_problem(bolt_request.body)
-        if problem:
-            return _bad_request(problem)
     except Exception as error:  # noqa: BLE001 - Bolt raises all sorts on odd bodies
         # Bolt's own adapter answers 500 on a malformed `payload=`; a bad body is a 4xx.
         log.info("rejected malformed Slack request: %s", error)
+        metrics.refused("malformed")
         return _bad_request("malformed body")
+    if problem:
+        metrics.refused("malformed")
+        return _bad_request(problem)
+    return bolt_request
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """One Request URL for commands, interactivity and events: verify, parse, dispatch.
+
+    Each answer is counted: an ack by the request's kind with the time it took, or a
+    refusal by its reason."""
+    arrived = time.perf_counter()
+    deps, bolt = request.app[DEPS], request.app[BOLT]
+    metrics = deps.metrics
+    secret = deps.settings.slack_signing_secret
+    raw = await request.read()
+    if secret is None or not _signed(secret.get_secret_value(), raw, request):
+        metrics.refused("bad_signature")
+        return web.json_response({"error": "invalid request"}, status=401)
+    bolt_request = _parsed(request, raw, metrics)
+    if isinstance(bolt_request, web.Response):
+        return bolt_request
+    kind = request_kind(bolt_request.body)
     try:
-        bolt_response = await bolt.async_dispatch(bolt_request)
+        with about(REQUEST_KIND, kind):  # the listeners Bolt starts inherit it
+            bolt_response = await bolt.async_dispatch(bolt_request)
     except Exception as error:  # noqa: BLE001 - odd payload shapes must not become a 5xx
         log.warning("rejected Slack request Bolt could not dispatch: %r", error)
+        metrics.refused("unsupported")
         return _bad_request("unsupported payload")
     if bolt_response.status == 503:
-        # The intake could not keep an event: Slack delivers it again later.
+        # The intake could not keep an event: Slack delivers it again later. (Counted as
+        # not_recorded where that is decided, handlers.deliveries, as in Socket Mode.)
         return web.json_response({"ok": False, "error": "not recorded, retry"}, status=503)
     if bolt_response.status >= 500:
         log.error("Bolt answered %s to a request it could not handle", bolt_response.status)
+        metrics.refused("failed")
         return _bad_request("could not handle this request")
-    return await to_aiohttp_response(bolt_response)
+    response = await to_aiohttp_response(bolt_response)
+    metrics.acked(kind, time.perf_counter() - arrived)
+    return response
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -127,6 +156,8 @@ async def healthz(request: web.Request) -> web.Response:
     """
     deps = request.app[DEPS]
     database = await deps.db.health(deps.replica.id, deps.clock(), timeout=HEALTH_TIMEOUT)
+    if database != "ok":
+        deps.metrics.database_error("health")
     return web.json_response(
         {
             "ok": database == "ok" and deps.slack.state == "ok",
@@ -137,8 +168,13 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
-async def _every(seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
-    """Run `work` until cancelled, `seconds` apart; a failure is logged and the loop goes on.
+async def _every(
+    seconds: float,
+    work: Callable[[], Awaitable[Any]],
+    failed: Callable[[Exception], None] | None = None,
+) -> None:
+    """Run `work` until cancelled, `seconds` apart; a failure is logged (and given to
+    `failed`), and the loop goes on.
 
     Python 3.11's `asyncio.wait_for` can swallow a cancellation that arrives as its inner
     call finishes; the loop then checks for a cancellation still pending, or shutdown would
@@ -150,9 +186,17 @@ async def _every(seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
             await work()
         except Exception as error:  # noqa: BLE001 - the next round tries again
             log.warning("%s failed: %r", getattr(work, "__name__", "background work"), error)
+            if failed is not None:
+                failed(error)
         if task is not None and task.cancelling():
             break
         await asyncio.sleep(seconds)
+
+
+def _loop(deps: Deps, name: str, seconds: float, work: Callable[[], Awaitable[Any]]) -> None:
+    """Start a background loop; its database failures are counted under its name."""
+    failed = functools.partial(deps.metrics.database_error, name)
+    deps.lifecycle.spawn(_every(seconds, work, failed), name=name)
 
 
 async def _probe_slack(deps: Deps) -> None:
@@ -262,6 +306,7 @@ def create_web_app(deps: Deps, *, with_lifecycle: bool = True) -> web.Applicatio
     web_app[BOLT] = create_app(deps)
     web_app[TIMERS] = TimerLoop(deps)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_routes(scrape.routes(deps))
     web_app.router.add_routes(alert_intake.routes(deps))
     if not deps.settings.socket_mode:
         web_app.router.add_post("/slack/events", slack_events)
@@ -279,27 +324,28 @@ async def lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     for client in (deps.slack.client, deps.slack.probe_client, bolt.client):
         if client is not None:
             client.session = http
-    await deps.db.migrate()
+    if deps.settings.auto_migrate:  # else the startup checks made sure it is at head
+        await deps.db.migrate()
     await deps.slack.identity()  # now, not in the first burst of requests
     with contextlib.suppress(Exception):
         await join_announcement_channel(slack=deps.slack, settings=deps.settings)
     await join_pack_channels(deps.pack, slack=deps.slack)
     socket: AsyncSocketModeHandler | None = None
     if deps.settings.slack_app_token is not None:
-        socket = AsyncSocketModeHandler(bolt, deps.settings.slack_app_token.get_secret_value())
+        token = deps.settings.slack_app_token.get_secret_value()
+        socket = ObservedSocketModeHandler(bolt, token, metrics=deps.metrics)
         await socket.connect_async()
         log.info("connected to Slack over Socket Mode")
-    spawn = deps.lifecycle.spawn
-    spawn(_every(LEASE_SECONDS, lambda: _renew_leases(deps)), name="leases")
-    spawn(_every(LEASE_SECONDS, _take_over(deps, bolt)), name="take-over")
-    spawn(_every(HOUSEKEEPING_SECONDS, lambda: _probe_slack(deps)), name="slack-probe")
-    spawn(_every(HOUSEKEEPING_SECONDS, lambda: _housekeeping(deps)), name="housekeeping")
+    _loop(deps, "leases", LEASE_SECONDS, lambda: _renew_leases(deps))
+    _loop(deps, "take-over", LEASE_SECONDS, _take_over(deps, bolt))
+    _loop(deps, "slack-probe", HOUSEKEEPING_SECONDS, lambda: _probe_slack(deps))
+    _loop(deps, "housekeeping", HOUSEKEEPING_SECONDS, lambda: _housekeeping(deps))
     paging.warn_unknown_targets(deps.pack, deps.settings)
     statuspage.warn_if_unconfigured(deps.pack, deps.settings)
-    spawn(_every(PAGING_SECONDS, lambda: _send_due_pages(deps)), name="paging")
-    spawn(_every(PAGING_SECONDS, lambda: _send_due_statuspage(deps)), name="statuspage")
+    _loop(deps, "paging", PAGING_SECONDS, lambda: _send_due_pages(deps))
+    _loop(deps, "statuspage", PAGING_SECONDS, lambda: _send_due_statuspage(deps))
     # A change another replica made shows on the Homes watched through this one too.
-    spawn(_every(PAGING_SECONDS, lambda: _refresh_homes(deps)), name="home-poll")
+    _loop(deps, "home-poll", PAGING_SECONDS, lambda: _refresh_homes(deps))
     clock = web_app[TIMERS]
     await clock.start()
     # Startup objects live for the whole run: keep them out of the collector's full passes,
@@ -341,20 +387,26 @@ def build_deps(
 
     `timebase` is what the Slack calls are paced on (the real clock unless a test moves it).
     """
+    metrics = Metrics()
     return Deps(
         settings=settings,
         db=Database(settings.database_url),
         slack=SlackGateway(
-            make_client(settings, timebase=timebase), make_client(settings, retries=False)
+            make_client(settings, timebase=timebase, metrics=metrics),
+            make_client(settings, retries=False, metrics=metrics),
         ),
         pack=active_pack(settings),
         clock=clock,
         replica=Replica(home_debounce=settings.home_refresh_seconds),
+        metrics=metrics,
     )
 
 
 def run(settings: Settings) -> None:
     """Serve until interrupted."""
+    # prometheus-client adds a `_created` series beside every counter and histogram: twice
+    # the series for a timestamp no dashboard uses. (Process-wide: this process is the bot.)
+    disable_created_metrics()
     deps = build_deps(settings)
     log.info(
         "incident bot starting in %s mode on port %s",

@@ -27,6 +27,7 @@ from playbooks.business_calendar import (
 )
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class Settings(BaseSettings):
@@ -40,10 +41,12 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_pacing: bool = True
     database_url: str = "sqlite:///./incidents.db"
+    auto_migrate: bool = True
     port: int = Field(default=3000, ge=1, le=65535)
     incidents_channel: str = "incidents"
     incident_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
+    log_format: str = "text"
     playbook_pack: str = "default"
     pack_time_scale: float = Field(default=1.0, gt=0)
     checklist_times: Annotated[dict[str, time], NoDecode] = Field(default_factory=dict)
@@ -101,9 +104,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_shape(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql", "postgres")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        return value
+        return database_url_shape(value)
 
     @field_validator("incident_admins", mode="before")
     @classmethod
@@ -112,13 +113,16 @@ class Settings(BaseSettings):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
-    def _log_level_known(cls, value: object) -> object:
-        level = str(value).strip().upper()
-        if level not in LOG_LEVELS:
-            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
-        return level
+    def _one_of_known(cls, value: object, info: ValidationInfo) -> object:
+        """LOG_LEVEL (`DEBUG` … `CRITICAL`) and LOG_FORMAT (`text`, `json`), in any case."""
+        choices = LOG_LEVELS if info.field_name == "log_level" else LOG_FORMATS
+        given = str(value).strip().lower()
+        for choice in choices:
+            if given == choice.lower():
+                return choice
+        raise ValueError(f"must be one of {', '.join(choices)}")
 
     @field_validator("tz")
     @classmethod
@@ -289,6 +293,13 @@ def _business_calendar(
     settings with another TZ never sees the old calendar."""
     days_off = public_holidays(country, subdivision) if country else frozenset()
     return BusinessCalendar(tz=ZoneInfo(tz), hours=hours, holidays=days_off)
+
+
+def database_url_shape(value: str) -> str:
+    """DATABASE_URL names a database the bot has a driver for."""
+    if not value.startswith(("sqlite", "postgresql", "postgres")):
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    return value
 
 
 def describe_settings_error(error: ValidationError) -> str:

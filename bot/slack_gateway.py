@@ -20,6 +20,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.logs import SLACK_CALL, about
+from bot.metrics import Metrics
 from bot.rate_limits import POST_MESSAGE, Pacer, RealTimebase, Timebase
 from bot.settings import Settings
 
@@ -44,7 +46,7 @@ class UnlessItCreates(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if request.url.rstrip("/").rsplit("/", 1)[-1] in NOT_BLINDLY_RETRIED:
+        if _method_of(request.url) in NOT_BLINDLY_RETRIED:
             return False
         return await self.inner._can_retry_async(
             state=state, request=request, response=response, error=error
@@ -54,15 +56,30 @@ class UnlessItCreates(AsyncRetryHandler):
 RATE_LIMIT_RETRIES = 3  # after these, the 429 is raised (and the method still waits it out)
 
 
-class PacedWebClient(AsyncWebClient):
-    """An AsyncWebClient whose every call first waits for its turn in `pacer` (Slack's tier
-    of the method; per channel for posts). A call answered 429 holds its method for the
-    Retry-After, then is tried again (`RATE_LIMIT_RETRIES` times); other methods go on.
+def _method_of(url: str) -> str:
+    """The Web API method a request URL calls (`…/api/chat.postMessage`)."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _error_code(error: SlackApiError) -> str:
+    """Slack's error code (`channel_not_found`, `ratelimited`…), else the HTTP status."""
+    answer = error.response  # an AsyncSlackResponse; aiohttp's response for an unreadable body
+    data = getattr(answer, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code) if code else f"http_{getattr(answer, 'status_code', 'unreadable')}"
+
+
+class ObservedWebClient(AsyncWebClient):
+    """An AsyncWebClient whose every call goes through `api_call`: counted in `metrics` by
+    method and outcome, and named (`SLACK_CALL`) on the log lines written meanwhile.
+
+    The call itself, as slack_sdk makes it with its retry handlers, is `_attempts`, which
+    the paced client overrides: retries inside it are one call here.
     """
 
-    def __init__(self, *, pacer: Pacer, **kwargs: Any) -> None:
+    def __init__(self, *, metrics: Metrics | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.pacer = pacer
+        self.metrics = metrics
 
     async def api_call(
         self,
@@ -76,28 +93,110 @@ class PacedWebClient(AsyncWebClient):
         headers: dict[str, Any] | None = None,
         auth: dict[str, Any] | BasicAuth | None = None,
     ) -> AsyncSlackResponse:
+        """Call `api_method`, and count how it ended."""
+        request: dict[str, Any] = {
+            "http_verb": http_verb,
+            "files": files,
+            "data": data,
+            "params": params,
+            "json": json,
+            "headers": headers,
+            "auth": auth,
+        }
+        with about(SLACK_CALL, api_method):
+            try:
+                response = await self._attempts(api_method, request)
+            except SlackApiError as error:
+                self._count(api_method, _error_code(error))
+                raise
+            except Exception:
+                self._count(api_method, "unreachable")
+                raise
+        self._count(api_method, None)
+        return response
+
+    async def _attempts(self, api_method: str, request: dict[str, Any]) -> AsyncSlackResponse:
+        """The call, as slack_sdk makes it (its retry handlers included)."""
+        return await super().api_call(api_method, **request)
+
+    def _count(self, api_method: str, error: str | None) -> None:
+        if self.metrics is not None:
+            self.metrics.slack_call(api_method, error)
+
+
+class PacedWebClient(ObservedWebClient):
+    """An AsyncWebClient whose every call first waits for its turn in `pacer` (Slack's tier
+    of the method; per channel for posts). A call answered 429 holds its method for the
+    Retry-After, then is tried again (`RATE_LIMIT_RETRIES` times); other methods go on.
+    """
+
+    def __init__(self, *, pacer: Pacer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pacer = pacer
+
+    async def _attempts(self, api_method: str, request: dict[str, Any]) -> AsyncSlackResponse:
         """Call `api_method` within its budget, waiting out Slack's 429s."""
-        channel = _channel_of(params, data, json) if api_method == POST_MESSAGE else None
+        channel = None
+        if api_method == POST_MESSAGE:
+            channel = _channel_of(request["params"], request["data"], request["json"])
         for attempt in itertools.count():
             async with self.pacer.call(api_method, channel):
                 try:
-                    return await super().api_call(
-                        api_method,
-                        http_verb=http_verb,
-                        files=files,
-                        data=data,
-                        params=params,
-                        json=json,
-                        headers=headers,
-                        auth=auth,  # type: ignore[arg-type]
-                    )
+                    return await super()._attempts(api_method, request)
                 except SlackApiError as error:
                     if error.response.status_code != 429:
                         raise
-                    self.pacer.hold(api_method, channel, _retry_after(error.response))
-                    if attempt >= RATE_LIMIT_RETRIES:
+                    wait = _retry_after(error.response)
+                    self.pacer.hold(api_method, channel, wait)
+                    retried = attempt < RATE_LIMIT_RETRIES
+                    if self.metrics is not None:
+                        self.metrics.slack_rate_limited(api_method, wait if retried else None)
+                    if not retried:
                         raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class CountedRateLimitRetries(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's retries of 429s (for an unpaced client), each 429 and each wait counted."""
+
+    def __init__(self, metrics: Metrics | None, *, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.metrics = metrics
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        """Asked once for every answer that no earlier handler retried: count the 429s that
+        will not be retried here (the others are counted with their wait)."""
+        retry = await super().can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+        if not retry and error is None and response is not None and response.status_code == 429:
+            if self.metrics is not None:
+                self.metrics.slack_rate_limited(_method_of(request.url))
+        return retry
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        """Wait out the Retry-After (slack_sdk's way), counting the 429 and the wait."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+        if self.metrics is not None:
+            self.metrics.slack_rate_limited(_method_of(request.url), loop.time() - started)
 
 
 def _channel_of(*sources: object) -> str | None:
@@ -118,9 +217,14 @@ def _retry_after(response: Any) -> float:
 
 
 def make_client(
-    settings: Settings, *, retries: bool = True, timebase: Timebase | None = None
-) -> AsyncWebClient:
-    """The Web API client: every call goes to SLACK_API_URL, with retries for 429s and 5xx.
+    settings: Settings,
+    *,
+    retries: bool = True,
+    timebase: Timebase | None = None,
+    metrics: Metrics | None = None,
+) -> ObservedWebClient:
+    """The Web API client: every call goes to SLACK_API_URL, with retries for 429s and 5xx,
+    and is counted in `metrics`.
 
     With SLACK_PACING (the default) calls are paced by Slack's rate tiers on `timebase`
     (the real clock unless a test passes its own), and a 429 holds only its own method.
@@ -132,14 +236,18 @@ def make_client(
         "timeout": 10,
     }
     if not retries:
-        return AsyncWebClient(**common, retry_handlers=[])
+        return ObservedWebClient(**common, metrics=metrics, retry_handlers=[])
     connection = UnlessItCreates(AsyncConnectionErrorRetryHandler(max_retry_count=2))
     server = UnlessItCreates(AsyncServerErrorRetryHandler(max_retry_count=2))
     if settings.slack_pacing:
         pacer = Pacer(timebase or RealTimebase())
-        return PacedWebClient(pacer=pacer, **common, retry_handlers=[connection, server])
-    rate_limit = AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
-    return AsyncWebClient(**common, retry_handlers=[connection, rate_limit, server])
+        return PacedWebClient(
+            pacer=pacer, metrics=metrics, **common, retry_handlers=[connection, server]
+        )
+    rate_limit = CountedRateLimitRetries(metrics, max_retry_count=RATE_LIMIT_RETRIES)
+    return ObservedWebClient(
+        **common, metrics=metrics, retry_handlers=[connection, rate_limit, server]
+    )
 
 
 class SlackGateway:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
 from bot.slack_gateway import make_client
 from playbooks.loader import PackError, load_pack
 from playbooks.overrides import at_times
+from storage import revisions
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -39,22 +42,46 @@ async def problem_with(settings: Settings, *, slack: bool = True) -> str | None:
         at_times(pack, settings.checklist_times)
     except ValueError as error:
         return f"CHECKLIST_TIMES is invalid: {error}"
-    problem = await _database_problem(settings)
+    need_head = not settings.auto_migrate
+    problem = await database_problem(settings.database_url, need_head=need_head)
     if problem or not slack:
         return problem
     return await _slack_problem(settings)
 
 
-async def _database_problem(settings: Settings) -> str | None:
-    database = Database(settings.database_url)
+async def database_problem(url: str, *, need_head: bool = False) -> str | None:
+    """Why the database at `url` cannot be used, as one line naming DATABASE_URL; None when
+    it answers (and, with `need_head`, is at the revision the code needs)."""
+    database: Database | None = None
     try:
+        _sqlite_folder_exists(url)
+        database = Database(url)
         await asyncio.wait_for(database.check_connection(), DATABASE_TIMEOUT)
+        found = await database.revision() if need_head else None
     except Exception as error:  # noqa: BLE001 - any failure: name the setting, not the URL
-        reason = "no answer" if isinstance(error, TimeoutError) else _first_line(error)
-        return f"DATABASE_URL: cannot reach the database ({type(error).__name__}: {reason})"
+        reason = "TimeoutError: no answer" if isinstance(error, TimeoutError) else error_line(error)
+        return f"DATABASE_URL: cannot reach the database ({reason})"
     finally:
-        await database.dispose()
+        if database is not None:
+            await database.dispose()
+    if need_head and found != revisions.head():
+        return (
+            f"DATABASE_URL is at revision {found or 'none (never migrated)'}, the code needs "
+            f"{revisions.head()}: run `incident-bot migrate`"
+        )
     return None
+
+
+def _sqlite_folder_exists(url: str) -> None:
+    """Raise when a SQLite file's folder is missing, before aiosqlite tries: a failed
+    aiosqlite connect leaves its thread a callback on the loop, which `asyncio.run` may have
+    closed by then (a traceback after the one line)."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and not path.startswith((":", "file:")):
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no folder {folder} for the SQLite file")
 
 
 async def _slack_problem(settings: Settings) -> str | None:
@@ -83,6 +110,7 @@ async def _slack_problem(settings: Settings) -> str | None:
     return None
 
 
-def _first_line(error: BaseException) -> str:
+def error_line(error: BaseException) -> str:
+    """`Type: first line of the message`, for a one-line error that shows no traceback."""
     text = str(error).strip().splitlines()
-    return text[0][:200] if text else "no detail"
+    return f"{type(error).__name__}: {text[0][:200] if text else 'no detail'}"

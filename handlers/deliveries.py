@@ -99,6 +99,7 @@ def admit_with_effect(
 
 
 def _not_recorded(deps: Deps, body: dict[str, Any]) -> BoltResponse:
+    deps.metrics.refused("not_recorded")
     kind = delivery_kind(body)
     if kind == "command":
         return BoltResponse(

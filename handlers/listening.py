@@ -124,6 +124,7 @@ def listener(deps: Deps, *, ack_first: bool = True) -> Callable[[Listener], List
             except AlreadyHandled:
                 log.info("a delivery was handled elsewhere first; nothing more to do")
             except Exception as error:  # noqa: BLE001 - every failure is reported to the user
+                deps.metrics.database_error("listener", error)
                 if await _kept_for_later(deps, context, error):
                     return
                 ack = kwargs.get("ack")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -17,9 +15,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import revisions
 from storage.models import Heartbeat
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x1C1DE47  # PostgreSQL advisory lock key: one migrator at a time
 
 
@@ -159,13 +157,37 @@ class Database:
             await session.connection(execution_options={"read_only": True})
             yield session
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
-        async with self.engine.begin() as conn:
-            if not self.is_sqlite:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-            if not await conn.run_sync(_at_head):
-                await conn.run_sync(_upgrade)
+    async def migrate(self) -> str | None:
+        """Bring the schema to the newest Alembic revision; returns the revision it was at
+        (None: a database never migrated).
+
+        One migrator at a time: replicas starting together, or `incident-bot migrate` beside
+        them, wait on PostgreSQL's advisory lock (SQLite's write lock serves on SQLite).
+        """
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.run_sync(_sqlite_foreign_keys, False)
+            try:
+                async with conn.begin():
+                    if not self.is_sqlite:
+                        await conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK}
+                        )
+                    # A restart's usual case, checked without loading every migration script.
+                    found = await conn.run_sync(revisions.current)
+                    if found != revisions.head():
+                        await conn.run_sync(revisions.upgrade)
+                        if self.is_sqlite:
+                            await conn.run_sync(_no_dangling_references)
+            finally:
+                if self.is_sqlite:
+                    await conn.run_sync(_sqlite_foreign_keys, True)
+        return found
+
+    async def revision(self) -> str | None:
+        """The revision the database is at (None: never migrated)."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(revisions.current)
 
     async def check_connection(self) -> None:
         """Raise unless a trivial query succeeds."""
@@ -206,37 +228,26 @@ class Database:
             await self._urgent_engine.dispose()
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Turn SQLite's foreign key checks on or off for this connection.
+
+    Off while migrating: SQLite alters a table by rebuilding it (Alembic's batch mode), and
+    dropping the old copy of a table that other rows point at fails with the checks on.
+    Sent on the DBAPI connection, outside any transaction, where SQLite ignores the pragma.
+    """
+    cursor = connection.connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    cursor.close()
+
+
+def _no_dangling_references(connection: Connection) -> None:
+    """Refuse (roll back) a migration that left a row pointing at nothing."""
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        raise RuntimeError(f"the migration left rows with dangling references: {dangling[:5]}")
+
+
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """An INSERT that can take ON CONFLICT (both dialects spell it alike)."""
     module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(table)
-
-
-@functools.cache
-def _head() -> str | None:
-    """The newest revision of the migrations (read once per process)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
-
-
-def _at_head(connection: Connection) -> bool:
-    """The database is at the newest revision already: nothing to run (a restart's usual
-    case, checked without loading every migration script)."""
-    from alembic.runtime.migration import MigrationContext
-
-    return MigrationContext.configure(connection).get_current_revision() == _head()
-
-
-def _upgrade(connection: Connection) -> None:
-    # Imported here: Alembic costs ~0.3 s at import, and only migrating needs it.
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")

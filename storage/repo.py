@@ -326,6 +326,16 @@ async def count_incidents(*, session: AsyncSession) -> int:
     return int(result.one())
 
 
+async def count_open_by_severity(*, session: AsyncSession) -> dict[str, int]:
+    """How many incidents are open, per severity (for metrics; every replica reads the same)."""
+    result = await session.exec(
+        select(Incident.severity, func.count())
+        .where(Incident.status != "resolved")
+        .group_by(col(Incident.severity))
+    )
+    return {severity: int(count) for severity, count in result.all()}
+
+
 async def count_events(*, session: AsyncSession, incident: str, kind: str) -> int:
     """How many events of one kind an incident has."""
     result = await session.exec(

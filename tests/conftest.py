@@ -189,3 +189,9 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     """A migrated database: a real SQLite file, then the local PostgreSQL when reachable."""
     async with open_database(request.param, tmp_path) as database:
         yield database
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `early` (long ones, such as installing the project into a fresh venv)
+    are handed out first, so that they run beside the others rather than after them."""
+    items.sort(key=lambda item: item.get_closest_marker("early") is None)

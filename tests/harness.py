@@ -236,6 +236,15 @@ class Bot:
         )
         return status, body, form["response_url"]
 
+    async def socket_command(
+        self, text: str, *, user: str = "U_ALICE", channel: str | None = None
+    ) -> dict[str, Any]:
+        """Send `/incident <text>` over Socket Mode (once connected); returns the ack."""
+        await self.fake.wait_socket_connected()
+        channel = channel or self.fake.channel_by_name("general").id
+        form = slash_command_form(self.fake, text=text, user_id=user, channel_id=channel)
+        return await self.fake.socket_send("slash_commands", form)
+
     async def alert(
         self,
         fmt: str,

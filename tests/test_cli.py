@@ -3,9 +3,12 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+
+from bot.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,13 +29,17 @@ def run_bot(env_overrides, tmp_path):
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
-        ({}, "SLACK_BOT_TOKEN"),
+        ({"PORT": "http"}, "PORT"),  # no token: the sandbox checks the other settings
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "http"}, "PORT"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
         (
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "LOG_LEVEL": "loud"},
             "LOG_LEVEL",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "LOG_FORMAT": "xml"},
+            "LOG_FORMAT",
         ),
         (
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": "mysql://x"},
@@ -115,3 +122,11 @@ def test_playbooks_validate_command(tmp_path):
         timeout=60,
     )
     assert failed.returncode == 2 and "bad.yml" in failed.stderr
+
+
+def test_version_is_the_projects(capsys):
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"incident-bot {version}\n"

@@ -123,3 +123,17 @@ def test_domain_and_blocks_do_no_io() -> None:
         if target.startswith(io)
     )
     assert wrong == []
+
+
+def test_only_the_entry_point_imports_the_sandbox() -> None:
+    """The bot runs the same with or without the sandbox: only `python -m bot` chooses it."""
+    graph = _graph()
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        if name.split(".")[0] != "sandbox" and name != "bot.__main__"
+        for target in targets
+        if target.split(".")[0] == "sandbox"
+    )
+    assert wrong == []
+    assert "sandbox.app" in graph["bot.__main__"]

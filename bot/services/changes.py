@@ -17,6 +17,7 @@ from bot.domain.errors import (
     Conflict,
     NotInIncidentChannel,
 )
+from bot.logs import working_on
 from bot.services import outbox, paging, statuspage, timers
 from bot.services.unit import unit_of_work
 from playbooks.business_calendar import BusinessCalendar
@@ -38,6 +39,7 @@ async def incident_for_channel(channel_id: str, subcommand: str, *, db: Database
         incident = await repo.get_by_channel(session=session, channel_id=channel_id)
     if incident is None:
         raise NotInIncidentChannel(subcommand)
+    working_on(incident.id)  # the rest of this request is about it
     return incident
 
 
@@ -46,7 +48,9 @@ async def incident_by_id(incident_id: str, *, db: Database) -> Incident | None:
     if not incident_id:
         return None
     async with db.reader() as session:
-        return await repo.get_incident(session=session, incident=incident_id)
+        incident = await repo.get_incident(session=session, incident=incident_id)
+    working_on(incident.id if incident else None)
+    return incident
 
 
 def timeline_event(

@@ -15,6 +15,7 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
+from bot.logs import INCIDENT, about
 from bot.replica import Replica
 from bot.services import home
 from bot.services.setup_pass import SetupPass
@@ -40,27 +41,28 @@ async def set_up_incident(
     replica: Replica,
 ) -> Incident:
     """Create and fill the incident channel, or resume where an earlier pass stopped."""
-    async with replica.setup_locks[incident_id]:
-        incident, holders = await _load(incident_id, db=db)
-        if incident.setup_state == "ready":
-            return incident
-        if not _lease_is_ours(incident, clock=clock, replica=replica):
-            if not await _lease_setup(incident_id, db=db, clock=clock, replica=replica):
-                return incident  # another replica is setting it up right now
+    with about(INCIDENT, incident_id):  # every line this setup logs is about it
+        async with replica.setup_locks[incident_id]:
             incident, holders = await _load(incident_id, db=db)
-        replica.setting_up.add(incident_id)
-        work = SetupPass(incident, holders, db, slack, pack, clock, settings, replica)
-        try:
-            return await work.run()
-        except BaseException:
-            with contextlib.suppress(Exception):  # let the next pass (anywhere) try at once
-                async with db.transaction() as session:
-                    await repo.release_setup(
-                        session=session, incident=incident_id, owner=replica.id
-                    )
-            raise
-        finally:
-            replica.setting_up.discard(incident_id)
+            if incident.setup_state == "ready":
+                return incident
+            if not _lease_is_ours(incident, clock=clock, replica=replica):
+                if not await _lease_setup(incident_id, db=db, clock=clock, replica=replica):
+                    return incident  # another replica is setting it up right now
+                incident, holders = await _load(incident_id, db=db)
+            replica.setting_up.add(incident_id)
+            work = SetupPass(incident, holders, db, slack, pack, clock, settings, replica)
+            try:
+                return await work.run()
+            except BaseException:
+                with contextlib.suppress(Exception):  # let the next pass (anywhere) try at once
+                    async with db.transaction() as session:
+                        await repo.release_setup(
+                            session=session, incident=incident_id, owner=replica.id
+                        )
+                raise
+            finally:
+                replica.setting_up.discard(incident_id)
 
 
 async def set_up_or_explain(

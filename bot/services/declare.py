@@ -135,4 +135,6 @@ async def declare_incident(
         await timers.plan_open_incident(session, pack, incident, now, calendar=calendar, fresh=True)
         if along is not None:
             await along(session, incident)
+    # Not `working_on`: an alert batch declares several incidents in one task.
+    log.info("declared %s (%s)", incident.id, incident.severity, extra={"incident_id": incident.id})
     return incident

@@ -22,6 +22,7 @@ from bot.domain import firings
 from bot.domain.firings import Firing, FollowUpFacts, Notice, Snapshot, StepFacts
 from bot.domain.follow_ups import in_order
 from bot.domain.timers import REPEATING, TimerKind
+from bot.logs import working_on
 from bot.pagers import Pagers
 from bot.replica import Replica
 from bot.services import checklists, lifecycle, outbox, paging, posts
@@ -51,8 +52,8 @@ async def fire(
     settings: Settings,
     replica: Replica,
     pagers: Pagers | None = None,
-) -> int:
-    """Fire a batch of due timers; returns how many this process won and recorded.
+) -> list[DueTimer]:
+    """Fire a batch of due timers; returns those this process won and recorded.
 
     Lease first (one conditional UPDATE per timer, so a losing replica does nothing more),
     then decide what to post from a fresh snapshot, then record every firing and move each
@@ -66,7 +67,7 @@ async def fire(
     lease_until = now + LEASE
     won, incidents = await _lease(due, lease_until, db=db)
     if not won:
-        return 0
+        return []
     context = firings.Context(
         pack=pack,
         tz=settings.tz,
@@ -99,7 +100,7 @@ async def fire(
         await paging.send_due(
             db=db, pagers=pagers, slack=slack, clock=clock, replica=replica, incidents=paged
         )
-    return len(recorded)
+    return [timer for timer, _, _ in recorded]
 
 
 def _decide(timer: DueTimer, snap: Snapshot, now: datetime, context: firings.Context) -> Firing:
@@ -316,6 +317,7 @@ async def _post_now(
     Not kept in the outbox: a crash right after the commit loses this one post, and the
     next firing comes on its cadence anyway. (One-shot notices go through the outbox.)
     """
+    working_on(incident.id if incident else None)  # a task of its own (gathered)
     try:
         if timer.kind == TimerKind.CHECKLIST:
             checklist = pack.checklist(timer.key)

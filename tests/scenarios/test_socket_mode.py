@@ -1,6 +1,5 @@
 """The same bot over Socket Mode: envelopes in, acks back, the channel appears."""
 
-from sandbox.slack import slash_command_form
 from tests.harness import running_bot
 
 
@@ -8,12 +7,7 @@ async def test_declare_over_socket_mode(fake, tmp_path):
     async with running_bot(
         fake, tmp_path, slack_app_token=fake.app_token, slack_signing_secret=None
     ) as bot:
-        await fake.wait_socket_connected()
-        general = fake.channel_by_name("general")
-        payload = slash_command_form(
-            fake, text="declare sev2 Socket mode works", channel_id=general.id
-        )
-        ack = await fake.socket_send("slash_commands", payload)
+        ack = await bot.socket_command("declare sev2 Socket mode works")
         assert "envelope_id" in ack
         await fake.wait_for(
             lambda: any(

@@ -99,7 +99,7 @@ class World:
         self, *, pagers: Pagers | None, db: Database | None = None, replica: str = "a"
     ) -> int:
         due = await timers.due_timers(db=self.db, now=self.clock())
-        return await fire(
+        fired = await fire(
             due,
             db=db or self.db,
             slack=self.slack,
@@ -109,6 +109,7 @@ class World:
             replica=Replica(id=replica),
             pagers=pagers,
         )
+        return len(fired)
 
     async def send_due(self, pagers: Pagers) -> int:
         return await paging.send_due(

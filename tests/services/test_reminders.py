@@ -84,7 +84,8 @@ class World:
         return await timers.due_timers(db=self.db, now=self.clock())
 
     async def fire(self, due, *, db=None, replica=None, pack: Pack = DEFAULT) -> int:
-        return await fire(
+        """Fire `due`; how many timers this process won and recorded."""
+        fired = await fire(
             due,
             db=db or self.db,
             slack=self.slack,
@@ -93,6 +94,7 @@ class World:
             settings=self.settings,
             replica=replica or self.replica,
         )
+        return len(fired)
 
     def posts(self) -> list[str]:
         """Texts of the bot's posts in the incident channel after the card."""

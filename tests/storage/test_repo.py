@@ -13,8 +13,10 @@ from storage.models import IncidentBase
 NOW = datetime(2026, 11, 22, 14, 2, tzinfo=UTC)
 
 
-def fields(title="Refunds executed twice", commander="U_ALICE"):
-    return IncidentBase(title=title, severity="sev1", commander_id=commander, declared_by=commander)
+def fields(title="Refunds executed twice", commander="U_ALICE", severity="sev1"):
+    return IncidentBase(
+        title=title, severity=severity, commander_id=commander, declared_by=commander
+    )
 
 
 async def declare(db: Database, *, day=date(2026, 11, 22), now=NOW, **kw):
@@ -51,6 +53,21 @@ async def test_declaration_commits_incident_and_declared_event(db):
         ("declared", "U_ALICE", "Refunds executed twice")
     ]
     assert events[0].at.tzinfo is not None
+
+
+async def test_open_incidents_are_counted_per_severity(db):
+    for severity in ("sev1", "sev2", "sev2", "sev3"):
+        await declare(db, severity=severity)
+    resolved = await declare(db, severity="sev3")
+    async with db.transaction() as session:
+        await session.exec(
+            text("UPDATE incident SET status = 'resolved' WHERE id = :id").bindparams(
+                id=resolved.id
+            )
+        )
+    async with db.reader() as session:
+        counts = await repo.count_open_by_severity(session=session)
+    assert counts == {"sev1": 1, "sev2": 2, "sev3": 1}
 
 
 async def handover(db, incident, *, expected, new, at=NOW):
