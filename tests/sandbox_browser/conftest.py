@@ -1,8 +1,8 @@
 """Browser tests of the sandbox page: Playwright for Python driving Debian's Chromium, headless.
 
 No browser is downloaded (`playwright install` is never needed): the tests use the `chromium`
-executable on PATH, and skip, saying why, when there is none. One browser per test module;
-a fresh context and page per test.
+executable on PATH, and skip, saying why, when there is none. One browser (and context) per test
+module; a new page per test.
 
 A test failing in its body leaves a full-page screenshot in `test-artifacts/` at the repository
 root (or in $TEST_ARTIFACTS); the path is printed in the failure report.
@@ -63,18 +63,28 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+@pytest.fixture(scope="module")
+def context(browser: Any) -> Iterator[Any]:
+    """One browser context for the module's pages (the page keeps nothing in it: its state is
+    in its URL)."""
+    opened = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened.set_default_timeout(WAIT_MS)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A new page in a fresh context; fails the test if the page's script raised."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(WAIT_MS)
+def page(context: Any) -> Iterator[Any]:
+    """A new page; fails the test if the page's script raised."""
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     try:
         yield opened
     finally:
-        context.close()
+        opened.close()
     assert errors == [], f"the page's script raised: {errors}"
 
 
