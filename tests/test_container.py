@@ -18,11 +18,12 @@ import time
 import tomllib
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
 
+from sandbox.slack import FakeSlack
 from storage import revisions
-from tests.fakeslack import FakeSlack
 from tests.harness import free_port
 from tests.processes import bot_env
 from tests.wheelhouse import wheelhouse
@@ -181,8 +182,10 @@ def check_commands(venv: Path, tmp_path: Path) -> None:
     pack = site / "playbooks" / "packs" / "quickmela.yml"
     validated = in_venv(venv, ["incident-bot", "playbooks", "validate", str(pack)])
     assert validated.returncode == 0 and "quickmela" in validated.stdout, validated.stderr
-    for package in ("bot", "handlers", "storage", "playbooks"):
+    for package in ("bot", "handlers", "storage", "playbooks", "sandbox"):
         assert (site / package / "py.typed").is_file()
+    assert (site / "sandbox" / "static" / "index.html").is_file()
+    assert (site / "sandbox" / "manifest.yml").read_text() == (ROOT / "manifest.yml").read_text()
     assert not (site / "tests").exists()
 
 
@@ -225,3 +228,32 @@ async def test_the_images_install_and_start_commands_work_in_a_fresh_venv(fake, 
     print(f"pip install . into a fresh venv: {time.monotonic() - started:.1f} s")
     await asyncio.to_thread(check_commands, venv, tmp_path)
     await check_start(venv, fake, tmp_path)
+    await check_sandbox(venv, tmp_path)
+
+
+async def check_sandbox(venv: Path, tmp_path: Path) -> None:
+    """The installed package runs the sandbox when no token is set: its page, its static
+    files and its manifest (for the shortcuts) come from the package, not a checkout."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env.pop("PYTHONPATH", None)
+    env.update(PORT=str(port), PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+    home = tmp_path / "sandbox-home"
+    home.mkdir()
+    bot = subprocess.Popen(
+        json.loads(only("CMD")[0]), cwd=home, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert bot.stdout is not None
+        line = await asyncio.to_thread(bot.stdout.readline)
+        url = f"http://127.0.0.1:{port}/sandbox/"
+        assert line == f"Sandbox running: open {url} (Ctrl-C stops it)\n"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as page:
+                assert page.status == 200 and "<title>" in (await page.text()).lower()
+            async with http.get(f"{url}ui/state", params={"user": "U_ALICE"}) as state:
+                shortcuts = (await state.json())["shortcuts"]
+        assert [s["callback_id"] for s in shortcuts] == ["add_to_timeline", "declare_from_message"]
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(20) == 0
