@@ -69,9 +69,11 @@ def _text(body: JSON, key: str, *, required: bool = True) -> str:
 
 
 def escape_mentions(sandbox: Sandbox, text: str) -> str:
-    """`@bob` and `#incidents` as Slack's client sends them when the command escapes them
+    """Typed text as Slack sends it: `&`, `<` and `>` escaped (`&amp;`, `&lt;`, `&gt;`), then
+    `@bob` and `#incidents` as the client sends them when the command escapes them
     (`should_escape: true`) and in messages: `<@U_BOB|bob>`, `<#C0002|incidents>`."""
     ws = sandbox.workspace
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
     def escaped(match: re.Match[str]) -> str:
         sign, name = match.group(1), match.group(2)
@@ -182,7 +184,8 @@ async def action(sandbox: Sandbox, body: JSON) -> JSON:
     else:
         channel_id = _channel_for(sandbox, body, user_id)
         ts = _text(body, "message_ts")
-        if sandbox.workspace.find_message(channel_id, ts) is None:
+        ws = sandbox.workspace
+        if ws.find_message(channel_id, ts) is None and ws.ephemeral(user_id, ts) is None:
             raise Refused(f"no message {ts} in {channel_id}")
         payload = block_actions_payload(
             sandbox.workspace, user_id=user_id, channel_id=channel_id, message_ts=ts, actions=[act]

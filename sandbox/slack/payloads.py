@@ -98,6 +98,7 @@ def block_actions_payload(
         payload["view"] = view
         return payload
     original = fake.find_message(channel_id, message_ts)
+    ephemeral = original is None and fake.ephemeral(user_id, message_ts) is not None
     message: JSON = original.to_json() if original else {"type": "message", "ts": message_ts}
     if message_blocks is not None:
         message["blocks"] = message_blocks
@@ -107,13 +108,14 @@ def block_actions_payload(
             "type": "message",
             "message_ts": message_ts,
             "channel_id": channel_id,
-            "is_ephemeral": False,
+            "is_ephemeral": ephemeral,
         },
         channel={"id": channel_id, "name": channel.name if channel else "unknown"},
-        message=message,
         state={"values": {}},
         response_url=fake.new_response_url(channel_id, user_id, message_ts),
     )
+    if not ephemeral:  # Slack sends no `message` for a click in an ephemeral one
+        payload["message"] = message
     return payload
 
 

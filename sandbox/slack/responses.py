@@ -21,6 +21,14 @@ def apply_response(ws: Workspace, binding: ResponseUrl, body: JSON) -> None:
     blocks: list[Any] = body.get("blocks") or []
     original = ws.find_message(binding.channel, binding.message_ts)
     channel = ws.channels.get(binding.channel or "")
+    shown = ws.ephemeral(binding.user, binding.message_ts) if original is None else None
+    if shown is not None and (body.get("replace_original") or body.get("delete_original")):
+        # From a click in an ephemeral message: Slack replaces or removes that one.
+        if body.get("delete_original"):
+            ws.ephemerals.remove(shown)
+        else:
+            shown.text, shown.blocks = text, blocks
+        return
     if body.get("delete_original") and original is not None:
         original.deleted = True
         if channel is not None and original.ts in channel.pins:

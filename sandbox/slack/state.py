@@ -240,6 +240,10 @@ class Workspace:
         channel = self.channels.get(channel_id or "")
         return channel.message(ts) if channel and ts else None
 
+    def ephemeral(self, user_id: str | None, ts: str | None) -> Ephemeral | None:
+        """The ephemeral message with this ts shown to this person, if any."""
+        return next((e for e in self.ephemerals if e.user == user_id and e.ts == ts), None)
+
     def post_message(
         self, channel: Channel, user: str, text: str, blocks: list[JSON], **extra: Any
     ) -> Message:

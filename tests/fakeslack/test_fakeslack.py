@@ -432,6 +432,28 @@ async def test_response_url(fake: FakeSlack) -> None:
     assert [p.get("text") for p in fake.response_posts(url)][-2:] == ["fifth", "sixth"]
 
 
+async def test_a_click_in_an_ephemeral_message_replaces_or_deletes_that_one(
+    fake: FakeSlack,
+) -> None:
+    """Slack sends no `message` for a click in an ephemeral message (the container says
+    `is_ephemeral`), and its response_url replaces or deletes that ephemeral message."""
+    client = client_for(fake)
+    incidents = fake.channel_by_name("incidents")
+    assert incidents is not None
+    shown = await client.chat_postEphemeral(channel=incidents.id, user="U_ALICE", text="pick")
+    ts = shown["message_ts"]
+    payload = block_actions_payload(
+        fake, user_id="U_ALICE", channel_id=incidents.id, message_ts=ts, actions=[{}]
+    )
+    assert payload["container"]["is_ephemeral"] is True and "message" not in payload
+    hook = AsyncWebhookClient(payload["response_url"])
+    await hook.send(text="picked", replace_original=True)
+    assert [(e.ts, e.text) for e in fake.ephemerals] == [(ts, "picked")]
+    assert fake.messages(incidents.id) == []
+    await hook.send(delete_original=True)
+    assert fake.ephemerals == []
+
+
 async def test_socket_mode_round_trip(fake: FakeSlack) -> None:
     """SDK Socket Mode client: hello, envelopes, acks, pings, disconnect."""
     web_client = client_for(fake)

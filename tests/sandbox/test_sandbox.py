@@ -377,3 +377,45 @@ def test_make_run_without_a_token_serves_the_sandbox_and_prints_one_line(tmp_pat
 async def _get_json(url: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         return dict(await response.json())
+
+
+async def test_a_button_in_an_ephemeral_message_reaches_the_bot(tmp_path: Path) -> None:
+    database = tmp_path / "incidents.db"
+    copy_migrated_sqlite(database)
+    running, page = await start_page(database, playbook_pack="prod-100k")
+    try:
+        await page.type("/incident declare p1 Checkout is down")
+        await page.wait_for(lambda: a_channel_named(page, "inc-"), "the incident channel")
+        channel = a_channel_named(page, "inc-").id
+        await page.type("/incident escalate", channel=channel)
+        listed = "*Escalate when one of these holds.*"
+        await page.wait_for(
+            lambda: any(e.text.startswith(listed) for e in page.workspace.ephemerals), "the list"
+        )
+        state = await page.state(channel=channel)
+        [shown] = [e for e in state["ephemerals"] if e["text"].startswith(listed)]
+        [button] = [b["accessory"] for b in shown["blocks"] if b.get("accessory")]
+        status, answer = await page.post(
+            "action",
+            user="U_ALICE",
+            channel=channel,
+            message_ts=shown["ts"],
+            action={"type": "button", "action_id": button["action_id"], "value": button["value"]},
+        )
+        assert (status, answer["ok"]) == (200, True)
+        confirmed = (
+            ":rotating_light: *Escalation* · P1: confirmed: Extended outage (by <@U_ALICE>)."
+        )
+        await page.wait_for(
+            lambda: any(t.startswith(confirmed) for t in texts_now(page, channel)), "escalated"
+        )
+    finally:
+        await page.http.close()
+        await running.close()
+
+
+async def test_typed_text_reaches_the_bot_escaped_as_slack_sends_it(page: Page) -> None:
+    channel = await declare(page)
+    await page.type("/incident note a<b & c> for @bob in #incidents", channel=channel)
+    note = ":memo: Note from <@U_ALICE>: a&lt;b &amp; c&gt; for <@U_BOB|bob> in <#C0002|incidents>"
+    await page.wait_for(lambda: note in texts_now(page, channel), "the note")
