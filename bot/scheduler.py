@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -38,6 +39,7 @@ class TimerLoop:
         self.in_flight: set[str] = set()
         self.firings: set[asyncio.Task[None]] = set()
         self.stopping = False
+        self.ticking: asyncio.Task[Any] | None = None
 
     async def start(self) -> None:
         """Plan the pack's checklists and start polling (inside the running loop)."""
@@ -65,14 +67,21 @@ class TimerLoop:
         """
         if self.stopping or len(self.firings) >= MAX_BATCHES:
             return
+        self.ticking = asyncio.current_task()  # `stop` lets this read finish
         try:
             due = await timers.due_timers(db=self.deps.db, now=self.deps.clock())
         except Exception as error:  # noqa: BLE001 - the database may be briefly unavailable
             self.deps.metrics.database_error("timer_poll", error)
             log.warning("could not read due timers: %r", error)
             return
+        except asyncio.CancelledError:
+            if self.stopping:
+                return  # cancelled at exit, after `stop` waited: only a read was lost
+            raise
+        finally:
+            self.ticking = None
         batch = [t for t in due if t.id not in self.in_flight][:BATCH_SIZE]
-        if not batch:
+        if not batch or self.stopping:
             return
         self.in_flight.update(t.id for t in batch)
         task = asyncio.create_task(self._fire(batch), name="fire-timers")
@@ -117,6 +126,11 @@ class TimerLoop:
         self.stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.ticking is not None:
+            # A poll reading the due timers at shutdown finishes (and starts nothing, as
+            # `stopping` is set) rather than being cancelled at exit mid-read, which
+            # APScheduler would log as an error with a traceback.
+            await asyncio.wait({self.ticking}, timeout=timeout)
         if self.firings:
             await asyncio.wait(set(self.firings), timeout=timeout)
         late = [task for task in self.firings if not task.done()]

@@ -84,3 +84,35 @@ async def _declare_over_socket(fake):
         lambda: any(c.name.endswith("socket-retry") and c.pins for c in fake.channels.values())
     )
     return next(c for c in fake.channels.values() if c.name.endswith("socket-retry"))
+
+
+async def test_a_timer_poll_cut_short_at_exit_is_not_logged_as_an_error(
+    fake, tmp_path, caplog, monkeypatch
+):
+    """At shutdown the timer loop lets a poll reading the due timers finish; one still
+    reading when the process exits (a slow database) is cancelled quietly, not logged by
+    APScheduler as an error with a traceback."""
+    import logging
+
+    from bot import scheduler
+    from bot.server import TIMERS
+    from tests.harness import running_bot
+
+    reading, never = asyncio.Event(), asyncio.Event()
+
+    async def slow_read(**_: object) -> list[object]:
+        reading.set()
+        await never.wait()
+        return []
+
+    async with running_bot(fake, tmp_path) as bot:
+        timers = bot.app[TIMERS]
+        monkeypatch.setattr(scheduler.timers, "due_timers", slow_read)
+        await asyncio.wait_for(reading.wait(), 5)
+        poll = timers.ticking
+        assert poll is not None
+        await timers.stop(timeout=0.01)  # the read outlasts the wait
+        poll.cancel()  # as the loop does at exit
+        await asyncio.wait({poll}, timeout=5)
+        assert poll.done() and not poll.cancelled()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
