@@ -83,13 +83,13 @@ def _sandbox() -> int:
     import asyncio
 
     from bot.logs import configure_logging
-    from bot.settings import sandbox_settings_or_exit
+    from bot.settings import log_level_set, sandbox_settings_or_exit
     from bot.startup import problem_with
     from sandbox.app import run_sandbox
 
     settings = sandbox_settings_or_exit()
-    explicit = "log_level" in settings.model_fields_set
-    configure_logging(settings.log_level if explicit else "WARNING", settings.secrets)
+    level = settings.log_level if log_level_set() else "WARNING"
+    configure_logging(level, settings.secrets, settings.log_format)
     problem = asyncio.run(problem_with(settings, slack=False))
     if problem:
         print(f"incident-bot: {problem}", file=sys.stderr)

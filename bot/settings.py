@@ -119,6 +119,8 @@ class Settings(BaseSettings):
         """LOG_LEVEL (`DEBUG` … `CRITICAL`) and LOG_FORMAT (`text`, `json`), in any case."""
         choices = LOG_LEVELS if info.field_name == "log_level" else LOG_FORMATS
         given = str(value).strip().lower()
+        if not given:  # blank, as in .env.example: the default
+            return "INFO" if info.field_name == "log_level" else "text"
         for choice in choices:
             if given == choice.lower():
                 return choice
@@ -319,16 +321,22 @@ def get_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
-class _SlackToken(BaseSettings):
-    """Only SLACK_BOT_TOKEN, read where Settings reads it: whether one is set at all."""
+class _AsGiven(BaseSettings):
+    """Settings as written, read where Settings reads them, to tell blank from set."""
 
     model_config = Settings.model_config
     slack_bot_token: str = ""
+    log_level: str = ""
 
 
 def slack_token_set() -> bool:
     """Whether SLACK_BOT_TOKEN is set (not blank): without one the bot runs its sandbox."""
-    return bool(_SlackToken().slack_bot_token.strip())
+    return bool(_AsGiven().slack_bot_token.strip())
+
+
+def log_level_set() -> bool:
+    """Whether LOG_LEVEL is set (not blank), rather than left to its default."""
+    return bool(_AsGiven().log_level.strip())
 
 
 def sandbox_settings_or_exit() -> Settings:

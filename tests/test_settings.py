@@ -124,3 +124,20 @@ def test_checklist_times_move_the_pack_s_daily_checklist_and_refuse_unknown_ones
     assert str(pack.checklist("pre-launch").schedule) == "daily 09:00"
     with pytest.raises(ValueError, match="no daily or weekday checklist 'prelaunch'"):
         at_times(pack, {"prelaunch": time(8, 30)})
+
+
+def test_env_example_documents_every_setting_and_nothing_else():
+    """Every setting has its `NAME=` line in .env.example, under a comment saying what it is."""
+    from pathlib import Path
+
+    from bot.settings import Settings
+
+    lines = (Path(__file__).resolve().parents[1] / ".env.example").read_text().splitlines()
+    named = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+    assert named == {name.upper() for name in Settings.model_fields}
+    for index, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            above = index - 1
+            while above >= 0 and lines[above] and not lines[above].startswith("#"):
+                above -= 1  # settings grouped under one comment
+            assert above >= 0 and lines[above].startswith("#"), f"{line} has no comment"

@@ -343,7 +343,12 @@ async def test_an_edited_pack_file_is_what_the_restarted_sandbox_runs(tmp_path: 
         await running.close()
 
 
-def test_make_run_without_a_token_serves_the_sandbox_and_prints_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dot_env", ["none", "copied from .env.example"])
+def test_make_run_without_a_token_serves_the_sandbox_and_prints_one_line(
+    tmp_path: Path, dot_env: str
+) -> None:
+    if dot_env != "none":  # the README's `cp .env.example .env`, nothing filled in yet
+        (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
     port = free_port()
     env = {
         key: value
