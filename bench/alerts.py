@@ -101,8 +101,8 @@ class StormFake(FakeSlack):
         super().__init__(rate_limits=True)
         self.retry_after: dict[int, float] = {}  # index in self.calls -> Retry-After seconds
 
-    def _app(self) -> web.Application:
-        app = super()._app()
+    def web_app(self) -> web.Application:
+        app = super().web_app()
         app.middlewares.append(self._note_retry_after)
         return app
 

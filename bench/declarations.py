@@ -131,8 +131,8 @@ class TimedFake(FakeSlack):
                 future.set_result(self.pinned_at[token])
         return future
 
-    def _app(self) -> web.Application:
-        app = super()._app()
+    def web_app(self) -> web.Application:
+        app = super().web_app()
         app.middlewares.append(self._timing)
         return app
 
