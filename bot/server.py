@@ -318,8 +318,27 @@ def create_web_app(deps: Deps, *, with_lifecycle: bool = True) -> web.Applicatio
 async def lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     """Start the bot (migrations, Slack identity, background loops, timers), yield while it
     serves, then drain and stop it."""
-    deps, bolt = web_app[DEPS], web_app[BOLT]
-    # One pooled HTTP session for every Web API call, instead of a new one per call.
+    deps, bolt, clock = web_app[DEPS], web_app[BOLT], web_app[TIMERS]
+    http, socket = await _connect(deps, bolt)
+    _start_loops(deps, bolt)
+    await clock.start()
+    # Startup objects live for the whole run: keep them out of the collector's full passes,
+    # whose pauses otherwise land on request acks.
+    gc.collect()
+    gc.freeze()
+    yield
+    await _stop(deps, clock, socket)
+    await http.close()
+    await deps.pagers.close()
+    await deps.statuspage.close()
+    await deps.db.dispose()
+
+
+async def _connect(
+    deps: Deps, bolt: AsyncApp
+) -> tuple[aiohttp.ClientSession, AsyncSocketModeHandler | None]:
+    """The schema, Slack's answer about who the bot is, the channels it joins, and (in
+    Socket Mode) the connection; one pooled HTTP session for every Web API call."""
     http = aiohttp.ClientSession()
     for client in (deps.slack.client, deps.slack.probe_client, bolt.client):
         if client is not None:
@@ -330,12 +349,17 @@ async def lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(Exception):
         await join_announcement_channel(slack=deps.slack, settings=deps.settings)
     await join_pack_channels(deps.pack, slack=deps.slack)
-    socket: AsyncSocketModeHandler | None = None
-    if deps.settings.slack_app_token is not None:
-        token = deps.settings.slack_app_token.get_secret_value()
-        socket = ObservedSocketModeHandler(bolt, token, metrics=deps.metrics)
-        await socket.connect_async()
-        log.info("connected to Slack over Socket Mode")
+    if deps.settings.slack_app_token is None:
+        return http, None
+    token = deps.settings.slack_app_token.get_secret_value()
+    socket = ObservedSocketModeHandler(bolt, token, metrics=deps.metrics)
+    await socket.connect_async()
+    log.info("connected to Slack over Socket Mode")
+    return http, socket
+
+
+def _start_loops(deps: Deps, bolt: AsyncApp) -> None:
+    """The background passes, each on its own interval."""
     _loop(deps, "leases", LEASE_SECONDS, lambda: _renew_leases(deps))
     _loop(deps, "take-over", LEASE_SECONDS, _take_over(deps, bolt))
     _loop(deps, "slack-probe", HOUSEKEEPING_SECONDS, lambda: _probe_slack(deps))
@@ -346,16 +370,12 @@ async def lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     _loop(deps, "statuspage", PAGING_SECONDS, lambda: _send_due_statuspage(deps))
     # A change another replica made shows on the Homes watched through this one too.
     _loop(deps, "home-poll", PAGING_SECONDS, lambda: _refresh_homes(deps))
-    clock = web_app[TIMERS]
-    await clock.start()
-    # Startup objects live for the whole run: keep them out of the collector's full passes,
-    # whose pauses otherwise land on request acks.
-    gc.collect()
-    gc.freeze()
-    yield
-    # Stop taking work, then finish what was acknowledged: listeners in flight, then the
-    # timers being fired. What is still running after that is cancelled: its deliveries
-    # stay pending in the inbox and are replayed after the restart, so nothing is lost.
+
+
+async def _stop(deps: Deps, clock: TimerLoop, socket: AsyncSocketModeHandler | None) -> None:
+    """Stop taking work, then finish what was acknowledged: listeners in flight, then the
+    timers being fired. What is still running after that is cancelled: its deliveries stay
+    pending in the inbox and are replayed after the restart, so nothing is lost."""
     if socket is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(socket.close_async(), 1.0)
@@ -368,10 +388,6 @@ async def lifecycle(web_app: web.Application) -> AsyncIterator[None]:
     await deps.lifecycle.cancel_all(
         timeout=CANCEL_SECONDS, also=(*deps.intake.tasks(), *deps.replica.home_pending.values())
     )
-    await http.close()
-    await deps.pagers.close()
-    await deps.statuspage.close()
-    await deps.db.dispose()
 
 
 def active_pack(settings: Settings) -> Pack:
