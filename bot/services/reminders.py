@@ -68,22 +68,7 @@ async def fire(
     won, incidents = await _lease(due, lease_until, db=db)
     if not won:
         return []
-    context = firings.Context(
-        pack=pack,
-        tz=settings.tz,
-        contacts=settings.escalation_contacts,
-        calendar=settings.calendar,
-    )
-    async with db.reader() as session:
-        decided = [
-            (
-                timer,
-                incident,
-                _decide(timer, await _snapshot(session, timer, incident, pack), now, context),
-            )
-            for timer in won
-            for incident in [incidents.get(timer.incident_id or "")]
-        ]
+    decided = await _decide_all(won, incidents, now, db=db, pack=pack, settings=settings)
     decided = await _archive_first(decided, slack=slack)
     recorded, owed, paged = await _record(
         decided, lease_until, now, db=db, pack=pack, settings=settings, clock=clock
@@ -101,6 +86,34 @@ async def fire(
             db=db, pagers=pagers, slack=slack, clock=clock, replica=replica, incidents=paged
         )
     return [timer for timer, _, _ in recorded]
+
+
+async def _decide_all(
+    won: Sequence[DueTimer],
+    incidents: dict[str, Incident],
+    now: datetime,
+    *,
+    db: Database,
+    pack: Pack,
+    settings: Settings,
+) -> list[tuple[DueTimer, Incident | None, Firing]]:
+    """What each won timer posts, decided from one fresh snapshot read."""
+    context = firings.Context(
+        pack=pack,
+        tz=settings.tz,
+        contacts=settings.escalation_contacts,
+        calendar=settings.calendar,
+    )
+    async with db.reader() as session:
+        return [
+            (
+                timer,
+                incident,
+                _decide(timer, await _snapshot(session, timer, incident, pack), now, context),
+            )
+            for timer in won
+            for incident in [incidents.get(timer.incident_id or "")]
+        ]
 
 
 def _decide(timer: DueTimer, snap: Snapshot, now: datetime, context: firings.Context) -> Firing:

@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from playbooks.model import Pack
 from storage.db import Database
-from storage.models import Incident
+from storage.models import Incident, OutboxPost
 
 
 async def change_status(
@@ -164,6 +164,24 @@ async def resolve(
         pack=pack,
         clock=clock,
     )
+    await _show_resolution(
+        incident, owed, db=db, slack=slack, pack=pack, clock=clock, replica=replica, pagers=pagers
+    )
+
+
+async def _show_resolution(
+    incident: Incident,
+    owed: list[OutboxPost],
+    *,
+    db: Database,
+    slack: SlackGateway,
+    pack: Pack,
+    clock: Clock,
+    replica: Replica,
+    pagers: Pagers | None,
+) -> None:
+    """Show the committed resolution, post the recovery checklist and resolve what was
+    paged; a change Slack did not take yet (caught up later) is raised after the rest."""
     not_shown = None
     try:
         await show_change(
