@@ -339,20 +339,10 @@ def log_level_set() -> bool:
     return bool(_AsGiven().log_level.strip())
 
 
-def sandbox_settings_or_exit() -> Settings:
-    """Settings for the sandbox: the environment's, with a placeholder for the Slack token
-    the sandbox replaces (so only the other settings are checked)."""
-    try:
-        return get_settings(slack_bot_token="xoxb-sandbox", slack_signing_secret="sandbox")
-    except ValidationError as error:
-        print(f"incident-bot: {describe_settings_error(error)}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def settings_or_exit() -> Settings:
+def settings_or_exit(**overrides: Any) -> Settings:
     """Build settings, or print one line naming the bad variable and exit with code 2."""
     try:
-        return get_settings()
+        return get_settings(**overrides)
     except ValidationError as error:
         print(f"incident-bot: {describe_settings_error(error)}", file=sys.stderr)
         raise SystemExit(2) from None

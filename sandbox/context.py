@@ -25,9 +25,5 @@ class Sandbox:
     view_errors: dict[str, JSON] = field(default_factory=dict)
     dismissed: set[str] = field(default_factory=set)
 
-    def changed(self) -> None:
-        """Something the page shows changed: move the workspace's revision on."""
-        self.workspace.changed()
-
 
 SANDBOX = web.AppKey("sandbox", Sandbox)

@@ -53,7 +53,6 @@ def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
         except Exception as error:  # noqa: BLE001 - the page shows the reason, never a 5xx
             log.warning("sandbox: %s failed: %r", route.__name__, error)
             return web.json_response({"ok": False, "error": f"failed: {error}"}, status=400)
-        sandbox.changed()
         return web.json_response({"ok": True, **answer})
 
     return handle
